@@ -1,0 +1,59 @@
+import CLibPQ
+
+/// The rows of one statement's result. Immutable; safe to pass between tasks.
+public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
+    // PGresult is immutable once returned by libpq, and libpq documents it as usable from
+    // any thread, which is what makes @unchecked Sendable sound here.
+    private let result: OpaquePointer
+
+    init(_ result: OpaquePointer) { self.result = result }
+    deinit { PQclear(result) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { Int(PQntuples(result)) }
+    public subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: Int32(position)) }
+
+    /// Rows affected by an `INSERT`/`UPDATE`/`DELETE`/`COPY`, 0 for other statements.
+    public var affectedRows: Int { Int(String(cString: PQcmdTuples(result))) ?? 0 }
+
+    /// The result's column names, in order.
+    public var columnNames: [String] {
+        (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
+    }
+
+    func columnIndex(named name: String) throws(PostgresError) -> Int32 {
+        let index = PQfnumber(result, "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+        guard index >= 0 else { throw PostgresError(.client, "no column named \"\(name)\" in result") }
+        return index
+    }
+
+    func decode<T: PostgresDecodable>(_: T.Type, row: Int32, column: Int32) throws(PostgresError) -> T {
+        guard column >= 0, column < PQnfields(result) else {
+            throw PostgresError(.client, "column index \(column) out of range (\(PQnfields(result)) columns)")
+        }
+        if PQgetisnull(result, row, column) == 1 { return try T.decodeNull() }
+        let text = String(cString: PQgetvalue(result, row, column))
+        do {
+            return try T(postgresText: text, type: PostgresTypeOID(rawValue: PQftype(result, column)))
+        } catch {
+            let name = String(cString: PQfname(result, column))
+            throw PostgresError(.decoding, "column \"\(name)\": \(error.message)")
+        }
+    }
+}
+
+/// One row of a ``PostgresRows``.
+public struct PostgresRow: Sendable {
+    let rows: PostgresRows
+    let index: Int32
+
+    /// Decodes column `column` (0-based) as `T`; NULL decodes only into optionals.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at column: Int) throws(PostgresError) -> T {
+        try rows.decode(type, row: index, column: Int32(column))
+    }
+
+    /// Decodes the column named `name` as `T`.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, named name: String) throws(PostgresError) -> T {
+        try rows.decode(type, row: index, column: try rows.columnIndex(named: name))
+    }
+}

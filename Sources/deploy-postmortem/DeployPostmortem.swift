@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `deploy-postmortem` command line: one executable, one subcommand per job.
+@main
+struct DeployPostmortem: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy-postmortem",
+        abstract: "Turns every failed deploy into a postmortem.",
+        subcommands: [MigrateCommand.self]
+    )
+}
