@@ -88,10 +88,10 @@ public final class LocalPostgresCluster: Sendable {
         try psql("CREATE ROLE \(Self.passwordRole) LOGIN PASSWORD '\(Self.passwordRolePassword)'")
     }
 
-    /// Stops the server immediately (as a crash would) without deleting anything; ``resume()``
-    /// starts it again on the same port with the same data.
+    /// Stops the server (terminating every session, as an outage would) without deleting
+    /// anything; ``resume()`` starts it again on the same port with the same data.
     public func pause() throws {
-        try run("pg_ctl", ["-D", dataDirectory.path, "-m", "immediate", "-w", "stop"])
+        try run("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
     }
 
     /// Starts a server stopped by ``pause()``.

@@ -46,9 +46,65 @@ extension PostgresConnection {
     }
 }
 
-/// Appends rows to a running `COPY … FROM STDIN` in PostgreSQL's text format, escaping
-/// fields and sending full chunks to the server. Write each field with ``field(_:)`` and end
-/// each row with ``endRow()``.
+/// Rows in PostgreSQL's COPY text format: tab-separated fields, `\N` for NULL, backslash
+/// escapes for tab, newline, carriage return and backslash, one line per row.
+public struct PostgresCopyBuffer: Sendable {
+    /// The encoded rows so far.
+    public private(set) var bytes: [UInt8] = []
+    private var fieldsInRow = 0
+
+    /// Creates an empty buffer with room for `capacity` bytes.
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// Appends one field of the current row; `nil` values are written as NULL.
+    public mutating func field<Value: PostgresEncodable>(_ value: Value) {
+        if fieldsInRow > 0 { bytes.append(UInt8(ascii: "\t")) }
+        fieldsInRow += 1
+        let start = bytes.count
+        guard value.encodePostgresText(into: &bytes) else {
+            bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
+            return
+        }
+        escapeField(from: start)
+    }
+
+    /// Appends every value of `fields` as the fields of the current row.
+    public mutating func fields(_ fields: [any PostgresEncodable]) {
+        for value in fields { field(value) }
+    }
+
+    /// Ends the current row.
+    public mutating func endRow() {
+        bytes.append(UInt8(ascii: "\n"))
+        fieldsInRow = 0
+    }
+
+    /// Forgets the encoded bytes, keeping the allocation.
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    /// Escapes backslash, newline, carriage return and tab in the field that starts at `start`.
+    private mutating func escapeField(from start: Int) {
+        guard bytes[start...].contains(where: Self.isSpecial) else { return }
+        let raw = Array(bytes[start...])
+        bytes.removeSubrange(start...)
+        for byte in raw {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+    }
+}
+
+/// Feeds rows to a running `COPY … FROM STDIN`, sending the buffer to the server whenever a
+/// chunk is full. Write each field with ``field(_:)`` and end each row with ``endRow()``.
 public struct PostgresCopyWriter: ~Copyable {
     /// Bytes buffered before a chunk is sent.
     static let chunkSize = 256 * 1024
@@ -56,45 +112,31 @@ public struct PostgresCopyWriter: ~Copyable {
     // Only ever used inside `copyFrom`, on the connection's own thread.
     private let handle: OpaquePointer
     private let target: String
-    private var buffer: [UInt8] = []
-    private var fieldsInRow = 0
+    private var buffer = PostgresCopyBuffer(capacity: PostgresCopyWriter.chunkSize + 4096)
 
     init(handle: OpaquePointer, target: String) {
         self.handle = handle
         self.target = target
-        buffer.reserveCapacity(Self.chunkSize + 4096)
     }
 
     /// Appends one field of the current row; `nil` values are written as NULL.
-    public mutating func field<Value: PostgresEncodable>(_ value: Value) {
-        if fieldsInRow > 0 { buffer.append(UInt8(ascii: "\t")) }
-        fieldsInRow += 1
-        let start = buffer.count
-        guard value.encodePostgresText(into: &buffer) else {
-            buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
-            return
-        }
-        escapeField(from: start)
-    }
+    public mutating func field<Value: PostgresEncodable>(_ value: Value) { buffer.field(value) }
 
     /// Ends the current row; sends the buffer when a chunk is full.
     public mutating func endRow() throws {
-        buffer.append(UInt8(ascii: "\n"))
-        fieldsInRow = 0
-        if buffer.count >= Self.chunkSize { try flush() }
+        buffer.endRow()
+        if buffer.bytes.count >= Self.chunkSize { try flush() }
     }
 
     /// Appends a whole row of fields.
     public mutating func row(_ fields: [any PostgresEncodable]) throws {
-        for value in fields { appendExistential(value) }
+        buffer.fields(fields)
         try endRow()
     }
 
-    private mutating func appendExistential(_ value: some PostgresEncodable) { field(value) }
-
     mutating func flush() throws {
-        guard !buffer.isEmpty else { return }
-        let sent = buffer.withUnsafeBufferPointer { bytes in
+        guard !buffer.bytes.isEmpty else { return }
+        let sent = buffer.bytes.withUnsafeBufferPointer { bytes in
             bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
                 PQputCopyData(handle, $0, Int32(bytes.count))
             }
@@ -103,31 +145,6 @@ public struct PostgresCopyWriter: ~Copyable {
             let reason = PostgresConnection.errorMessage(of: handle)
             throw PostgresError(.connectionLost, "COPY to \(target) failed: \(reason)")
         }
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// Escapes backslash, newline, carriage return and tab in the field that starts at `start`.
-    private mutating func escapeField(from start: Int) {
-        var needsEscaping = false
-        for index in start..<buffer.count where Self.isSpecial(buffer[index]) {
-            needsEscaping = true
-            break
-        }
-        guard needsEscaping else { return }
-        let raw = Array(buffer[start...])
-        buffer.removeSubrange(start...)
-        for byte in raw {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            default: buffer.append(byte)
-            }
-        }
-    }
-
-    private static func isSpecial(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+        buffer.removeAll()
     }
 }

