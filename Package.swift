@@ -29,6 +29,9 @@ let package = Package(
             ]
         ),
 
+        // Pure domain: decoding, timeline, correlation, gate analysis, action items, rendering. No I/O.
+        .target(name: "PostmortemCore"),
+
         // Throwaway PostgreSQL clusters for tests, benchmarks and the local demo.
         .target(name: "LocalPostgres"),
 
@@ -46,6 +49,7 @@ let package = Package(
             name: "deploy-postmortem",
             dependencies: [
                 "Postgres",
+                "PostmortemCore",
                 "PostmortemService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,6 +71,10 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["Postgres", "LocalPostgres"],
             path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "PostmortemCoreTests",
+            dependencies: ["PostmortemCore"]
         ),
         .testTarget(
             name: "PostgresTests",

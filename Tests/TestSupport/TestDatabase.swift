@@ -51,4 +51,46 @@ public enum BuiltProducts {
     public static func executable(_ name: String) -> URL {
         directory.appendingPathComponent(name)
     }
+
+    /// What a finished process left: its exit status, standard output and standard error.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
+        /// Both streams, output first.
+        public var combined: String { standardOutput + standardError }
+    }
+
+    /// Runs `deploy-postmortem` with `arguments` to completion, optionally feeding `input`.
+    public static func runDeployPostmortem(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) throws -> Outcome {
+        let process = Process()
+        process.executableURL = executable("deploy-postmortem")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        let error = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        // Read both pipes concurrently so neither can fill up and block the child.
+        let errorData = Mutex(Data())
+        let errorRead = DispatchSemaphore(value: 0)
+        Thread {
+            errorData.withLock { $0 = error.fileHandleForReading.readDataToEndOfFile() }
+            errorRead.signal()
+        }.start()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        errorRead.wait()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData.withLock { $0 }, as: UTF8.self))
+    }
 }

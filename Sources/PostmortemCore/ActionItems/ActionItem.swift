@@ -1,0 +1,61 @@
+import Foundation
+
+/// What kind of work an action item is.
+public enum ActionItemKind: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Write or fix tests.
+    case test
+    /// Change how people work.
+    case process
+    /// Change automation.
+    case tooling
+    /// Write documentation or runbooks.
+    case documentation
+}
+
+/// Lifecycle state of an action item.
+public enum ActionItemStatus: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Not started.
+    case open
+    /// Being worked on.
+    case inProgress = "in_progress"
+    /// Finished.
+    case done
+    /// Dropped.
+    case cancelled
+
+    /// Done or cancelled.
+    public var isTerminal: Bool { self == .done || self == .cancelled }
+}
+
+/// One follow-up of a postmortem.
+public struct ActionItem: Sendable, Hashable {
+    /// Stable ID: UUIDv5 of deploy ID + finding key, so re-analysis never duplicates an item.
+    public var id: String
+    /// The postmortem.
+    public var postmortemId: String
+    /// The deploy.
+    public var deployId: String
+    /// The finding this item fixes.
+    public var findingKey: String
+    /// Kind of work.
+    public var kind: ActionItemKind
+    /// Area (`ci|canary|soak|rollback|process`).
+    public var gate: FindingArea
+    /// The concrete fix with its numbers.
+    public var title: String
+    /// What happened and the evidence.
+    public var description: String
+    /// Who owns it.
+    public var owner: String
+    /// When it is due.
+    public var dueAt: Date
+    /// Current state.
+    public var status: ActionItemStatus
+    /// Link to the evidence (deploy log or CI run).
+    public var evidenceUrl: String?
+    /// The due date for which an overdue event was already emitted (overdue is reported once per due date).
+    public var overdueReportedFor: Date?
+
+    /// Whether the item is past due and still open or in progress at `now`.
+    public func isOverdue(at now: Date) -> Bool { !status.isTerminal && now > dueAt }
+}

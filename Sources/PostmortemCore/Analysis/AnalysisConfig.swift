@@ -1,0 +1,46 @@
+/// Every tunable of the analysis, with documented defaults. Durations are seconds.
+public struct AnalysisConfig: Sendable, Hashable {
+    /// Baseline window before deploy start. Default 3600 (1 h).
+    public var baselineWindow: Double = 3600
+    /// Grace after rollback included in the observation window. Default 300.
+    public var rollbackGrace: Double = 300
+    /// Observation window when the deploy was never rolled back or finished. Default 7200.
+    public var maxObservationWindow: Double = 7200
+    /// Relative degradation margin over the baseline median (0.2 = 20 %). Default 0.2.
+    public var relativeMargin: Double = 0.2
+    /// Absolute degradation margin over the baseline median. Default 0.
+    public var absoluteMargin: Double = 0
+    /// Multiplier of the scaled MAD (1.4826·MAD) that a breach must also exceed. Default 3.
+    public var madMultiplier: Double = 3
+    /// Consecutive breaching points that make a sustained breach (the onset). Default 3.
+    public var sustainedPoints: Int = 3
+    /// Largest gap between samples that still counts as consecutive. Default 120.
+    public var maxSampleGap: Double = 120
+    /// Fewest baseline samples needed to judge a metric. Default 5.
+    public var minBaselinePoints: Int = 5
+    /// Breach fraction below which a contributing metric is intermittent. Default 0.5.
+    public var intermittentBreachFraction: Double = 0.5
+    /// Which side is bad per metric when no SLO says so; metrics not listed: `above`.
+    public var metricDirections: [String: Direction] = [:]
+    /// Canary traffic below this percentage is too low. Default 5.
+    public var minCanaryTrafficPercent: Double = 5
+    /// Soak traffic below this percentage is unrepresentative. Default 50.
+    public var minSoakTrafficPercent: Double = 50
+    /// Factor applied to the observed onset offset when suggesting a window length. Default 1.5.
+    public var windowSafetyFactor: Double = 1.5
+    /// Target time from onset to rollback. Default 600 (10 min).
+    public var detectionTarget: Double = 600
+    /// Window before an event in which the latest deploy of its service+environment is its deploy. Default 7200.
+    public var attributionWindow: Double = 7200
+    /// Severity of each trigger.
+    public var severityPolicy = SeverityPolicy()
+    /// Days until an action item is due, per severity.
+    public var dueDatePolicy = DueDatePolicy()
+    /// Action-item owner per service, used when the deploy names neither team nor owner.
+    public var ownership: [String: String] = [:]
+    /// Owner when nothing else names one. Default `unassigned`.
+    public var defaultOwner = "unassigned"
+
+    /// The defaults.
+    public init() {}
+}

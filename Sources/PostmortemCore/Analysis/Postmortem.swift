@@ -1,0 +1,56 @@
+import Foundation
+
+/// Whether a postmortem still has work.
+public enum PostmortemStatus: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Some action item is open or in progress.
+    case open
+    /// Every action item is done or cancelled.
+    case closed
+
+    /// `closed` when every item is done or cancelled, else `open`.
+    public static func of(_ items: [ActionItem]) -> PostmortemStatus {
+        items.allSatisfy(\.status.isTerminal) && !items.isEmpty ? .closed : .open
+    }
+}
+
+/// One line of a postmortem's timeline.
+public struct TimelineEntry: Sendable, Hashable {
+    /// When.
+    public var at: Date
+    /// What happened.
+    public var text: String
+}
+
+/// The analysis of one failed deploy.
+public struct Postmortem: Sendable, Hashable {
+    /// Stable ID: UUIDv5 of the deploy ID.
+    public var id: String
+    /// The deploy.
+    public var deployId: String
+    /// Service.
+    public var service: String
+    /// Environment.
+    public var environment: String
+    /// What was deployed.
+    public var artifact: Artifact?
+    /// Why there is a postmortem, sorted.
+    public var triggers: [TriggerOccurrence]
+    /// Worst severity by the policy.
+    public var severity: Severity
+    /// Open while any action item is open.
+    public var status: PostmortemStatus
+    /// When the first trigger happened (action items are due relative to it).
+    public var detectedAt: Date
+    /// Earliest rollback.
+    public var rolledBackAt: Date?
+    /// Metrics that contributed, sorted by name.
+    public var contributingMetrics: [MetricCorrelation]
+    /// Gaps found, sorted by key.
+    public var findings: [Finding]
+    /// One item per finding, in finding order.
+    public var actionItems: [ActionItem]
+    /// What happened, in time order.
+    public var timeline: [TimelineEntry]
+    /// Links: `pipeline`, `ciRun`, `incident`.
+    public var links: [String: String]
+}

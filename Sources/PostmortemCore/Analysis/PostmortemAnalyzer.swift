@@ -1,0 +1,40 @@
+import Foundation
+
+/// Turns a deploy timeline and its metrics into a postmortem, or none for a healthy deploy.
+public struct PostmortemAnalyzer: Sendable {
+    /// Tunables.
+    public var config: AnalysisConfig
+
+    /// Creates an analyzer with `config`.
+    public init(config: AnalysisConfig = AnalysisConfig()) {
+        self.config = config
+    }
+
+    /// The stable postmortem ID of a deploy.
+    public static func postmortemId(deployId: String) -> String { StableID.uuid("postmortem|\(deployId)") }
+
+    /// The postmortem of `timeline`, or nil when nothing triggered or the deploy's start is unknown.
+    public func analyze(_ timeline: DeployTimeline, metrics: [MetricSeries]) -> Postmortem? {
+        let triggers = Trigger.triggers(of: timeline)
+        guard let started = timeline.started, let detectedAt = triggers.map(\.at).min() else { return nil }
+        let correlations = Correlator(config: config).correlate(timeline, series: metrics)
+        let contributing = correlations.filter(\.contributing)
+        let policy = config.severityPolicy
+        var severity = triggers.map { policy.severity(of: $0.trigger) }.min() ?? .sev4
+        if contributing.contains(where: \.sloBreached) { severity = min(severity, policy.sloBreach) }
+        let findings = GateAnalyzer(config: config).findings(for: timeline, correlations: correlations)
+        let id = Self.postmortemId(deployId: timeline.deployId)
+        let items = ActionItemPlanner(config: config).plan(
+            findings: findings, postmortemId: id, timeline: timeline, severity: severity, detectedAt: detectedAt)
+        var links: [String: String] = [:]
+        links["pipeline"] = started.pipelineUrl
+        links["ciRun"] = timeline.gates[.ci]?.ci?.runUrl
+        links["incident"] = timeline.impacts.compactMap(\.incidentUrl).first
+        return Postmortem(
+            id: id, deployId: timeline.deployId, service: started.service, environment: started.environment,
+            artifact: started.artifact, triggers: triggers,
+            severity: severity, status: .open, detectedAt: detectedAt, rolledBackAt: timeline.rolledBackAt,
+            contributingMetrics: contributing, findings: findings, actionItems: items,
+            timeline: TimelineNarrative.entries(timeline, contributing: contributing), links: links)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Correlates metric series with a deploy: baseline window before the start vs. the window from
+/// start to rollback + grace, using the median and MAD of the baseline.
+///
+/// A sample breaches when it is worse than `baseline ± max(relativeMargin·|baseline|, absoluteMargin,
+/// madMultiplier·1.4826·MAD)`, or worse than the declared SLO. A metric contributes only with a
+/// sustained breach: `sustainedPoints` consecutive breaching samples, each at most `maxSampleGap`
+/// apart — a lone spike or samples straddling a data gap never contribute.
+public struct Correlator: Sendable {
+    /// Tunables.
+    public var config: AnalysisConfig
+
+    /// Creates a correlator.
+    public init(config: AnalysisConfig) {
+        self.config = config
+    }
+
+    /// The observation window of a timeline: start to earliest rollback (or failed finish) + grace.
+    public func observationWindow(of timeline: DeployTimeline) -> ClosedRange<Date>? {
+        guard let start = timeline.started?.startedAt else { return nil }
+        let end = timeline.rolledBackAt ?? timeline.finished.flatMap { $0.outcome == .failed ? $0.finishedAt : nil }
+        let upper = end.map { $0.addingTimeInterval(config.rollbackGrace) } ?? start.addingTimeInterval(config.maxObservationWindow)
+        return start...max(start, upper)
+    }
+
+    /// Correlates every series of the deploy's service/environment; sorted by metric name.
+    public func correlate(_ timeline: DeployTimeline, series: [MetricSeries]) -> [MetricCorrelation] {
+        guard let started = timeline.started, let window = observationWindow(of: timeline) else { return [] }
+        return series
+            .filter { $0.service == started.service && $0.environment == started.environment }
+            .sorted { $0.metric < $1.metric }
+            .map { correlate($0, window: window) }
+    }
+
+    /// Correlates one series with an observation window.
+    public func correlate(_ series: MetricSeries, window: ClosedRange<Date>) -> MetricCorrelation {
+        let baselineStart = window.lowerBound.addingTimeInterval(-config.baselineWindow)
+        let baselineValues = series.points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value)
+        let observed = series.points.filter { window.contains($0.at) }
+        let direction = series.slo?.direction ?? config.metricDirections[series.metric] ?? .above
+        let baseline = RobustStatistics.median(baselineValues)
+        let margin = max(
+            config.relativeMargin * abs(baseline), config.absoluteMargin,
+            config.madMultiplier * 1.4826 * RobustStatistics.mad(baselineValues))
+        var limit = direction == .above ? baseline + margin : baseline - margin
+        if let slo = series.slo { limit = direction == .above ? min(limit, slo.threshold) : max(limit, slo.threshold) }
+        let breaching = observed.map { direction.isWorse($0.value, than: limit) }
+        let values = observed.map(\.value)
+        let peak = (direction == .above ? values.max() : values.min()) ?? baseline
+        let onset = sustainedOnset(observed, breaching: breaching)
+        var reason: String?
+        if baselineValues.count < config.minBaselinePoints {
+            reason = "insufficient baseline: \(baselineValues.count) of \(config.minBaselinePoints) samples"
+        } else if onset == nil {
+            reason = breaching.contains(true) ? "no sustained breach" : "no breach"
+        }
+        return MetricCorrelation(
+            metric: series.metric, unit: series.unit, direction: direction, baseline: baseline, limit: limit, peak: peak,
+            onset: reason == nil ? onset : nil,
+            breachFraction: breachFraction(observed, breaching: breaching, from: onset),
+            observedPoints: observed.count,
+            sloBreached: series.slo.map { slo in values.contains { slo.direction.isWorse($0, than: slo.threshold) } } ?? false,
+            contributing: reason == nil, reason: reason)
+    }
+
+    /// Share of breaching samples from the onset (or the window start without one) to the window end.
+    private func breachFraction(_ points: [MetricPoint], breaching: [Bool], from onset: Date?) -> Double {
+        let relevant = zip(points, breaching).filter { pair in onset.map { pair.0.at >= $0 } ?? true }.map(\.1)
+        return relevant.isEmpty ? 0 : Double(relevant.filter { $0 }.count) / Double(relevant.count)
+    }
+
+    private func sustainedOnset(_ points: [MetricPoint], breaching: [Bool]) -> Date? {
+        var runStart: Int?
+        for i in points.indices {
+            let connected = i > 0 && points[i].at.timeIntervalSince(points[i - 1].at) <= config.maxSampleGap
+            if !breaching[i] {
+                runStart = nil
+            } else if runStart == nil || !connected {
+                runStart = i
+            }
+            if let s = runStart, i - s + 1 >= config.sustainedPoints { return points[s].at }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// How one metric behaved after a deploy compared with its baseline.
+public struct MetricCorrelation: Sendable, Hashable {
+    /// Metric name.
+    public var metric: String
+    /// Unit, when declared.
+    public var unit: String?
+    /// Which side is bad.
+    public var direction: Direction
+    /// Baseline median.
+    public var baseline: Double
+    /// Value beyond which a sample breaches (margins, MAD, or the SLO, whichever is stricter).
+    public var limit: Double
+    /// Worst value in the observation window.
+    public var peak: Double
+    /// First sample of the first sustained breach.
+    public var onset: Date?
+    /// Share of samples that breach from the onset to the window end (whole window without onset), 0–1.
+    public var breachFraction: Double
+    /// Samples in the observation window.
+    public var observedPoints: Int
+    /// Whether a sample breached the declared SLO.
+    public var sloBreached: Bool
+    /// Whether the metric contributes to the failure (a sustained breach exists).
+    public var contributing: Bool
+    /// Why it does not contribute, when it does not.
+    public var reason: String?
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// Reads typed fields out of a JSON object, producing `DecodingError`s that name the field path.
+struct FieldReader {
+    /// Path of the object being read, e.g. `data.checks[2]`.
+    let path: String
+    let fields: [String: JSONValue]
+    let context: DecodingContext
+
+    /// How member names appear in error paths when they are not JSON members (e.g. Kafka headers).
+    let memberName: (@Sendable (String) -> String)?
+
+    /// Wraps `value` at `path`, which must be a JSON object; `memberName` renames members in error paths.
+    init(
+        _ value: JSONValue, path: String, context: DecodingContext, memberName: (@Sendable (String) -> String)? = nil
+    ) throws(DecodingError) {
+        guard case .object(let fields) = value else {
+            throw DecodingError(path: path, reason: "expected object, got \(value.typeName)")
+        }
+        self.path = path
+        self.fields = fields
+        self.context = context
+        self.memberName = memberName
+    }
+
+    func childPath(_ key: String) -> String {
+        if let memberName { return memberName(key) }
+        return path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    /// Rejects members not in `allowed` (CDEvents schemas declare `additionalProperties: false`).
+    func rejectUnknown(allowing allowed: Set<String>) throws(DecodingError) {
+        if let extra = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw DecodingError(path: childPath(extra), reason: "unknown field")
+        }
+    }
+
+    private func value(_ key: String, required: Bool) throws(DecodingError) -> JSONValue? {
+        switch fields[key] {
+        case .none, .some(.null):
+            if required { throw DecodingError(path: childPath(key), reason: "required field is missing") }
+            return nil
+        case .some(let v): return v
+        }
+    }
+
+    /// Throws "required field is missing" when `key` is absent or null.
+    func require(_ key: String) throws(DecodingError) {
+        _ = try value(key, required: true)
+    }
+
+    /// The value at `key` extracted as `expected` (nil when absent), or a type error.
+    private func typed<T>(_ key: String, _ expected: String, _ extract: (JSONValue) -> T?) throws(DecodingError) -> T? {
+        guard let v = try value(key, required: false) else { return nil }
+        guard let typed = extract(v) else {
+            throw DecodingError(path: childPath(key), reason: "expected \(expected), got \(v.typeName)")
+        }
+        return typed
+    }
+
+    func string(_ key: String) throws(DecodingError) -> String? {
+        guard let s = try typed(key, "string", { if case .string(let s) = $0 { s } else { nil } }) else { return nil }
+        guard !s.isEmpty else { throw DecodingError(path: childPath(key), reason: "must not be empty") }
+        guard s.count <= context.limits.maxStringLength else {
+            throw DecodingError(
+                path: childPath(key),
+                reason: "string of \(s.count) characters exceeds the limit of \(context.limits.maxStringLength)")
+        }
+        return s
+    }
+
+    /// `read(key)` for a member that must be present.
+    private func required<T>(_ key: String, _ read: (String) throws(DecodingError) -> T?) throws(DecodingError) -> T {
+        try require(key)
+        return try read(key)!
+    }
+
+    func requiredString(_ key: String) throws(DecodingError) -> String { try required(key, string) }
+
+    func number(_ key: String, in range: ClosedRange<Double>? = nil) throws(DecodingError) -> Double? {
+        guard let n = try typed(key, "number", { if case .number(let n) = $0 { n } else { nil } }) else { return nil }
+        if let range, !range.contains(n) {
+            throw DecodingError(
+                path: childPath(key),
+                reason: "must be between \(JSONValue.format(number: range.lowerBound)) and \(JSONValue.format(number: range.upperBound)), got \(JSONValue.format(number: n))")
+        }
+        return n
+    }
+
+    func requiredNumber(_ key: String) throws(DecodingError) -> Double { try required(key) { k throws(DecodingError) in try number(k) } }
+
+    func integer(_ key: String, minimum: Int = 0) throws(DecodingError) -> Int? {
+        guard let n = try number(key) else { return nil }
+        guard n == n.rounded(), n >= Double(minimum), n < 1e12 else {
+            throw DecodingError(
+                path: childPath(key), reason: "expected integer >= \(minimum), got \(JSONValue.format(number: n))")
+        }
+        return Int(n)
+    }
+
+    func bool(_ key: String) throws(DecodingError) -> Bool? {
+        try typed(key, "boolean") { if case .bool(let b) = $0 { b } else { nil } }
+    }
+
+    func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(DecodingError) -> E?
+    where E.RawValue == String {
+        guard let raw = try string(key) else { return nil }
+        guard let e = E(rawValue: raw) else {
+            let options = E.allCases.map(\.rawValue).joined(separator: "|")
+            throw DecodingError(path: childPath(key), reason: "expected one of \(options), got \"\(raw)\"")
+        }
+        return e
+    }
+
+    func requiredEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(DecodingError) -> E
+    where E.RawValue == String {
+        try required(key) { k throws(DecodingError) in try enumeration(k, type) }
+    }
+
+    /// An RFC 3339 time, no later than the injected clock plus the allowed skew.
+    func date(_ key: String) throws(DecodingError) -> Date? {
+        guard let text = try string(key) else { return nil }
+        return try context.date(text, path: childPath(key))
+    }
+
+    func requiredDate(_ key: String) throws(DecodingError) -> Date { try required(key, date) }
+
+    func object(_ key: String) throws(DecodingError) -> FieldReader? {
+        guard let v = try value(key, required: false) else { return nil }
+        return try FieldReader(v, path: childPath(key), context: context)
+    }
+
+    func requiredObject(_ key: String) throws(DecodingError) -> FieldReader { try required(key, object) }
+
+    /// Elements of the array at `key` (empty when absent).
+    func array(_ key: String) throws(DecodingError) -> [(path: String, value: JSONValue)] {
+        let items: [JSONValue] = try typed(key, "array") { if case .array(let items) = $0 { items } else { nil } } ?? []
+        return items.enumerated().map { ("\(childPath(key))[\($0.offset)]", $0.element) }
+    }
+
+    /// Each element of the array at `key` as an object reader.
+    func objects(_ key: String) throws(DecodingError) -> [FieldReader] {
+        var readers: [FieldReader] = []
+        for item in try array(key) { readers.append(try FieldReader(item.value, path: item.path, context: context)) }
+        return readers
+    }
+}
+
+/// What decoding needs besides the bytes: limits and the injected clock.
+struct DecodingContext {
+    let limits: DecodingLimits
+    let now: Date
+
+    func date(_ text: String, path: String) throws(DecodingError) -> Date {
+        guard let date = RFC3339.parse(text) else {
+            throw DecodingError(path: path, reason: "expected RFC 3339 time, got \"\(text)\"")
+        }
+        let latest = now.addingTimeInterval(limits.maxFutureSkew)
+        guard date <= latest else {
+            throw DecodingError(
+                path: path,
+                reason: "time \(text) is more than \(JSONValue.format(number: limits.maxFutureSkew))s after now (\(RFC3339.format(now)))")
+        }
+        return date
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// What every gate check looks at.
+struct GateAnalysisInput {
+    let timeline: DeployTimeline
+    /// Contributing metrics only.
+    let contributing: [MetricCorrelation]
+    let config: AnalysisConfig
+
+    /// The earliest onset among contributing metrics.
+    var earliestOnset: MetricCorrelation? {
+        contributing.filter { $0.onset != nil }.min { ($0.onset!, $0.metric) < ($1.onset!, $1.metric) }
+    }
+
+    /// Seconds from `date` to `later`, rounded to whole seconds.
+    func seconds(from date: Date, to later: Date) -> Double { later.timeIntervalSince(date).rounded() }
+
+    /// The gate's result when it ran and passed (the only case where it "did not catch" something).
+    func passed(_ gate: Gate) -> GateFinished? {
+        timeline.gates[gate].flatMap { $0.outcome == .passed ? $0 : nil }
+    }
+}
+
+/// Finds the gaps in a deploy's gates and process, each with evidence numbers.
+public struct GateAnalyzer: Sendable {
+    /// Tunables.
+    public var config: AnalysisConfig
+
+    /// Creates an analyzer.
+    public init(config: AnalysisConfig) {
+        self.config = config
+    }
+
+    /// Findings for `timeline` given its metric correlations, sorted by key.
+    public func findings(for timeline: DeployTimeline, correlations: [MetricCorrelation]) -> [Finding] {
+        let input = GateAnalysisInput(timeline: timeline, contributing: correlations.filter(\.contributing), config: config)
+        let all = skippedOrBypassed(input) + CIAnalysis.findings(input) + CanaryAnalysis.findings(input)
+            + SoakAnalysis.findings(input) + BeyondGatesAnalysis.findings(input)
+        return all.sorted { $0.key < $1.key }
+    }
+
+    private func skippedOrBypassed(_ input: GateAnalysisInput) -> [Finding] {
+        input.timeline.gates.values.compactMap { result -> Finding? in
+            let gate = result.gate.rawValue
+            let area = FindingArea(rawValue: gate)!
+            switch result.outcome {
+            case .skipped:
+                return Finding(
+                    kind: .gateSkipped, area: area, summary: "The \(gate) gate was skipped.",
+                    fix: "Make the \(gate) gate mandatory for \(input.timeline.started?.service ?? "this service")",
+                    evidence: ["gate": .string(gate), "outcome": .string("skipped")])
+            case .bypassed:
+                return Finding(
+                    kind: .gateBypassed, area: area, summary: "The \(gate) gate was bypassed.",
+                    fix: "Require a recorded approval and a follow-up check before bypassing the \(gate) gate",
+                    evidence: ["gate": .string(gate), "outcome": .string("bypassed")])
+            case .passed, .failed:
+                return nil
+            }
+        }
+    }
+}

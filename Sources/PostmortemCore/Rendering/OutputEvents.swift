@@ -1,0 +1,59 @@
+import Foundation
+
+/// Postmortem lifecycle event types (`io.deploypostmortem.postmortem.<type>.v1`).
+public enum PostmortemEventType: String, Sendable, Hashable, CaseIterable {
+    /// First analysis.
+    case opened
+    /// Re-analysis changed something.
+    case updated
+    /// All action items done or cancelled.
+    case closed
+}
+
+/// An output CloudEvent, ready to publish: Kafka key and structured-mode JSON value.
+public struct OutputEvent: Sendable, Hashable {
+    /// Kafka key: the postmortem ID.
+    public var key: String
+    /// CloudEvents `id`, stable across re-sends (derived from type, subject and content).
+    public var id: String
+    /// CloudEvents `type`.
+    public var type: String
+    /// Structured-mode CloudEvents JSON (`application/cloudevents+json`), byte-stable.
+    public var value: [UInt8]
+}
+
+/// Encodes output CloudEvents 1.0 (structured mode) with stable IDs.
+public struct OutputEventEncoder: Sendable {
+    /// CloudEvents `source` of our events. Default `/deploy-postmortem`.
+    public var source: String
+
+    /// Creates an encoder.
+    public init(source: String = "/deploy-postmortem") {
+        self.source = source
+    }
+
+    /// `postmortem.<type>.v1` for `postmortem`, at `time`.
+    public func encode(_ postmortem: Postmortem, as type: PostmortemEventType, at time: Date) -> OutputEvent {
+        envelope(
+            type: "postmortem.\(type.rawValue).v1", key: postmortem.id, subject: postmortem.id,
+            data: postmortem.json, time: time)
+    }
+
+    /// `action_item.<type>.v1` for `change`.
+    public func encode(_ change: ActionItemChange) -> OutputEvent {
+        envelope(
+            type: "action_item.\(change.type.rawValue).v1", key: change.item.postmortemId, subject: change.item.id,
+            data: change.json, time: change.changedAt)
+    }
+
+    private func envelope(type: String, key: String, subject: String, data: JSONValue, time: Date) -> OutputEvent {
+        let fullType = EventDecoder.typePrefix + type
+        let id = StableID.uuid("event|\(fullType)|\(subject)|\(StableID.sha1Hex(data.serialized))")
+        let event = JSONValue.object([
+            "specversion": .string("1.0"), "id": .string(id), "source": .string(source), "type": .string(fullType),
+            "subject": .string(subject), "time": .string(RFC3339.format(time)),
+            "datacontenttype": .string("application/json"), "data": data,
+        ])
+        return OutputEvent(key: key, id: id, type: fullType, value: Array(event.serialized.utf8))
+    }
+}

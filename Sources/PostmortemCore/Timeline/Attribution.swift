@@ -1,0 +1,104 @@
+import Foundation
+
+/// What attribution needs to know about a deploy.
+public struct DeployCandidate: Sendable, Hashable {
+    /// The deploy.
+    public var deployId: String
+    /// Its service.
+    public var service: String
+    /// Its environment.
+    public var environment: String
+    /// When it started.
+    public var startedAt: Date
+    /// Artifact identifiers (purl, digest, `name@version`, CDEvents `artifactId`).
+    public var artifactIds: Set<String>
+    /// Event IDs and chain IDs of the deploy's own events (CDEvents links point at them).
+    public var contextIds: Set<String>
+
+    /// Creates a candidate.
+    public init(
+        deployId: String, service: String, environment: String, startedAt: Date,
+        artifactIds: Set<String> = [], contextIds: Set<String> = []
+    ) {
+        self.deployId = deployId
+        self.service = service
+        self.environment = environment
+        self.startedAt = startedAt
+        self.artifactIds = artifactIds
+        self.contextIds = contextIds
+    }
+}
+
+/// The rule that attributed an event.
+public enum AttributionRule: String, Sendable, Hashable {
+    /// The event names its deploy.
+    case deployId
+    /// A CDEvents link points at one of the deploy's events.
+    case link
+    /// The CDEvents chain ID is the deploy's.
+    case chainId
+    /// The event names the deploy's artifact.
+    case artifact
+    /// Latest deploy of the same service and environment within the window.
+    case serviceWindow
+}
+
+/// Where an event belongs.
+public enum Attribution: Sendable, Hashable {
+    /// To `deployId`, by `rule`.
+    case deploy(String, by: AttributionRule)
+    /// To no deploy, with the reason (logged and counted, never guessed).
+    case none(reason: String)
+}
+
+/// Attributes events to deploys: explicit `deployId`, then CDEvents links / `chainId`, then artifact,
+/// then the latest deploy of the same service+environment started within `window` before the event.
+public struct Attributor: Sendable {
+    /// The service+environment window, seconds.
+    public var window: Double
+
+    /// Creates an attributor.
+    public init(window: Double) {
+        self.window = window
+    }
+
+    /// Attributes `event` among `candidates`.
+    public func attribute(_ event: DecodedEvent, candidates: [DeployCandidate]) -> Attribution {
+        if let id = event.event.deployId { return .deploy(id, by: .deployId) }
+        let at = event.event.occurredAt
+        let ordered = candidates.sorted { ($0.startedAt, $0.deployId) > ($1.startedAt, $1.deployId) }
+        if let c = ordered.first(where: { !$0.contextIds.isDisjoint(with: event.linkedContextIds) }) {
+            return .deploy(c.deployId, by: .link)
+        }
+        if let chain = event.chainId, let c = ordered.first(where: { $0.contextIds.contains(chain) }) {
+            return .deploy(c.deployId, by: .chainId)
+        }
+        if let artifact = event.artifactId,
+           let c = ordered.first(where: { $0.artifactIds.contains(artifact) && $0.startedAt <= at }) {
+            return .deploy(c.deployId, by: .artifact)
+        }
+        guard let (service, environment) = Self.serviceAndEnvironment(of: event.event) else {
+            return .none(reason: "no deployId, link, chainId or artifact matches a known deploy")
+        }
+        let sameTarget = ordered.filter { $0.service == service && $0.environment == environment && $0.startedAt <= at }
+        guard let latest = sameTarget.first else {
+            return .none(reason: "no deploy of \(service)/\(environment) started before \(RFC3339.format(at))")
+        }
+        guard at.timeIntervalSince(latest.startedAt) <= window else {
+            return .none(
+                reason: "latest deploy of \(service)/\(environment) (\(latest.deployId)) started \(Int(at.timeIntervalSince(latest.startedAt)))s before the event, outside the \(Int(window))s window")
+        }
+        return .deploy(latest.deployId, by: .serviceWindow)
+    }
+
+    private static func serviceAndEnvironment(of event: InputEvent) -> (String, String)? {
+        switch event {
+        case .intervened(let e): (e.service, e.environment)
+        case .impactedCustomers(let e): (e.service, e.environment)
+        case .rolledBack(let e): (e.service, e.environment)
+        case .deployStarted(let e): (e.service, e.environment)
+        case .metricSampled(let e): (e.service, e.environment)
+        case .gateFinished, .deployFinished: nil
+        }
+    }
+}

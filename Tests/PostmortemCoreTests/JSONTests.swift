@@ -1,0 +1,37 @@
+import Testing
+@testable import PostmortemCore
+
+@Suite("JSON")
+struct JSONTests {
+    @Test(arguments: [
+        (#"{"a":[1,2.5,-3e2,true,null],"b":"x\"\\\/\n\u00e9\ud83d\ude00"}"#, #"{"a":[1,2.5,-300,true,null],"b":"x\"\\/\né😀"}"#),
+        (" [ ] ", "[]"),
+        (#"{"z":1,"a":{"y":2,"b":3}}"#, #"{"a":{"b":3,"y":2},"z":1}"#),
+    ])
+    func roundTripsWithSortedKeys(_ input: String, _ expected: String) throws {
+        #expect(try JSONParser.parse(Array(input.utf8), maxDepth: 8).serialized == expected)
+    }
+
+    @Test(arguments: [
+        ("01", "$: invalid JSON at byte 0: invalid number 01"),
+        ("1.", "$: invalid JSON at byte 0: invalid number 1."),
+        (#"{"a":1,}"#, "$: invalid JSON at byte 7: expected a string key"),
+        (#"["a" "b"]"#, "$: invalid JSON at byte 5: expected ',' or ']'"),
+        (#""\ud83d""#, "$: invalid JSON at byte 7: unpaired surrogate"),
+        ("\"a\u{01}\"", "$: invalid JSON at byte 3: control character in string"),
+        ("tru", "$: invalid JSON at byte 0: unexpected character"),
+        ("{} {}", "$: invalid JSON at byte 3: unexpected trailing characters"),
+    ])
+    func rejects(_ input: String, _ error: String) {
+        #expect(message(input) == error)
+    }
+
+    private func message(_ input: String) -> String? {
+        do {
+            _ = try JSONParser.parse(Array(input.utf8), maxDepth: 8)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+}

@@ -1,0 +1,25 @@
+@testable import PostmortemCore
+
+/// A realistic event set and exactly what its analysis must produce.
+struct Scenario: Sendable, CustomStringConvertible {
+    /// What the scenario shows.
+    let name: String
+    /// JSON lines, as a pipeline would send them.
+    let lines: [String]
+    /// The deploy the postmortem is about.
+    let deployId: String
+    /// Expected trigger texts; nil = no postmortem.
+    let triggers: [String]?
+    /// Expected severity.
+    var severity = "sev4"
+    /// Expected finding keys in order, each with the evidence members that must match exactly.
+    var findings: [(key: String, evidence: [String: JSONValue])] = []
+    /// Expected action-item titles, in finding order.
+    var actions: [String] = []
+
+    var description: String { name }
+}
+
+/// Shorthand for evidence numbers and strings.
+func num(_ value: Double) -> JSONValue { .number(value) }
+func str(_ value: String) -> JSONValue { .string(value) }
