@@ -1,7 +1,7 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build test test-swift test-deploy bench-postgres clean
+.PHONY: deps build test test-deploy bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
@@ -22,6 +22,10 @@ test-deploy:
 ## COPY throughput of the Postgres module against psql \copy (printed, not asserted).
 bench-postgres: deps
 	$(SWIFT) run -c release deploy-postmortem-bench copy
+
+## KafkaConsumer throughput against kcat on the mock cluster (printed, not asserted).
+bench-kafka: deps
+	$(SWIFT) run -c release deploy-postmortem-bench kafka
 
 clean:
 	rm -rf .build

@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "deploy-postmortem",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "deploy-postmortem", targets: ["deploy-postmortem"]),
         .executable(name: "deploy-postmortem-bench", targets: ["deploy-postmortem-bench"]),
@@ -11,13 +11,29 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C module maps only.
         .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+
+        // Kafka client over librdkafka: consumer, idempotent producer, config, mock cluster. No domain knowledge.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
 
         // PostgreSQL client over libpq. No domain knowledge.
@@ -48,17 +64,20 @@ let package = Package(
         .executableTarget(
             name: "deploy-postmortem",
             dependencies: [
+                "Kafka",
                 "Postgres",
                 "PostmortemCore",
                 "PostmortemService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
         .executableTarget(
             name: "deploy-postmortem-bench",
             dependencies: [
+                "Kafka",
                 "Postgres",
                 "LocalPostgres",
                 "PostmortemService",
@@ -71,6 +90,14 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["Postgres", "LocalPostgres"],
             path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: [
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "PostmortemCoreTests",

@@ -1,0 +1,85 @@
+import Foundation
+import Kafka
+import Testing
+
+@Suite("dev-broker")
+struct DevBrokerTests {
+    /// The topics `deploy-postmortem dev-broker` creates by default (DESIGN §3).
+    static let serviceTopics = ["deploy.events", "deploy.rollbacks", "deploy.metrics", "postmortem.events",
+                                "postmortem.action-items", "deploy.postmortem.dlq"]
+
+    @Test("kcat -L lists the topics of a cluster set up like dev-broker's")
+    func kcatListsTopics() async throws {
+        let cluster = try MockCluster(brokers: 3, topics: Dictionary(uniqueKeysWithValues: Self.serviceTopics.map { ($0, 3) }))
+        let listing = try await Self.run("/usr/bin/kcat", ["-b", cluster.bootstrapServers, "-L", "-m", "10"])
+        #expect(listing.contains(" 3 brokers:"))
+        for topic in Self.serviceTopics {
+            #expect(listing.contains("topic \"\(topic)\" with 3 partitions:"), "missing \(topic) in:\n\(listing)")
+        }
+    }
+
+    @Test("the built dev-broker binary prints its bootstrap servers first, serves its topics, stops on SIGTERM",
+          arguments: [[], ["--topic", "custom.a:2", "--topic", "custom.b:1"]])
+    func devBrokerBinary(arguments: [String]) async throws {
+        // The executable is built next to this test bundle (`swift build --build-tests` builds every product).
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("deploy-postmortem")
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = binary
+        process.arguments = ["dev-broker", "--brokers", "2"] + arguments
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let bootstrap = await Self.firstLine(of: output.fileHandleForReading)
+        #expect(bootstrap.split(separator: ",").count == 2)
+        let listing = try await Self.run("/usr/bin/kcat", ["-b", bootstrap, "-L", "-m", "10"])
+        let expected = arguments.isEmpty ? Self.serviceTopics.map { "topic \"\($0)\" with 3 partitions:" }
+            : ["topic \"custom.a\" with 2 partitions:", "topic \"custom.b\" with 1 partitions:"]
+        for line in expected { #expect(listing.contains(line), "missing \(line) in:\n\(listing)") }
+        process.terminate()
+        let status = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
+        #expect(status == 0)
+    }
+
+    /// Reads up to the first newline, off the cooperative pool.
+    static func firstLine(of handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes: [UInt8] = []
+                while !bytes.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    bytes += chunk
+                }
+                let line = bytes.split(separator: UInt8(ascii: "\n")).first.map { String(decoding: $0, as: UTF8.self) }
+                continuation.resume(returning: line ?? "")
+            }
+        }
+    }
+
+    /// Runs a program off the cooperative pool and returns its stdout; throws on a non-zero exit.
+    static func run(_ path: String, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            let process = Process()
+            let output = Pipe()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.standardOutput = output
+            process.terminationHandler = { finished in
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                if finished.terminationStatus == 0 {
+                    continuation.resume(returning: text)
+                } else {
+                    continuation.resume(throwing: KafkaError(kind: .client, message: "\(path) exited \(finished.terminationStatus): \(text)"))
+                }
+            }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+    }
+}
