@@ -55,7 +55,10 @@ let package = Package(
         .target(
             name: "PostmortemService",
             dependencies: [
+                "Kafka",
                 "Postgres",
+                "PostmortemCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Migrations")]

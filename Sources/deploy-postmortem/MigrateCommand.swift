@@ -16,6 +16,7 @@ struct MigrateCommand: AsyncParsableCommand {
     var databaseURL: String?
 
     func run() async throws {
+        LogSetup.bootstrap()
         let logger = Logger(label: "deploy-postmortem.migrate")
         do {
             var configuration = try PostgresConfiguration.fromEnvironment()

@@ -25,7 +25,7 @@ struct SchemaTests {
         let configuration = try TestDatabase.fresh()
         try await DatabaseSchema.migrate(configuration)
         let connection = try await PostgresConnection.connect(configuration)
-        let insertPostmortem = "INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, triggers, severity, opened_at, updated_at) VALUES ($1, $2, 'api', 'prod', $3, 'high', now(), now())"
+        let insertPostmortem = "INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, triggers, severity, opened_at, updated_at) VALUES ($1, $2, 'api', 'prod', $3, 'sev2', now(), now())"
         let postmortem = UUID()
         try await connection.run { try $0.query(insertPostmortem, [postmortem, "deploy-1", ["rolled_back_automatically"]]) }
         let duplicate = await #expect(throws: PostgresError.self) {

@@ -225,6 +225,20 @@ public struct MetricSample: Sendable, Hashable {
     public var labels: [String: String]
     /// Declared SLO.
     public var slo: SLO?
+
+    /// Creates a sample (the service rebuilds samples from stored points).
+    public init(
+        service: String, environment: String, metric: String, points: [MetricPoint], unit: String? = nil,
+        labels: [String: String] = [:], slo: SLO? = nil
+    ) {
+        self.service = service
+        self.environment = environment
+        self.metric = metric
+        self.points = points
+        self.unit = unit
+        self.labels = labels
+        self.slo = slo
+    }
 }
 
 /// A typed input event (the `data` of one accepted message).

@@ -38,6 +38,7 @@ CREATE TABLE deploy_events (
     occurred_at     timestamptz NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     payload         jsonb NOT NULL,
+    headers         jsonb NOT NULL DEFAULT '{}',
     kafka_topic     text,
     kafka_partition integer,
     kafka_offset    bigint,
@@ -57,7 +58,9 @@ CREATE TABLE metric_samples (
     ts          timestamptz NOT NULL,
     value       double precision NOT NULL,
     labels      jsonb NOT NULL DEFAULT '{}',
-    unit        text
+    unit        text,
+    slo_threshold double precision,
+    slo_direction text CHECK (slo_direction IN ('above', 'below'))
 ) PARTITION BY RANGE (ts);
 CREATE UNIQUE INDEX metric_samples_series_ts ON metric_samples (service, environment, metric, ts, labels);
 CREATE TABLE metric_samples_default PARTITION OF metric_samples DEFAULT;
@@ -86,11 +89,12 @@ CREATE TABLE postmortems (
     environment          text NOT NULL,
     artifact             jsonb NOT NULL DEFAULT '{}',
     triggers             text[] NOT NULL,
-    severity             text NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low')),
+    severity             text NOT NULL CHECK (severity IN ('sev1', 'sev2', 'sev3', 'sev4')),
     status               text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
     rolled_back_at       timestamptz,
     contributing_metrics jsonb NOT NULL DEFAULT '[]',
     findings             jsonb NOT NULL DEFAULT '[]',
+    document             jsonb NOT NULL DEFAULT '{}',
     analysis_digest      text NOT NULL DEFAULT '',
     version              integer NOT NULL DEFAULT 1,
     opened_at            timestamptz NOT NULL,

@@ -1,0 +1,204 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import PostmortemCore
+import ServiceLifecycle
+import Synchronization
+
+/// The consumer side of the service: polls batches from the input topics, applies each batch
+/// in one PostgreSQL transaction and only then marks its messages processed, so offsets are
+/// committed strictly after the effects are durable (at-least-once in, exactly-once effect).
+///
+/// Undecodable or invalid messages go to the dead-letter topic with the error in headers; so
+/// does a message the database rejects on its own (found by re-applying a failed batch one
+/// message at a time). A database or broker outage pauses progress: the batch is retried with
+/// backoff and nothing is committed until it succeeds.
+public final class IngestPipeline: Service, Sendable {
+    /// Settings of the pipeline.
+    public struct Settings: Sendable {
+        /// Messages per batch (one transaction).
+        public var maxBatch = 500
+        /// How long a poll waits for the first message.
+        public var pollWait: Duration = .milliseconds(100)
+        /// The dead-letter topic.
+        public var deadLetterTopic = "deploy.postmortem.dlq"
+        /// Backoff bounds while the database or the broker is unavailable.
+        public var minBackoff: Duration = .milliseconds(100)
+        public var maxBackoff: Duration = .seconds(5)
+
+        /// Default settings.
+        public init() {}
+    }
+
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let pool: PostgresPool
+    private let applier: BatchApplier
+    private let decoder: EventDecoder
+    private let settings: Settings
+    private let clock: @Sendable () -> Date
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    /// Observable state for readiness and metrics.
+    public let health = PipelineHealth()
+
+    init(
+        consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: BatchApplier,
+        decoder: EventDecoder, settings: Settings, clock: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.consumer = consumer
+        self.producer = producer
+        self.pool = pool
+        self.applier = applier
+        self.decoder = decoder
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Consumes until graceful shutdown, then finishes the batch in hand, commits and leaves
+    /// the group.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            while !stopping.load(ordering: .relaxed) {
+                let messages = try await consumer.poll(maxMessages: settings.maxBatch, maxWait: settings.pollWait)
+                guard !messages.isEmpty else { continue }
+                guard await handle(messages) else { break }
+                try consumer.markProcessed(messages)
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+        await consumer.close()
+    }
+
+    /// Applies one batch and dead-letters what must be. Returns false when shutdown interrupted
+    /// the retries (nothing is marked processed; the batch will be redelivered).
+    func handle(_ messages: [KafkaMessage]) async -> Bool {
+        var accepted: [(message: KafkaMessage, event: AcceptedEvent)] = []
+        var deadLetters: [(message: KafkaMessage, error: String)] = []
+        let now = clock()
+        for message in messages {
+            let raw = RawEvent(value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) })
+            do {
+                let origin = DeployEventStore.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
+                accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
+            } catch {
+                deadLetters.append((message, error.description))
+            }
+        }
+        guard let rejected = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
+        deadLetters += rejected
+        guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }
+        health.recordBatch(messages: messages.count, deadLettered: deadLetters.count)
+        return true
+    }
+
+    /// Applies the batch in one transaction; if the database rejects it for a reason that is
+    /// not transient, applies each message alone and returns those it rejects.
+    private func apply(_ batch: [(message: KafkaMessage, event: AcceptedEvent)], now: Date) async throws -> [(message: KafkaMessage, error: String)] {
+        guard !batch.isEmpty else { return [] }
+        let applier = self.applier
+        do {
+            let events = batch.map(\.event)
+            let outcome = try await pool.withTransaction { try applier.apply(events, now: now, on: $0) }
+            logger.debug("batch applied", metadata: ["events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)", "points": "\(outcome.metricPoints)"])
+            return []
+        } catch let error where !Self.isTransient(error) {
+            logger.warning("batch rejected; isolating the offending messages", metadata: ["error": "\(error)"])
+        }
+        var rejected: [(message: KafkaMessage, error: String)] = []
+        for (message, event) in batch {
+            do {
+                try await pool.withTransaction { _ = try applier.apply([event], now: now, on: $0) }
+            } catch let error where !Self.isTransient(error) {
+                rejected.append((message, "rejected by the database: \(error)"))
+            }
+        }
+        return rejected
+    }
+
+    private func deadLetter(_ messages: [(message: KafkaMessage, error: String)]) async throws {
+        guard !messages.isEmpty else { return }
+        let records = messages.map { message, error in
+            KafkaRecord(
+                topic: settings.deadLetterTopic, key: message.key, value: message.value,
+                headers: message.headers + [
+                    KafkaHeader(name: "dlq.error", string: error),
+                    KafkaHeader(name: "dlq.topic", string: message.topic),
+                    KafkaHeader(name: "dlq.partition", string: String(message.partition)),
+                    KafkaHeader(name: "dlq.offset", string: String(message.offset)),
+                ])
+        }
+        for case .failure(let error) in await producer.send(records) { throw error }
+        for (message, error) in messages {
+            logger.warning(
+                "message dead-lettered",
+                metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)"])
+        }
+    }
+
+    /// Runs `operation` until it succeeds, backing off on transient failures. Returns nil when
+    /// shutdown began while retrying.
+    private func retrying<T>(_ what: String, _ operation: () async throws -> T) async -> T? {
+        var backoff = settings.minBackoff
+        while true {
+            do {
+                let value = try await operation()
+                health.recordSuccess()
+                return value
+            } catch {
+                health.recordFailure(error)
+                logger.error("\(what) failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
+                if stopping.load(ordering: .relaxed) { return nil }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, settings.maxBackoff)
+            }
+        }
+    }
+
+    /// Failures worth retrying as they are: the database or the broker is unreachable, or the
+    /// transaction lost a serialization race or a deadlock.
+    static func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? PostgresError {
+            return error.isConnectionFailure || error.sqlState == "40001" || error.sqlState == "40P01"
+        }
+        return error is KafkaError
+    }
+}
+
+/// What the pipeline reports about itself (readiness, metrics).
+public final class PipelineHealth: Sendable {
+    private struct State {
+        var messages = 0
+        var deadLettered = 0
+        var lastError: String?
+        var failing = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Messages handled so far.
+    public var messagesHandled: Int { state.withLock { $0.messages } }
+    /// Messages sent to the dead-letter topic so far.
+    public var deadLettered: Int { state.withLock { $0.deadLettered } }
+    /// The last failure while it persists (e.g. the database is down), nil once work succeeds.
+    public var currentFailure: String? { state.withLock { $0.failing ? $0.lastError : nil } }
+
+    func recordBatch(messages: Int, deadLettered: Int) {
+        state.withLock {
+            $0.messages += messages
+            $0.deadLettered += deadLettered
+        }
+    }
+
+    func recordSuccess() { state.withLock { $0.failing = false } }
+
+    func recordFailure(_ error: any Error) {
+        state.withLock {
+            $0.failing = true
+            $0.lastError = "\(error)"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import PostmortemCore
+import ServiceLifecycle
+
+/// The running service: the ingest pipeline and the producer it dead-letters with, wired
+/// from a ``ServiceConfiguration`` and run as one `ServiceGroup` (SIGTERM/SIGINT → graceful
+/// shutdown: finish the batch, commit, leave the group, flush).
+public final class PostmortemServer: Sendable {
+    /// The consumer side; its ``IngestPipeline/health`` feeds readiness.
+    public let pipeline: IngestPipeline
+    /// The database pool shared by the service's parts.
+    public let pool: PostgresPool
+    private let producer: KafkaProducer
+    private let logger: Logger
+
+    /// Builds the service's parts; nothing connects until ``run()``.
+    public init(configuration: ServiceConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+        self.logger = logger
+        pool = PostgresPool(configuration: configuration.database, maxConnections: configuration.databasePoolSize, logger: logger)
+        var consumerConfig = configuration.kafka
+        if consumerConfig["auto.offset.reset"] == nil { consumerConfig = consumerConfig.merging(["auto.offset.reset": "earliest"]) }
+        let consumer = try KafkaConsumer(config: consumerConfig, topics: configuration.topics.inputs, logger: logger)
+        producer = try KafkaProducer(config: configuration.kafka, logger: logger)
+
+        let analysis = configuration.analysis
+        let decoder = EventDecoder()
+        let applier = BatchApplier(
+            events: DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow)),
+            metrics: MetricStore(config: analysis),
+            postmortems: PostmortemStore(
+                encoder: OutputEventEncoder(),
+                outbox: OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)),
+            analyzer: PostmortemAnalyzer(config: analysis), logger: logger)
+        var settings = IngestPipeline.Settings()
+        settings.deadLetterTopic = configuration.topics.deadLetter
+        pipeline = IngestPipeline(
+            consumer: consumer, producer: producer, pool: pool, applier: applier, decoder: decoder,
+            settings: settings, clock: clock, logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run() async throws {
+        // Services stop in reverse order: the pipeline first, the producer (flush) last.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: producer), .init(service: pipeline)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await pool.close()
+    }
+}

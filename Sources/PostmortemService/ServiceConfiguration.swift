@@ -1,0 +1,112 @@
+import Foundation
+import Kafka
+import Postgres
+import PostmortemCore
+
+/// Everything `serve` needs, read from the environment (see the README's configuration table).
+public struct ServiceConfiguration: Sendable {
+    /// Topic names (DESIGN §3), each configurable.
+    public struct Topics: Sendable, Equatable {
+        public var deploys = "deploy.events"
+        public var rollbacks = "deploy.rollbacks"
+        public var metrics = "deploy.metrics"
+        public var postmortems = "postmortem.events"
+        public var actionItems = "postmortem.action-items"
+        public var deadLetter = "deploy.postmortem.dlq"
+
+        /// The topics the consumer group reads.
+        public var inputs: [String] { [deploys, rollbacks, metrics] }
+    }
+
+    /// The database (libpq URL, `DATABASE_URL_FILE`, or `PG*`).
+    public var database: PostgresConfiguration
+    /// librdkafka settings for the consumer and the producers (`KAFKA_*`).
+    public var kafka: KafkaConfig
+    /// Topic names.
+    public var topics = Topics()
+    /// Windows, margins and policies of the analysis.
+    public var analysis = AnalysisConfig()
+    /// Connections in the database pool.
+    public var databasePoolSize = 8
+
+    /// Creates a configuration from explicit parts.
+    public init(database: PostgresConfiguration, kafka: KafkaConfig) {
+        self.database = database
+        self.kafka = kafka
+    }
+
+    /// Reads the configuration from `environment`; an invalid value is an error naming it.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
+        var kafka = try KafkaConfig.fromEnvironment(environment)
+        if kafka.groupID == nil { kafka.groupID = "deploy-postmortem" }
+        var configuration = Self(database: try PostgresConfiguration.fromEnvironment(environment), kafka: kafka)
+        let reader = EnvironmentReader(environment: environment)
+        configuration.topics.deploys = reader.string("TOPIC_DEPLOYS") ?? configuration.topics.deploys
+        configuration.topics.rollbacks = reader.string("TOPIC_ROLLBACKS") ?? configuration.topics.rollbacks
+        configuration.topics.metrics = reader.string("TOPIC_METRICS") ?? configuration.topics.metrics
+        configuration.topics.postmortems = reader.string("TOPIC_POSTMORTEMS") ?? configuration.topics.postmortems
+        configuration.topics.actionItems = reader.string("TOPIC_ACTION_ITEMS") ?? configuration.topics.actionItems
+        configuration.topics.deadLetter = reader.string("TOPIC_DLQ") ?? configuration.topics.deadLetter
+        configuration.databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.databasePoolSize
+
+        var analysis = configuration.analysis
+        analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
+        analysis.rollbackGrace = try reader.number("ANALYSIS_GRACE_SECONDS", in: 0...86_400) ?? analysis.rollbackGrace
+        analysis.relativeMargin = try reader.number("ANALYSIS_RELATIVE_MARGIN", in: 0...100) ?? analysis.relativeMargin
+        analysis.absoluteMargin = try reader.number("ANALYSIS_ABSOLUTE_MARGIN", in: 0...Double.greatestFiniteMagnitude) ?? analysis.absoluteMargin
+        analysis.attributionWindow = try reader.number("ATTRIBUTION_WINDOW_SECONDS", in: 60...604_800) ?? analysis.attributionWindow
+        analysis.detectionTarget = try reader.number("DETECTION_TARGET_SECONDS", in: 1...86_400) ?? analysis.detectionTarget
+        if let path = reader.string("OWNERSHIP_MAP_FILE") {
+            analysis.ownership = try Self.ownershipMap(at: path)
+        }
+        configuration.analysis = analysis
+        return configuration
+    }
+
+    /// Reads an ownership map: a JSON object from service name to owning team.
+    static func ownershipMap(at path: String) throws -> [String: String] {
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let map = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
+                throw ConfigurationError("OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
+            }
+            return map
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError("OWNERSHIP_MAP_FILE \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// An invalid setting, naming the variable and what is wrong with it.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Typed, range-checked reads of environment variables.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    func string(_ name: String) -> String? {
+        guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func number(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            throw ConfigurationError("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Postgres
+import PostmortemCore
+
+/// Stores metric points at COPY speed without double-counting redeliveries, and reads the
+/// series around a deploy back for correlation.
+struct MetricStore: Sendable {
+    let config: AnalysisConfig
+
+    /// Loads `samples` through a per-session staging table (COPY), then moves the rows into
+    /// `metric_samples`, skipping points already stored. Returns the number of new points.
+    @discardableResult
+    func store(_ samples: [MetricSample], on connection: isolated PostgresConnection) throws -> Int {
+        guard !samples.isEmpty else { return 0 }
+        try connection.query(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS metric_staging
+                (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+            """)
+        try connection.copyFrom(
+            "COPY metric_staging (service, environment, metric, ts, value, labels, unit, slo_threshold, slo_direction) FROM STDIN"
+        ) { writer in
+            for sample in samples {
+                let labels = try PostgresJSON(encoding: sample.labels)
+                for point in sample.points {
+                    writer.field(sample.service)
+                    writer.field(sample.environment)
+                    writer.field(sample.metric)
+                    writer.field(point.at)
+                    writer.field(point.value)
+                    writer.field(labels)
+                    writer.field(sample.unit)
+                    writer.field(sample.slo?.threshold)
+                    writer.field(sample.slo?.direction.rawValue)
+                    try writer.endRow()
+                }
+            }
+        }
+        return try connection.query("INSERT INTO metric_samples SELECT * FROM metric_staging ON CONFLICT DO NOTHING").affectedRows
+    }
+
+    /// Deploys with a postmortem whose analysis window overlaps the new points: their
+    /// correlation must be refreshed.
+    func deploysAffected(by samples: [MetricSample], on connection: isolated PostgresConnection) throws -> Set<String> {
+        var ranges: [String: (service: String, environment: String, first: Date, last: Date)] = [:]
+        for sample in samples {
+            guard let first = sample.points.map(\.at).min(), let last = sample.points.map(\.at).max() else { continue }
+            let key = sample.service + "\u{0}" + sample.environment
+            let known = ranges[key]
+            ranges[key] = (sample.service, sample.environment, min(first, known?.first ?? first), max(last, known?.last ?? last))
+        }
+        var affected = Set<String>()
+        for range in ranges.values {
+            let rows = try connection.query(
+                """
+                SELECT p.deploy_id FROM postmortems p JOIN deploys d USING (deploy_id)
+                WHERE d.service = $1 AND d.environment = $2
+                  AND d.started_at - make_interval(secs => $3) <= $5
+                  AND coalesce(p.rolled_back_at, d.started_at + make_interval(secs => $4)) + make_interval(secs => $6) >= $7
+                """,
+                [range.service, range.environment, config.baselineWindow, config.maxObservationWindow, range.last,
+                 config.rollbackGrace, range.first])
+            for row in rows { affected.insert(try row.decode(String.self, at: 0)) }
+        }
+        return affected
+    }
+
+    /// The points of every series of the deploy's service and environment from the baseline
+    /// window before its start to the end of its observation window.
+    func series(around timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> [MetricSeries] {
+        guard let started = timeline.started else { return [] }
+        let from = started.startedAt.addingTimeInterval(-config.baselineWindow)
+        let end = (timeline.rolledBackAt ?? started.startedAt.addingTimeInterval(config.maxObservationWindow))
+            .addingTimeInterval(config.rollbackGrace)
+        let rows = try connection.query(
+            """
+            SELECT metric, labels::text, ts, value, unit, slo_threshold, slo_direction
+            FROM metric_samples
+            WHERE service = $1 AND environment = $2 AND ts BETWEEN $3 AND $4
+            ORDER BY metric, labels, ts
+            """,
+            [started.service, started.environment, from, end])
+        var samples: [MetricSample] = []
+        var currentKey: (String, String)?
+        for row in rows {
+            let metric = try row.decode(String.self, at: 0)
+            let labelsText = try row.decode(String.self, at: 1)
+            let point = MetricPoint(at: try row.decode(Date.self, at: 2), value: try row.decode(Double.self, at: 3))
+            if let currentKey, currentKey == (metric, labelsText) {
+                samples[samples.count - 1].points.append(point)
+                continue
+            }
+            currentKey = (metric, labelsText)
+            let labels = try PostgresJSON(rawJSON: labelsText).decode([String: String].self)
+            let slo = try row.decode(Double?.self, at: 5).flatMap { threshold in
+                try row.decode(String?.self, at: 6).flatMap(Direction.init(rawValue:)).map { SLO(threshold: threshold, direction: $0) }
+            }
+            samples.append(
+                MetricSample(
+                    service: started.service, environment: started.environment, metric: metric, points: [point],
+                    unit: try row.decode(String?.self, at: 4), labels: labels, slo: slo))
+        }
+        return MetricSeries.series(from: samples)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostmortemService
+
+/// `deploy-postmortem serve`: runs the service until SIGTERM/SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Consume deploy, rollback and metric events and open postmortems.",
+        discussion: "Configured by environment variables; see the README's configuration table. Flags override them."
+    )
+
+    @Option(name: .customLong("database-url"), help: "libpq URL or conninfo (default: DATABASE_URL, DATABASE_URL_FILE, then PG*).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("bootstrap-servers"), help: "Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS).")
+    var bootstrapServers: String?
+
+    @Option(name: .customLong("group-id"), help: "Consumer group (default: KAFKA_GROUP_ID or deploy-postmortem).")
+    var groupID: String?
+
+    @Flag(inversion: .prefixedNo, help: "Apply pending migrations before consuming (advisory-locked; safe with many replicas).")
+    var migrate = true
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        let logger = Logger(label: "deploy-postmortem")
+        do {
+            var configuration = try ServiceConfiguration.fromEnvironment()
+            if let databaseURL { configuration.database.connectionString = databaseURL }
+            if let bootstrapServers { configuration.kafka.bootstrapServers = bootstrapServers }
+            if let groupID { configuration.kafka.groupID = groupID }
+            if migrate { try await DatabaseSchema.migrate(configuration.database) }
+            let server = try PostmortemServer(configuration: configuration, logger: logger)
+            let database = try configuration.database.redacted()
+            logger.info("serving", metadata: ["database": "\(database)", "kafka": "\(configuration.kafka)"])
+            try await server.run()
+        } catch {
+            logger.critical("deploy-postmortem serve failed", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+    }
+}
