@@ -112,7 +112,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PostmortemServiceTests",
-            dependencies: ["PostmortemService", "Postgres", "LocalPostgres", "TestSupport", "deploy-postmortem"]
+            dependencies: [
+                "PostmortemService", "PostmortemCore", "Postgres", "Kafka", "LocalPostgres", "TestSupport", "deploy-postmortem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

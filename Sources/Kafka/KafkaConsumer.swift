@@ -35,6 +35,8 @@ public final class KafkaConsumer: Sendable {
         }
         let effective = KafkaConfig(Self.defaults).merging(config.properties).merging(["enable.auto.offset.store": "false"])
         let (errors, continuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
+        var logger = logger
+        logger[metadataKey: "kafka.group"] = "\(config.groupID ?? "")"
         let context = CallbackContext(logger: logger, errors: continuation)
         let client = try NativeClient(config: effective, type: RD_KAFKA_CONSUMER, context: context) { Rebalance.install(on: $0) }
         self.handles = Mutex(try ConsumerHandles(client: client, topics: topics))

@@ -14,7 +14,8 @@ enum Rebalance {
 
     private static func handle(client: OpaquePointer?, code: rd_kafka_resp_err_t,
                                partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
-        let logger = CallbackContext.of(client)?.logger
+        var logger = CallbackContext.of(client)?.logger
+        logger?[metadataKey: "kafka.client"] = "\(String(cString: rd_kafka_name(client)))"
         let cooperative = rd_kafka_rebalance_protocol(client).map { String(cString: $0) } == "COOPERATIVE"
         let names = partitions.map { NativePartitionList.entries(of: $0).map(\.topicPartition.description) } ?? []
         switch code {

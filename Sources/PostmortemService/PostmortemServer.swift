@@ -41,13 +41,14 @@ public final class PostmortemServer: Sendable {
             settings: settings, clock: clock, logger: logger)
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
-    public func run() async throws {
+    /// Runs until SIGTERM or SIGINT (when `handlesSignals`) or task cancellation, then shuts
+    /// down gracefully. Embedders that own the process's signals pass `handlesSignals: false`.
+    public func run(handlesSignals: Bool = true) async throws {
         // Services stop in reverse order: the pipeline first, the producer (flush) last.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: producer), .init(service: pipeline)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         try await group.run()
         await pool.close()
     }

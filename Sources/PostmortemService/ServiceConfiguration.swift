@@ -14,6 +14,9 @@ public struct ServiceConfiguration: Sendable {
         public var actionItems = "postmortem.action-items"
         public var deadLetter = "deploy.postmortem.dlq"
 
+        /// The default names.
+        public init() {}
+
         /// The topics the consumer group reads.
         public var inputs: [String] { [deploys, rollbacks, metrics] }
     }

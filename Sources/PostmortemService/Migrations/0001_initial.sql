@@ -39,6 +39,8 @@ CREATE TABLE deploy_events (
     received_at     timestamptz NOT NULL DEFAULT now(),
     payload         jsonb NOT NULL,
     headers         jsonb NOT NULL DEFAULT '{}',
+    -- Artifact, CDEvents chain and linked context IDs: how a deploy claims this event later.
+    attribution_keys text[] NOT NULL DEFAULT '{}',
     kafka_topic     text,
     kafka_partition integer,
     kafka_offset    bigint,
@@ -46,6 +48,8 @@ CREATE TABLE deploy_events (
 );
 CREATE INDEX deploy_events_by_deploy ON deploy_events (deploy_id, occurred_at);
 CREATE INDEX deploy_events_unattributed ON deploy_events (service, environment, occurred_at)
+    WHERE deploy_id IS NULL;
+CREATE INDEX deploy_events_unattributed_keys ON deploy_events USING gin (attribution_keys)
     WHERE deploy_id IS NULL;
 
 -- Metric points, partitioned by time so retention drops whole partitions. The unique index

@@ -57,11 +57,11 @@ public final class IngestPipeline: Service, Sendable {
         self.logger = logger
     }
 
-    /// Consumes until graceful shutdown, then finishes the batch in hand, commits and leaves
-    /// the group.
+    /// Consumes until graceful shutdown (or cancellation), then finishes the batch in hand,
+    /// commits and leaves the group.
     public func run() async throws {
         try await withGracefulShutdownHandler {
-            while !stopping.load(ordering: .relaxed) {
+            while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 let messages = try await consumer.poll(maxMessages: settings.maxBatch, maxWait: settings.pollWait)
                 guard !messages.isEmpty else { continue }
                 guard await handle(messages) else { break }
@@ -151,7 +151,7 @@ public final class IngestPipeline: Service, Sendable {
             } catch {
                 health.recordFailure(error)
                 logger.error("\(what) failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
-                if stopping.load(ordering: .relaxed) { return nil }
+                if stopping.load(ordering: .relaxed) || Task.isCancelled { return nil }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, settings.maxBackoff)
             }

@@ -38,20 +38,21 @@ struct DeployEventStore: Sendable {
         let inserted = try connection.query(
             """
             INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, service, environment,
-                                       occurred_at, payload, headers, kafka_topic, kafka_partition, kafka_offset)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12)
+                                       occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13)
             ON CONFLICT (event_source, event_id) DO NOTHING
             """,
             [
                 event.key.source, event.key.id, event.type, deployId, service, environment, event.event.occurredAt,
-                String(decoding: raw.value, as: UTF8.self), try Self.headersJSON(raw.headers),
+                String(decoding: raw.value, as: UTF8.self), try Self.headersJSON(raw.headers), Self.attributionKeys(of: event),
                 origin?.topic, origin?.partition, origin.map { Int64($0.offset) },
             ]
         ).affectedRows == 1
         guard inserted else { return Insertion(isNew: false, deployId: deployId) }
         if case .deployStarted(let started) = event.event {
-            try recordDeploy(started, event: event, on: connection)
-            try claimUnattributedEvents(of: started, on: connection)
+            var timeline = DeployTimeline(deployId: started.deployId)
+            timeline.apply(event)
+            try recordTimeline(timeline, on: connection)
         }
         return Insertion(isNew: true, deployId: deployId)
     }
@@ -66,17 +67,25 @@ struct DeployEventStore: Sendable {
         }
     }
 
-    /// Keeps the deploy's row current with what its timeline knows (attribution reads it).
-    func recordTimeline(_ timeline: DeployTimeline, on connection: isolated PostgresConnection) throws {
-        guard let started = timeline.started, let candidate = timeline.candidate else { return }
+    /// Keeps the deploy's row current with what its timeline knows (attribution reads it), and
+    /// claims the unattributed events that belong to it: those sharing its artifact or CDEvents
+    /// context, and those of its service and environment within the attribution window after
+    /// its start. Returns how many events it claimed.
+    @discardableResult
+    func recordTimeline(_ timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> Int {
+        guard let started = timeline.started, let candidate = timeline.candidate else { return 0 }
         try upsertDeploy(started, candidate: candidate, outcome: timeline.finished, on: connection)
-    }
-
-    private func recordDeploy(_ started: DeployStarted, event: DecodedEvent, on connection: isolated PostgresConnection) throws {
-        var timeline = DeployTimeline(deployId: started.deployId)
-        timeline.apply(event)
-        guard let candidate = timeline.candidate else { return }
-        try upsertDeploy(started, candidate: candidate, outcome: nil, on: connection)
+        return try connection.query(
+            """
+            UPDATE deploy_events SET deploy_id = $1
+            WHERE deploy_id IS NULL AND (
+                attribution_keys && $5::text[]
+                OR (service = $2 AND environment = $3
+                    AND occurred_at >= $4 AND occurred_at <= $4 + make_interval(secs => $6)))
+            """,
+            [started.deployId, started.service, started.environment, started.startedAt,
+             Array(candidate.artifactIds.union(candidate.contextIds)), attributor.window]
+        ).affectedRows
     }
 
     private func upsertDeploy(
@@ -107,24 +116,11 @@ struct DeployEventStore: Sendable {
             ])
     }
 
-    /// Events of the deploy's service and environment that arrived before the deploy did and
-    /// fall within the attribution window after its start now belong to it.
-    private func claimUnattributedEvents(of started: DeployStarted, on connection: isolated PostgresConnection) throws {
-        try connection.query(
-            """
-            UPDATE deploy_events SET deploy_id = $1
-            WHERE deploy_id IS NULL AND service = $2 AND environment = $3
-              AND occurred_at >= $4 AND occurred_at <= $4 + make_interval(secs => $5)
-            """,
-            [started.deployId, started.service, started.environment, started.startedAt, attributor.window])
-    }
-
     /// Deploys the event could belong to: same service and environment started within the
     /// attribution window before it, or sharing an artifact or CDEvents context with it.
     private func candidates(for event: DecodedEvent, on connection: isolated PostgresConnection) throws -> [DeployCandidate] {
         let (service, environment) = Self.serviceAndEnvironment(of: event.event)
-        let identifiers = [event.artifactId].compactMap { $0 }
-        let contexts = event.linkedContextIds + [event.chainId].compactMap { $0 }
+        let keys = Self.attributionKeys(of: event)
         return try connection.query(
             """
             SELECT deploy_id, service, environment, started_at, timeline->'artifactIds', timeline->'contextIds'
@@ -132,9 +128,9 @@ struct DeployEventStore: Sendable {
             WHERE started_at IS NOT NULL AND (
                 (service = $1 AND environment = $2
                  AND started_at BETWEEN $3 - make_interval(secs => $4) AND $3)
-                OR (timeline->'artifactIds') ?| $5::text[] OR (timeline->'contextIds') ?| $6::text[])
+                OR (timeline->'artifactIds') ?| $5::text[] OR (timeline->'contextIds') ?| $5::text[])
             """,
-            [service, environment, event.event.occurredAt, attributor.window, identifiers, contexts]
+            [service, environment, event.event.occurredAt, attributor.window, keys]
         ).map { row in
             DeployCandidate(
                 deployId: try row.decode(String.self, at: 0), service: try row.decode(String.self, at: 1),
@@ -142,6 +138,11 @@ struct DeployEventStore: Sendable {
                 artifactIds: Set(try row.decode(PostgresJSON.self, at: 4).decode([String].self)),
                 contextIds: Set(try row.decode(PostgresJSON.self, at: 5).decode([String].self)))
         }
+    }
+
+    /// The identifiers by which a deploy can claim `event`: its artifact, chain and linked contexts.
+    static func attributionKeys(of event: DecodedEvent) -> [String] {
+        [event.artifactId, event.chainId].compactMap { $0 } + event.linkedContextIds
     }
 
     static func serviceAndEnvironment(of event: InputEvent) -> (String?, String?) {

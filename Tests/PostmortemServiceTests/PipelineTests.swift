@@ -1,0 +1,149 @@
+import Foundation
+import Kafka
+import Postgres
+import PostmortemCore
+import PostmortemService
+import Testing
+import TestSupport
+
+/// The pipeline end to end: Kafka protocol through the mock cluster, real PostgreSQL.
+@Suite("Ingest pipeline", .serialized)
+struct PipelineTests {
+    /// The stored postmortem document as a JSON object.
+    static func storedDocument(_ harness: ServiceHarness, deployId: String) async throws -> NSDictionary {
+        let text = try await harness.query { try $0.query("SELECT document::text FROM postmortems WHERE deploy_id = $1", [deployId])[0].decode(String.self, at: 0) }
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary)
+    }
+
+    static func offlineDocument(_ documents: [String]) throws -> NSDictionary {
+        let postmortem = try #require(try SampleEvents.offlinePostmortems(of: documents).first)
+        return try #require(try JSONSerialization.jsonObject(with: Data(postmortem.json.serialized.utf8)) as? NSDictionary)
+    }
+
+    @Test func opensExactlyThePostmortemTheOfflineAnalysisFinds() async throws {
+        try await ServiceHarness.with { harness in
+        try await harness.produce(SampleEvents.lines)
+        try await harness.wait("the postmortem and its items") {
+            try await harness.count("SELECT count(*) FROM action_items") == 5
+        }
+        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+        #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
+        let outbox = try await harness.query { connection in
+            try connection.query("SELECT topic, payload::jsonb->>'type' FROM outbox ORDER BY seq").map {
+                "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
+            }
+        }
+        #expect(outbox == ["postmortem.events io.deploypostmortem.postmortem.opened.v1"]
+            + Array(repeating: "postmortem.action-items io.deploypostmortem.action_item.created.v1", count: 5))
+        #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
+        }
+    }
+
+    @Test func tripledAndShuffledDeliveryChangesNothing() async throws {
+        try await ServiceHarness.with { harness in
+        var generator = SeededGenerator(seed: 42)
+        let delivered = (SampleEvents.lines + SampleEvents.lines + SampleEvents.lines).shuffled(using: &generator)
+        for chunk in stride(from: 0, to: delivered.count, by: 5) {
+            try await harness.produce(Array(delivered[chunk..<min(chunk + 5, delivered.count)]))
+        }
+        try await harness.wait("all 39 deliveries stored") {
+            let events = try await harness.count("SELECT count(*) FROM deploy_events")
+            let points = try await harness.count("SELECT count(*) FROM metric_samples")
+            return events == 12 && points == 2
+        }
+        // Let every redelivery land before judging.
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
+        #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
+        #expect(try await harness.count("SELECT count(*) FROM outbox") == 6)
+        #expect(try await harness.count("SELECT count(DISTINCT event_id) FROM outbox") == 6)
+        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+        }
+    }
+
+    @Test func poisonMessagesGoToTheDeadLetterTopicAndTheRestIsProcessed() async throws {
+        try await ServiceHarness.with { harness in
+        let topics = harness.configuration.topics
+        let poison: [(bytes: [UInt8], error: String)] = [
+            (Array("not json at all".utf8), "$: "),
+            (Array(#"{"specversion":"1.0","id":"p-1","source":"/x","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":7}}"#.utf8), "data.deployId: "),
+            (Array(#"{"specversion":"1.0","id":"p-2","source":"/x","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{"service":"checkout"}}"#.utf8), "data.environment: "),
+            (Array(#"{"specversion":"1.0","id":"p-3","source":"/x","type":"io.deploypostmortem.deploy.intervened.v1","data":{"service":"checkout","environment":"prod","kind":"data_fix","at":"2026-11-26T10:20:00Z","description":"\#(String(repeating: "x", count: 20_000))"}}"#.utf8), "data.description: "),
+        ]
+        let half = SampleEvents.lines.count / 2
+        try await harness.produce(Array(SampleEvents.lines[..<half]))
+        try await harness.produceRaw(poison.map(\.bytes), topic: topics.deploys)
+        try await harness.produce(Array(SampleEvents.lines[half...]))
+
+        let dead = try await harness.read(topics.deadLetter, count: poison.count)
+        #expect(dead.count == poison.count)
+        for (message, expected) in zip(dead.sorted { $0.value.count < $1.value.count }, poison.sorted { $0.bytes.count < $1.bytes.count }) {
+            #expect(message.value == expected.bytes)
+            let error = message.header("dlq.error").flatMap(\.value).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            #expect(error.hasPrefix(expected.error), "dlq.error was \(error)")
+            #expect(message.header("dlq.topic")?.value == Array(topics.deploys.utf8))
+            #expect(message.header("dlq.partition") != nil && message.header("dlq.offset") != nil)
+        }
+        try await harness.wait("the valid events around the poison") {
+            try await harness.count("SELECT count(*) FROM action_items") == 5
+        }
+        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+        }
+    }
+
+    @Test func lateMetricsRefreshTheCorrelationOnceAndEmitUpdated() async throws {
+        try await ServiceHarness.with { harness in
+        try await harness.produce(SampleEvents.lines)
+        try await harness.wait("the postmortem") { try await harness.count("SELECT count(*) FROM outbox") == 6 }
+
+        let late = Self.errorRateEvent(id: "late-1")
+        try await harness.produce([late])
+        try await harness.wait("postmortem.updated") {
+            try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.updated.v1'") == 1
+        }
+        let contributing = try await harness.query {
+            try $0.query("SELECT jsonb_array_length(contributing_metrics) FROM postmortems")[0].decode(Int.self, at: 0)
+        }
+        #expect(contributing >= 1)
+        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines + [late]))
+
+        // The same points again (another event id) change nothing: no second update. A marker
+        // point far after the deploy, on the same partition, shows the repeat was consumed.
+        let points = try await harness.count("SELECT count(*) FROM metric_samples")
+        let events = try await harness.count("SELECT count(*) FROM outbox")
+        let items = try await harness.count("SELECT count(*) FROM action_items")
+        #expect(events == 7 + (items - 5), "one postmortem.updated plus one action_item.created per new finding")
+        try await harness.produce([Self.errorRateEvent(id: "late-2"), Self.markerEvent])
+        try await harness.wait("the repeat consumed") {
+            try await harness.count("SELECT count(*) FROM metric_samples") == points + 1
+        }
+        #expect(try await harness.count("SELECT count(*) FROM outbox") == events)
+        }
+    }
+
+    /// One point of the same series a day later: outside every analysis window of d-42.
+    static let markerEvent = #"{"specversion":"1.0","id":"marker","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[{"at":"2026-11-25T10:00:00Z","value":0.01}]}}"#
+
+    /// An error rate flat at 1 % for the hour before d-42 started, then 8 % until the rollback.
+    static func errorRateEvent(id: String) -> String {
+        let start = Date(timeIntervalSince1970: 1_795_683_600)  // 2026-11-26T09:00:00Z
+        let points = (0..<96).map { minute in
+            let at = ISO8601DateFormatter().string(from: start.addingTimeInterval(Double(minute) * 60))
+            return #"{"at":"\#(at)","value":\#(minute < 60 ? 0.01 : 0.08)}"#
+        }
+        return #"{"specversion":"1.0","id":"\#(id)","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[\#(points.joined(separator: ","))]}}"#
+    }
+}
+
+/// A deterministic random number generator (SplitMix64) for reproducible shuffles.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
