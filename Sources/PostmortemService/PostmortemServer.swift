@@ -5,12 +5,14 @@ import Postgres
 import PostmortemCore
 import ServiceLifecycle
 
-/// The running service: the ingest pipeline and the producer it dead-letters with, wired
-/// from a ``ServiceConfiguration`` and run as one `ServiceGroup` (SIGTERM/SIGINT → graceful
-/// shutdown: finish the batch, commit, leave the group, flush).
+/// The running service: the ingest pipeline, the outbox relay and the producer they share,
+/// wired from a ``ServiceConfiguration`` and run as one `ServiceGroup` (SIGTERM/SIGINT →
+/// graceful shutdown: finish the batch, commit, leave the group, publish, flush).
 public final class PostmortemServer: Sendable {
     /// The consumer side; its ``IngestPipeline/health`` feeds readiness.
     public let pipeline: IngestPipeline
+    /// Publishes the outbox; one replica at a time is its leader.
+    public let relay: OutboxRelay
     /// The database pool shared by the service's parts.
     public let pool: PostgresPool
     private let producer: KafkaProducer
@@ -34,6 +36,7 @@ public final class PostmortemServer: Sendable {
                 encoder: OutputEventEncoder(),
                 outbox: OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)),
             analyzer: PostmortemAnalyzer(config: analysis), logger: logger)
+        relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter
         pipeline = IngestPipeline(
@@ -44,10 +47,10 @@ public final class PostmortemServer: Sendable {
     /// Runs until SIGTERM or SIGINT (when `handlesSignals`) or task cancellation, then shuts
     /// down gracefully. Embedders that own the process's signals pass `handlesSignals: false`.
     public func run(handlesSignals: Bool = true) async throws {
-        // Services stop in reverse order: the pipeline first, the producer (flush) last.
+        // Services stop in reverse order: the pipeline first, then the relay, the producer (flush) last.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: producer), .init(service: pipeline)],
+                services: [.init(service: producer), .init(service: relay), .init(service: pipeline)],
                 gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         try await group.run()
         await pool.close()

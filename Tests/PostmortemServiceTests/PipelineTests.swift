@@ -15,6 +15,13 @@ struct PipelineTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary)
     }
 
+    static func field(_ name: String, of message: KafkaMessage) -> String {
+        let object = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
+        return object?[name] as? String ?? ""
+    }
+
+    static func type(of message: KafkaMessage) -> String { field("type", of: message) }
+
     static func offlineDocument(_ documents: [String]) throws -> NSDictionary {
         let postmortem = try #require(try SampleEvents.offlinePostmortems(of: documents).first)
         return try #require(try JSONSerialization.jsonObject(with: Data(postmortem.json.serialized.utf8)) as? NSDictionary)
@@ -36,6 +43,16 @@ struct PipelineTests {
         #expect(outbox == ["postmortem.events io.deploypostmortem.postmortem.opened.v1"]
             + Array(repeating: "postmortem.action-items io.deploypostmortem.action_item.created.v1", count: 5))
         #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
+
+        // The relay publishes them: read back from the bus, keyed by the postmortem ID.
+        let postmortemID = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first?.id)
+        let opened = try await harness.read(harness.configuration.topics.postmortems, count: 1)
+        #expect(opened.map { Self.type(of: $0) } == ["io.deploypostmortem.postmortem.opened.v1"])
+        #expect(opened.first?.key == Array(postmortemID.utf8))
+        let created = try await harness.read(harness.configuration.topics.actionItems, count: 5)
+        #expect(created.map { Self.type(of: $0) } == Array(repeating: "io.deploypostmortem.action_item.created.v1", count: 5))
+        #expect(Set(created.compactMap(\.key)) == [Array(postmortemID.utf8)])
+        try await harness.wait("the outbox drained") { try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0 }
         }
     }
 
@@ -57,6 +74,9 @@ struct PipelineTests {
         #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
         #expect(try await harness.count("SELECT count(*) FROM outbox") == 6)
         #expect(try await harness.count("SELECT count(DISTINCT event_id) FROM outbox") == 6)
+        let published = try await harness.read(harness.configuration.topics.postmortems, count: 1)
+            + harness.read(harness.configuration.topics.actionItems, count: 5)
+        #expect(Set(published.map { Self.field("id", of: $0) }).count == 6)
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
         }
     }

@@ -1,8 +1,9 @@
 import Postgres
 import PostmortemCore
 
-/// Writes output events into the transactional outbox, in the caller's transaction.
-/// A repeated CloudEvents `id` is a no-op, so re-analysis never emits an event twice.
+/// Routes the domain's output events to their topics in the transactional outbox, in the
+/// caller's transaction. A repeated CloudEvents `id` is a no-op, so re-analysis never emits an
+/// event twice.
 struct OutboxWriter: Sendable {
     /// Topic of `postmortem.*` events.
     let postmortemTopic: String
@@ -18,12 +19,11 @@ struct OutboxWriter: Sendable {
     }
 
     private func enqueue(_ event: OutputEvent, topic: String, on connection: isolated PostgresConnection) throws {
-        try connection.query(
-            """
-            INSERT INTO outbox (event_id, topic, message_key, payload, headers)
-            VALUES ($1, $2, $3, $4, '{"content-type": "application/cloudevents+json"}')
-            ON CONFLICT (event_id) DO NOTHING
-            """,
-            [event.id, topic, event.key, String(decoding: event.value, as: UTF8.self)])
+        // Output events are encoded from Swift strings, so their bytes are always valid UTF-8.
+        guard let entry = Outbox.Event(
+            eventID: event.id, topic: topic, key: event.key, payload: event.value,
+            headers: ["content-type": "application/cloudevents+json"])
+        else { preconditionFailure("output event \(event.id) is not UTF-8") }
+        try Outbox.enqueue(entry, on: connection)
     }
 }
