@@ -15,6 +15,8 @@ public final class PostmortemServer: Sendable {
     public let relay: OutboxRelay
     /// The database pool shared by the service's parts.
     public let pool: PostgresPool
+    /// Reads stored postmortems back as domain values.
+    public let reader: PostmortemReader
     private let producer: KafkaProducer
     private let logger: Logger
 
@@ -29,13 +31,14 @@ public final class PostmortemServer: Sendable {
 
         let analysis = configuration.analysis
         let decoder = EventDecoder()
-        let applier = BatchApplier(
-            events: DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow)),
-            metrics: MetricStore(config: analysis),
-            postmortems: PostmortemStore(
-                encoder: OutputEventEncoder(),
-                outbox: OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)),
-            analyzer: PostmortemAnalyzer(config: analysis), logger: logger)
+        let events = DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
+        let metrics = MetricStore(config: analysis)
+        let postmortems = PostmortemStore(
+            encoder: OutputEventEncoder(),
+            outbox: OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems))
+        let analyzer = PostmortemAnalyzer(config: analysis)
+        let applier = BatchApplier(events: events, metrics: metrics, postmortems: postmortems, analyzer: analyzer, logger: logger)
+        reader = PostmortemReader(pool: pool, events: events, metrics: metrics, postmortems: postmortems, analyzer: analyzer)
         relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter

@@ -60,9 +60,9 @@ struct BatchApplier: Sendable {
             try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [deployId])
         }
         for deployId in deploys {
-            var timeline = try timeline(of: deployId, on: connection)
+            var timeline = try events.timeline(of: deployId, on: connection)
             if try events.recordTimeline(timeline, on: connection) > 0 {
-                timeline = try self.timeline(of: deployId, on: connection)
+                timeline = try events.timeline(of: deployId, on: connection)
             }
             guard let postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection)) else {
                 continue
@@ -81,12 +81,6 @@ struct BatchApplier: Sendable {
             }
         }
         return outcome
-    }
-
-    private func timeline(of deployId: String, on connection: isolated PostgresConnection) throws -> DeployTimeline {
-        var timeline = DeployTimeline(deployId: deployId)
-        for event in try events.events(of: deployId, on: connection) { timeline.apply(event) }
-        return timeline
     }
 
     private static func isDeployStart(_ accepted: AcceptedEvent) -> Bool {

@@ -67,6 +67,13 @@ struct DeployEventStore: Sendable {
         }
     }
 
+    /// The deploy's timeline, folded from every stored event of it.
+    func timeline(of deployId: String, on connection: isolated PostgresConnection) throws -> DeployTimeline {
+        var timeline = DeployTimeline(deployId: deployId)
+        for event in try events(of: deployId, on: connection) { timeline.apply(event) }
+        return timeline
+    }
+
     /// Keeps the deploy's row current with what its timeline knows (attribution reads it), and
     /// claims the unattributed events that belong to it: those sharing its artifact or CDEvents
     /// context, and those of its service and environment within the attribution window after

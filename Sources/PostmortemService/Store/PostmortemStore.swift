@@ -18,10 +18,8 @@ struct PostmortemStore: Sendable {
     /// Saves `analysis` (fresh from the analyzer). Action-item lifecycle state already stored
     /// wins over the analysis (owners move items along; re-analysis never resets them).
     func save(_ analysis: Postmortem, now: Date, on connection: isolated PostgresConnection) throws -> Outcome {
-        var postmortem = analysis
-        let stored = try storedLifecycles(of: postmortem.id, on: connection)
-        postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.applied(to: item) } ?? item }
-        postmortem.status = PostmortemStatus.of(postmortem.actionItems)
+        let stored = try storedLifecycles(of: analysis.id, on: connection)
+        let postmortem = Self.overlay(stored, on: analysis)
         let digest = encoder.encode(postmortem, as: .updated, at: now).id
         let newItems = postmortem.actionItems.filter { stored[$0.id] == nil }
 
@@ -59,6 +57,18 @@ struct PostmortemStore: Sendable {
             try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
         }
         return outcome
+    }
+
+    /// The postmortem as it stands: the analysis with the stored lifecycle of its items.
+    func current(_ analysis: Postmortem, on connection: isolated PostgresConnection) throws -> Postmortem {
+        Self.overlay(try storedLifecycles(of: analysis.id, on: connection), on: analysis)
+    }
+
+    private static func overlay(_ stored: [String: StoredLifecycle], on analysis: Postmortem) -> Postmortem {
+        var postmortem = analysis
+        postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.applied(to: item) } ?? item }
+        postmortem.status = PostmortemStatus.of(postmortem.actionItems)
+        return postmortem
     }
 
     private func rowValues(_ postmortem: Postmortem, digest: String, now: Date) throws -> [any PostgresEncodable] {

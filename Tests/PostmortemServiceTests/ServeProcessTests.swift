@@ -1,0 +1,156 @@
+import Foundation
+import Kafka
+import LocalPostgres
+import Postgres
+import PostmortemService
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `deploy-postmortem serve` as real processes against the mock cluster and PostgreSQL.
+@Suite("serve processes", .serialized)
+struct ServeProcessTests {
+    /// A started `serve` process; killed when released by the test.
+    final class ServeProcess: Sendable {
+        let process: Process
+
+        init(database: String, bootstrap: String, group: String) throws {
+            process = Process()
+            process.executableURL = BuiltProducts.executable("deploy-postmortem")
+            process.arguments = ["serve"]
+            process.environment = ProcessInfo.processInfo.environment.merging([
+                "DATABASE_URL": database, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_GROUP_ID": group,
+                "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+                "KAFKA_TOPIC_METADATA_REFRESH_INTERVAL_MS": "1000", "KAFKA_LINGER_MS": "1", "LOG_LEVEL": "error",
+            ]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func kill() {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func terminate() {
+            Glibc.kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+    }
+
+    /// A failed deploy in two events: started, then rolled back automatically.
+    static func failedDeploy(_ index: Int) -> [(topic: String, key: String, value: String)] {
+        let id = "deploy-\(index)"
+        return [
+            ("deploy.events", id, #"{"specversion":"1.0","id":"start-\#(index)","source":"/ci","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(id)","service":"svc-\#(index % 7)","environment":"prod","startedAt":"2026-11-26T10:00:00Z","team":"team-\#(index % 3)"}}"#),
+            ("deploy.rollbacks", id, #"{"specversion":"1.0","id":"rollback-\#(index)","source":"/ci","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{"deployId":"\#(id)","service":"svc-\#(index % 7)","environment":"prod","mode":"automatic","rolledBackAt":"2026-11-26T10:20:00Z"}}"#),
+        ]
+    }
+
+    static func produce(_ range: Range<Int>, via producer: KafkaProducer) async throws {
+        let records = range.flatMap(failedDeploy).map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
+        for outcome in await producer.send(records) { _ = try outcome.get() }
+    }
+
+    static func cluster() throws -> MockCluster {
+        let topics = ServiceConfiguration.Topics()
+        return try MockCluster(topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 4) }))
+    }
+
+    static func counts(_ database: PostgresConfiguration) async throws -> (postmortems: Int, opened: Int, unsent: Int) {
+        let connection = try await PostgresConnection.connect(database)
+        let row = try await connection.run { connection in
+            try connection.query(
+                """
+                SELECT (SELECT count(*) FROM postmortems),
+                       (SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.opened.v1'),
+                       (SELECT count(*) FROM outbox WHERE sent_at IS NULL)
+                """)[0]
+        }
+        await connection.close()
+        return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2))
+    }
+
+    static func waitUntil(_ what: String, seconds: Int = 90, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    @Test func replicaKilledMidStreamLosesNothingAndDuplicatesNothing() async throws {
+        let broker = try Self.cluster()
+        defer { broker.shutdown() }
+        let database = try TestDatabase.fresh("replicas")
+        try await DatabaseSchema.migrate(database)
+        let group = "replicas-\(UUID().uuidString.prefix(6))"
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+
+        let first = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        let second = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        defer { second.terminate() }
+        try await Self.produce(0..<40, via: producer)
+        try await Self.waitUntil("the first postmortems") { try await Self.counts(database).postmortems >= 5 }
+        first.kill()
+        try await Self.produce(40..<80, via: producer)
+        try await Task.sleep(for: .seconds(2))
+        let restarted = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        defer { restarted.terminate() }
+        try await Self.produce(80..<100, via: producer)
+
+        try await Self.waitUntil("100 postmortems, all published") {
+            let counts = try await Self.counts(database)
+            return counts.postmortems == 100 && counts.unsent == 0
+        }
+        let counts = try await Self.counts(database)
+        #expect(counts.opened == 100)
+
+        // On the bus: every postmortem opened, each event ID once after de-duplication.
+        let consumer = try KafkaConsumer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "check-\(UUID())", "auto.offset.reset": "earliest"]),
+            topics: [ServiceConfiguration.Topics().postmortems])
+        var ids: [String] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while Set(ids).count < 100, ContinuousClock.now < deadline {
+            for message in try await consumer.poll(maxMessages: 500, maxWait: .milliseconds(200)) {
+                let object = try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
+                ids.append(object?["id"] as? String ?? "")
+            }
+        }
+        await consumer.close()
+        await producer.close()
+        #expect(Set(ids).count == 100)
+    }
+
+    @Test func databaseOutageOfTenSecondsPausesAndRecovers() async throws {
+        let broker = try Self.cluster()
+        defer { broker.shutdown() }
+        let cluster = try LocalPostgresCluster.start()
+        defer { cluster.stop() }
+        let database = PostgresConfiguration(connectionString: try cluster.createDatabase("outage"))
+        try await DatabaseSchema.migrate(database)
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+        let serve = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: "outage")
+        defer { serve.terminate() }
+
+        try await Self.produce(0..<10, via: producer)
+        try await Self.waitUntil("the first postmortems") { try await Self.counts(database).postmortems == 10 }
+        try cluster.pause()
+        try await Self.produce(10..<30, via: producer)
+        try await Task.sleep(for: .seconds(10))
+        #expect(serve.process.isRunning, "the service must survive the outage")
+        try cluster.resume()
+
+        try await Self.waitUntil("recovery") {
+            let counts = try await Self.counts(database)
+            return counts.postmortems == 30 && counts.unsent == 0
+        }
+        #expect(try await Self.counts(database).opened == 30)
+        await producer.close()
+    }
+}
