@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C module maps only.
@@ -59,6 +61,8 @@ let package = Package(
                 "Postgres",
                 "PostmortemCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Migrations")]
@@ -81,6 +85,7 @@ let package = Package(
             name: "deploy-postmortem-bench",
             dependencies: [
                 "Kafka",
+                .product(name: "Logging", package: "swift-log"),
                 "Postgres",
                 "LocalPostgres",
                 "PostmortemService",
@@ -115,6 +120,8 @@ let package = Package(
             dependencies: [
                 "PostmortemService", "PostmortemCore", "Postgres", "Kafka", "LocalPostgres", "TestSupport", "deploy-postmortem",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
     ],

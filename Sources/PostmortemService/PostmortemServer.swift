@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Kafka
 import Logging
 import Postgres
@@ -17,6 +18,10 @@ public final class PostmortemServer: Sendable {
     public let pool: PostgresPool
     /// Reads stored postmortems back as domain values.
     public let reader: PostmortemReader
+    /// Prometheus metrics of this replica.
+    public let metrics = ServiceMetrics()
+    private let http: HTTPSurface
+    private let httpAddress: (host: String, port: Int)?
     private let producer: KafkaProducer
     private let logger: Logger
 
@@ -32,28 +37,39 @@ public final class PostmortemServer: Sendable {
         let analysis = configuration.analysis
         let decoder = EventDecoder()
         let events = DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
-        let metrics = MetricStore(config: analysis)
+        let metricStore = MetricStore(config: analysis)
         let postmortems = PostmortemStore(
             encoder: OutputEventEncoder(),
             outbox: OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems))
         let analyzer = PostmortemAnalyzer(config: analysis)
-        let applier = BatchApplier(events: events, metrics: metrics, postmortems: postmortems, analyzer: analyzer, logger: logger)
-        reader = PostmortemReader(pool: pool, events: events, metrics: metrics, postmortems: postmortems, analyzer: analyzer)
+        let applier = BatchApplier(events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer, logger: logger)
+        reader = PostmortemReader(pool: pool, events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer)
         relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter
         pipeline = IngestPipeline(
             consumer: consumer, producer: producer, pool: pool, applier: applier, decoder: decoder,
-            settings: settings, clock: clock, logger: logger)
+            settings: settings, metrics: self.metrics, clock: clock, logger: logger)
+        http = HTTPSurface(pool: pool, pipeline: pipeline, relay: relay, metrics: self.metrics)
+        httpAddress = configuration.httpPort.map { (configuration.httpHost, $0) }
+    }
+
+    /// The HTTP application (`/healthz`, `/readyz`, `/metrics`) bound to `host:port`.
+    public func httpApplication(host: String = "127.0.0.1", port: Int) -> some ApplicationProtocol {
+        http.application(host: host, port: port)
     }
 
     /// Runs until SIGTERM or SIGINT (when `handlesSignals`) or task cancellation, then shuts
     /// down gracefully. Embedders that own the process's signals pass `handlesSignals: false`.
     public func run(handlesSignals: Bool = true) async throws {
-        // Services stop in reverse order: the pipeline first, then the relay, the producer (flush) last.
+        // Services stop in reverse order: the pipeline first, then the relay, the producer
+        // (flush) last; HTTP keeps answering probes until the others are done.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
+        services += [.init(service: producer), .init(service: relay), .init(service: pipeline)]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: producer), .init(service: relay), .init(service: pipeline)],
+                services: services,
                 gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         try await group.run()
         await pool.close()

@@ -31,6 +31,10 @@ public struct ServiceConfiguration: Sendable {
     public var analysis = AnalysisConfig()
     /// Connections in the database pool.
     public var databasePoolSize = 8
+    /// Port of the HTTP server (probes, metrics); nil runs no HTTP server.
+    public var httpPort: Int? = 8080
+    /// Address the HTTP server binds.
+    public var httpHost = "0.0.0.0"
 
     /// Creates a configuration from explicit parts.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
@@ -51,6 +55,8 @@ public struct ServiceConfiguration: Sendable {
         configuration.topics.actionItems = reader.string("TOPIC_ACTION_ITEMS") ?? configuration.topics.actionItems
         configuration.topics.deadLetter = reader.string("TOPIC_DLQ") ?? configuration.topics.deadLetter
         configuration.databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.databasePoolSize
+        configuration.httpPort = try reader.integer("HTTP_PORT", in: 0...65_535) ?? configuration.httpPort
+        configuration.httpHost = reader.string("HTTP_HOST") ?? configuration.httpHost
 
         var analysis = configuration.analysis
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow

@@ -13,7 +13,9 @@ final class ServiceHarness: Sendable {
     let database: PostgresConfiguration
     let configuration: ServiceConfiguration
     private let producer: KafkaProducer
-    private let server: Task<Void, any Error>
+    /// The server under test (its HTTP application is started by tests that need it).
+    let server: PostmortemServer
+    private let serverTask: Task<Void, any Error>
 
     static let logger: Logger = {
         var logger = Logger(label: "e2e")
@@ -21,28 +23,31 @@ final class ServiceHarness: Sendable {
         return logger
     }()
 
-    init() async throws {
+    /// A stack on a fresh database of the shared test cluster, or on `database` when given.
+    init(database: PostgresConfiguration? = nil) async throws {
         let topics = ServiceConfiguration.Topics()
         cluster = try MockCluster(topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 3) }))
-        database = try TestDatabase.fresh("e2e")
-        try await DatabaseSchema.migrate(database)
+        self.database = try database ?? TestDatabase.fresh("e2e")
+        try await DatabaseSchema.migrate(self.database)
         var configuration = ServiceConfiguration(
-            database: database,
+            database: self.database,
             kafka: KafkaConfig([
                 "bootstrap.servers": cluster.bootstrapServers, "group.id": "deploy-postmortem-\(UUID().uuidString.prefix(8))",
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "300", "fetch.wait.max.ms": "50",
                 "topic.metadata.refresh.interval.ms": "1000", "linger.ms": "1",
             ]))
         configuration.databasePoolSize = 4
+        configuration.httpPort = nil
         self.configuration = configuration
         producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)
         let server = try PostmortemServer(configuration: configuration, logger: Self.logger)
-        self.server = Task { try await server.run(handlesSignals: false) }
+        self.server = server
+        serverTask = Task { try await server.run(handlesSignals: false) }
     }
 
     /// Runs `body` against a fresh stack and always tears it down, even when `body` fails.
-    static func with(_ body: (ServiceHarness) async throws -> Void) async throws {
-        let harness = try await ServiceHarness()
+    static func with(database: PostgresConfiguration? = nil, _ body: (ServiceHarness) async throws -> Void) async throws {
+        let harness = try await ServiceHarness(database: database)
         do {
             try await body(harness)
         } catch {
@@ -53,8 +58,8 @@ final class ServiceHarness: Sendable {
     }
 
     func stop() async {
-        server.cancel()
-        _ = await server.result
+        serverTask.cancel()
+        _ = await serverTask.result
         await producer.close()
         cluster.shutdown()
     }

@@ -17,6 +17,18 @@ struct BatchOutcome: Sendable, Equatable {
     var metricPoints = 0
     var opened: [String] = []
     var updated: [String] = []
+    /// The triggers of each postmortem opened, for metrics.
+    var openedTriggers: [[String]] = []
+
+    /// Adds what another (partial) application did.
+    mutating func add(_ other: BatchOutcome) {
+        newEvents += other.newEvents
+        duplicateEvents += other.duplicateEvents
+        metricPoints += other.metricPoints
+        opened += other.opened
+        updated += other.updated
+        openedTriggers += other.openedTriggers
+    }
 }
 
 /// Applies a batch of accepted events inside one PostgreSQL transaction: stores events and
@@ -70,6 +82,7 @@ struct BatchApplier: Sendable {
             switch try postmortems.save(postmortem, now: now, on: connection) {
             case .opened:
                 outcome.opened.append(deployId)
+                outcome.openedTriggers.append(postmortem.triggers.map(\.trigger.description))
                 logger.info(
                     "postmortem opened",
                     metadata: ["deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)", "severity": "\(postmortem.severity.rawValue)"])

@@ -42,11 +42,13 @@ public final class IngestPipeline: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Observable state for readiness and metrics.
     public let health = PipelineHealth()
+    private let metrics: ServiceMetrics
 
     init(
         consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: BatchApplier,
-        decoder: EventDecoder, settings: Settings, clock: @escaping @Sendable () -> Date, logger: Logger
+        decoder: EventDecoder, settings: Settings, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
+        self.metrics = metrics
         self.consumer = consumer
         self.producer = producer
         self.pool = pool
@@ -88,35 +90,41 @@ public final class IngestPipeline: Service, Sendable {
                 deadLetters.append((message, error.description))
             }
         }
-        guard let rejected = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
+        let started = ContinuousClock.now
+        guard let (outcome, rejected) = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
         deadLetters += rejected
         guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }
         health.recordBatch(messages: messages.count, deadLettered: deadLetters.count)
+        metrics.record(outcome, deadLettered: deadLetters.count, duration: ContinuousClock.now - started)
+        for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
         return true
     }
 
     /// Applies the batch in one transaction; if the database rejects it for a reason that is
     /// not transient, applies each message alone and returns those it rejects.
-    private func apply(_ batch: [(message: KafkaMessage, event: AcceptedEvent)], now: Date) async throws -> [(message: KafkaMessage, error: String)] {
-        guard !batch.isEmpty else { return [] }
+    private func apply(
+        _ batch: [(message: KafkaMessage, event: AcceptedEvent)], now: Date
+    ) async throws -> (BatchOutcome, [(message: KafkaMessage, error: String)]) {
+        guard !batch.isEmpty else { return (BatchOutcome(), []) }
         let applier = self.applier
         do {
             let events = batch.map(\.event)
             let outcome = try await pool.withTransaction { try applier.apply(events, now: now, on: $0) }
             logger.debug("batch applied", metadata: ["events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)", "points": "\(outcome.metricPoints)"])
-            return []
+            return (outcome, [])
         } catch let error where !Self.isTransient(error) {
             logger.warning("batch rejected; isolating the offending messages", metadata: ["error": "\(error)"])
         }
+        var total = BatchOutcome()
         var rejected: [(message: KafkaMessage, error: String)] = []
         for (message, event) in batch {
             do {
-                try await pool.withTransaction { _ = try applier.apply([event], now: now, on: $0) }
+                total.add(try await pool.withTransaction { try applier.apply([event], now: now, on: $0) })
             } catch let error where !Self.isTransient(error) {
                 rejected.append((message, "rejected by the database: \(error)"))
             }
         }
-        return rejected
+        return (total, rejected)
     }
 
     private func deadLetter(_ messages: [(message: KafkaMessage, error: String)]) async throws {

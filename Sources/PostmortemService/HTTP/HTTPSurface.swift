@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Postgres
+
+/// What the service answers over HTTP today: liveness, readiness and Prometheus metrics.
+struct HTTPSurface: Sendable {
+    let pool: PostgresPool
+    let pipeline: IngestPipeline
+    let relay: OutboxRelay
+    let metrics: ServiceMetrics
+
+    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one).
+    func application(host: String, port: Int) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ in try await readiness() }
+        router.get("metrics") { _, _ in await scrape() }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
+    }
+
+    /// 200 when the database answers, the pipeline is not stuck retrying and the relay is
+    /// healthy; 503 with the reasons otherwise.
+    func readiness() async throws -> Response {
+        var problems: [String] = []
+        if let failure = await databaseProblem() { problems.append("database: \(failure)") }
+        if let failure = pipeline.health.currentFailure { problems.append("pipeline: \(failure)") }
+        let relayStats = await relay.stats
+        if relayStats.consecutiveFailures >= 3 { problems.append("outbox relay: \(relayStats.lastError ?? "failing")") }
+        let body = try JSONSerialization.data(
+            withJSONObject: ["status": problems.isEmpty ? "ready" : "not ready", "problems": problems], options: [.sortedKeys])
+        return Response(
+            status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Prometheus text exposition, with the gauges of external state refreshed first.
+    func scrape() async -> Response {
+        if let backlog = try? await relay.backlog() {
+            metrics.outboxBacklog.set(to: Double(backlog.count))
+            metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
+        }
+        metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+    }
+
+    /// Nil when `SELECT 1` succeeds within two seconds, else why not.
+    private func databaseProblem() async -> String? {
+        await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    try await pool.withConnection { try $0.query("SELECT 1") }
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return "no answer within 2 s"
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Prometheus
+
+/// The service's Prometheus metrics. Counters move as work is done; gauges that describe
+/// external state (outbox backlog, consumer lag) are refreshed when `/metrics` is scraped.
+public final class ServiceMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry = PrometheusCollectorRegistry()
+
+    private let accepted: Counter
+    private let duplicates: Counter
+    private let deadLettered: Counter
+    private let metricPoints: Counter
+    private let updated: Counter
+    private let batches: DurationHistogram
+    let outboxBacklog: Gauge
+    let outboxOldestAge: Gauge
+    let pipelineFailing: Gauge
+
+    /// Creates the metrics, all at zero.
+    public init() {
+        let processed = Self.name("events_processed", unit: "total", help: "Input messages handled, by outcome.")
+        accepted = registry.makeCounter(descriptor: processed, labels: [("outcome", "accepted")])
+        duplicates = registry.makeCounter(descriptor: processed, labels: [("outcome", "duplicate")])
+        deadLettered = registry.makeCounter(descriptor: processed, labels: [("outcome", "dead_lettered")])
+        metricPoints = registry.makeCounter(descriptor: Self.name("metric_points_stored", unit: "total", help: "Metric points stored (redeliveries excluded)."))
+        updated = registry.makeCounter(descriptor: Self.name("postmortems_updated", unit: "total", help: "Postmortems whose analysis changed."))
+        batches = registry.makeDurationHistogram(
+            descriptor: Self.name("batch_duration", unit: "seconds", help: "Time to apply one batch, transaction included."),
+            buckets: [.milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)])
+        outboxBacklog = registry.makeGauge(descriptor: Self.name("outbox_backlog", unit: "events", help: "Outbox events not yet published."))
+        outboxOldestAge = registry.makeGauge(descriptor: Self.name("outbox_oldest_age", unit: "seconds", help: "Age of the oldest unpublished outbox event."))
+        pipelineFailing = registry.makeGauge(descriptor: Self.name("pipeline_failing", unit: "", help: "1 while the pipeline retries a failure (database or broker down)."))
+    }
+
+    private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "deploy_postmortem", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// Records one applied batch.
+    func record(_ outcome: BatchOutcome, deadLettered count: Int, duration: Duration) {
+        accepted.increment(by: Int64(outcome.newEvents))
+        duplicates.increment(by: Int64(outcome.duplicateEvents))
+        deadLettered.increment(by: Int64(count))
+        metricPoints.increment(by: Int64(outcome.metricPoints))
+        updated.increment(by: Int64(outcome.updated.count))
+        batches.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Records a postmortem opened, once per trigger it has.
+    func recordOpened(triggers: [String]) {
+        for trigger in triggers {
+            registry.makeCounter(
+                descriptor: Self.name("postmortems_opened", unit: "total", help: "Postmortems opened, by trigger."),
+                labels: [("trigger", trigger)]
+            ).increment()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LocalPostgres
+import Postgres
+import Testing
+import TestSupport
+
+/// Probes and metrics over real HTTP (a live server on a free port).
+@Suite("HTTP probes and metrics", .serialized)
+struct HTTPTests {
+    static func text(_ response: TestResponse) -> String { String(buffer: response.body) }
+
+    /// Samples of a Prometheus text exposition, keyed by `name{labels}`; fails on a malformed line.
+    static func parsePrometheus(_ text: String) throws -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                throw HarnessError("not a Prometheus sample line: \(line)")
+            }
+            let series = String(line[..<space])
+            guard series.range(of: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})?$"#, options: .regularExpression) != nil else {
+                throw HarnessError("bad series name: \(series)")
+            }
+            samples[series] = value
+        }
+        return samples
+    }
+
+    @Test func metricsParseAndMoveWithTraffic() async throws {
+        try await ServiceHarness.with { harness in
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                try await client.execute(uri: "/healthz", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(Self.text(response) == "ok\n")
+                }
+                let before = try await client.execute(uri: "/metrics", method: .get) { try Self.parsePrometheus(Self.text($0)) }
+                #expect(before[#"deploy_postmortem_events_processed_total{outcome="accepted"}"#] == 0)
+
+                try await harness.produce(SampleEvents.lines)
+                try await harness.wait("the postmortem") { try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 6 }
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                    let after = try Self.parsePrometheus(Self.text(response))
+                    #expect(after[#"deploy_postmortem_events_processed_total{outcome="accepted"}"#] == 12)
+                    #expect(after["deploy_postmortem_metric_points_stored_total"] == 2)
+                    #expect(after[#"deploy_postmortem_postmortems_opened_total{trigger="rolled_back_automatically"}"#] == 1)
+                    #expect(after["deploy_postmortem_outbox_backlog_events"] == 0)
+                    #expect(after["deploy_postmortem_pipeline_failing"] == 0)
+                }
+            }
+        }
+    }
+
+    @Test func readinessFollowsTheDatabase() async throws {
+        let cluster = try LocalPostgresCluster.start()
+        defer { cluster.stop() }
+        let database = PostgresConfiguration(connectionString: try cluster.createDatabase("ready"))
+        try await ServiceHarness.with(database: database) { harness in
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .ok, "\(Self.text(response))")
+                    #expect(Self.text(response) == #"{"problems":[],"status":"ready"}"#)
+                }
+                try cluster.pause()
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(Self.text(response).contains(#""status":"not ready""#))
+                    #expect(Self.text(response).contains("database: "))
+                }
+                try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+                try cluster.resume()
+                try await harness.wait("ready again", timeout: .seconds(30)) {
+                    try await client.execute(uri: "/readyz", method: .get) { $0.status == .ok }
+                }
+            }
+        }
+    }
+}
