@@ -271,6 +271,19 @@ public enum InputEvent: Sendable, Hashable {
         }
     }
 
+    /// The service and environment the event names; nil for gate and finish events, which
+    /// only name their deploy.
+    public var serviceAndEnvironment: (service: String, environment: String)? {
+        switch self {
+        case .deployStarted(let e): (e.service, e.environment)
+        case .intervened(let e): (e.service, e.environment)
+        case .impactedCustomers(let e): (e.service, e.environment)
+        case .rolledBack(let e): (e.service, e.environment)
+        case .metricSampled(let e): (e.service, e.environment)
+        case .gateFinished, .deployFinished: nil
+        }
+    }
+
     /// The time the event is about (used for attribution and ordering).
     public var occurredAt: Date {
         switch self {

@@ -77,7 +77,7 @@ public struct Attributor: Sendable {
            let c = ordered.first(where: { $0.artifactIds.contains(artifact) && $0.startedAt <= at }) {
             return .deploy(c.deployId, by: .artifact)
         }
-        guard let (service, environment) = Self.serviceAndEnvironment(of: event.event) else {
+        guard let (service, environment) = event.event.serviceAndEnvironment else {
             return .none(reason: "no deployId, link, chainId or artifact matches a known deploy")
         }
         let sameTarget = ordered.filter { $0.service == service && $0.environment == environment && $0.startedAt <= at }
@@ -89,16 +89,5 @@ public struct Attributor: Sendable {
                 reason: "latest deploy of \(service)/\(environment) (\(latest.deployId)) started \(Int(at.timeIntervalSince(latest.startedAt)))s before the event, outside the \(Int(window))s window")
         }
         return .deploy(latest.deployId, by: .serviceWindow)
-    }
-
-    private static func serviceAndEnvironment(of event: InputEvent) -> (String, String)? {
-        switch event {
-        case .intervened(let e): (e.service, e.environment)
-        case .impactedCustomers(let e): (e.service, e.environment)
-        case .rolledBack(let e): (e.service, e.environment)
-        case .deployStarted(let e): (e.service, e.environment)
-        case .metricSampled(let e): (e.service, e.environment)
-        case .gateFinished, .deployFinished: nil
-        }
     }
 }

@@ -34,7 +34,7 @@ struct DeployEventStore: Sendable {
             case .none: deployId = nil
             }
         }
-        let (service, environment) = Self.serviceAndEnvironment(of: event.event)
+        let scope = event.event.serviceAndEnvironment
         let inserted = try connection.query(
             """
             INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, service, environment,
@@ -43,7 +43,7 @@ struct DeployEventStore: Sendable {
             ON CONFLICT (event_source, event_id) DO NOTHING
             """,
             [
-                event.key.source, event.key.id, event.type, deployId, service, environment, event.event.occurredAt,
+                event.key.source, event.key.id, event.type, deployId, scope?.service, scope?.environment, event.event.occurredAt,
                 String(decoding: raw.value, as: UTF8.self), try Self.headersJSON(raw.headers), Self.attributionKeys(of: event),
                 origin?.topic, origin?.partition, origin.map { Int64($0.offset) },
             ]
@@ -126,7 +126,7 @@ struct DeployEventStore: Sendable {
     /// Deploys the event could belong to: same service and environment started within the
     /// attribution window before it, or sharing an artifact or CDEvents context with it.
     private func candidates(for event: DecodedEvent, on connection: isolated PostgresConnection) throws -> [DeployCandidate] {
-        let (service, environment) = Self.serviceAndEnvironment(of: event.event)
+        let scope = event.event.serviceAndEnvironment
         let keys = Self.attributionKeys(of: event)
         return try connection.query(
             """
@@ -137,7 +137,7 @@ struct DeployEventStore: Sendable {
                  AND started_at BETWEEN $3 - make_interval(secs => $4) AND $3)
                 OR (timeline->'artifactIds') ?| $5::text[] OR (timeline->'contextIds') ?| $5::text[])
             """,
-            [service, environment, event.event.occurredAt, attributor.window, keys]
+            [scope?.service, scope?.environment, event.event.occurredAt, attributor.window, keys]
         ).map { row in
             DeployCandidate(
                 deployId: try row.decode(String.self, at: 0), service: try row.decode(String.self, at: 1),
@@ -150,17 +150,6 @@ struct DeployEventStore: Sendable {
     /// The identifiers by which a deploy can claim `event`: its artifact, chain and linked contexts.
     static func attributionKeys(of event: DecodedEvent) -> [String] {
         [event.artifactId, event.chainId].compactMap { $0 } + event.linkedContextIds
-    }
-
-    static func serviceAndEnvironment(of event: InputEvent) -> (String?, String?) {
-        switch event {
-        case .deployStarted(let e): (e.service, e.environment)
-        case .intervened(let e): (e.service, e.environment)
-        case .impactedCustomers(let e): (e.service, e.environment)
-        case .rolledBack(let e): (e.service, e.environment)
-        case .metricSampled(let e): (e.service, e.environment)
-        case .gateFinished, .deployFinished: (nil, nil)
-        }
     }
 
     /// Message headers as a JSON object of UTF-8 strings (the binary-mode `ce_*` attributes).
