@@ -1,13 +1,18 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build test test-deploy bench-postgres bench-kafka clean
+.PHONY: deps build demo test test-deploy bench bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
 
 build: deps
 	$(SWIFT) build
+
+## The service on a throwaway local stack (PostgreSQL + mock Kafka) playing five deploy
+## stories; prints the postmortems and the action-item events. ARGS=--keep-running keeps it up.
+demo: deps
+	$(SWIFT) run deploy-postmortem demo $(ARGS)
 
 ## Runs the whole suite: Swift unit + integration tests (throwaway PostgreSQL, mock Kafka)
 ## and the deployment-file validation.
@@ -18,6 +23,10 @@ test: deps
 
 test-deploy:
 	bash scripts/test-deploy
+
+## End to end: deploy events/s, metric points/s vs psql \copy, rollback → postmortem.opened latency.
+bench: deps
+	$(SWIFT) run -c release deploy-postmortem-bench pipeline
 
 ## COPY throughput of the Postgres module against psql \copy (printed, not asserted).
 bench-postgres: deps

@@ -50,6 +50,9 @@ let package = Package(
         // Pure domain: decoding, timeline, correlation, gate analysis, action items, rendering. No I/O.
         .target(name: "PostmortemCore"),
 
+        // Five realistic deploy stories as input events, for the demo and end-to-end tests.
+        .target(name: "DemoScenarios", dependencies: ["PostmortemCore"]),
+
         // Throwaway PostgreSQL clusters for tests, benchmarks and the local demo.
         .target(name: "LocalPostgres"),
 
@@ -71,7 +74,9 @@ let package = Package(
         .executableTarget(
             name: "deploy-postmortem",
             dependencies: [
+                "DemoScenarios",
                 "Kafka",
+                "LocalPostgres",
                 "Postgres",
                 "PostmortemCore",
                 "PostmortemService",
@@ -108,6 +113,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "DemoScenariosTests",
+            dependencies: ["DemoScenarios", "PostmortemCore"]
+        ),
+        .testTarget(
             name: "PostmortemCoreTests",
             dependencies: ["PostmortemCore"]
         ),
@@ -118,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "PostmortemServiceTests",
             dependencies: [
-                "PostmortemService", "PostmortemCore", "Postgres", "Kafka", "LocalPostgres", "TestSupport", "deploy-postmortem",
+                "PostmortemService", "PostmortemCore", "DemoScenarios", "Postgres", "Kafka", "LocalPostgres", "TestSupport", "deploy-postmortem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

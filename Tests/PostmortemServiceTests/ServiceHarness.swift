@@ -66,9 +66,12 @@ final class ServiceHarness: Sendable {
 
     /// Produces JSON documents, each to the input topic its event type belongs on, keyed by deploy ID or service.
     func produce(_ documents: [String]) async throws {
-        let records = documents.map { document in
-            KafkaRecord(topic: Self.topic(of: document, configuration.topics), key: Array(Self.key(of: document).utf8), value: Array(document.utf8))
-        }
+        try await produceRouted(documents.map { (Self.topic(of: $0, configuration.topics), Self.key(of: $0), $0) })
+    }
+
+    /// Produces documents to the given topics and keys, in order.
+    func produceRouted(_ documents: [(topic: String, key: String, value: String)]) async throws {
+        let records = documents.map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
         for outcome in await producer.send(records) { _ = try outcome.get() }
     }
 

@@ -1,0 +1,149 @@
+import ArgumentParser
+import DemoScenarios
+import Foundation
+import Kafka
+import LocalPostgres
+import Logging
+import Postgres
+import PostmortemCore
+import PostmortemService
+
+/// `deploy-postmortem demo`: the whole product on a local stack. Starts a throwaway PostgreSQL
+/// and the mock Kafka cluster, runs the service, plays five deploy stories, prints every
+/// postmortem it opened as Markdown and the action-item events read back from the bus, then
+/// stops everything (or keeps running with `--keep-running`).
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the service on a throwaway local stack with a realistic scenario."
+    )
+
+    @Flag(help: "Keep the stack and the service running after the demo (Ctrl-C stops it).")
+    var keepRunning = false
+
+    @Option(help: "Seconds to wait for the postmortems before giving up.")
+    var timeout = 120
+
+    func run() async throws {
+        LogSetup.bootstrap(environment: ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": "warning"]) { old, _ in old })
+        let logger = Logger(label: "deploy-postmortem.demo")
+
+        say("Starting a throwaway PostgreSQL…")
+        let database = try LocalPostgresCluster.start()
+        defer { database.stop() }
+        let databaseURL = try database.createDatabase("deploy_postmortem")
+        try await DatabaseSchema.migrate(PostgresConfiguration(connectionString: databaseURL))
+
+        let topics = ServiceConfiguration.Topics()
+        let broker = try MockCluster(
+            topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 3) }))
+        defer { broker.shutdown() }
+        say("PostgreSQL: \(databaseURL)\nKafka (mock cluster): \(broker.bootstrapServers)")
+
+        var configuration = ServiceConfiguration(
+            database: PostgresConfiguration(connectionString: databaseURL),
+            kafka: KafkaConfig([
+                "bootstrap.servers": broker.bootstrapServers, "group.id": "deploy-postmortem",
+                "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "linger.ms": "1",
+            ]))
+        configuration.databasePoolSize = 4
+        configuration.httpPort = keepRunning ? 8080 : nil
+        let server = try PostmortemServer(configuration: configuration, logger: logger)
+        let service = Task { try await server.run(handlesSignals: keepRunning) }
+
+        let scenarios = DemoScenarios.all(endingAt: Date())
+        say("Playing \(scenarios.count) deploy stories:")
+        for scenario in scenarios { say("  • \(scenario.name): \(scenario.summary)") }
+        try await produce(scenarios, to: broker, topics: topics)
+
+        let expected = scenarios.filter(\.opensPostmortem).count
+        let pool = PostgresPool(configuration: configuration.database, maxConnections: 1)
+        try await waitFor("\(expected) postmortems published", seconds: timeout) {
+            try await pool.withConnection { connection in
+                let row = try connection.query(
+                    "SELECT (SELECT count(*) FROM postmortems), (SELECT count(*) FROM outbox WHERE sent_at IS NULL)")[0]
+                return try row.decode(Int.self, at: 0) == expected && row.decode(Int.self, at: 1) == 0
+            }
+        }
+        let actionItemTopic = topics.actionItems
+        let actionItemEvents = try await pool.withConnection { connection in
+            try connection.query("SELECT count(*) FROM outbox WHERE topic = $1", [actionItemTopic])[0].decode(Int.self, at: 0)
+        }
+        await pool.close()
+
+        for deployId in try await server.reader.deployIDs() {
+            guard let postmortem = try await server.reader.postmortem(ofDeploy: deployId) else { continue }
+            say("\n" + String(repeating: "─", count: 100) + "\n")
+            say(MarkdownRenderer().render(postmortem))
+        }
+
+        say("\n" + String(repeating: "─", count: 100))
+        say("Action-item events read back from \(topics.actionItems):\n")
+        for message in try await readBack(topics.actionItems, count: actionItemEvents, from: broker) {
+            say(describe(message))
+        }
+
+        if keepRunning {
+            say("\nStill running. PostgreSQL: \(databaseURL)  Kafka: \(broker.bootstrapServers)  (Ctrl-C stops everything)")
+            try await service.value
+        } else {
+            service.cancel()
+            _ = await service.result
+            say("\nDemo finished; the stack is stopped.")
+        }
+    }
+
+    private func produce(_ scenarios: [DemoScenarios.Scenario], to broker: MockCluster, topics: ServiceConfiguration.Topics) async throws {
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+        let records = scenarios.flatMap { scenario in
+            zip(scenario.events, scenario.topicOfEach).map { event, topic in
+                KafkaRecord(topic: Self.topicName(topic, topics), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
+            }
+        }
+        for outcome in await producer.send(records) { _ = try outcome.get() }
+        await producer.close()
+    }
+
+    static func topicName(_ role: String, _ topics: ServiceConfiguration.Topics) -> String {
+        switch role {
+        case "rollbacks": topics.rollbacks
+        case "metrics": topics.metrics
+        default: topics.deploys
+        }
+    }
+
+    private func readBack(_ topic: String, count: Int, from broker: MockCluster) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "demo-reader", "auto.offset.reset": "earliest"]),
+            topics: [topic])
+        var messages: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while messages.count < count, ContinuousClock.now < deadline {
+            messages += try await consumer.poll(maxMessages: 500, maxWait: .milliseconds(200))
+        }
+        await consumer.close()
+        return messages
+    }
+
+    /// One line per action-item event: type, owner, due date and title.
+    private func describe(_ message: KafkaMessage) -> String {
+        guard let event = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any],
+            let data = event["data"] as? [String: Any]
+        else { return String(decoding: message.value, as: UTF8.self) }
+        let type = (event["type"] as? String ?? "").replacingOccurrences(of: "io.deploypostmortem.", with: "")
+        let field = { (name: String) in data[name] as? String ?? "-" }
+        return "\(type)  deploy=\(field("deployId"))  kind=\(field("kind"))  owner=\(field("owner"))  due=\(field("dueAt"))\n    \(field("title"))"
+    }
+
+    private func waitFor(_ what: String, seconds: Int, until condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw ValidationError("timed out after \(seconds) s waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func say(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}

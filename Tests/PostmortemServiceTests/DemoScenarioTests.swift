@@ -1,0 +1,52 @@
+import DemoScenarios
+import Foundation
+import Kafka
+import PostmortemCore
+import PostmortemService
+import Testing
+
+/// The demo's five deploy stories through the running service: exactly the expected
+/// postmortems, triggers, findings, action items and output events.
+@Suite("Demo scenarios through the service", .serialized)
+struct DemoScenarioTests {
+    @Test func eachStoryYieldsExactlyItsPostmortem() async throws {
+        let scenarios = DemoScenarios.all(endingAt: Date())
+        try await ServiceHarness.with { harness in
+            let topics = harness.configuration.topics
+            for scenario in scenarios {
+                let routed = zip(scenario.events, scenario.topicOfEach).map { event, role in
+                    (role == "metrics" ? topics.metrics : role == "rollbacks" ? topics.rollbacks : topics.deploys, scenario.deployId, event)
+                }
+                try await harness.produceRouted(routed)
+            }
+            let failing = scenarios.filter(\.opensPostmortem)
+            try await harness.wait("every postmortem published") {
+                let postmortems = try await harness.count("SELECT count(*) FROM postmortems")
+                let unsent = try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+                return postmortems == failing.count && unsent == 0
+            }
+            // Let late batches (metrics) settle, then judge.
+            try await Task.sleep(for: .seconds(2))
+            var expectedItems = 0
+            for scenario in scenarios {
+                let postmortem = try await harness.server.reader.postmortem(ofDeploy: scenario.deployId)
+                guard scenario.opensPostmortem else {
+                    #expect(postmortem == nil, "\(scenario.name) must not open a postmortem")
+                    continue
+                }
+                let opened = try #require(postmortem, "\(scenario.name) opened no postmortem")
+                #expect(opened.triggers.map(\.trigger.description).sorted() == scenario.expectedTriggers, "\(scenario.name)")
+                #expect(Set(opened.findings.map(\.kind.rawValue)).sorted() == scenario.expectedFindingKinds, "\(scenario.name)")
+                #expect(opened.actionItems.count == opened.findings.count, "\(scenario.name): one action item per finding")
+                expectedItems += opened.actionItems.count
+            }
+            #expect(try await harness.count("SELECT count(*) FROM action_items") == expectedItems)
+
+            let postmortemEvents = try await harness.read(topics.postmortems, count: failing.count)
+            #expect(postmortemEvents.filter { PipelineTests.type(of: $0) == "io.deploypostmortem.postmortem.opened.v1" }.count == failing.count)
+            let itemEvents = try await harness.read(topics.actionItems, count: expectedItems)
+            #expect(itemEvents.count == expectedItems)
+            #expect(Set(itemEvents.map { PipelineTests.field("id", of: $0) }).count == expectedItems)
+        }
+    }
+}
