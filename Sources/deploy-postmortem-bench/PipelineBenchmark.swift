@@ -51,6 +51,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
             database: postgres,
             kafka: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "bench", "linger.ms": "1", "fetch.wait.max.ms": "10"]))
         configuration.databasePoolSize = 4
+        configuration.httpPort = nil
         let server = try PostmortemServer(configuration: configuration, logger: logger)
         let started = ContinuousClock.now
         let service = Task { try await server.run(handlesSignals: false) }
