@@ -76,9 +76,10 @@ struct BatchApplier: Sendable {
             if try events.recordTimeline(timeline, on: connection) > 0 {
                 timeline = try events.timeline(of: deployId, on: connection)
             }
-            guard let postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection)) else {
-                continue
-            }
+            // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
+            guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
+                let postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection))
+            else { continue }
             switch try postmortems.save(postmortem, now: now, on: connection) {
             case .opened:
                 outcome.opened.append(deployId)
