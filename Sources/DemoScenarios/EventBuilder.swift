@@ -142,10 +142,7 @@ struct SeededNoise {
 
     /// Noise at `minute`, uniform in `-amplitude ... amplitude`, rounded to 3 decimals.
     func at(_ minute: Int, amplitude: Double) -> Double {
-        var z = seed &+ UInt64(bitPattern: Int64(minute)) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = SplitMix64.value(seed: seed, index: minute)
         let unit = Double(z >> 11) / Double(UInt64(1) << 53)
         return ((unit * 2 - 1) * amplitude * 1000).rounded() / 1000
     }

@@ -103,7 +103,7 @@ private func times(in value: Any) -> [String] {
 }
 
 @Test func allScenariosTogetherShuffledAndTripledGiveTheSameResults() throws {
-    var generator = SplitMix(state: 42)
+    var generator = SplitMix64(seed: 42)
     let lines = scenarios.flatMap(\.events)
     let mixed = (lines + lines + lines).shuffled(using: &generator)
     let report = BatchAnalysis().run(try decode(mixed))
@@ -113,18 +113,5 @@ private func times(in value: Any) -> [String] {
         let alone = BatchAnalysis().run(try decode(scenario.events))
         #expect(outcome(of: scenario.deployId, in: report) == expected(scenario), "\(scenario.name)")
         #expect(report.postmortems.filter { $0.deployId == scenario.deployId } == alone.postmortems, "\(scenario.name)")
-    }
-}
-
-/// Seeded generator for the shuffle.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import DemoScenarios
 import Foundation
 import Kafka
 import Postgres
@@ -58,7 +59,7 @@ struct PipelineTests {
 
     @Test func tripledAndShuffledDeliveryChangesNothing() async throws {
         try await ServiceHarness.with { harness in
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let delivered = (SampleEvents.lines + SampleEvents.lines + SampleEvents.lines).shuffled(using: &generator)
         for chunk in stride(from: 0, to: delivered.count, by: 5) {
             try await harness.produce(Array(delivered[chunk..<min(chunk + 5, delivered.count)]))
@@ -152,18 +153,5 @@ struct PipelineTests {
             return #"{"at":"\#(at)","value":\#(minute < 60 ? 0.01 : 0.08)}"#
         }
         return #"{"specversion":"1.0","id":"\#(id)","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[\#(points.joined(separator: ","))]}}"#
-    }
-}
-
-/// A deterministic random number generator (SplitMix64) for reproducible shuffles.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
