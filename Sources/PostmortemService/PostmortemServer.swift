@@ -29,10 +29,11 @@ public final class PostmortemServer: Sendable {
     public init(configuration: ServiceConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.logger = logger
         pool = PostgresPool(configuration: configuration.database, maxConnections: configuration.databasePoolSize, logger: logger)
-        var consumerConfig = configuration.kafka
+        // One set of KAFKA_* settings serves both roles; each client gets the properties it reads.
+        var consumerConfig = configuration.kafka.forConsumer
         if consumerConfig["auto.offset.reset"] == nil { consumerConfig = consumerConfig.merging(["auto.offset.reset": "earliest"]) }
         let consumer = try KafkaConsumer(config: consumerConfig, topics: configuration.topics.inputs, logger: logger)
-        producer = try KafkaProducer(config: configuration.kafka, logger: logger)
+        producer = try KafkaProducer(config: configuration.kafka.forProducer, logger: logger)
 
         let analysis = configuration.analysis
         let decoder = EventDecoder()

@@ -69,3 +69,21 @@ struct KafkaConfigTests {
         #expect(error?.property == "group.id")
     }
 }
+
+@Suite("KafkaConfig roles")
+struct KafkaConfigRoleTests {
+    @Test func eachRoleKeepsSharedSettingsAndDropsTheOtherRolesOnes() {
+        let shared = KafkaConfig([
+            "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
+            "group.id": "g", "session.timeout.ms": "6000", "linger.ms": "5", "enable.idempotence": "true",
+        ])
+        #expect(shared.forConsumer.properties == [
+            "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
+            "group.id": "g", "session.timeout.ms": "6000",
+        ])
+        #expect(shared.forProducer.properties == [
+            "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
+            "linger.ms": "5", "enable.idempotence": "true",
+        ])
+    }
+}
