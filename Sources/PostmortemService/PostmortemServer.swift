@@ -20,6 +20,8 @@ public final class PostmortemServer: Sendable {
     public let reader: PostmortemReader
     /// Prometheus metrics of this replica.
     public let metrics = ServiceMetrics()
+    /// Announces overdue action items (one sweep at a time across replicas).
+    public let sweeper: OverdueSweeper
     private let http: HTTPSurface
     private let httpAddress: (host: String, port: Int)?
     private let producer: KafkaProducer
@@ -39,12 +41,15 @@ public final class PostmortemServer: Sendable {
         let decoder = EventDecoder()
         let events = DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
         let metricStore = MetricStore(config: analysis)
-        let postmortems = PostmortemStore(
-            encoder: OutputEventEncoder(),
-            outbox: OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems))
+        let encoder = OutputEventEncoder()
+        let outbox = OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
+        let postmortems = PostmortemStore(encoder: encoder, outbox: outbox)
         let analyzer = PostmortemAnalyzer(config: analysis)
         let applier = BatchApplier(events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer, logger: logger)
         reader = PostmortemReader(pool: pool, events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer)
+        sweeper = OverdueSweeper(
+            pool: pool, reader: reader, encoder: encoder, outbox: outbox, interval: configuration.overdueSweepInterval,
+            clock: clock, logger: logger)
         relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter
@@ -67,7 +72,7 @@ public final class PostmortemServer: Sendable {
         // (flush) last; HTTP keeps answering probes until the others are done.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
-        services += [.init(service: producer), .init(service: relay), .init(service: pipeline)]
+        services += [.init(service: producer), .init(service: relay), .init(service: sweeper), .init(service: pipeline)]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,

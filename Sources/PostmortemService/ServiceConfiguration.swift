@@ -35,6 +35,8 @@ public struct ServiceConfiguration: Sendable {
     public var httpPort: Int? = 8080
     /// Address the HTTP server binds.
     public var httpHost = "0.0.0.0"
+    /// How often overdue action items are looked for.
+    public var overdueSweepInterval: Duration = .seconds(60)
 
     /// Creates a configuration from explicit parts.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
@@ -57,6 +59,9 @@ public struct ServiceConfiguration: Sendable {
         configuration.databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.databasePoolSize
         configuration.httpPort = try reader.integer("HTTP_PORT", in: 0...65_535) ?? configuration.httpPort
         configuration.httpHost = reader.string("HTTP_HOST") ?? configuration.httpHost
+        if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) {
+            configuration.overdueSweepInterval = .seconds(seconds)
+        }
 
         var analysis = configuration.analysis
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow

@@ -24,7 +24,7 @@ final class ServiceHarness: Sendable {
     }()
 
     /// A stack on a fresh database of the shared test cluster, or on `database` when given.
-    init(database: PostgresConfiguration? = nil) async throws {
+    init(database: PostgresConfiguration? = nil, clock: @escaping @Sendable () -> Date = Date.init) async throws {
         let topics = ServiceConfiguration.Topics()
         cluster = try MockCluster(topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 3) }))
         self.database = try database ?? TestDatabase.fresh("e2e")
@@ -38,16 +38,20 @@ final class ServiceHarness: Sendable {
             ]))
         configuration.databasePoolSize = 4
         configuration.httpPort = nil
+        configuration.overdueSweepInterval = .seconds(3600)  // tests sweep explicitly
         self.configuration = configuration
         producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)
-        let server = try PostmortemServer(configuration: configuration, logger: Self.logger)
+        let server = try PostmortemServer(configuration: configuration, logger: Self.logger, clock: clock)
         self.server = server
         serverTask = Task { try await server.run(handlesSignals: false) }
     }
 
     /// Runs `body` against a fresh stack and always tears it down, even when `body` fails.
-    static func with(database: PostgresConfiguration? = nil, _ body: (ServiceHarness) async throws -> Void) async throws {
-        let harness = try await ServiceHarness(database: database)
+    static func with(
+        database: PostgresConfiguration? = nil, clock: @escaping @Sendable () -> Date = Date.init,
+        _ body: (ServiceHarness) async throws -> Void
+    ) async throws {
+        let harness = try await ServiceHarness(database: database, clock: clock)
         do {
             try await body(harness)
         } catch {

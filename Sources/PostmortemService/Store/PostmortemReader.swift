@@ -28,12 +28,14 @@ public struct PostmortemReader: Sendable {
 
     /// The postmortem of `deployId`, or nil when the deploy has none.
     public func postmortem(ofDeploy deployId: String) async throws -> Postmortem? {
-        let (events, metrics, postmortems, analyzer) = (self.events, self.metrics, self.postmortems, self.analyzer)
-        return try await pool.withConnection { connection in
-            guard try !connection.query("SELECT 1 FROM postmortems WHERE deploy_id = $1", [deployId]).isEmpty else { return nil }
-            let timeline = try events.timeline(of: deployId, on: connection)
-            guard let analysis = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection)) else { return nil }
-            return try postmortems.current(analysis, on: connection)
-        }
+        try await pool.withConnection { [self] connection in try postmortem(ofDeploy: deployId, on: connection) }
+    }
+
+    /// The postmortem of `deployId` read on `connection` (inside the caller's transaction).
+    func postmortem(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> Postmortem? {
+        guard try !connection.query("SELECT 1 FROM postmortems WHERE deploy_id = $1", [deployId]).isEmpty else { return nil }
+        let timeline = try events.timeline(of: deployId, on: connection)
+        guard let analysis = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection)) else { return nil }
+        return try postmortems.current(analysis, on: connection)
     }
 }

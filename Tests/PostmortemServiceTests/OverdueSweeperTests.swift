@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+@Suite("Overdue sweeper", .serialized)
+struct OverdueSweeperTests {
+    static let overdue = "io.deploypostmortem.action_item.overdue.v1"
+
+    @Test func announcesEachItemOncePerDueDateAcrossConcurrentSweeps() async throws {
+        // A week after the sample's items fell due (2026-12-03).
+        let later = Date(timeIntervalSince1970: 1_796_774_400)  // 2026-12-09T00:00:00Z
+        try await ServiceHarness.with(clock: { later }) { harness in
+            try await harness.produce(SampleEvents.lines)
+            try await harness.wait("the action items") { try await harness.count("SELECT count(*) FROM action_items") == 5 }
+
+            async let first = harness.server.sweeper.sweep()
+            async let second = harness.server.sweeper.sweep()
+            let announced = try await first + second
+            #expect(announced == 5)
+            #expect(try await harness.server.sweeper.sweep() == 0)
+            let countOverdue = "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = '\(Self.overdue)'"
+            #expect(try await harness.count(countOverdue) == 5)
+
+            // Moving a due date (still in the past) makes that item overdue once more.
+            try await harness.query { connection in
+                try connection.query(
+                    "UPDATE action_items SET due_at = due_at + interval '1 day' WHERE action_item_id = (SELECT min(action_item_id::text)::uuid FROM action_items)")
+            }
+            #expect(try await harness.server.sweeper.sweep() == 1)
+            #expect(try await harness.server.sweeper.sweep() == 0)
+
+            let events = try await harness.read(harness.configuration.topics.actionItems, count: 11)
+            #expect(events.filter { PipelineTests.type(of: $0) == Self.overdue }.count == 6)
+            #expect(Set(events.map { PipelineTests.field("id", of: $0) }).count == events.count)
+        }
+    }
+}
