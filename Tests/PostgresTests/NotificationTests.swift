@@ -38,4 +38,20 @@ struct NotificationTests {
         }
         #expect(received.map(\.payload) == ["pending"])
     }
+
+    @Test func unlistenStopsDelivery() async throws {
+        let configuration = try TestDatabase.fresh()
+        let listener = try await PostgresConnection.connect(configuration)
+        let sender = try await PostgresConnection.connect(configuration)
+        try await listener.listen("outbox")
+        try await sender.notify("outbox", payload: "first")
+        var received: [PostgresNotification] = []
+        for _ in 0..<50 where received.isEmpty {
+            received = try await listener.waitForNotifications(timeout: .milliseconds(100))
+        }
+        #expect(received.map(\.payload) == ["first"])
+        try await listener.unlisten("outbox")
+        try await sender.notify("outbox", payload: "second")
+        #expect(try await listener.waitForNotifications(timeout: .milliseconds(500)).isEmpty)
+    }
 }

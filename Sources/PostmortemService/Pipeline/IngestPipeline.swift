@@ -94,7 +94,6 @@ public final class IngestPipeline: Service, Sendable {
         guard let (outcome, rejected) = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
         deadLetters += rejected
         guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }
-        health.recordBatch(messages: messages.count, deadLettered: deadLetters.count)
         metrics.record(outcome, deadLettered: deadLetters.count, duration: ContinuousClock.now - started)
         for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
         return true
@@ -176,30 +175,17 @@ public final class IngestPipeline: Service, Sendable {
     }
 }
 
-/// What the pipeline reports about itself (readiness, metrics).
+/// Whether the pipeline is stuck retrying a failure (readiness, metrics).
 public final class PipelineHealth: Sendable {
     private struct State {
-        var messages = 0
-        var deadLettered = 0
         var lastError: String?
         var failing = false
     }
 
     private let state = Mutex(State())
 
-    /// Messages handled so far.
-    public var messagesHandled: Int { state.withLock { $0.messages } }
-    /// Messages sent to the dead-letter topic so far.
-    public var deadLettered: Int { state.withLock { $0.deadLettered } }
     /// The last failure while it persists (e.g. the database is down), nil once work succeeds.
     public var currentFailure: String? { state.withLock { $0.failing ? $0.lastError : nil } }
-
-    func recordBatch(messages: Int, deadLettered: Int) {
-        state.withLock {
-            $0.messages += messages
-            $0.deadLettered += deadLettered
-        }
-    }
 
     func recordSuccess() { state.withLock { $0.failing = false } }
 
