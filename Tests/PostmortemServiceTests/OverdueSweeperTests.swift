@@ -21,7 +21,7 @@ struct OverdueSweeperTests {
             #expect(try await harness.count(countOverdue) == 5)
 
             // Moving a due date (still in the past) makes that item overdue once more.
-            try await harness.query { connection in
+            _ = try await harness.query { connection in
                 try connection.query(
                     "UPDATE action_items SET due_at = due_at + interval '1 day' WHERE action_item_id = (SELECT min(action_item_id::text)::uuid FROM action_items)")
             }
