@@ -19,6 +19,12 @@ public struct ServiceConfiguration: Sendable {
 
         /// The topics the consumer group reads.
         public var inputs: [String] { [deploys, rollbacks, metrics] }
+
+        /// Every topic the service reads or writes, with `partitions` each: what a local or test
+        /// cluster must create.
+        public func all(partitions: Int) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: (inputs + [postmortems, actionItems, deadLetter]).map { ($0, partitions) })
+        }
     }
 
     /// The database (libpq URL, `DATABASE_URL_FILE`, or `PG*`).

@@ -36,7 +36,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         try await DatabaseSchema.migrate(postgres)
         let topics = ServiceConfiguration.Topics()
         let broker = try MockCluster(
-            topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 6) }))
+            topics: topics.all(partitions: 6))
         defer { broker.shutdown() }
         let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
         let probe = PostgresPool(configuration: postgres, maxConnections: 1)

@@ -36,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         let topics = ServiceConfiguration.Topics()
         let broker = try MockCluster(
-            topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 3) }))
+            topics: topics.all(partitions: 3))
         defer { broker.shutdown() }
         say("PostgreSQL: \(databaseURL)\nKafka (mock cluster): \(broker.bootstrapServers)")
 

@@ -58,7 +58,7 @@ struct ServeProcessTests {
 
     static func cluster() throws -> MockCluster {
         let topics = ServiceConfiguration.Topics()
-        return try MockCluster(topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 4) }))
+        return try MockCluster(topics: topics.all(partitions: 4))
     }
 
     static func counts(_ database: PostgresConfiguration) async throws -> (postmortems: Int, opened: Int, unsent: Int) {
@@ -75,14 +75,6 @@ struct ServeProcessTests {
         return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2))
     }
 
-    static func waitUntil(_ what: String, seconds: Int = 90, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-    }
-
     @Test func replicaKilledMidStreamLosesNothingAndDuplicatesNothing() async throws {
         let broker = try Self.cluster()
         defer { broker.shutdown() }
@@ -95,7 +87,7 @@ struct ServeProcessTests {
         let second = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
         defer { second.terminate() }
         try await Self.produce(0..<40, via: producer)
-        try await Self.waitUntil("the first postmortems") { try await Self.counts(database).postmortems >= 5 }
+        try await waitUntil("the first postmortems") { try await Self.counts(database).postmortems >= 5 }
         first.kill()
         try await Self.produce(40..<80, via: producer)
         try await Task.sleep(for: .seconds(2))
@@ -103,7 +95,7 @@ struct ServeProcessTests {
         defer { restarted.terminate() }
         try await Self.produce(80..<100, via: producer)
 
-        try await Self.waitUntil("100 postmortems, all published") {
+        try await waitUntil("100 postmortems, all published", timeout: .seconds(90)) {
             let counts = try await Self.counts(database)
             return counts.postmortems == 100 && counts.unsent == 0
         }
@@ -139,14 +131,14 @@ struct ServeProcessTests {
         defer { serve.terminate() }
 
         try await Self.produce(0..<10, via: producer)
-        try await Self.waitUntil("the first postmortems") { try await Self.counts(database).postmortems == 10 }
+        try await waitUntil("the first postmortems") { try await Self.counts(database).postmortems == 10 }
         try cluster.pause()
         try await Self.produce(10..<30, via: producer)
         try await Task.sleep(for: .seconds(10))
         #expect(serve.process.isRunning, "the service must survive the outage")
         try cluster.resume()
 
-        try await Self.waitUntil("recovery") {
+        try await waitUntil("recovery", timeout: .seconds(90)) {
             let counts = try await Self.counts(database)
             return counts.postmortems == 30 && counts.unsent == 0
         }

@@ -26,7 +26,7 @@ final class ServiceHarness: Sendable {
     /// A stack on a fresh database of the shared test cluster, or on `database` when given.
     init(database: PostgresConfiguration? = nil, clock: @escaping @Sendable () -> Date = Date.init) async throws {
         let topics = ServiceConfiguration.Topics()
-        cluster = try MockCluster(topics: Dictionary(uniqueKeysWithValues: (topics.inputs + [topics.postmortems, topics.actionItems, topics.deadLetter]).map { ($0, 3) }))
+        cluster = try MockCluster(topics: topics.all(partitions: 3))
         self.database = try database ?? TestDatabase.fresh("e2e")
         try await DatabaseSchema.migrate(self.database)
         var configuration = ServiceConfiguration(
@@ -108,13 +108,9 @@ final class ServiceHarness: Sendable {
         try await query { try $0.query(sql)[0].decode(Int.self, at: 0) }
     }
 
-    /// Waits until `condition` holds (checked every 100 ms), failing after `timeout`.
+    /// Waits until `condition` holds (see ``waitUntil(_:timeout:_:)``).
     func wait(_ what: String, timeout: Duration = .seconds(60), until condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await waitUntil(what, timeout: timeout, condition)
     }
 
     /// Reads every message of `topic` from the beginning with a fresh group, until `count` arrived.
@@ -129,6 +125,15 @@ final class ServiceHarness: Sendable {
         }
         await consumer.close()
         return received
+    }
+}
+
+/// Waits until `condition` holds (checked every 100 ms), failing with `what` after `timeout`.
+func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(100))
     }
 }
 

@@ -1,0 +1,75 @@
+import Foundation
+import Postgres
+import PostmortemService
+import Testing
+
+@Suite("Service configuration from the environment")
+struct ServiceConfigurationTests {
+    @Test func defaultsWithOnlyTheRequiredSettings() throws {
+        let configuration = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"])
+        #expect(configuration.database.connectionString == "postgresql://db/app")
+        #expect(configuration.kafka.bootstrapServers == "k:9092")
+        #expect(configuration.kafka.groupID == "deploy-postmortem")
+        #expect(configuration.topics == ServiceConfiguration.Topics())
+        #expect(configuration.topics.inputs == ["deploy.events", "deploy.rollbacks", "deploy.metrics"])
+        #expect(configuration.httpPort == 8080)
+        #expect(configuration.overdueSweepInterval == .seconds(60))
+        #expect(configuration.analysis.baselineWindow == 3600)
+    }
+
+    @Test func everySettingIsRead() throws {
+        let ownership = FileManager.default.temporaryDirectory.appendingPathComponent("ownership-\(UUID()).json")
+        try #"{"checkout": "payments"}"#.write(to: ownership, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: ownership) }
+        let configuration = try ServiceConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://db/app", "KAFKA_GROUP_ID": "g", "KAFKA_SESSION_TIMEOUT_MS": "7000",
+            "TOPIC_DEPLOYS": "d", "TOPIC_ROLLBACKS": "r", "TOPIC_METRICS": "m", "TOPIC_POSTMORTEMS": "p",
+            "TOPIC_ACTION_ITEMS": "a", "TOPIC_DLQ": "x", "DATABASE_POOL_SIZE": "3", "HTTP_PORT": "9000",
+            "HTTP_HOST": "127.0.0.1", "OVERDUE_SWEEP_INTERVAL_SECONDS": "30",
+            "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60", "ANALYSIS_RELATIVE_MARGIN": "0.5",
+            "ANALYSIS_ABSOLUTE_MARGIN": "2", "ATTRIBUTION_WINDOW_SECONDS": "600", "DETECTION_TARGET_SECONDS": "120",
+            "OWNERSHIP_MAP_FILE": ownership.path,
+        ])
+        #expect(configuration.kafka.groupID == "g")
+        #expect(configuration.kafka["session.timeout.ms"] == "7000")
+        #expect([configuration.topics.deploys, configuration.topics.rollbacks, configuration.topics.metrics,
+                 configuration.topics.postmortems, configuration.topics.actionItems, configuration.topics.deadLetter]
+                == ["d", "r", "m", "p", "a", "x"])
+        #expect(configuration.databasePoolSize == 3)
+        #expect(configuration.httpPort == 9000 && configuration.httpHost == "127.0.0.1")
+        #expect(configuration.overdueSweepInterval == .seconds(30))
+        let analysis = configuration.analysis
+        #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
+                 analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
+        #expect(analysis.ownership == ["checkout": "payments"])
+    }
+
+    static let invalid: [(variable: String, value: String, message: String)] = [
+        ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE=0: expected an integer in 1...200"),
+        ("HTTP_PORT", "http", "HTTP_PORT=http: expected an integer in 0...65535"),
+        ("ANALYSIS_RELATIVE_MARGIN", "-1", "ANALYSIS_RELATIVE_MARGIN=-1: expected a number in 0.0...100.0"),
+        ("ATTRIBUTION_WINDOW_SECONDS", "soon", "ATTRIBUTION_WINDOW_SECONDS=soon: expected a number in 60.0...604800.0"),
+        ("OVERDUE_SWEEP_INTERVAL_SECONDS", "0", "OVERDUE_SWEEP_INTERVAL_SECONDS=0: expected an integer in 1...86400"),
+        ("OWNERSHIP_MAP_FILE", "/nonexistent/ownership.json", "OWNERSHIP_MAP_FILE /nonexistent/ownership.json: "),
+    ]
+
+    @Test(arguments: invalid)
+    func invalidValuesNameTheVariable(_ variable: String, _ value: String, _ message: String) {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", variable: value])
+        }
+        #expect(error?.description.hasPrefix(message) == true, "\(error?.description ?? "no error")")
+    }
+
+    @Test func databaseURLFromAMountedSecretFile() throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("db-url-\(UUID())")
+        try "postgresql://app:s3cret@db/app\n".write(to: secret, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: secret) }
+        let fromFile = try PostgresConfiguration.fromEnvironment(["DATABASE_URL_FILE": secret.path])
+        #expect(fromFile.connectionString == "postgresql://app:s3cret@db/app")
+        #expect(try fromFile.redacted() == "app@db:5432/app")
+        // DATABASE_URL wins over the file.
+        #expect(try PostgresConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path]).connectionString == "postgresql://x/y")
+        #expect(throws: PostgresError.self) { try PostgresConfiguration.fromEnvironment(["DATABASE_URL_FILE": "/nonexistent/secret"]) }
+    }
+}
