@@ -18,7 +18,9 @@ demo: deps
 ## and the deployment-file validation.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	# Serial: the suites start PostgreSQL clusters, mock Kafka clusters and serve processes;
+	# in parallel on 2 cores, broker-recovery tests starved (about 4 min serially).
+	$(SWIFT) test --skip-build --no-parallel
 	@$(MAKE) --no-print-directory test-deploy
 
 test-deploy:

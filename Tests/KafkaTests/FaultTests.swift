@@ -29,7 +29,7 @@ struct FaultTests {
         try cluster.setBrokerUp()
         let report = try await producer.send(KafkaRecord(topic: "events", value: Array("after".utf8)))
         #expect(report.offset == 1)
-        let after = try await TestSupport.poll(consumer, timeout: .seconds(40)) { !$0.isEmpty }
+        let after = try await TestSupport.poll(consumer, timeout: .seconds(90)) { !$0.isEmpty }
         #expect(after.map(\.offset) == [1])
         #expect(after.map(\.value) == [Array("after".utf8)])
         await consumer.close()
