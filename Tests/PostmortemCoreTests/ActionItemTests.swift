@@ -63,6 +63,8 @@ struct ActionItemTests {
         (.cancelled, .reopen, "reopened:open"),
         (.inProgress, .assign("erin"), "assigned:in_progress"),
         (.open, .reschedule(Fixture.now), "rescheduled:open"),
+        (.open, .attachEvidence("https://ci/run/1"), "evidence_attached:open"),
+        (.done, .attachEvidence("https://ci/run/1"), "evidence_attached:done"),
         (.inProgress, .start, "cannot start an action item that is in_progress"),
         (.done, .complete, "cannot complete an action item that is done"),
         (.cancelled, .complete, "cannot complete an action item that is cancelled"),
@@ -103,5 +105,43 @@ struct ActionItemTests {
         items[0].status = .done
         items[1].status = .cancelled
         #expect(PostmortemStatus.of(items) == .closed)
+    }
+}
+
+/// How an edit (the API's PATCH body) becomes lifecycle changes.
+@Suite("Action item patches")
+struct ActionItemPatchTests {
+    static let later = Fixture.now.addingTimeInterval(86_400)
+
+    @Test(arguments: [
+        (ActionItemStatus.open, ActionItemPatch(status: .inProgress), "started"),
+        (.open, ActionItemPatch(owner: "erin", status: .done), "assigned,completed"),
+        (.inProgress, ActionItemPatch(status: .done, evidenceUrl: "https://git/c/1"), "evidence_attached,completed"),
+        (.done, ActionItemPatch(owner: "erin", status: .open), "reopened,assigned"),
+        (.cancelled, ActionItemPatch(status: .open, dueAt: later), "reopened,rescheduled"),
+        (.open, ActionItemPatch(owner: "o", status: .open, dueAt: Fixture.start), ""),
+        (.done, ActionItemPatch(evidenceUrl: "https://git/c/2"), "evidence_attached"),
+        (.inProgress, ActionItemPatch(status: .cancelled), "cancelled"),
+        (.inProgress, ActionItemPatch(status: .open), "cannot reopen an action item that is in_progress"),
+        (.done, ActionItemPatch(status: .inProgress), "cannot start an action item that is done"),
+        (.done, ActionItemPatch(owner: "erin"), "cannot assign an action item that is done"),
+        (.cancelled, ActionItemPatch(status: .done), "cannot complete an action item that is cancelled"),
+    ])
+    func changes(_ from: ActionItemStatus, _ patch: ActionItemPatch, _ expected: String) {
+        var item = ActionItemTests.item
+        item.status = from
+        do {
+            let changes = try patch.changes(to: item, by: "frank", at: Fixture.now)
+            #expect(changes.map(\.type.rawValue).joined(separator: ",") == expected)
+            if let last = changes.last?.item {
+                #expect(last.owner == patch.owner ?? item.owner)
+                #expect(last.status == patch.status ?? item.status)
+                #expect(last.dueAt == patch.dueAt ?? item.dueAt)
+                #expect(last.evidenceUrl == patch.evidenceUrl ?? item.evidenceUrl)
+            }
+            #expect(zip(changes, changes.dropFirst()).allSatisfy { $0.item.status == $1.previousStatus })
+        } catch {
+            #expect(error.description == expected)
+        }
     }
 }

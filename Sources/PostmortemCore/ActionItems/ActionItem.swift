@@ -56,6 +56,27 @@ public struct ActionItem: Sendable, Hashable {
     /// The due date for which an overdue event was already emitted (overdue is reported once per due date).
     public var overdueReportedFor: Date?
 
+    /// Creates an item (the planner makes new ones; stores rebuild them from rows).
+    public init(
+        id: String, postmortemId: String, deployId: String, findingKey: String, kind: ActionItemKind, gate: FindingArea,
+        title: String, description: String, owner: String, dueAt: Date, status: ActionItemStatus,
+        evidenceUrl: String? = nil, overdueReportedFor: Date? = nil
+    ) {
+        self.id = id
+        self.postmortemId = postmortemId
+        self.deployId = deployId
+        self.findingKey = findingKey
+        self.kind = kind
+        self.gate = gate
+        self.title = title
+        self.description = description
+        self.owner = owner
+        self.dueAt = dueAt
+        self.status = status
+        self.evidenceUrl = evidenceUrl
+        self.overdueReportedFor = overdueReportedFor
+    }
+
     /// Whether the item is past due and still open or in progress at `now`.
     public func isOverdue(at now: Date) -> Bool { !status.isTerminal && now > dueAt }
 }

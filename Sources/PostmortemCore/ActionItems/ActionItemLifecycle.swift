@@ -14,6 +14,8 @@ public enum ActionItemCommand: Sendable, Hashable {
     case reopen
     /// Move the due date (not when done or cancelled).
     case reschedule(Date)
+    /// Link the evidence of the fix (the committed test, the changed runbook); any state.
+    case attachEvidence(String)
 }
 
 /// Lifecycle event types (`io.deploypostmortem.action_item.<type>.v1`).
@@ -32,6 +34,8 @@ public enum ActionItemEventType: String, Sendable, Hashable, CaseIterable, Codab
     case reopened
     /// Due date moved.
     case rescheduled
+    /// Evidence of the fix linked.
+    case evidenceAttached = "evidence_attached"
     /// Past due (reported once per due date).
     case overdue
 }
@@ -66,6 +70,7 @@ public struct ActionItemTransitionError: Error, Sendable, Hashable, CustomString
         case .cancel: "cancel"
         case .reopen: "reopen"
         case .reschedule: "reschedule"
+        case .attachEvidence: "attach evidence to"
         }
         return "cannot \(verb) an action item that is \(status.rawValue)"
     }
@@ -100,6 +105,9 @@ extension ActionItem {
         case (.reopen, .done), (.reopen, .cancelled):
             next.status = .open
             type = .reopened
+        case (.attachEvidence(let url), _):
+            next.evidenceUrl = url
+            type = .evidenceAttached
         default:
             throw ActionItemTransitionError(status: status, command: command)
         }

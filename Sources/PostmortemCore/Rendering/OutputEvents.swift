@@ -33,10 +33,14 @@ public struct OutputEventEncoder: Sendable {
     }
 
     /// `postmortem.<type>.v1` for `postmortem`, at `time`.
-    public func encode(_ postmortem: Postmortem, as type: PostmortemEventType, at time: Date) -> OutputEvent {
+    ///
+    /// The event ID derives from the content, so analysing the same postmortem again yields
+    /// the same ID. A status change caused by an action-item event passes that event's ID as
+    /// `cause`: closing, reopening and closing again are then three events, not one.
+    public func encode(_ postmortem: Postmortem, as type: PostmortemEventType, at time: Date, causedBy cause: String? = nil) -> OutputEvent {
         envelope(
             type: "postmortem.\(type.rawValue).v1", key: postmortem.id, subject: postmortem.id,
-            data: postmortem.json, time: time)
+            data: postmortem.json, time: time, cause: cause)
     }
 
     /// `action_item.<type>.v1` for `change`.
@@ -46,9 +50,9 @@ public struct OutputEventEncoder: Sendable {
             data: change.json, time: change.changedAt)
     }
 
-    private func envelope(type: String, key: String, subject: String, data: JSONValue, time: Date) -> OutputEvent {
+    private func envelope(type: String, key: String, subject: String, data: JSONValue, time: Date, cause: String? = nil) -> OutputEvent {
         let fullType = EventDecoder.typePrefix + type
-        let id = StableID.uuid("event|\(fullType)|\(subject)|\(StableID.sha1Hex(data.serialized))")
+        let id = StableID.uuid("event|\(fullType)|\(subject)|\(StableID.sha1Hex(data.serialized))" + (cause.map { "|\($0)" } ?? ""))
         let event = JSONValue.object([
             "specversion": .string("1.0"), "id": .string(id), "source": .string(source), "type": .string(fullType),
             "subject": .string(subject), "time": .string(RFC3339.format(time)),

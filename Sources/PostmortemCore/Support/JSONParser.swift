@@ -179,3 +179,10 @@ struct JSONParser {
         return value
     }
 }
+
+extension JSONValue {
+    /// Parses one JSON document strictly: RFC 8259, duplicate keys rejected, at most `maxDepth` levels.
+    public init(parsing bytes: [UInt8], maxDepth: Int = 32) throws(DecodingError) {
+        self = try JSONParser.parse(bytes, maxDepth: maxDepth)
+    }
+}
