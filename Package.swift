@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         // C module maps only.
@@ -56,7 +57,7 @@ let package = Package(
         // Throwaway PostgreSQL clusters for tests, benchmarks and the local demo.
         .target(name: "LocalPostgres"),
 
-        // Wiring of the service: schema migrations, store, pipeline.
+        // Wiring of the service: schema migrations, store, pipeline, outbox relay, HTTP API.
         .target(
             name: "PostmortemService",
             dependencies: [
@@ -67,8 +68,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Migrations")]
+            // OpenAPI/openapi.yaml links to docs/openapi.yaml: one document, compiled in.
+            resources: [.copy("Migrations"), .embedInCode("OpenAPI/openapi.yaml")]
         ),
 
         .executableTarget(

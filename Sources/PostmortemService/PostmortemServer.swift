@@ -56,11 +56,22 @@ public final class PostmortemServer: Sendable {
         pipeline = IngestPipeline(
             consumer: consumer, producer: producer, pool: pool, applier: applier, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
-        http = HTTPSurface(pool: pool, pipeline: pipeline, relay: relay, metrics: self.metrics)
+        let actionItems = ActionItemStore(pool: pool, reader: reader, postmortems: postmortems, encoder: encoder, outbox: outbox)
+        let api = APIRoutes(
+            postmortems: reader, actionItems: actionItems, tokens: configuration.apiTokens,
+            maxBodyBytes: configuration.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
+        http = HTTPSurface(
+            pool: pool, pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: self.metrics, clock: clock)
+        if configuration.apiTokens.isEmpty {
+            logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
+        }
         httpAddress = configuration.httpPort.map { (configuration.httpHost, $0) }
     }
 
-    /// The HTTP application (`/healthz`, `/readyz`, `/metrics`) bound to `host:port`.
+    /// The HTTP routes: probes, metrics and `/v1`.
+    public var httpRouter: Router<APIRequestContext> { http.router() }
+
+    /// The HTTP application (probes, metrics and the `/v1` API) bound to `host:port`.
     public func httpApplication(host: String = "127.0.0.1", port: Int) -> some ApplicationProtocol {
         http.application(host: host, port: port)
     }

@@ -43,6 +43,10 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost = "0.0.0.0"
     /// How often overdue action items are looked for.
     public var overdueSweepInterval: Duration = .seconds(60)
+    /// Bearer tokens of the `/v1` API (`API_TOKENS_FILE`, `API_TOKENS`); none refuses every request.
+    public var apiTokens = APITokens.none
+    /// Largest request body the API reads (`API_MAX_BODY_BYTES`); larger bodies get 413.
+    public var maxRequestBodyBytes = 65_536
 
     /// Creates a configuration from explicit parts.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
@@ -68,6 +72,8 @@ public struct ServiceConfiguration: Sendable {
         if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) {
             configuration.overdueSweepInterval = .seconds(seconds)
         }
+        configuration.apiTokens = try Self.apiTokens(reader)
+        configuration.maxRequestBodyBytes = try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? configuration.maxRequestBodyBytes
 
         var analysis = configuration.analysis
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
@@ -81,6 +87,25 @@ public struct ServiceConfiguration: Sendable {
         }
         configuration.analysis = analysis
         return configuration
+    }
+
+    /// Reads the API tokens of `API_TOKENS_FILE` and `API_TOKENS` (both may be set). Errors
+    /// name the variable and the entry, never a credential.
+    static func apiTokens(_ reader: EnvironmentReader) throws -> APITokens {
+        var sources: [(name: String, text: String)] = []
+        if let path = reader.string("API_TOKENS_FILE") {
+            do {
+                sources.append(("API_TOKENS_FILE \(path)", try String(contentsOfFile: path, encoding: .utf8)))
+            } catch {
+                throw ConfigurationError("API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
+            }
+        }
+        if let text = reader.string("API_TOKENS") { sources.append(("API_TOKENS", text)) }
+        do {
+            return try APITokens(parsing: sources.map(\.text).joined(separator: "\n"))
+        } catch {
+            throw ConfigurationError("\(sources.map(\.name).joined(separator: " + ")): \(error)")
+        }
     }
 
     /// Reads an ownership map: a JSON object from service name to owning team.

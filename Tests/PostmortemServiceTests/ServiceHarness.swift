@@ -17,6 +17,11 @@ final class ServiceHarness: Sendable {
     let server: PostmortemServer
     private let serverTask: Task<Void, any Error>
 
+    /// A token with the read scope (configured in plain text).
+    static let readToken = "read-token-0123456789abcdef"
+    /// A token with the write scope (configured by its SHA-256 digest).
+    static let writeToken = "write-token-0123456789abcdef"
+
     static let logger: Logger = {
         var logger = Logger(label: "e2e")
         logger.logLevel = ProcessInfo.processInfo.environment["E2E_LOG"] == nil ? .critical : .debug
@@ -39,6 +44,9 @@ final class ServiceHarness: Sendable {
         configuration.databasePoolSize = 4
         configuration.httpPort = nil
         configuration.overdueSweepInterval = .seconds(3600)  // tests sweep explicitly
+        let writeDigest = APITokens.hash(Self.writeToken).map { String(format: "%02x", $0) }.joined()
+        configuration.apiTokens = try APITokens(parsing: "reader:read:\(Self.readToken)\nwriter:write:sha256:\(writeDigest)")
+        configuration.maxRequestBodyBytes = 4096
         self.configuration = configuration
         producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)
         let server = try PostmortemServer(configuration: configuration, logger: Self.logger, clock: clock)

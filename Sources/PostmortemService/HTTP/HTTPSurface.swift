@@ -2,20 +2,31 @@ import Foundation
 import Hummingbird
 import Postgres
 
-/// What the service answers over HTTP today: liveness, readiness and Prometheus metrics.
+/// What the service answers over HTTP: liveness, readiness and Prometheus metrics without
+/// authentication, and the authenticated `/v1` API. Every error is a JSON body.
 struct HTTPSurface: Sendable {
     let pool: PostgresPool
     let pipeline: IngestPipeline
     let relay: OutboxRelay
+    let actionItems: ActionItemStore
+    let api: APIRoutes
     let metrics: ServiceMetrics
+    let clock: @Sendable () -> Date
 
-    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one).
-    func application(host: String, port: Int) -> some ApplicationProtocol {
-        let router = Router()
+    /// The routes (exposed for the test that compares them with docs/openapi.yaml).
+    func router() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ in try await readiness() }
         router.get("metrics") { _, _ in await scrape() }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
+        api.register(on: router)
+        return router
+    }
+
+    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one).
+    func application(host: String, port: Int) -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
     }
 
     /// 200 when the database answers, the pipeline is not stuck retrying and the relay is
@@ -40,6 +51,10 @@ struct HTTPSurface: Sendable {
             metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
         }
         metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
+        if let counts = try? await actionItems.counts(now: clock()) {
+            metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
+        }
+        if let lag = try? await pipeline.consumerLag() { metrics.setConsumerLag(lag) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))

@@ -1,4 +1,7 @@
+import Kafka
+import PostmortemCore
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics. Counters move as work is done; gauges that describe
 /// external state (outbox backlog, consumer lag) are refreshed when `/metrics` is scraped.
@@ -15,6 +18,13 @@ public final class ServiceMetrics: Sendable {
     let outboxBacklog: Gauge
     let outboxOldestAge: Gauge
     let pipelineFailing: Gauge
+    let overdueActionItems: Gauge
+    private let actionItems: [ActionItemStatusLabel: Gauge]
+    /// Lag gauges of the partitions this replica reported last, to drop revoked ones.
+    private let lagGauges = Mutex<[TopicPartition: Gauge]>([:])
+
+    /// A status label of the action-item gauge (`open`, `in_progress`, `done`, `cancelled`).
+    typealias ActionItemStatusLabel = String
 
     /// Creates the metrics, all at zero.
     public init() {
@@ -30,6 +40,12 @@ public final class ServiceMetrics: Sendable {
         outboxBacklog = registry.makeGauge(descriptor: Self.name("outbox_backlog", unit: "events", help: "Outbox events not yet published."))
         outboxOldestAge = registry.makeGauge(descriptor: Self.name("outbox_oldest_age", unit: "seconds", help: "Age of the oldest unpublished outbox event."))
         pipelineFailing = registry.makeGauge(descriptor: Self.name("pipeline_failing", unit: "", help: "1 while the pipeline retries a failure (database or broker down)."))
+        overdueActionItems = registry.makeGauge(descriptor: Self.name("action_items_overdue", unit: "", help: "Open or in-progress action items past their due date."))
+        let byStatus = Self.name("action_items", unit: "", help: "Action items, by status.")
+        let registry = registry
+        actionItems = Dictionary(uniqueKeysWithValues: ActionItemStatus.allCases.map { status in
+            (status.rawValue, registry.makeGauge(descriptor: byStatus, labels: [("status", status.rawValue)]))
+        })
     }
 
     private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
@@ -44,6 +60,39 @@ public final class ServiceMetrics: Sendable {
         metricPoints.increment(by: Int64(outcome.metricPoints))
         updated.increment(by: Int64(outcome.updated.count))
         batches.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Sets the action-item gauges from counts by status (missing statuses count zero).
+    func setActionItems(byStatus counts: [String: Int], overdue: Int) {
+        for (status, gauge) in actionItems { gauge.set(to: Double(counts[status] ?? 0)) }
+        overdueActionItems.set(to: Double(overdue))
+    }
+
+    /// Sets the consumer-lag gauge of every partition assigned to this replica; partitions no
+    /// longer assigned are dropped from the exposition.
+    func setConsumerLag(_ lags: [PartitionLag]) {
+        let descriptor = Self.name("consumer_lag", unit: "messages", help: "Messages not yet consumed, by assigned partition.")
+        lagGauges.withLock { gauges in
+            var current: [TopicPartition: Gauge] = [:]
+            for lag in lags {
+                let gauge = gauges[lag.topicPartition] ?? registry.makeGauge(
+                    descriptor: descriptor, labels: [("topic", lag.topicPartition.topic), ("partition", "\(lag.topicPartition.partition)")])
+                if let messages = lag.lag { gauge.set(to: Double(messages)) }
+                current[lag.topicPartition] = gauge
+            }
+            for (partition, gauge) in gauges where current[partition] == nil { registry.unregisterGauge(gauge) }
+            gauges = current
+        }
+    }
+
+    /// Records one HTTP request's latency.
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: Self.name("http_request_duration", unit: "seconds", help: "HTTP request latency, by method, route and status."),
+            labels: [("method", method), ("route", route), ("status", "\(status)")],
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        ).record(duration)
     }
 
     /// Records a postmortem opened, once per trigger it has.

@@ -75,6 +75,11 @@ public final class IngestPipeline: Service, Sendable {
         await consumer.close()
     }
 
+    /// Lag of the partitions assigned to this replica (for `/metrics`).
+    func consumerLag() async throws -> [PartitionLag] {
+        try await consumer.lag(timeout: .seconds(1))
+    }
+
     /// Applies one batch and dead-letters what must be. Returns false when shutdown interrupted
     /// the retries (nothing is marked processed; the batch will be redelivered).
     func handle(_ messages: [KafkaMessage]) async -> Bool {

@@ -45,7 +45,8 @@ struct PostmortemStore: Sendable {
                 """
                 UPDATE postmortems SET artifact = $5, triggers = $6, severity = $7, status = $8, rolled_back_at = $9,
                     contributing_metrics = $10->'contributingMetrics', findings = $10->'findings', document = $10,
-                    analysis_digest = $11, updated_at = $12, version = version + 1
+                    analysis_digest = $11, updated_at = $12, version = version + 1,
+                    closed_at = CASE WHEN $8 = 'closed' THEN coalesce(closed_at, $12) END
                 WHERE postmortem_id = $1::uuid AND deploy_id = $2 AND service = $3 AND environment = $4
                 """,
                 try rowValues(postmortem, digest: digest, now: now))
@@ -57,6 +58,23 @@ struct PostmortemStore: Sendable {
             try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
         }
         return outcome
+    }
+
+    /// Stores the status `postmortem` has after one of its items changed (closed when all are
+    /// done or cancelled, else open) and announces it: `postmortem.closed`, or
+    /// `postmortem.updated` when it reopens. `eventId` is the item event that caused it.
+    func saveStatusChange(_ postmortem: Postmortem, causedBy eventId: String, now: Date, on connection: isolated PostgresConnection) throws {
+        // The digest re-analysis compares against, so this change is not announced twice.
+        let digest = encoder.encode(postmortem, as: .updated, at: now).id
+        try connection.query(
+            """
+            UPDATE postmortems SET status = $2, closed_at = CASE WHEN $2 = 'closed' THEN $3 END, updated_at = $3,
+                version = version + 1, analysis_digest = $4, document = $5
+            WHERE postmortem_id = $1::uuid
+            """,
+            [postmortem.id, postmortem.status.rawValue, now, digest, PostgresJSON(rawJSON: postmortem.json.serialized)])
+        try outbox.enqueuePostmortemEvent(
+            encoder.encode(postmortem, as: postmortem.status == .closed ? .closed : .updated, at: now, causedBy: eventId), on: connection)
     }
 
     /// The postmortem as it stands: the analysis with the stored lifecycle of its items.

@@ -1,0 +1,131 @@
+import Crypto
+import Foundation
+
+/// What a bearer token may do on `/v1`.
+public enum APIScope: String, Sendable, Hashable, Comparable {
+    /// Read postmortems and action items.
+    case read
+    /// Read, and change action items.
+    case write
+
+    public static func < (lhs: APIScope, rhs: APIScope) -> Bool { lhs == .read && rhs == .write }
+}
+
+/// Who made a request: the name of the token's entry (recorded as `changedBy`) and its scope.
+public struct APIPrincipal: Sendable, Hashable {
+    /// The entry's name, e.g. `ci-bot`. Never the token.
+    public var name: String
+    /// What the token may do.
+    public var scope: APIScope
+}
+
+/// The bearer tokens the API accepts, kept only as SHA-256 digests.
+///
+/// Each entry is `name:scope:credential`, one per line (a file) or separated by commas or
+/// newlines (an environment variable); blank lines and `#` comments are ignored. `scope` is
+/// `read` or `write`; `credential` is `sha256:<64 hex digits>` (the digest of the token, so the
+/// configuration holds no usable secret) or the token itself, hashed at once. Lookup hashes
+/// the presented token and compares it with every digest in constant time.
+public struct APITokens: Sendable {
+    private struct Entry: Sendable {
+        var principal: APIPrincipal
+        var digest: [UInt8]
+    }
+
+    private let entries: [Entry]
+
+    /// No token: every `/v1` request is refused.
+    public static let none = APITokens(entries: [])
+
+    private init(entries: [Entry]) {
+        self.entries = entries
+    }
+
+    /// Whether no token is configured.
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// Names of the entries, for start-up logs.
+    public var names: [String] { entries.map(\.principal.name) }
+
+    /// A malformed entry; the message names the entry by position and name, never its credential.
+    public struct ParseError: Error, CustomStringConvertible, Equatable {
+        /// What is wrong.
+        public var description: String
+    }
+
+    /// Parses entries (see the type's documentation).
+    public init(parsing text: String) throws(ParseError) {
+        var entries: [Entry] = []
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "," })
+        for (index, rawLine) in lines.enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 else {
+                throw ParseError(description: "API token entry \(index + 1): expected name:scope:credential")
+            }
+            let (name, scopeText, credential) = (parts[0], parts[1], parts[2])
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
+                throw ParseError(description: "API token entry \(index + 1): name must be letters, digits, '-', '_', '.' or '@'")
+            }
+            guard let scope = APIScope(rawValue: scopeText) else {
+                throw ParseError(description: "API token entry \(index + 1) (\(name)): scope must be read or write")
+            }
+            guard !entries.contains(where: { $0.principal.name == name }) else {
+                throw ParseError(description: "API token entry \(index + 1): name \(name) is used twice")
+            }
+            entries.append(Entry(principal: APIPrincipal(name: name, scope: scope), digest: try Self.digest(of: credential, entry: index + 1, name: name)))
+        }
+        self.entries = entries
+    }
+
+    private static func digest(of credential: String, entry: Int, name: String) throws(ParseError) -> [UInt8] {
+        guard credential.hasPrefix("sha256:") else {
+            guard credential.utf8.count >= 16 else {
+                throw ParseError(description: "API token entry \(entry) (\(name)): a token must have at least 16 characters")
+            }
+            return hash(credential)
+        }
+        let hex = Array(credential.utf8.dropFirst("sha256:".count))
+        guard hex.count == 64, let bytes = decodeHex(hex) else {
+            throw ParseError(description: "API token entry \(entry) (\(name)): sha256: must be followed by 64 hex digits")
+        }
+        return bytes
+    }
+
+    private static func decodeHex(_ hex: [UInt8]) -> [UInt8]? {
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.count / 2)
+        for pair in stride(from: 0, to: hex.count, by: 2) {
+            guard let high = nibble(hex[pair]), let low = nibble(hex[pair + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    /// The SHA-256 digest of `token`: what `sha256:` credentials hold (`printf %s TOKEN | sha256sum`).
+    public static func hash(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    /// The principal whose token is `token`, or nil. Every digest is compared, each in constant
+    /// time, so the time taken tells nothing about which entry, or how much of one, matched.
+    public func principal(for token: String) -> APIPrincipal? {
+        let presented = Self.hash(token)
+        var found: APIPrincipal?
+        for entry in entries {
+            var difference: UInt8 = 0
+            for (a, b) in zip(entry.digest, presented) { difference |= a ^ b }
+            if difference == 0 { found = entry.principal }
+        }
+        return found
+    }
+}

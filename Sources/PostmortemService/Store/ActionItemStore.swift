@@ -1,0 +1,189 @@
+import Foundation
+import Postgres
+import PostmortemCore
+
+/// An action item as stored, with the bookkeeping the API exposes.
+struct StoredActionItem: Sendable {
+    /// The item with its current lifecycle state.
+    var item: ActionItem
+    /// Optimistic-concurrency version: the `ETag`.
+    var version: Int
+    /// When it was planned.
+    var createdAt: Date
+    /// When it last changed.
+    var updatedAt: Date
+}
+
+/// Which action items to list (all filters optional), `limit` per page.
+struct ActionItemFilter: Sendable {
+    var owner: String?
+    var status: ActionItemStatus?
+    /// true: open or in progress and past due; false: the others.
+    var overdue: Bool?
+    var postmortemId: String?
+    var limit = 50
+    var after: PageCursor?
+}
+
+/// A refused action-item edit.
+enum ActionItemEditError: Error, Sendable {
+    /// No such item.
+    case notFound
+    /// `If-Match` named another version than the stored one.
+    case versionMismatch(current: Int)
+    /// The state machine refuses a transition.
+    case illegal(ActionItemTransitionError)
+}
+
+/// Reads and edits action items. An edit runs in one transaction: the row (locked), its
+/// history, the lifecycle events in the outbox, and the postmortem's status with its
+/// `postmortem.closed` / `postmortem.updated` event when the edit closes or reopens it.
+struct ActionItemStore: Sendable {
+    let pool: PostgresPool
+    let reader: PostmortemReader
+    let postmortems: PostmortemStore
+    let encoder: OutputEventEncoder
+    let outbox: OutboxWriter
+
+    private static let columns = """
+        a.action_item_id::text AS id, a.postmortem_id::text AS postmortem_id, p.deploy_id, a.finding_key, a.kind, a.gate,
+        a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
+        a.created_at, a.updated_at, (extract(epoch FROM a.due_at) * 1000000)::bigint AS sort_key
+        FROM action_items a JOIN postmortems p USING (postmortem_id)
+        """
+
+    /// One page of items, by due date then ID.
+    func list(_ filter: ActionItemFilter, now: Date) async throws -> Page<StoredActionItem> {
+        let rows = try await pool.withConnection { connection in
+            try connection.query(
+                """
+                SELECT \(Self.columns)
+                WHERE ($1::text IS NULL OR a.owner = $1) AND ($2::text IS NULL OR a.status = $2)
+                  AND ($3::boolean IS NULL OR (a.status IN ('open', 'in_progress') AND a.due_at < $4) = $3)
+                  AND ($5::text IS NULL OR a.postmortem_id = $5::uuid)
+                  AND ($6::bigint IS NULL OR (a.due_at, a.action_item_id) > (to_timestamp(0) + $6 * interval '1 microsecond', $7::uuid))
+                ORDER BY a.due_at, a.action_item_id
+                LIMIT $8
+                """,
+                [filter.owner, filter.status?.rawValue, filter.overdue, now, filter.postmortemId,
+                 filter.after?.microseconds, filter.after?.id, filter.limit + 1]
+            ).map { row in (try Self.decode(row), PageCursor(microseconds: try row.decode(named: "sort_key"), id: try row.decode(named: "id"))) }
+        }
+        return Page(rows: rows, limit: filter.limit)
+    }
+
+    /// The item with `id`, or nil.
+    func item(_ id: String) async throws -> StoredActionItem? {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = $1::uuid", [id]).first.map(Self.decode)
+        }
+    }
+
+    /// The items of a postmortem, by due date then ID.
+    func items(ofPostmortem postmortemId: String) async throws -> [StoredActionItem] {
+        try await pool.withConnection { connection in
+            try connection.query(
+                "SELECT \(Self.columns) WHERE a.postmortem_id = $1::uuid ORDER BY a.due_at, a.action_item_id", [postmortemId]
+            ).map(Self.decode)
+        }
+    }
+
+    /// Item counts by status, and how many are overdue at `now` (for `/metrics`).
+    func counts(now: Date) async throws -> (byStatus: [String: Int], overdue: Int) {
+        try await pool.withConnection { connection in
+            let byStatus = try connection.query("SELECT status, count(*) FROM action_items GROUP BY status")
+                .reduce(into: [String: Int]()) { $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int.self, at: 1) }
+            let overdue = try connection.query(
+                "SELECT count(*) FROM action_items WHERE status IN ('open', 'in_progress') AND due_at < $1", [now]
+            )[0].decode(Int.self, at: 0)
+            return (byStatus, overdue)
+        }
+    }
+
+    /// Applies `patch` to item `id` on behalf of `actor`, if its version is `expectedVersion`
+    /// (when given). Returns the item as stored afterwards; an edit that changes nothing
+    /// leaves it (and its version) untouched and emits nothing.
+    func edit(
+        _ id: String, patch: ActionItemPatch, expectedVersion: Int?, actor: String, now: Date
+    ) async throws -> StoredActionItem {
+        let (reader, postmortems, encoder, outbox) = (reader, postmortems, encoder, outbox)
+        return try await pool.withTransaction { connection in
+            guard let stored = try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = $1::uuid FOR UPDATE OF a", [id])
+                .first.map(Self.decode)
+            else { throw ActionItemEditError.notFound }
+            if let expectedVersion, expectedVersion != stored.version { throw ActionItemEditError.versionMismatch(current: stored.version) }
+            let changes: [ActionItemChange]
+            do {
+                changes = try patch.changes(to: stored.item, by: actor, at: now)
+            } catch let refusal as ActionItemTransitionError {
+                throw ActionItemEditError.illegal(refusal)
+            }
+            guard let after = changes.last?.item else { return stored }
+
+            try connection.query(
+                """
+                UPDATE action_items SET owner = $2, due_at = $3, status = $4, evidence_url = $5, version = version + 1,
+                    updated_at = $6, history = history || $7::jsonb
+                WHERE action_item_id = $1::uuid
+                """,
+                [id, after.owner, after.dueAt, after.status.rawValue, after.evidenceUrl, now,
+                 PostgresJSON(rawJSON: JSONValue.array(changes.map(\.historyEntry)).serialized)])
+            for change in changes { try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection) }
+            try Self.updatePostmortemStatus(
+                of: stored.item, causedBy: encoder.encode(changes[changes.count - 1]).id, now: now,
+                reader: reader, postmortems: postmortems, on: connection)
+            var result = stored
+            result.item = after
+            result.version += 1
+            result.updatedAt = now
+            return result
+        }
+    }
+
+    /// Closes the item's postmortem when all its items are done or cancelled, reopens it when
+    /// one is not; nothing when its status stays.
+    private static func updatePostmortemStatus(
+        of item: ActionItem, causedBy eventId: String, now: Date, reader: PostmortemReader, postmortems: PostmortemStore,
+        on connection: isolated PostgresConnection
+    ) throws {
+        let row = try connection.query(
+            """
+            SELECT p.status, bool_and(a.status IN ('done', 'cancelled')) AS all_terminal
+            FROM postmortems p JOIN action_items a USING (postmortem_id)
+            WHERE p.postmortem_id = $1::uuid GROUP BY p.status
+            """, [item.postmortemId])[0]
+        let target: PostmortemStatus = try row.decode(Bool.self, named: "all_terminal") ? .closed : .open
+        guard try row.decode(String.self, named: "status") != target.rawValue,
+              let postmortem = try reader.postmortem(ofDeploy: item.deployId, on: connection)
+        else { return }
+        try postmortems.saveStatusChange(postmortem, causedBy: eventId, now: now, on: connection)
+    }
+
+    private static func decode(_ row: PostgresRow) throws -> StoredActionItem {
+        func required<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
+            let raw: String = try row.decode(named: column)
+            guard let value = T(rawValue: raw) else { throw PostgresError(.decoding, "action_items.\(column): unknown value \(raw)") }
+            return value
+        }
+        let item = ActionItem(
+            id: try row.decode(named: "id"), postmortemId: try row.decode(named: "postmortem_id"),
+            deployId: try row.decode(named: "deploy_id"), findingKey: try row.decode(named: "finding_key"),
+            kind: try required(ActionItemKind.self, "kind"), gate: try required(FindingArea.self, "gate"),
+            title: try row.decode(named: "title"), description: try row.decode(named: "description"),
+            owner: try row.decode(String?.self, named: "owner") ?? "", dueAt: try row.decode(named: "due_at"),
+            status: try required(ActionItemStatus.self, "status"), evidenceUrl: try row.decode(named: "evidence_url"),
+            overdueReportedFor: try row.decode(named: "overdue_reported_for"))
+        return StoredActionItem(
+            item: item, version: try row.decode(named: "version"), createdAt: try row.decode(named: "created_at"),
+            updatedAt: try row.decode(named: "updated_at"))
+    }
+}
+
+extension ActionItemChange {
+    /// The change as kept in `action_items.history`: its event data plus the event type.
+    fileprivate var historyEntry: JSONValue {
+        guard case .object(var fields) = json else { return json }
+        fields["type"] = .string(type.rawValue)
+        return .object(fields)
+    }
+}

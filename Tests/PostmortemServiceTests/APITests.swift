@@ -1,0 +1,231 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PostmortemService
+import Testing
+
+/// The `/v1` API over real HTTP against the running service: the whole action-item lifecycle
+/// with its events read back from the bus, the refusals (409, 412, 401, 403, 4xx on bad input)
+/// and pagination.
+@Suite("REST API", .serialized)
+struct APITests {
+    /// Runs `body` with a live server whose d-42 postmortem (from the sample events) is open
+    /// and fully published, and the ID of that postmortem.
+    static func withPostmortem(_ body: @escaping @Sendable (ServiceHarness, APICaller, String) async throws -> Void) async throws {
+        try await ServiceHarness.with { harness in
+            try await harness.produce(SampleEvents.lines)
+            try await harness.wait("the postmortem published") {
+                try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 6
+            }
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                let api = APICaller(client: client)
+                let page = try await api.call(.get, "/v1/postmortems?deployId=d-42", token: ServiceHarness.readToken)
+                let id = try #require(page.items.first?["id"] as? String)
+                try await body(harness, api, id)
+            }
+        }
+    }
+
+    @Test func wholeLifecycleReachesTheBus() async throws {
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let document = try await api.call(.get, "/v1/postmortems/\(postmortemId)", token: ServiceHarness.readToken)
+            #expect(document.status == .ok)
+            #expect(document.object["deployId"] as? String == "d-42")
+            #expect(document.object["status"] as? String == "open")
+            let items = try #require(document.object["actionItems"] as? [[String: Any]])
+            #expect(items.count == 5)
+            #expect(Set(items.compactMap { $0["id"] as? String }) == Set(document.object["actionItemIds"] as? [String] ?? []))
+
+            // Every item: assigned, started, then done with evidence; the last one closes the postmortem.
+            let ids = items.compactMap { $0["id"] as? String }
+            for (index, id) in ids.enumerated() {
+                let assigned = try await api.patch(id, #"{"owner":"team-payments"}"#, version: 1)
+                #expect(assigned.status == .ok, "\(assigned.text)")
+                #expect(assigned.headers[.eTag] == "\"2\"")
+                #expect(assigned.object["owner"] as? String == "team-payments")
+                let started = try await api.patch(id, #"{"status":"in_progress"}"#, version: 2)
+                #expect(started.object["status"] as? String == "in_progress")
+                let finished = index == 0
+                    ? try await api.patch(id, #"{"status":"cancelled"}"#, version: 3)
+                    : try await api.patch(id, #"{"status":"done","evidenceUrl":"https://git.example/commit/\#(index)"}"#, version: 3)
+                #expect(finished.status == .ok, "\(finished.text)")
+                #expect(finished.headers[.eTag] == "\"4\"")
+            }
+            let closed = try await api.call(.get, "/v1/postmortems?deployId=d-42", token: ServiceHarness.readToken)
+            #expect(closed.items.first?["status"] as? String == "closed")
+            #expect(closed.items.first?["openActionItems"] as? Int == 0)
+            #expect(closed.items.first?["closedAt"] is String)
+
+            // Reopening one item reopens the postmortem.
+            let reopened = try await api.patch(ids[1], #"{"status":"open"}"#)
+            #expect(reopened.object["status"] as? String == "open")
+            let open = try await api.call(.get, "/v1/postmortems/\(postmortemId)")
+            #expect(open.object["status"] as? String == "open")
+            #expect(open.object["closedAt"] is NSNull)
+
+            let topics = harness.configuration.topics
+            let itemEvents = cloudEvents(try await harness.read(topics.actionItems, count: 5 + 5 * 3 + 4 + 1).map(\.value))
+            let byType = Dictionary(grouping: itemEvents, by: \.type).mapValues(\.count)
+            #expect(byType == [
+                "action_item.created.v1": 5, "action_item.assigned.v1": 5, "action_item.started.v1": 5,
+                "action_item.cancelled.v1": 1, "action_item.evidence_attached.v1": 4, "action_item.completed.v1": 4,
+                "action_item.reopened.v1": 1,
+            ])
+            let changes = itemEvents.filter { $0.type != "action_item.created.v1" }
+            #expect(changes.allSatisfy { $0.data["changedBy"] as? String == "writer" })
+            let completion = try #require(changes.first { $0.type == "action_item.completed.v1" })
+            #expect(completion.data["previousStatus"] as? String == "in_progress")
+            #expect((completion.data["evidenceUrl"] as? String)?.hasPrefix("https://git.example/commit/") == true)
+
+            let postmortemEvents = cloudEvents(try await harness.read(topics.postmortems, count: 3).map(\.value))
+            #expect(postmortemEvents.map(\.type) == ["postmortem.opened.v1", "postmortem.closed.v1", "postmortem.updated.v1"])
+            #expect(postmortemEvents.map { $0.data["status"] as? String } == ["open", "closed", "open"])
+        }
+    }
+
+    @Test func illegalTransitionsAndStaleVersionsAreRefused() async throws {
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let items = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)&limit=1")
+            let id = try #require(items.items.first?["id"] as? String)
+
+            let done = try await api.patch(id, #"{"status":"done"}"#)
+            #expect(done.status == .ok)
+            for (body, message) in [
+                (#"{"status":"in_progress"}"#, "cannot start an action item that is done"),
+                (#"{"owner":"someone-else"}"#, "cannot assign an action item that is done"),
+                (#"{"dueAt":"2030-01-01T00:00:00Z"}"#, "cannot reschedule an action item that is done"),
+            ] {
+                let refused = try await api.patch(id, body)
+                #expect(refused.status == .conflict)
+                #expect(refused.errorCode == "conflict")
+                #expect((refused.object["error"] as? [String: Any])?["message"] as? String == message)
+            }
+            let reopened = try await api.patch(id, #"{"status":"open"}"#)
+            #expect(reopened.status == .ok, "done → open is a reopen")
+
+            let current = try await api.call(.get, "/v1/action-items/\(id)")
+            #expect(current.headers[.eTag] == "\"3\"")
+            let stale = try await api.patch(id, #"{"owner":"late-writer"}"#, version: 2)
+            #expect(stale.status == .preconditionFailed)
+            #expect(stale.errorCode == "precondition_failed")
+            #expect(stale.headers[.eTag] == "\"3\"")
+            let unquoted = try await api.call(.patch, "/v1/action-items/\(id)", headers: [.ifMatch: "3"], json: #"{"owner":"x"}"#)
+            #expect(unquoted.status == .preconditionFailed)
+            let fresh = try await api.patch(id, #"{"owner":"late-writer"}"#, version: 3)
+            #expect(fresh.status == .ok)
+            let started = try await api.patch(id, #"{"status":"in_progress"}"#)
+            #expect(started.status == .ok)
+            let backToOpen = try await api.patch(id, #"{"status":"open"}"#)
+            #expect(backToOpen.status == .conflict)
+            #expect((backToOpen.object["error"] as? [String: Any])?["message"] as? String == "cannot reopen an action item that is in_progress")
+
+            // Refused edits changed nothing and announced nothing.
+            let history = try await harness.query { try $0.query("SELECT jsonb_array_length(history), version FROM action_items WHERE action_item_id = $1::uuid", [id])[0] }
+            #expect(try history.decode(Int.self, at: 0) == 4)
+            #expect(try history.decode(Int.self, at: 1) == 5)
+            #expect(try await harness.count("SELECT count(*) FROM outbox WHERE topic = 'postmortem.action-items'") == 5 + 4)
+        }
+    }
+
+    @Test func tokensAndScopes() async throws {
+        try await Self.withPostmortem { _, api, postmortemId in
+            let anonymous = try await api.call(.get, "/v1/postmortems", token: nil)
+            #expect(anonymous.status == .unauthorized)
+            #expect(anonymous.errorCode == "unauthorized")
+            #expect(anonymous.headers[.wwwAuthenticate] == #"Bearer realm="deploy-postmortem""#)
+            #expect(anonymous.headers[.contentType] == "application/json")
+            #expect(try await api.call(.get, "/v1/postmortems", token: "not-a-token-of-ours").status == .unauthorized)
+            #expect(try await api.call(.get, "/v1/openapi.yaml", token: nil).status == .unauthorized)
+            let basic = try await api.call(.get, "/v1/postmortems", token: nil, headers: [.authorization: "Basic dXNlcjpwYXNz"])
+            #expect(basic.status == .unauthorized)
+
+            let items = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)", token: ServiceHarness.readToken)
+            #expect(items.status == .ok)
+            let id = try #require(items.items.first?["id"] as? String)
+            let readerWriting = try await api.patch(id, #"{"status":"in_progress"}"#, token: ServiceHarness.readToken)
+            #expect(readerWriting.status == .forbidden)
+            #expect(readerWriting.errorCode == "forbidden")
+            #expect(try await api.call(.get, "/v1/action-items/\(id)", token: ServiceHarness.readToken).object["status"] as? String == "open")
+
+            // Probes stay open.
+            #expect(try await api.call(.get, "/healthz", token: nil).status == .ok)
+            #expect(try await api.call(.get, "/metrics", token: nil).status == .ok)
+        }
+    }
+
+    @Test func badRequestsGetClearErrors() async throws {
+        try await Self.withPostmortem { _, api, postmortemId in
+            let id = try #require(try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
+            let cases: [(HTTPRequest.Method, String, HTTPFields, String?, HTTPResponse.Status, String)] = [
+                (.patch, "/v1/action-items/\(id)", [:], #"{"status":"finished"}"#, .badRequest, "status: expected one of open, in_progress, done, cancelled, got finished"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{"colour":"red"}"#, .badRequest, "unknown member colour; expected dueAt, evidenceUrl, owner, status"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{}"#, .badRequest, "nothing to change; give at least one of dueAt, evidenceUrl, owner, status"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{"owner":42}"#, .badRequest, "owner: expected a string, got number"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{"dueAt":"tomorrow"}"#, .badRequest, "dueAt: expected an RFC 3339 time, got tomorrow"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{"evidenceUrl":"javascript:alert(1)"}"#, .badRequest, "evidenceUrl: expected an http or https URL of at most 2048 bytes"),
+                (.patch, "/v1/action-items/\(id)", [:], "[1,2]", .badRequest, "expected a JSON object, got array"),
+                (.patch, "/v1/action-items/\(id)", [.contentType: "text/plain"], #"{"owner":"x"}"#, .unsupportedMediaType, "send the changes as application/json or application/merge-patch+json"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{"owner":""# + String(repeating: "x", count: 5000) + #""}"#, .contentTooLarge, "request body over 4096 bytes"),
+                (.patch, "/v1/action-items/00000000-0000-0000-0000-000000000000", [:], #"{"owner":"x"}"#, .notFound, "no action item 00000000-0000-0000-0000-000000000000"),
+                (.get, "/v1/postmortems/not-a-uuid", [:], nil, .notFound, "no postmortem not-a-uuid"),
+                (.get, "/v1/postmortems?stauts=open", [:], nil, .badRequest, "unknown query parameter stauts; expected one of cursor, deployId, environment, limit, service, since, status"),
+                (.get, "/v1/postmortems?limit=0", [:], nil, .badRequest, "limit: expected an integer in 1...200, got 0"),
+                (.get, "/v1/postmortems?cursor=bogus", [:], nil, .badRequest, "cursor: not a cursor this API returned"),
+                (.get, "/v1/postmortems?since=yesterday", [:], nil, .badRequest, "since: expected an RFC 3339 time, got yesterday"),
+                (.get, "/v1/action-items?overdue=maybe", [:], nil, .badRequest, "overdue: expected true or false, got maybe"),
+                (.get, "/v1/postmortems/\(postmortemId)", [.accept: "image/png"], nil, .notAcceptable, "this resource is application/json or text/markdown"),
+                (.get, "/v1/nothing-here", [:], nil, .notFound, "Not Found"),
+            ]
+            for (method, uri, headers, body, status, message) in cases {
+                let answer = try await api.call(method, uri, headers: headers, json: body)
+                #expect(answer.status == status, "\(method) \(uri): \(answer.text)")
+                #expect(answer.headers[.contentType] == "application/json", "\(uri)")
+                #expect((answer.object["error"] as? [String: Any])?["message"] as? String == message, "\(uri)")
+            }
+        }
+    }
+
+    @Test func markdownPaginationAndFilters() async throws {
+        try await Self.withPostmortem { _, api, postmortemId in
+            let markdown = try await api.call(.get, "/v1/postmortems/\(postmortemId).md", token: ServiceHarness.readToken)
+            #expect(markdown.status == .ok)
+            #expect(markdown.headers[.contentType] == "text/markdown; charset=utf-8")
+            #expect(markdown.text.contains("d-42"))
+            let negotiated = try await api.call(.get, "/v1/postmortems/\(postmortemId)", headers: [.accept: "text/markdown, application/json;q=0.5"])
+            #expect(negotiated.text == markdown.text)
+
+            var seen: [String] = []
+            var uri = "/v1/action-items?postmortemId=\(postmortemId)&limit=2"
+            while true {
+                let page = try await api.call(.get, uri)
+                seen += page.items.compactMap { $0["id"] as? String }
+                guard let next = page.object["nextCursor"] as? String else { break }
+                uri = "/v1/action-items?postmortemId=\(postmortemId)&limit=2&cursor=\(next)"
+            }
+            #expect(seen.count == 5 && Set(seen).count == 5)
+
+            let all = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)")
+            let dueDates = all.items.compactMap { $0["dueAt"] as? String }
+            #expect(dueDates == dueDates.sorted())
+            let id = try #require(seen.first)
+            try await api.patch(id, #"{"owner":"team-x","dueAt":"2020-01-01T00:00:00Z"}"#)
+            let mine = try await api.call(.get, "/v1/action-items?owner=team-x")
+            #expect(mine.items.map { $0["id"] as? String } == [id])
+            let overdue = try await api.call(.get, "/v1/action-items?overdue=true")
+            #expect(overdue.items.map { $0["id"] as? String } == [id])
+            #expect(overdue.items.first?["overdue"] as? Bool == true)
+            #expect(try await api.call(.get, "/v1/action-items?overdue=false").items.count == 4)
+            #expect(try await api.call(.get, "/v1/action-items?status=done").items.isEmpty)
+
+            #expect(try await api.call(.get, "/v1/postmortems?service=nope").items.isEmpty)
+            #expect(try await api.call(.get, "/v1/postmortems?status=closed").items.isEmpty)
+            #expect(try await api.call(.get, "/v1/postmortems?since=2099-01-01T00:00:00Z").items.isEmpty)
+            let summary = try #require(try await api.call(.get, "/v1/postmortems?status=open&limit=1").items.first)
+            #expect(summary["totalActionItems"] as? Int == 5)
+            #expect(summary["openActionItems"] as? Int == 5)
+            let document = try await api.call(.get, "/v1/postmortems/\(postmortemId)")
+            #expect(summary["triggers"] as? [String] == document.object["triggers"] as? [String])
+            #expect((summary["triggers"] as? [String])?.contains("rolled_back_automatically") == true)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import PostmortemService
+import Testing
+
+/// Parsing of API token entries and lookup of a presented token.
+@Suite("API tokens")
+struct APITokensTests {
+    static let digestOfSecret = APITokens.hash("s3cret-token-for-ci-bot").map { String(format: "%02x", $0) }.joined()
+
+    @Test(arguments: [
+        ("ci-bot:write:s3cret-token-for-ci-bot", "s3cret-token-for-ci-bot", "ci-bot/write"),
+        ("ci-bot:write:sha256:\(digestOfSecret)", "s3cret-token-for-ci-bot", "ci-bot/write"),
+        ("ci-bot:read:sha256:\(digestOfSecret.uppercased())", "s3cret-token-for-ci-bot", "ci-bot/read"),
+        ("# comment\n\n  dash:read:dashboard-token-0001  \n", "dashboard-token-0001", "dash/read"),
+        ("a:read:token-aaaaaaaaaaaaaaaa,b:write:token-bbbbbbbbbbbbbbbb", "token-bbbbbbbbbbbbbbbb", "b/write"),
+        ("a:read:token-aaaaaaaaaaaaaaaa", "token-aaaaaaaaaaaaaaab", "none"),
+        ("a:read:token-aaaaaaaaaaaaaaaa", "", "none"),
+        ("", "anything-at-all-here", "none"),
+    ])
+    func lookup(_ configuration: String, _ presented: String, _ expected: String) throws {
+        let tokens = try APITokens(parsing: configuration)
+        #expect(tokens.principal(for: presented).map { "\($0.name)/\($0.scope.rawValue)" } ?? "none" == expected)
+    }
+
+    @Test(arguments: [
+        ("ci-bot:write", "API token entry 1: expected name:scope:credential"),
+        ("ci bot:write:token-aaaaaaaaaaaaaaaa", "API token entry 1: name must be letters, digits, '-', '_', '.' or '@'"),
+        ("ci-bot:admin:token-aaaaaaaaaaaaaaaa", "API token entry 1 (ci-bot): scope must be read or write"),
+        ("ci-bot:read:short", "API token entry 1 (ci-bot): a token must have at least 16 characters"),
+        ("ci-bot:read:sha256:abc", "API token entry 1 (ci-bot): sha256: must be followed by 64 hex digits"),
+        ("a:read:token-aaaaaaaaaaaaaaaa\na:write:token-bbbbbbbbbbbbbbbb", "API token entry 2: name a is used twice"),
+    ])
+    func malformedEntriesNameTheEntryButNeverTheCredential(_ configuration: String, _ message: String) {
+        do {
+            _ = try APITokens(parsing: configuration)
+            Issue.record("accepted: \(configuration)")
+        } catch {
+            #expect(error.description == message)
+        }
+        #expect(!message.contains("token-"))
+    }
+
+    @Test func readFromFileAndEnvironmentTogether() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID())")
+        try "# mounted Secret\nfile-bot:write:sha256:\(Self.digestOfSecret)\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let configuration = try ServiceConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": file.path, "API_TOKENS": "env-bot:read:env-token-0123456789",
+            "API_MAX_BODY_BYTES": "2048",
+        ])
+        #expect(configuration.apiTokens.names == ["file-bot", "env-bot"])
+        #expect(configuration.apiTokens.principal(for: "s3cret-token-for-ci-bot")?.scope == .write)
+        #expect(configuration.maxRequestBodyBytes == 2048)
+        #expect(try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).apiTokens.isEmpty)
+
+        #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": "/nonexistent/tokens"])
+        }
+        do {
+            _ = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS": "x:root:secret-secret-secret"])
+            Issue.record("an unknown scope was accepted")
+        } catch {
+            #expect("\(error)" == "API_TOKENS: API token entry 1 (x): scope must be read or write")
+        }
+    }
+}
