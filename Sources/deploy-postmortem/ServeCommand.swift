@@ -20,8 +20,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("group-id"), help: "Consumer group (default: KAFKA_GROUP_ID or deploy-postmortem).")
     var groupID: String?
 
+    @Option(name: .customLong("http-port"), help: "Port of the HTTP server: probes, metrics, /v1 API (default: HTTP_PORT or 8080).")
+    var httpPort: Int?
+
     @Flag(inversion: .prefixedNo, help: "Apply pending migrations before consuming (advisory-locked; safe with many replicas).")
     var migrate = true
+
+    func validate() throws {
+        if let httpPort, !(0...65_535).contains(httpPort) { throw ValidationError("--http-port: expected 0...65535, got \(httpPort)") }
+    }
 
     func run() async throws {
         LogSetup.bootstrap()
@@ -31,10 +38,14 @@ struct ServeCommand: AsyncParsableCommand {
             if let databaseURL { configuration.database.connectionString = databaseURL }
             if let bootstrapServers { configuration.kafka.bootstrapServers = bootstrapServers }
             if let groupID { configuration.kafka.groupID = groupID }
+            if let httpPort { configuration.httpPort = httpPort }
             if migrate { try await DatabaseSchema.migrate(configuration.database) }
             let server = try PostmortemServer(configuration: configuration, logger: logger)
             let database = try configuration.database.redacted()
-            logger.info("serving", metadata: ["database": "\(database)", "kafka": "\(configuration.kafka)"])
+            logger.info("serving", metadata: [
+                "database": "\(database)", "kafka": "\(configuration.kafka)",
+                "api_tokens": "\(configuration.apiTokens.names.joined(separator: ","))",
+            ])
             try await server.run()
         } catch {
             logger.critical("deploy-postmortem serve failed", metadata: ["error": "\(error)"])

@@ -47,6 +47,27 @@ struct HTTPTests {
                     #expect(after[#"deploy_postmortem_postmortems_opened_total{trigger="rolled_back_automatically"}"#] == 1)
                     #expect(after["deploy_postmortem_outbox_backlog_events"] == 0)
                     #expect(after["deploy_postmortem_pipeline_failing"] == 0)
+                    #expect(after[#"deploy_postmortem_action_items{status="open"}"#] == 5)
+                    #expect(after[#"deploy_postmortem_action_items{status="done"}"#] == 0)
+                    #expect(after["deploy_postmortem_action_items_overdue"] == 0)
+                    let lag = after.filter { $0.key.hasPrefix("deploy_postmortem_consumer_lag_messages{") }
+                    #expect(lag.count == 9, "three partitions of each input topic: \(lag.keys.sorted())")
+                    #expect(lag.values.allSatisfy { $0 == 0 })
+                }
+
+                // API traffic moves the latency histogram (by route template) and the item gauges.
+                let api = APICaller(client: client)
+                let items = try await api.call(.get, "/v1/action-items?limit=1")
+                let id = try #require(items.items.first?["id"] as? String)
+                try await api.patch(id, #"{"status":"done","dueAt":"2020-01-01T00:00:00Z"}"#)
+                try await api.patch(id, #"{"status":"in_progress"}"#)
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    let after = try Self.parsePrometheus(Self.text(response))
+                    #expect(after[#"deploy_postmortem_action_items{status="done"}"#] == 1)
+                    #expect(after[#"deploy_postmortem_action_items{status="open"}"#] == 4)
+                    #expect(after[#"deploy_postmortem_http_request_duration_seconds_count{method="GET",route="/v1/action-items",status="200"}"#] == 1)
+                    #expect(after[#"deploy_postmortem_http_request_duration_seconds_count{method="PATCH",route="/v1/action-items/{id}",status="200"}"#] == 1)
+                    #expect(after[#"deploy_postmortem_http_request_duration_seconds_count{method="PATCH",route="/v1/action-items/{id}",status="409"}"#] == 1)
                 }
             }
         }

@@ -20,7 +20,7 @@ struct ServeProcessTests {
         init(database: String, bootstrap: String, group: String) throws {
             process = Process()
             process.executableURL = BuiltProducts.executable("deploy-postmortem")
-            process.arguments = ["serve"]
+            process.arguments = ["serve", "--http-port", "0"]
             process.environment = ProcessInfo.processInfo.environment.merging([
                 "DATABASE_URL": database, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_GROUP_ID": group,
                 "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
