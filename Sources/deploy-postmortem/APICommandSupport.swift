@@ -113,3 +113,4 @@ func validateLimit(_ limit: Int?) throws {
 }
 
 extension PostmortemStatus: ExpressibleByArgument {}
+extension ActionItemStatus: ExpressibleByArgument {}
