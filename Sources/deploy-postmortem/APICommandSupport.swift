@@ -65,7 +65,11 @@ struct Page<Item: Decodable>: Decodable {
     /// Prints the items as a table under `columns` (or `none` when there are none) and, when
     /// there is a next page, a last line saying how to get it.
     func printTable(columns: [String], none: String, row: (Item) -> [String]) {
-        print(items.isEmpty ? none : TextTable(columns: columns, rows: items.map(row)).rendered, terminator: "")
+        if items.isEmpty {
+            print(none)
+        } else {
+            print(TextTable(columns: columns, rows: items.map(row)).rendered, terminator: "")
+        }
         if let nextCursor { print("more: repeat the command with --cursor \(shellQuoted(nextCursor))") }
     }
 

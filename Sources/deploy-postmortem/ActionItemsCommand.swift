@@ -47,7 +47,7 @@ struct ActionItemsCommand: AsyncParsableCommand {
                 ])
                 guard !output.printedVerbatim(response) else { return }
                 try response.decode(Page<ActionItemResource>.self)
-                    .printTable(columns: ActionItemResource.columns, none: "no action items found\n", row: \.cells)
+                    .printTable(columns: ActionItemResource.columns, none: "no action items found", row: \.cells)
             }
         }
     }

@@ -52,7 +52,7 @@ struct PostmortemsCommand: AsyncParsableCommand {
                 guard !output.printedVerbatim(response) else { return }
                 try response.decode(Page<PostmortemSummary>.self).printTable(
                     columns: ["ID", "DEPLOY", "SERVICE", "ENV", "SEVERITY", "STATUS", "ITEMS", "OPENED"],
-                    none: "no postmortems found\n"
+                    none: "no postmortems found"
                 ) { p in
                     [p.id, p.deployId, p.service, p.environment, p.severity, p.status, "\(p.openActionItems)/\(p.totalActionItems)", p.openedAt]
                 }
