@@ -14,6 +14,7 @@ enum APIError: Error, CustomStringConvertible {
     /// The server answered something that is not what the API documents.
     case unexpectedResponse(String)
 
+    /// The message printed after `error: `.
     var description: String {
         switch self {
         case .missingToken:

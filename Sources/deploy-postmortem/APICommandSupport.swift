@@ -18,6 +18,7 @@ struct APIOptions: ParsableArguments {
         url ?? ProcessInfo.processInfo.environment[Self.urlVariable].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultURL
     }
 
+    /// Rejects a base URL that is not http(s) with a host, or that carries a query.
     func validate() throws {
         guard let components = URLComponents(string: resolvedURL), ["http", "https"].contains(components.scheme?.lowercased()),
               components.host?.isEmpty == false, components.query == nil

@@ -35,10 +35,12 @@ struct ActionItemsCommand: AsyncParsableCommand {
         @Option(help: "The page to read: the cursor printed after the previous page.")
         var cursor: String?
 
+        /// Checks `--limit` before any request.
         func validate() throws {
             try validateLimit(limit)
         }
 
+        /// Fetches one page and prints it as a table, or verbatim with `--json`.
         func run() async throws {
             try await api.withClient { client in
                 let response = try await client.get("/v1/action-items", query: [
@@ -88,11 +90,13 @@ struct ActionItemsCommand: AsyncParsableCommand {
             ["owner": owner, "status": status?.rawValue, "dueAt": due, "evidenceUrl": evidenceURL].compactMapValues { $0 }
         }
 
+        /// Requires at least one change and a well-formed `--due`.
         func validate() throws {
             guard !changes.isEmpty else { throw ValidationError("nothing to change: give --owner, --status, --due or --evidence-url") }
             try validateRFC3339(due, option: "--due")
         }
 
+        /// Sends the PATCH and prints the updated item and its new version (or the body with `--json`).
         func run() async throws {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

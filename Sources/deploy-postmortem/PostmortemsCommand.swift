@@ -38,11 +38,13 @@ struct PostmortemsCommand: AsyncParsableCommand {
         @Option(help: "The page to read: the cursor printed after the previous page.")
         var cursor: String?
 
+        /// Checks `--since` and `--limit` before any request.
         func validate() throws {
             try validateRFC3339(since, option: "--since")
             try validateLimit(limit)
         }
 
+        /// Fetches one page and prints it as a table, or verbatim with `--json`.
         func run() async throws {
             try await api.withClient { client in
                 let response = try await client.get("/v1/postmortems", query: [
@@ -80,6 +82,7 @@ struct PostmortemsCommand: AsyncParsableCommand {
         @Option(help: "Output format: markdown or json.")
         var format: Format = .markdown
 
+        /// Prints the rendering or the document exactly as the server sent it.
         func run() async throws {
             try await api.withClient { client in
                 let path = "/v1/postmortems/\(APIClient.encoded(id))"
