@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 
 /// Why a call of the `/v1` API failed, worded for the terminal (printed after `error: `).
-enum APIError: Error, CustomStringConvertible {
+enum APIClientError: Error, CustomStringConvertible {
     /// `DEPLOY_POSTMORTEM_TOKEN` is unset or empty.
     case missingToken
     /// The server could not be reached at all.
@@ -38,7 +38,7 @@ struct APIResponse: Sendable {
     var text: String { String(decoding: body, as: UTF8.self) }
 
     /// The body decoded as JSON into `type`.
-    func decode<T: Decodable>(_ type: T.Type) throws(APIError) -> T {
+    func decode<T: Decodable>(_ type: T.Type) throws(APIClientError) -> T {
         do {
             return try JSONDecoder().decode(type, from: body)
         } catch {
@@ -48,7 +48,7 @@ struct APIResponse: Sendable {
 }
 
 /// The HTTP plumbing of the API commands: bearer-authenticated requests to one server, with
-/// error bodies turned into ``APIError``.
+/// error bodies turned into ``APIClientError``.
 struct APIClient: Sendable {
     /// The environment variable holding the bearer token (never a flag, never printed).
     static let tokenVariable = "DEPLOY_POSTMORTEM_TOKEN"
@@ -58,21 +58,21 @@ struct APIClient: Sendable {
     private let token: String
 
     /// A client of the server at `baseURL`, authenticated with the token from `environment`.
-    init(baseURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(APIError) {
+    init(baseURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(APIClientError) {
         guard let token = environment[Self.tokenVariable], !token.isEmpty else { throw .missingToken }
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
     }
 
     /// `GET path?query`, asking for `accept`. Query members whose value is nil are left out.
-    func get(_ path: String, query: [(name: String, value: String?)] = [], accept: String = "application/json") async throws(APIError) -> APIResponse {
+    func get(_ path: String, query: [(name: String, value: String?)] = [], accept: String = "application/json") async throws(APIClientError) -> APIResponse {
         var request = try request(path, query: query)
         request.setValue(accept, forHTTPHeaderField: "Accept")
         return try await send(request)
     }
 
     /// `PATCH path` with a JSON body, conditional on `ifMatch` (an ETag value) when given.
-    func patch(_ path: String, json body: Data, ifMatch: String?) async throws(APIError) -> APIResponse {
+    func patch(_ path: String, json body: Data, ifMatch: String?) async throws(APIClientError) -> APIResponse {
         var request = try request(path, query: [])
         request.httpMethod = "PATCH"
         request.httpBody = body
@@ -91,7 +91,7 @@ struct APIClient: Sendable {
     private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// A request for `path` (already encoded) with the present query members and the token.
-    private func request(_ path: String, query: [(name: String, value: String?)]) throws(APIError) -> URLRequest {
+    private func request(_ path: String, query: [(name: String, value: String?)]) throws(APIClientError) -> URLRequest {
         let pairs = query.compactMap { member in member.value.map { "\(Self.encoded(member.name))=\(Self.encoded($0))" } }
         let text = baseURL + path + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&"))
         guard let url = URL(string: text) else { throw .unreachable(url: text, reason: "not a valid URL") }
@@ -101,7 +101,7 @@ struct APIClient: Sendable {
     }
 
     /// Sends `request`; a 2xx answer is returned, anything else thrown.
-    private func send(_ request: URLRequest) async throws(APIError) -> APIResponse {
+    private func send(_ request: URLRequest) async throws(APIClientError) -> APIResponse {
         let data: Data
         let response: URLResponse
         do {
@@ -114,9 +114,9 @@ struct APIClient: Sendable {
         return APIResponse(body: data)
     }
 
-    /// The API's error body (`{"error":{"status","code","message"}}`) as ``APIError``; a body of
+    /// The API's error body (`{"error":{"status","code","message"}}`) as ``APIClientError``; a body of
     /// another shape (a proxy's page, say) is shown as text.
-    private static func rejection(status: Int, body: Data) -> APIError {
+    private static func rejection(status: Int, body: Data) -> APIClientError {
         /// The documented error body.
         struct ErrorBody: Decodable {
             /// Its only member.

@@ -25,12 +25,12 @@ struct APIOptions: ParsableArguments {
         else { throw ValidationError("--url: expected an http or https base URL, got \"\(resolvedURL)\"") }
     }
 
-    /// Runs `body` with a client of the server. An ``APIError`` (including a missing token) is
+    /// Runs `body` with a client of the server. An ``APIClientError`` (including a missing token) is
     /// printed as `error: …` on standard error and ends the command with exit status 1.
     func withClient(_ body: (APIClient) async throws -> Void) async throws {
         do {
             try await body(try APIClient(baseURL: resolvedURL))
-        } catch let error as APIError {
+        } catch let error as APIClientError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
