@@ -48,6 +48,9 @@ struct DemoCommand: AsyncParsableCommand {
             ]))
         configuration.databasePoolSize = 4
         configuration.httpPort = keepRunning ? 8080 : nil
+        // A throwaway write token for this local stack only, shown once so the API and the CLI can be tried.
+        let demoToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+        if keepRunning { configuration.apiTokens = try APITokens(parsing: "demo:write:\(demoToken)") }
         let server = try PostmortemServer(configuration: configuration, logger: logger)
         let service = Task { try await server.run(handlesSignals: keepRunning) }
 
@@ -85,6 +88,13 @@ struct DemoCommand: AsyncParsableCommand {
 
         if keepRunning {
             say("\nStill running. PostgreSQL: \(databaseURL)  Kafka: \(broker.bootstrapServers)  (Ctrl-C stops everything)")
+            say("""
+                API on http://127.0.0.1:8080 with a throwaway write token for this demo stack:
+                  export DEPLOY_POSTMORTEM_TOKEN=\(demoToken)
+                  deploy-postmortem postmortems list
+                  deploy-postmortem action-items list --status open
+                  deploy-postmortem action-items update <id> --status done --evidence-url https://git.example/commit/1
+                """)
             try await service.value
         } else {
             service.cancel()
