@@ -21,13 +21,23 @@ final class ConsumerHandles: @unchecked Sendable {
         self.queue = queue
     }
 
-    /// Blocks up to `timeoutMilliseconds` for up to `maxMessages` messages; error events go to
-    /// the client's logger and error stream.
+    /// Blocks up to `timeoutMilliseconds` for the first message, then takes the messages already
+    /// fetched, up to `maxMessages` in all, without waiting for more: a lone message is handed
+    /// over at once (latency), a backlog in full batches (throughput). Error events go to the
+    /// client's logger and error stream.
     func consumeBatch(maxMessages: Int, timeoutMilliseconds: Int32) throws -> [KafkaMessage] {
+        guard let first = rd_kafka_consume_queue(queue, timeoutMilliseconds) else {
+            if let fatal = KafkaError.fatal(of: client.pointer) { throw fatal }
+            return []
+        }
         let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxMessages)
         defer { buffer.deallocate() }
-        let count = rd_kafka_consume_batch_queue(queue, timeoutMilliseconds, buffer, maxMessages)
-        guard count >= 0 else { throw KafkaError(kind: .client, rd_kafka_last_error(), context: "consume failed") }
+        buffer[0] = first
+        var count = 1
+        if maxMessages > 1 {
+            let more = rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxMessages - 1)
+            if more > 0 { count += more }
+        }
         var messages: [KafkaMessage] = []
         messages.reserveCapacity(count)
         var topicNames: [OpaquePointer: String] = [:]

@@ -45,7 +45,8 @@ public final class KafkaConsumer: Sendable {
         self.thread = DedicatedThread(name: "kafka-consumer")
     }
 
-    /// Waits up to `maxWait` for up to `maxMessages` messages and returns them in partition order.
+    /// Waits up to `maxWait` for the first message, then returns it with the messages already
+    /// fetched (up to `maxMessages` in all, in partition order) without waiting for more.
     ///
     /// Also serves rebalances; call it at least every `max.poll.interval.ms` (paused partitions
     /// included) to stay in the group. An empty array means nothing arrived within `maxWait`.

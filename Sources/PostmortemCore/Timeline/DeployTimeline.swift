@@ -39,6 +39,20 @@ public struct DeployTimeline: Sendable, Hashable {
         return true
     }
 
+    /// Folds every event of `events` in, rebuilding once; returns how many were new.
+    @discardableResult
+    public mutating func apply(contentsOf events: some Sequence<DecodedEvent>) -> Int {
+        var added = 0
+        for event in events {
+            if case .metricSampled = event.event { continue }
+            guard self.events[event.key] == nil else { continue }
+            self.events[event.key] = event
+            added += 1
+        }
+        if added > 0 { rebuild() }
+        return added
+    }
+
     /// The earliest rollback time, if any.
     public var rolledBackAt: Date? { rollbacks.first?.rolledBackAt }
 

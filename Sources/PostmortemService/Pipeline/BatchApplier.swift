@@ -41,41 +41,54 @@ struct BatchApplier: Sendable {
     let analyzer: PostmortemAnalyzer
     let logger: Logger
 
-    /// Applies `batch` on `connection`, which must be inside a transaction.
+    /// Applies `batch` on `connection`, which must be inside a transaction. The work is done
+    /// per batch, not per event: one insert for the events, one for the points, one lock
+    /// statement and one read for the deploys touched, one `deploys` upsert; only deploys with
+    /// a trigger cost statements of their own (metrics read, postmortem save).
     func apply(_ batch: [AcceptedEvent], now: Date, on connection: isolated PostgresConnection) throws -> BatchOutcome {
         var outcome = BatchOutcome()
-        var affected = Set<String>()
         var samples: [MetricSample] = []
-        // Deploy starts first, so later events of the same batch can be attributed to them.
-        let ordered = batch.sorted { Self.isDeployStart($0) && !Self.isDeployStart($1) }
-        for accepted in ordered {
-            if case .metricSampled(let sample) = accepted.event.event {
-                samples.append(sample)
-                continue
-            }
-            let insertion = try events.insert(accepted.event, raw: accepted.raw, origin: accepted.origin, on: connection)
-            guard insertion.isNew else {
-                outcome.duplicateEvents += 1
-                continue
-            }
-            outcome.newEvents += 1
-            if let deployId = insertion.deployId { affected.insert(deployId) }
-            if case .deployStarted(let started) = accepted.event.event { affected.insert(started.deployId) }
+        var deployEvents: [AcceptedEvent] = []
+        for accepted in batch {
+            if case .metricSampled(let sample) = accepted.event.event { samples.append(sample) } else { deployEvents.append(accepted) }
         }
+
+        // Events without a deploy ID are attributed against the stored deploys, so the deploys
+        // this batch starts are recorded first.
+        if deployEvents.contains(where: { $0.event.event.deployId == nil }) {
+            var starts: [String: DeployTimeline] = [:]
+            for accepted in deployEvents where Self.isDeployStart(accepted) {
+                starts[accepted.event.event.deployId!, default: DeployTimeline(deployId: accepted.event.event.deployId!)].apply(accepted.event)
+            }
+            try events.recordDeploys(starts.values, on: connection)
+        }
+        let attributed = try deployEvents.map { ($0, try events.deployId(of: $0.event, on: connection)) }
+        let stored = try events.insert(attributed, on: connection)
+        outcome.newEvents = stored.count
+        outcome.duplicateEvents = deployEvents.count - stored.count
+        var affected = Set(attributed.compactMap { stored.contains($0.0.event.key) ? $0.1 : nil })
+
         outcome.metricPoints = try metrics.store(samples, on: connection)
         if outcome.metricPoints > 0 { affected.formUnion(try metrics.deploysAffected(by: samples, on: connection)) }
+        guard !affected.isEmpty else { return outcome }
 
-        // Serialize analysis per deploy across replicas; sorted to avoid deadlocks. Statements
-        // after the lock see what the previous holder committed (READ COMMITTED).
+        // Serialize analysis per deploy across replicas, locking in sorted order to avoid
+        // deadlocks. Statements after the lock see what the previous holder committed.
         let deploys = affected.sorted()
-        for deployId in deploys {
-            try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [deployId])
-        }
-        for deployId in deploys {
-            var timeline = try events.timeline(of: deployId, on: connection)
-            if try events.recordTimeline(timeline, on: connection) > 0 {
-                timeline = try events.timeline(of: deployId, on: connection)
+        try connection.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(d, 0)) FROM (SELECT unnest($1::text[]) AS d ORDER BY 1) AS ordered",
+            [deploys])
+        let known = Dictionary(batch.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
+        var timelines = try events.timelines(of: deploys, known: known, on: connection)
+        try events.recordDeploys(timelines.values, on: connection)
+        if try events.mayClaim(for: timelines.values, on: connection) {
+            for deployId in deploys where try events.claimUnattributed(for: timelines[deployId]!, on: connection) > 0 {
+                timelines[deployId] = try events.timeline(of: deployId, on: connection)
             }
+        }
+
+        for deployId in deploys {
+            let timeline = timelines[deployId]!
             // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
             guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
                 let postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection))

@@ -15,73 +15,203 @@ struct DeployEventStore: Sendable {
         var offset: Int64
     }
 
-    /// What storing one event did.
-    struct Insertion: Sendable {
-        /// False when the event (source + id) was stored before: a redelivery or duplicate.
-        var isNew: Bool
-        /// The deploy the event belongs to, when known.
-        var deployId: String?
+    /// The deploy `event` belongs to: its own deploy ID, else the deploy the attributor picks
+    /// among the stored ones (so deploys started earlier in the batch must be recorded first).
+    func deployId(of event: DecodedEvent, on connection: isolated PostgresConnection) throws -> String? {
+        if let deployId = event.event.deployId { return deployId }
+        switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
+        case .deploy(let id, _): return id
+        case .none: return nil
+        }
     }
 
-    /// Inserts `event`, attributed to its deploy when possible.
+    /// Stores `events` (each with its deploy, or nil) in one statement; an event stored before
+    /// (same source + id, also twice within `events`) is skipped. Returns the keys stored now.
     func insert(
-        _ event: DecodedEvent, raw: RawEvent, origin: Origin?, on connection: isolated PostgresConnection
-    ) throws -> Insertion {
-        var deployId = event.event.deployId
-        if deployId == nil {
-            switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
-            case .deploy(let id, _): deployId = id
-            case .none: deployId = nil
-            }
-        }
-        let scope = event.event.serviceAndEnvironment
-        let inserted = try connection.query(
+        _ events: [(accepted: AcceptedEvent, deployId: String?)], on connection: isolated PostgresConnection
+    ) throws -> Set<EventKey> {
+        guard !events.isEmpty else { return [] }
+        var columns = EventColumns(capacity: events.count)
+        for (accepted, deployId) in events { try columns.append(accepted, deployId: deployId) }
+        let rows = try connection.query(
             """
             INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, service, environment,
                                        occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13)
+            SELECT source, id, type, deploy_id, service, environment, occurred_at, payload::jsonb, headers::jsonb,
+                   ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset"
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                        $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[])
+                AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition, "offset")
             ON CONFLICT (event_source, event_id) DO NOTHING
+            RETURNING event_source, event_id
             """,
-            [
-                event.key.source, event.key.id, event.type, deployId, scope?.service, scope?.environment, event.event.occurredAt,
-                String(decoding: raw.value, as: UTF8.self), try Self.headersJSON(raw.headers), Self.attributionKeys(of: event),
-                origin?.topic, origin?.partition, origin.map { Int64($0.offset) },
-            ]
-        ).affectedRows == 1
-        guard inserted else { return Insertion(isNew: false, deployId: deployId) }
-        if case .deployStarted(let started) = event.event {
-            var timeline = DeployTimeline(deployId: started.deployId)
-            timeline.apply(event)
-            try recordTimeline(timeline, on: connection)
-        }
-        return Insertion(isNew: true, deployId: deployId)
+            columns.values)
+        return Set(try rows.map { EventKey(source: try $0.decode(String.self, at: 0), id: try $0.decode(String.self, at: 1)) })
     }
 
-    /// Every stored event of `deployId`, decoded again from its original bytes.
-    func events(of deployId: String, on connection: isolated PostgresConnection) throws -> [DecodedEvent] {
-        try connection.query("SELECT payload::text, headers::text FROM deploy_events WHERE deploy_id = $1", [deployId]).map { row in
-            let headers = try JSONSerialization.jsonObject(with: Data(try row.decode(String.self, at: 1).utf8)) as? [String: String] ?? [:]
-            let raw = RawEvent(value: Array(try row.decode(String.self, at: 0).utf8), headers: headers.map { ($0.key, Array($0.value.utf8)) })
-            // Stored events were validated on arrival; "now" only bounds future timestamps.
-            return try decoder.decode(raw, now: .distantFuture)
+    /// The columns of a multi-row event insert, as arrays.
+    private struct EventColumns {
+        var sources: [String] = [], ids: [String] = [], types: [String] = [], deployIds: [String?] = []
+        var services: [String?] = [], environments: [String?] = [], occurredAt: [Date] = []
+        var payloads: [String] = [], headers: [String] = [], keys: [String] = []
+        var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = []
+
+        init(capacity: Int) {
+            sources.reserveCapacity(capacity)
+            payloads.reserveCapacity(capacity)
         }
+
+        mutating func append(_ accepted: AcceptedEvent, deployId: String?) throws {
+            let event = accepted.event
+            let scope = event.event.serviceAndEnvironment
+            sources.append(event.key.source)
+            ids.append(event.key.id)
+            types.append(event.type)
+            deployIds.append(deployId)
+            services.append(scope?.service)
+            environments.append(scope?.environment)
+            occurredAt.append(event.event.occurredAt)
+            payloads.append(String(decoding: accepted.raw.value, as: UTF8.self))
+            headers.append(try DeployEventStore.headersJSON(accepted.raw.headers).text)
+            keys.append(try PostgresJSON(encoding: DeployEventStore.attributionKeys(of: event)).text)
+            topics.append(accepted.origin?.topic)
+            partitions.append(accepted.origin?.partition)
+            offsets.append(accepted.origin.map(\.offset))
+        }
+
+        var values: [any PostgresEncodable] {
+            [sources, ids, types, deployIds, services, environments, occurredAt, payloads, headers, keys, topics, partitions, offsets]
+        }
+    }
+
+    /// The timelines of `deployIds`, folded from every stored event of each (one query). Events
+    /// in `known` (decoded moments ago) are not decoded again.
+    func timelines(
+        of deployIds: [String], known: [EventKey: DecodedEvent] = [:], on connection: isolated PostgresConnection
+    ) throws -> [String: DeployTimeline] {
+        guard !deployIds.isEmpty else { return [:] }
+        var events: [String: [DecodedEvent]] = [:]
+        let rows = try connection.query(
+            """
+            SELECT deploy_id, event_source, event_id, payload::text, headers::text FROM deploy_events
+            WHERE deploy_id = ANY($1::text[])
+            """, [deployIds])
+        for row in rows {
+            let key = EventKey(source: try row.decode(String.self, at: 1), id: try row.decode(String.self, at: 2))
+            let event = try known[key] ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
+            events[try row.decode(String.self, at: 0), default: []].append(event)
+        }
+        return Dictionary(uniqueKeysWithValues: deployIds.map { deployId in
+            var timeline = DeployTimeline(deployId: deployId)
+            timeline.apply(contentsOf: events[deployId] ?? [])
+            return (deployId, timeline)
+        })
     }
 
     /// The deploy's timeline, folded from every stored event of it.
     func timeline(of deployId: String, on connection: isolated PostgresConnection) throws -> DeployTimeline {
-        var timeline = DeployTimeline(deployId: deployId)
-        for event in try events(of: deployId, on: connection) { timeline.apply(event) }
-        return timeline
+        try timelines(of: [deployId], on: connection)[deployId] ?? DeployTimeline(deployId: deployId)
     }
 
-    /// Keeps the deploy's row current with what its timeline knows (attribution reads it), and
-    /// claims the unattributed events that belong to it: those sharing its artifact or CDEvents
-    /// context, and those of its service and environment within the attribution window after
-    /// its start. Returns how many events it claimed.
-    @discardableResult
-    func recordTimeline(_ timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> Int {
+    /// A stored event decoded again from its original bytes.
+    private func decodeStored(payload: String, headers headersJSON: String) throws -> DecodedEvent {
+        let headers = try JSONSerialization.jsonObject(with: Data(headersJSON.utf8)) as? [String: String] ?? [:]
+        let raw = RawEvent(value: Array(payload.utf8), headers: headers.map { ($0.key, Array($0.value.utf8)) })
+        // Stored events were validated on arrival; "now" only bounds future timestamps.
+        return try decoder.decode(raw, now: .distantFuture)
+    }
+
+    /// Keeps the `deploys` row of every started deploy among `timelines` current with what its
+    /// timeline knows (attribution reads them), in one statement.
+    func recordDeploys(_ timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws {
+        var rows = DeployColumns()
+        for timeline in timelines {
+            guard let started = timeline.started, let candidate = timeline.candidate else { continue }
+            try rows.append(started, candidate: candidate, outcome: timeline.finished)
+        }
+        guard !rows.deployIds.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO deploys (deploy_id, service, environment, artifact_name, artifact_version, artifact_digest,
+                                 artifact_purl, commit_sha, team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
+            SELECT deploy_id, service, environment, artifact_name, artifact_version, artifact_digest, artifact_purl, commit_sha,
+                   team, owner, pipeline_url, started_at, finished_at, outcome, timeline::jsonb
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                        $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[])
+                AS d(deploy_id, service, environment, artifact_name, artifact_version, artifact_digest, artifact_purl, commit_sha,
+                     team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
+            ON CONFLICT (deploy_id) DO UPDATE SET
+                service = EXCLUDED.service, environment = EXCLUDED.environment,
+                artifact_name = EXCLUDED.artifact_name, artifact_version = EXCLUDED.artifact_version,
+                artifact_digest = EXCLUDED.artifact_digest, artifact_purl = EXCLUDED.artifact_purl,
+                commit_sha = EXCLUDED.commit_sha, team = EXCLUDED.team, owner = EXCLUDED.owner,
+                pipeline_url = EXCLUDED.pipeline_url, started_at = EXCLUDED.started_at,
+                finished_at = coalesce(EXCLUDED.finished_at, deploys.finished_at),
+                outcome = coalesce(EXCLUDED.outcome, deploys.outcome),
+                timeline = EXCLUDED.timeline, updated_at = now()
+            """,
+            rows.values)
+    }
+
+    /// The columns of a multi-row `deploys` upsert, as arrays.
+    private struct DeployColumns {
+        var deployIds: [String] = [], services: [String] = [], environments: [String] = []
+        var artifactNames: [String?] = [], artifactVersions: [String?] = [], artifactDigests: [String?] = []
+        var artifactPurls: [String?] = [], commits: [String?] = [], teams: [String?] = [], owners: [String?] = []
+        var pipelineUrls: [String?] = [], startedAt: [Date] = [], finishedAt: [Date?] = [], outcomes: [String?] = []
+        var identifiers: [String] = []
+
+        mutating func append(_ started: DeployStarted, candidate: DeployCandidate, outcome: DeployFinished?) throws {
+            deployIds.append(started.deployId)
+            services.append(started.service)
+            environments.append(started.environment)
+            artifactNames.append(started.artifact?.name)
+            artifactVersions.append(started.artifact?.version)
+            artifactDigests.append(started.artifact?.digest)
+            artifactPurls.append(started.artifact?.purl)
+            commits.append(started.commit)
+            teams.append(started.team)
+            owners.append(started.owner)
+            pipelineUrls.append(started.pipelineUrl)
+            startedAt.append(started.startedAt)
+            finishedAt.append(outcome?.finishedAt)
+            outcomes.append(outcome?.outcome.rawValue)
+            identifiers.append(try PostgresJSON(encoding: [
+                "artifactIds": candidate.artifactIds.sorted(), "contextIds": candidate.contextIds.sorted(),
+            ]).text)
+        }
+
+        var values: [any PostgresEncodable] {
+            [deployIds, services, environments, artifactNames, artifactVersions, artifactDigests, artifactPurls, commits,
+             teams, owners, pipelineUrls, startedAt, finishedAt, outcomes, identifiers]
+        }
+    }
+
+    /// Whether any unattributed event could belong to one of `timelines`: same service and
+    /// environment, or sharing an artifact or CDEvents context. One indexed query; when false,
+    /// ``claimUnattributed(for:on:)`` has nothing to do for any of them.
+    func mayClaim(for timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws -> Bool {
+        var services: [String] = [], environments: [String] = [], keys: Set<String> = []
+        for candidate in timelines.compactMap(\.candidate) {
+            services.append(candidate.service)
+            environments.append(candidate.environment)
+            keys.formUnion(candidate.artifactIds.union(candidate.contextIds))
+        }
+        guard !services.isEmpty else { return false }
+        return try connection.query(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM deploy_events
+                WHERE deploy_id IS NULL AND ((service, environment) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                                             OR attribution_keys && $3::text[]))
+            """, [services, environments, Array(keys)])[0].decode(Bool.self, at: 0)
+    }
+
+    /// Claims the unattributed events that belong to the timeline's deploy: those sharing its
+    /// artifact or CDEvents context, and those of its service and environment within the
+    /// attribution window after its start. Returns how many it claimed.
+    func claimUnattributed(for timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> Int {
         guard let started = timeline.started, let candidate = timeline.candidate else { return 0 }
-        try upsertDeploy(started, candidate: candidate, outcome: timeline.finished, on: connection)
         return try connection.query(
             """
             UPDATE deploy_events SET deploy_id = $1
@@ -93,34 +223,6 @@ struct DeployEventStore: Sendable {
             [started.deployId, started.service, started.environment, started.startedAt,
              Array(candidate.artifactIds.union(candidate.contextIds)), attributor.window]
         ).affectedRows
-    }
-
-    private func upsertDeploy(
-        _ started: DeployStarted, candidate: DeployCandidate, outcome: DeployFinished?, on connection: isolated PostgresConnection
-    ) throws {
-        let identifiers = try PostgresJSON(encoding: [
-            "artifactIds": candidate.artifactIds.sorted(), "contextIds": candidate.contextIds.sorted(),
-        ])
-        try connection.query(
-            """
-            INSERT INTO deploys (deploy_id, service, environment, artifact_name, artifact_version, artifact_digest,
-                                 artifact_purl, commit_sha, team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-            ON CONFLICT (deploy_id) DO UPDATE SET
-                service = EXCLUDED.service, environment = EXCLUDED.environment,
-                artifact_name = EXCLUDED.artifact_name, artifact_version = EXCLUDED.artifact_version,
-                artifact_digest = EXCLUDED.artifact_digest, artifact_purl = EXCLUDED.artifact_purl,
-                commit_sha = EXCLUDED.commit_sha, team = EXCLUDED.team, owner = EXCLUDED.owner,
-                pipeline_url = EXCLUDED.pipeline_url, started_at = EXCLUDED.started_at,
-                finished_at = coalesce(EXCLUDED.finished_at, deploys.finished_at),
-                outcome = coalesce(EXCLUDED.outcome, deploys.outcome),
-                timeline = EXCLUDED.timeline, updated_at = now()
-            """,
-            [
-                started.deployId, started.service, started.environment, started.artifact?.name, started.artifact?.version,
-                started.artifact?.digest, started.artifact?.purl, started.commit, started.team, started.owner,
-                started.pipelineUrl, started.startedAt, outcome?.finishedAt, outcome?.outcome.rawValue, identifiers,
-            ])
     }
 
     /// Deploys the event could belong to: same service and environment started within the
