@@ -6,6 +6,8 @@ struct JSONTests {
     @Test(arguments: [
         (#"{"a":[1,2.5,-3e2,true,null],"b":"x\"\\\/\n\u00e9\ud83d\ude00"}"#, #"{"a":[1,2.5,-300,true,null],"b":"x\"\\/\né😀"}"#),
         (" [ ] ", "[]"),
+        ("[0,-0,0.5,1E3,1e+2,2.5e-1,-12.75,123456789]", "[0,0,0.5,1000,100,0.25,-12.75,123456789]"),
+        (#"["plain","with \"escape\"","","ünïcødé"]"#, #"["plain","with \"escape\"","","ünïcødé"]"#),
         (#"{"z":1,"a":{"y":2,"b":3}}"#, #"{"a":{"b":3,"y":2},"z":1}"#),
     ])
     func roundTripsWithSortedKeys(_ input: String, _ expected: String) throws {
@@ -15,6 +17,15 @@ struct JSONTests {
     @Test(arguments: [
         ("01", "$: invalid JSON at byte 0: invalid number 01"),
         ("1.", "$: invalid JSON at byte 0: invalid number 1."),
+        ("-", "$: invalid JSON at byte 0: invalid number -"),
+        ("[.5]", "$: invalid JSON at byte 1: invalid number .5"),
+        ("[+1]", "$: invalid JSON at byte 1: invalid number +1"),
+        ("1e", "$: invalid JSON at byte 0: invalid number 1e"),
+        ("1e+", "$: invalid JSON at byte 0: invalid number 1e+"),
+        ("1.5.2", "$: invalid JSON at byte 0: invalid number 1.5.2"),
+        ("--1", "$: invalid JSON at byte 0: invalid number --1"),
+        ("1e999", "$: invalid JSON at byte 0: invalid number 1e999"),
+        (#""unterminated"#, "$: invalid JSON at byte 13: unterminated string"),
         (#"{"a":1,}"#, "$: invalid JSON at byte 7: expected a string key"),
         (#"["a" "b"]"#, "$: invalid JSON at byte 5: expected ',' or ']'"),
         (#""\ud83d""#, "$: invalid JSON at byte 7: unpaired surrogate"),

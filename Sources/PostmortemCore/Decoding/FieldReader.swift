@@ -2,8 +2,12 @@ import Foundation
 
 /// Reads typed fields out of a JSON object, producing `DecodingError`s that name the field path.
 struct FieldReader {
-    /// Path of the object being read, e.g. `data.checks[2]`.
-    let path: String
+    /// Path of the object being read, e.g. `data.checks[2]` (built only when an error names it).
+    var path: String { element.map { "\(basePath)[\($0)]" } ?? basePath }
+    /// The path of the object, or of its array when it is an element of one.
+    private let basePath: String
+    /// The object's index in that array.
+    private let element: Int?
     let fields: [String: JSONValue]
     let context: DecodingContext
 
@@ -14,10 +18,17 @@ struct FieldReader {
     init(
         _ value: JSONValue, path: String, context: DecodingContext, memberName: (@Sendable (String) -> String)? = nil
     ) throws(DecodingError) {
+        try self.init(value, basePath: path, element: nil, context: context, memberName: memberName)
+    }
+
+    private init(
+        _ value: JSONValue, basePath: String, element: Int?, context: DecodingContext, memberName: (@Sendable (String) -> String)?
+    ) throws(DecodingError) {
+        self.basePath = basePath
+        self.element = element
         guard case .object(let fields) = value else {
-            throw DecodingError(path: path, reason: "expected object, got \(value.typeName)")
+            throw DecodingError(path: element.map { "\(basePath)[\($0)]" } ?? basePath, reason: "expected object, got \(value.typeName)")
         }
-        self.path = path
         self.fields = fields
         self.context = context
         self.memberName = memberName
@@ -61,7 +72,8 @@ struct FieldReader {
     func string(_ key: String) throws(DecodingError) -> String? {
         guard let s = try typed(key, "string", { if case .string(let s) = $0 { s } else { nil } }) else { return nil }
         guard !s.isEmpty else { throw DecodingError(path: childPath(key), reason: "must not be empty") }
-        guard s.count <= context.limits.maxStringLength else {
+        // UTF-8 length bounds the character count, so the costly count runs only near the limit.
+        guard s.utf8.count <= context.limits.maxStringLength || s.count <= context.limits.maxStringLength else {
             throw DecodingError(
                 path: childPath(key),
                 reason: "string of \(s.count) characters exceeds the limit of \(context.limits.maxStringLength)")
@@ -120,7 +132,7 @@ struct FieldReader {
     /// An RFC 3339 time, no later than the injected clock plus the allowed skew.
     func date(_ key: String) throws(DecodingError) -> Date? {
         guard let text = try string(key) else { return nil }
-        return try context.date(text, path: childPath(key))
+        return try context.date(text, path: self.childPath(key))
     }
 
     func requiredDate(_ key: String) throws(DecodingError) -> Date { try required(key, date) }
@@ -132,16 +144,16 @@ struct FieldReader {
 
     func requiredObject(_ key: String) throws(DecodingError) -> FieldReader { try required(key, object) }
 
-    /// Elements of the array at `key` (empty when absent).
-    func array(_ key: String) throws(DecodingError) -> [(path: String, value: JSONValue)] {
-        let items: [JSONValue] = try typed(key, "array") { if case .array(let items) = $0 { items } else { nil } } ?? []
-        return items.enumerated().map { ("\(childPath(key))[\($0.offset)]", $0.element) }
-    }
-
-    /// Each element of the array at `key` as an object reader.
+    /// Each element of the array at `key` as an object reader (empty when absent).
     func objects(_ key: String) throws(DecodingError) -> [FieldReader] {
+        let items: [JSONValue] = try typed(key, "array") { if case .array(let items) = $0 { items } else { nil } } ?? []
+        guard !items.isEmpty else { return [] }
+        let arrayPath = childPath(key)
         var readers: [FieldReader] = []
-        for item in try array(key) { readers.append(try FieldReader(item.value, path: item.path, context: context)) }
+        readers.reserveCapacity(items.count)
+        for (offset, item) in items.enumerated() {
+            readers.append(try FieldReader(item, basePath: arrayPath, element: offset, context: context, memberName: nil))
+        }
         return readers
     }
 }
@@ -151,14 +163,14 @@ struct DecodingContext {
     let limits: DecodingLimits
     let now: Date
 
-    func date(_ text: String, path: String) throws(DecodingError) -> Date {
+    func date(_ text: String, path: @autoclosure () -> String) throws(DecodingError) -> Date {
         guard let date = RFC3339.parse(text) else {
-            throw DecodingError(path: path, reason: "expected RFC 3339 time, got \"\(text)\"")
+            throw DecodingError(path: path(), reason: "expected RFC 3339 time, got \"\(text)\"")
         }
         let latest = now.addingTimeInterval(limits.maxFutureSkew)
         guard date <= latest else {
             throw DecodingError(
-                path: path,
+                path: path(),
                 reason: "time \(text) is more than \(JSONValue.format(number: limits.maxFutureSkew))s after now (\(RFC3339.format(now)))")
         }
         return date

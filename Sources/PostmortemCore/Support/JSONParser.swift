@@ -104,6 +104,13 @@ struct JSONParser {
 
     private mutating func parseString() throws(DecodingError) -> String {
         index += 1
+        // Fast path: most strings hold no escape, so they are one slice of the input.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { index = end + 1 }
+            return String(decoding: bytes[index..<end], as: UTF8.self)
+        }
         var scalars = String.UnicodeScalarView()
         var run: [UInt8] = []
         func flush() { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
@@ -165,14 +172,37 @@ struct JSONParser {
 
     private mutating func parseNumber() throws(DecodingError) -> Double {
         let start = index
-        while let c = current, (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-")
-            || c == UInt8(ascii: "+") || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+        // RFC 8259: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
+        func isDigit(_ c: UInt8?) -> Bool { c.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false }
+        func skipDigits() -> Bool {
+            guard isDigit(current) else { return false }
+            while isDigit(current) { index += 1 }
+            return true
+        }
+        var valid = true
+        if current == UInt8(ascii: "-") { index += 1 }
+        if current == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            valid = skipDigits()
+        }
+        if valid, current == UInt8(ascii: ".") {
+            index += 1
+            valid = skipDigits()
+        }
+        if valid, current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            index += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            valid = skipDigits()
+        }
+        // A number runs to the next structural character; anything else glued to it is an error.
+        while let c = current, isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+            || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+            valid = false
             index += 1
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard !text.isEmpty, text.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil,
-              let value = Double(text), value.isFinite
-        else {
+        guard valid, !text.isEmpty, let value = Double(text), value.isFinite else {
             index = start
             throw failure(text.isEmpty ? "unexpected character" : "invalid number \(text)")
         }

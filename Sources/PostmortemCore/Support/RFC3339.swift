@@ -4,7 +4,11 @@ import Foundation
 public enum RFC3339 {
     /// Parses `2026-11-26T17:50:00Z`, `2026-11-26T17:50:00.125+01:00`, … Returns nil when malformed.
     public static func parse(_ text: String) -> Date? {
-        let s = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    private static func parse(bytes s: UnsafeBufferPointer<UInt8>) -> Date? {
         guard s.count >= 20, s[4] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"),
               s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: "t"),
               s[13] == UInt8(ascii: ":"), s[16] == UInt8(ascii: ":"),
@@ -59,7 +63,7 @@ public enum RFC3339 {
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 
-    private static func digits(_ s: [UInt8], _ start: Int, _ count: Int) -> Int? {
+    private static func digits(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
         guard start + count <= s.count else { return nil }
         var value = 0
         for c in s[start..<start + count] {

@@ -7,18 +7,38 @@ import PostmortemCore
 struct MetricStore: Sendable {
     let config: AnalysisConfig
 
-    /// Loads `samples` through a per-session staging table (COPY), then moves the rows into
-    /// `metric_samples`, skipping points already stored. Returns the number of new points.
+    /// Stores `samples`, skipping points already stored. Returns the number of new points.
+    ///
+    /// Points are first copied straight into `metric_samples` under a savepoint: live exporters
+    /// send new points, so this is the common case and costs one write per point. When any
+    /// point is already stored (a redelivery; the unique index refuses the whole COPY), the
+    /// savepoint is rolled back and the points go through a per-session staging table and
+    /// `INSERT … ON CONFLICT DO NOTHING` instead.
     @discardableResult
     func store(_ samples: [MetricSample], on connection: isolated PostgresConnection) throws -> Int {
         guard !samples.isEmpty else { return 0 }
+        try connection.query("SAVEPOINT metric_copy")
+        do {
+            let copied = try copy(samples, into: "metric_samples", on: connection)
+            try connection.query("RELEASE SAVEPOINT metric_copy")
+            return copied
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            try connection.query("ROLLBACK TO SAVEPOINT metric_copy")
+        }
         try connection.query(
             """
             CREATE TEMP TABLE IF NOT EXISTS metric_staging
                 (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
             """)
+        try copy(samples, into: "metric_staging", on: connection)
+        return try connection.query("INSERT INTO metric_samples SELECT * FROM metric_staging ON CONFLICT DO NOTHING").affectedRows
+    }
+
+    /// COPYs every point of `samples` into `table` (shaped like `metric_samples`).
+    @discardableResult
+    private func copy(_ samples: [MetricSample], into table: String, on connection: isolated PostgresConnection) throws -> Int {
         try connection.copyFrom(
-            "COPY metric_staging (service, environment, metric, ts, value, labels, unit, slo_threshold, slo_direction) FROM STDIN"
+            "COPY \(table) (service, environment, metric, ts, value, labels, unit, slo_threshold, slo_direction) FROM STDIN"
         ) { writer in
             for sample in samples {
                 let labels = try PostgresJSON(encoding: sample.labels)
@@ -36,7 +56,6 @@ struct MetricStore: Sendable {
                 }
             }
         }
-        return try connection.query("INSERT INTO metric_samples SELECT * FROM metric_staging ON CONFLICT DO NOTHING").affectedRows
     }
 
     /// Deploys with a postmortem whose analysis window overlaps the new points: their
