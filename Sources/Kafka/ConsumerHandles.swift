@@ -22,10 +22,10 @@ final class ConsumerHandles: @unchecked Sendable {
     }
 
     /// Blocks up to `timeoutMilliseconds` for the first message, then takes the messages already
-    /// fetched, up to `maxMessages` in all, without waiting for more: a lone message is handed
-    /// over at once (latency), a backlog in full batches (throughput). Error events go to the
-    /// client's logger and error stream.
-    func consumeBatch(maxMessages: Int, timeoutMilliseconds: Int32) throws -> [KafkaMessage] {
+    /// fetched, up to `maxMessages` and about `maxBytes` of values in all, without waiting for
+    /// more: a lone message is handed over at once (latency), a backlog in full batches
+    /// (throughput). Error events go to the client's logger and error stream.
+    func consumeBatch(maxMessages: Int, maxBytes: Int, timeoutMilliseconds: Int32) throws -> [KafkaMessage] {
         guard let first = rd_kafka_consume_queue(queue, timeoutMilliseconds) else {
             if let fatal = KafkaError.fatal(of: client.pointer) { throw fatal }
             return []
@@ -34,9 +34,11 @@ final class ConsumerHandles: @unchecked Sendable {
         defer { buffer.deallocate() }
         buffer[0] = first
         var count = 1
-        if maxMessages > 1 {
-            let more = rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxMessages - 1)
-            if more > 0 { count += more }
+        var bytes = first.pointee.len
+        while count < maxMessages, bytes < maxBytes, let next = rd_kafka_consume_queue(queue, 0) {
+            buffer[count] = next
+            count += 1
+            bytes += next.pointee.len
         }
         var messages: [KafkaMessage] = []
         messages.reserveCapacity(count)

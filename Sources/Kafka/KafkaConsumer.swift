@@ -46,15 +46,16 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Waits up to `maxWait` for the first message, then returns it with the messages already
-    /// fetched (up to `maxMessages` in all, in partition order) without waiting for more.
+    /// fetched (up to `maxMessages` and about `maxBytes` of values in all, the message that
+    /// crosses `maxBytes` included; in partition order) without waiting for more.
     ///
     /// Also serves rebalances; call it at least every `max.poll.interval.ms` (paused partitions
     /// included) to stay in the group. An empty array means nothing arrived within `maxWait`.
     /// - Throws: a fatal ``KafkaError``, or ``KafkaError/closed``.
-    public func poll(maxMessages: Int = 500, maxWait: Duration = .milliseconds(100)) async throws -> [KafkaMessage] {
+    public func poll(maxMessages: Int = 500, maxBytes: Int = .max, maxWait: Duration = .milliseconds(100)) async throws -> [KafkaMessage] {
         let timeout = maxWait.milliseconds
         let limit = max(1, maxMessages)
-        return try await onThread { try $0.consumeBatch(maxMessages: limit, timeoutMilliseconds: timeout) }
+        return try await onThread { try $0.consumeBatch(maxMessages: limit, maxBytes: maxBytes, timeoutMilliseconds: timeout) }
     }
 
     /// Stores the offset after the highest given message of each partition, so the next commit

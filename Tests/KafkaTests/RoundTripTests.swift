@@ -62,3 +62,49 @@ struct RoundTripTests {
         }
     }
 }
+
+@Suite("Poll batches")
+struct PollBatchTests {
+    @Test("a lone message is handed over without waiting for the batch to fill")
+    func loneMessageDoesNotWaitForMaxWait() async throws {
+        let cluster = try MockCluster(topics: ["events": 1])
+        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "lone"), topics: ["events"],
+                                         logger: TestSupport.logger)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await consumer.assignment().isEmpty, ContinuousClock.now < deadline {
+            _ = try await consumer.poll(maxMessages: 10, maxWait: .milliseconds(100))
+        }
+        let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster), logger: TestSupport.logger)
+        _ = try await producer.send(KafkaRecord(topic: "events", value: [42]))
+        await producer.close()
+
+        // Asking for 500 messages within 20 s must not wait the 20 s for the other 499.
+        let started = ContinuousClock.now
+        let messages = try await consumer.poll(maxMessages: 500, maxWait: .seconds(20))
+        let waited = ContinuousClock.now - started
+        await consumer.close()
+        #expect(messages.map(\.value) == [[42]])
+        #expect(waited < .seconds(10), "waited \(waited)")
+    }
+
+    @Test("maxBytes caps a batch; the message that crosses it is the last one")
+    func maxBytesCapsTheBatch() async throws {
+        let cluster = try MockCluster(topics: ["events": 1])
+        let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster), logger: TestSupport.logger)
+        let records = (0..<20).map { KafkaRecord(topic: "events", value: Array(repeating: UInt8($0), count: 1000)) }
+        for outcome in await producer.send(records) { _ = try outcome.get() }
+        await producer.close()
+        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "bytes"), topics: ["events"],
+                                         logger: TestSupport.logger)
+        var batches: [[KafkaMessage]] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while batches.joined().count < 20, ContinuousClock.now < deadline {
+            let batch = try await consumer.poll(maxMessages: 100, maxBytes: 2500, maxWait: .milliseconds(200))
+            if !batch.isEmpty { batches.append(batch) }
+        }
+        await consumer.close()
+        #expect(batches.joined().map { $0.value[0] } == (0..<20).map(UInt8.init))
+        #expect(batches.allSatisfy { $0.count <= 3 && $0.dropLast().reduce(0) { $0 + $1.value.count } < 2500 })
+        #expect(batches.contains { $0.count == 3 }, "a backlog fills batches up to the byte cap: \(batches.map(\.count))")
+    }
+}

@@ -19,6 +19,10 @@ public final class IngestPipeline: Service, Sendable {
     public struct Settings: Sendable {
         /// Messages per batch (one transaction).
         public var maxBatch = 500
+        /// Bytes of message values per batch (about: the message crossing it is included), so
+        /// batches of large metric events stay small enough to decode one while the previous
+        /// one is in the database.
+        public var maxBatchBytes = 1 << 20
         /// How long a poll waits for the first message.
         public var pollWait: Duration = .milliseconds(100)
         /// The dead-letter topic.
@@ -61,14 +65,25 @@ public final class IngestPipeline: Service, Sendable {
 
     /// Consumes until graceful shutdown (or cancellation), then finishes the batch in hand,
     /// commits and leaves the group.
+    ///
+    /// The next batch is polled and decoded while the current one is in the database, so
+    /// decoding runs on another core. A batch prefetched when the loop stops is dropped
+    /// unprocessed: its offsets were never stored, so it is redelivered.
     public func run() async throws {
         try await withGracefulShutdownHandler {
+            var prefetched: Task<DecodedBatch, any Error>?
+            defer { prefetched?.cancel() }
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
-                let messages = try await consumer.poll(maxMessages: settings.maxBatch, maxWait: settings.pollWait)
-                guard !messages.isEmpty else { continue }
-                guard await handle(messages) else { break }
-                try consumer.markProcessed(messages)
+                let batch: DecodedBatch
+                if let prefetched { batch = try await prefetched.value } else { batch = try await pollAndDecode() }
+                prefetched = nil
+                guard !batch.messages.isEmpty else { continue }
+                prefetched = Task { try await self.pollAndDecode() }
+                guard await handle(batch) else { break }
+                try consumer.markProcessed(batch.messages)
             }
+            // The consumer closes below: let a poll in flight finish first.
+            _ = try? await prefetched?.value
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
         }
@@ -80,24 +95,41 @@ public final class IngestPipeline: Service, Sendable {
         try await consumer.lag(timeout: .seconds(1))
     }
 
-    /// Applies one batch and dead-letters what must be. Returns false when shutdown interrupted
-    /// the retries (nothing is marked processed; the batch will be redelivered).
-    func handle(_ messages: [KafkaMessage]) async -> Bool {
+    /// A polled batch, decoded: what to apply and what to dead-letter.
+    struct DecodedBatch: Sendable {
+        var messages: [KafkaMessage]
         var accepted: [(message: KafkaMessage, event: AcceptedEvent)] = []
         var deadLetters: [(message: KafkaMessage, error: String)] = []
-        let now = clock()
+        /// The clock when it was decoded (bounds future timestamps, stamps output events).
+        var now: Date
+    }
+
+    private func pollAndDecode() async throws -> DecodedBatch {
+        decode(try await consumer.poll(maxMessages: settings.maxBatch, maxBytes: settings.maxBatchBytes, maxWait: settings.pollWait))
+    }
+
+    /// Decodes `messages`; those that fail go to the dead-letter list with the reason.
+    func decode(_ messages: [KafkaMessage]) -> DecodedBatch {
+        var batch = DecodedBatch(messages: messages, now: clock())
         for message in messages {
             let raw = RawEvent(value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) })
             do {
                 let origin = DeployEventStore.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
-                accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
+                batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: batch.now), raw: raw, origin: origin)))
             } catch {
-                deadLetters.append((message, error.description))
+                batch.deadLetters.append((message, error.description))
             }
         }
+        return batch
+    }
+
+    /// Applies one batch and dead-letters what must be. Returns false when shutdown interrupted
+    /// the retries (nothing is marked processed; the batch will be redelivered).
+    func handle(_ batch: DecodedBatch) async -> Bool {
         let started = ContinuousClock.now
+        let (accepted, now) = (batch.accepted, batch.now)
         guard let (outcome, rejected) = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
-        deadLetters += rejected
+        let deadLetters = batch.deadLetters + rejected
         guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }
         metrics.record(outcome, deadLettered: deadLetters.count, duration: ContinuousClock.now - started)
         for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
