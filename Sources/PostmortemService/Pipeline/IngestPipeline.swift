@@ -18,11 +18,11 @@ public final class IngestPipeline: Service, Sendable {
     /// Settings of the pipeline.
     public struct Settings: Sendable {
         /// Messages per batch (one transaction).
-        public var maxBatch = 500
+        public var maxBatch = 1000
         /// Bytes of message values per batch (about: the message crossing it is included), so
         /// batches of large metric events stay small enough to decode one while the previous
         /// one is in the database.
-        public var maxBatchBytes = 1 << 20
+        public var maxBatchBytes = 4 << 20
         /// How long a poll waits for the first message.
         public var pollWait: Duration = .milliseconds(100)
         /// The dead-letter topic.
