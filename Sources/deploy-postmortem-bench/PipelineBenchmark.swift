@@ -59,7 +59,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         // 1. Deploy events end to end, produced before the service starts, consumed from a backlog.
         let events = (0..<deploys).flatMap { Self.healthyDeploy($0) }
         try await send(events, via: producer)
-        let deployRun = try await backlogRun(configuration, logger, #"deploy_postmortem_events_processed_total{outcome="accepted"}"#, events.count)
+        let deployRun = try await backlogRun(configuration, logger, #"deploy_postmortem_events_processed_total{type="deploy."#, events.count)
         await deployRun.stop()
         print("deploy events end to end: \(deployRun.describe(unit: "events")) (target ≥ 20,000)")
 
@@ -190,17 +190,18 @@ struct PipelineBenchmark: AsyncParsableCommand {
         await connection.close()
     }
 
-    /// Polls the service's own counter `series` (counted after each batch commits) every 5 ms
-    /// until it reaches `target`; returns when and at which count it was first above zero.
+    /// Polls the sum of the service's own counters whose series starts with `series` (counted
+    /// after each batch commits) every 5 ms until it reaches `target`; returns when and at which
+    /// count it was first above zero.
     /// (Counting rows in the database instead would compete with the service for the cores.)
     @discardableResult
     private func waitFor(_ metrics: ServiceMetrics, _ series: String, toReach target: Int) async throws -> (instant: ContinuousClock.Instant, count: Int) {
         var first: (instant: ContinuousClock.Instant, count: Int)?
         while true {
-            let line = metrics.registry.emitToString().split(separator: "\n").first { $0.hasPrefix(series + " ") }
-            let count = line.flatMap { Double($0.dropFirst(series.count + 1)) }.map { Int($0) } ?? 0
-            if count > 0, first == nil { first = (ContinuousClock.now, count) }
-            if count >= target, let first { return first }
+            let count = metrics.registry.emitToString().split(separator: "\n").filter { $0.hasPrefix(series) }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+            if count > 0, first == nil { first = (ContinuousClock.now, Int(count)) }
+            if Int(count) >= target, let first { return first }
             try await Task.sleep(for: .milliseconds(5))
         }
     }

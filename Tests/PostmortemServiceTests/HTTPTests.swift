@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import LocalPostgres
 import Postgres
+import PostmortemCore
 import Testing
 import TestSupport
 
@@ -27,6 +28,11 @@ struct HTTPTests {
         return samples
     }
 
+    /// The sum of the series of `metric` whose labels include `label` (e.g. `outcome="accepted"`).
+    static func total(_ samples: [String: Double], _ metric: String, _ label: String) -> Double {
+        samples.filter { $0.key.hasPrefix(metric + "{") && $0.key.contains(label) }.values.reduce(0, +)
+    }
+
     @Test func metricsParseAndMoveWithTraffic() async throws {
         try await ServiceHarness.with { harness in
             try await harness.server.httpApplication(port: 0).test(.live) { client in
@@ -35,14 +41,19 @@ struct HTTPTests {
                     #expect(Self.text(response) == "ok\n")
                 }
                 let before = try await client.execute(uri: "/metrics", method: .get) { try Self.parsePrometheus(Self.text($0)) }
-                #expect(before[#"deploy_postmortem_events_processed_total{outcome="accepted"}"#] == 0)
+                #expect(Self.total(before, "deploy_postmortem_events_processed_total", #"outcome="accepted""#) == 0)
 
                 try await harness.produce(SampleEvents.lines)
                 try await harness.wait("the postmortem") { try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 6 }
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                     let after = try Self.parsePrometheus(Self.text(response))
-                    #expect(after[#"deploy_postmortem_events_processed_total{outcome="accepted"}"#] == 12)
+                    #expect(Self.total(after, "deploy_postmortem_events_processed_total", #"outcome="accepted""#) == 13)
+                    let decoder = EventDecoder()
+                    let kinds = try SampleEvents.lines.map { try decoder.decode(json: Array($0.utf8), now: Date()).event.kind }
+                    for (kind, count) in Dictionary(grouping: kinds, by: { $0 }).mapValues(\.count) {
+                        #expect(after[#"deploy_postmortem_events_processed_total{type="\#(kind)",outcome="accepted"}"#] == Double(count), "\(kind)")
+                    }
                     #expect(after["deploy_postmortem_metric_points_stored_total"] == 2)
                     #expect(after[#"deploy_postmortem_postmortems_opened_total{trigger="rolled_back_automatically"}"#] == 1)
                     #expect(after["deploy_postmortem_outbox_backlog_events"] == 0)

@@ -93,12 +93,14 @@ struct PipelineTests {
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
 
         // Once converged, redelivering everything again emits nothing.
-        let duplicates = #"deploy_postmortem_events_processed_total{outcome="duplicate"}"#
-        let before = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())[duplicates] ?? 0
-        try await harness.produce(delivered)
-        try await harness.wait("the 36 redelivered deploy events counted as duplicates") {
-            try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())[duplicates] == before + 36
+        func duplicates() throws -> Double {
+            HTTPTests.total(
+                try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()), "deploy_postmortem_events_processed_total",
+                #"outcome="duplicate""#)
         }
+        let before = try duplicates()
+        try await harness.produce(delivered)
+        try await harness.wait("the 36 redelivered deploy events counted as duplicates") { try duplicates() == before + 36 }
         #expect(try await harness.count("SELECT count(*) FROM outbox") == outboxCount)
         #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
         }
@@ -131,6 +133,8 @@ struct PipelineTests {
             try await harness.count("SELECT count(*) FROM action_items") == 5
         }
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+        let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
+        #expect(samples[#"deploy_postmortem_events_processed_total{type="invalid",outcome="dead_lettered"}"#] == Double(poison.count))
         }
     }
 

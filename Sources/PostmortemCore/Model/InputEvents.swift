@@ -258,6 +258,21 @@ public enum InputEvent: Sendable, Hashable {
     /// Metric samples.
     case metricSampled(MetricSample)
 
+    /// What kind of event it is, whatever format it came in: `deploy.started`,
+    /// `deploy.gate_finished`, `deploy.finished`, `deploy.intervened`,
+    /// `deploy.impacted_customers`, `deploy.rolled_back` or `metric.sampled` (a metrics label).
+    public var kind: String {
+        switch self {
+        case .deployStarted: "deploy.started"
+        case .gateFinished: "deploy.gate_finished"
+        case .deployFinished: "deploy.finished"
+        case .intervened: "deploy.intervened"
+        case .impactedCustomers: "deploy.impacted_customers"
+        case .rolledBack: "deploy.rolled_back"
+        case .metricSampled: "metric.sampled"
+        }
+    }
+
     /// The deploy the event names itself, if any.
     public var deployId: String? {
         switch self {

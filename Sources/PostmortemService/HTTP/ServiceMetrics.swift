@@ -9,9 +9,6 @@ public final class ServiceMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
 
-    private let accepted: Counter
-    private let duplicates: Counter
-    private let deadLettered: Counter
     private let metricPoints: Counter
     private let updated: Counter
     private let batches: DurationHistogram
@@ -28,10 +25,6 @@ public final class ServiceMetrics: Sendable {
 
     /// Creates the metrics, all at zero.
     public init() {
-        let processed = Self.name("events_processed", unit: "total", help: "Input messages handled, by outcome.")
-        accepted = registry.makeCounter(descriptor: processed, labels: [("outcome", "accepted")])
-        duplicates = registry.makeCounter(descriptor: processed, labels: [("outcome", "duplicate")])
-        deadLettered = registry.makeCounter(descriptor: processed, labels: [("outcome", "dead_lettered")])
         metricPoints = registry.makeCounter(descriptor: Self.name("metric_points_stored", unit: "total", help: "Metric points stored (redeliveries excluded)."))
         updated = registry.makeCounter(descriptor: Self.name("postmortems_updated", unit: "total", help: "Postmortems whose analysis changed."))
         batches = registry.makeDurationHistogram(
@@ -52,11 +45,18 @@ public final class ServiceMetrics: Sendable {
         MetricNameDescriptor(namespace: "deploy_postmortem", metricName: metric, unitName: unit, helpText: help)
     }
 
-    /// Records one applied batch.
-    func record(_ outcome: BatchOutcome, deadLettered count: Int, duration: Duration) {
-        accepted.increment(by: Int64(outcome.newEvents))
-        duplicates.increment(by: Int64(outcome.duplicateEvents))
-        deadLettered.increment(by: Int64(count))
+    /// The counter of input messages of `kind` with `outcome` (created at first use).
+    private func processed(_ kind: String, _ outcome: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name("events_processed", unit: "total", help: "Input messages handled, by event type and outcome."),
+            labels: [("type", kind), ("outcome", outcome)])
+    }
+
+    /// Records one applied batch; `deadLettered` holds the kind of each message sent to the DLQ
+    /// (`invalid` when it could not be decoded).
+    func record(_ outcome: BatchOutcome, deadLettered: [String], duration: Duration) {
+        for (pair, count) in outcome.events { processed(pair.kind, pair.outcome.rawValue).increment(by: Int64(count)) }
+        for kind in deadLettered { processed(kind, "dead_lettered").increment() }
         metricPoints.increment(by: Int64(outcome.metricPoints))
         updated.increment(by: Int64(outcome.updated.count))
         batches.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)

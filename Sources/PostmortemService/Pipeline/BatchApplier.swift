@@ -12,18 +12,41 @@ struct AcceptedEvent: Sendable {
 
 /// What applying a batch did, for logs and metrics.
 struct BatchOutcome: Sendable, Equatable {
-    var newEvents = 0
-    var duplicateEvents = 0
+    /// Whether an input event was new or seen before.
+    enum EventOutcome: String, Sendable {
+        /// Stored now (metric events always: their new points are counted in ``metricPoints``).
+        case accepted
+        /// Stored before (same source + id): a redelivery.
+        case duplicate
+    }
+
+    /// Input events handled, by kind (`InputEvent.kind`) and outcome.
+    var events: [Pair: Int] = [:]
     var metricPoints = 0
     var opened: [String] = []
     var updated: [String] = []
     /// The triggers of each postmortem opened, for metrics.
     var openedTriggers: [[String]] = []
 
+    /// An event kind and what became of it.
+    struct Pair: Hashable, Sendable {
+        var kind: String
+        var outcome: EventOutcome
+    }
+
+    /// Events stored now.
+    var newEvents: Int { events.filter { $0.key.outcome == .accepted }.values.reduce(0, +) }
+    /// Events seen before.
+    var duplicateEvents: Int { events.filter { $0.key.outcome == .duplicate }.values.reduce(0, +) }
+
+    /// Counts one event of `kind`.
+    mutating func count(_ kind: String, _ outcome: EventOutcome) {
+        events[Pair(kind: kind, outcome: outcome), default: 0] += 1
+    }
+
     /// Adds what another (partial) application did.
     mutating func add(_ other: BatchOutcome) {
-        newEvents += other.newEvents
-        duplicateEvents += other.duplicateEvents
+        events.merge(other.events, uniquingKeysWith: +)
         metricPoints += other.metricPoints
         opened += other.opened
         updated += other.updated
@@ -64,8 +87,10 @@ struct BatchApplier: Sendable {
         }
         let attributed = try deployEvents.map { ($0, try events.deployId(of: $0.event, on: connection)) }
         let stored = try events.insert(attributed, on: connection)
-        outcome.newEvents = stored.count
-        outcome.duplicateEvents = deployEvents.count - stored.count
+        for accepted in deployEvents {
+            outcome.count(accepted.event.event.kind, stored.contains(accepted.event.key) ? .accepted : .duplicate)
+        }
+        for _ in samples { outcome.count("metric.sampled", .accepted) }
         var affected = Set(attributed.compactMap { stored.contains($0.0.event.key) ? $0.1 : nil })
 
         outcome.metricPoints = try metrics.store(samples, on: connection)

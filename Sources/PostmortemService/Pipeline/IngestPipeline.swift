@@ -99,7 +99,7 @@ public final class IngestPipeline: Service, Sendable {
     struct DecodedBatch: Sendable {
         var messages: [KafkaMessage]
         var accepted: [(message: KafkaMessage, event: AcceptedEvent)] = []
-        var deadLetters: [(message: KafkaMessage, error: String)] = []
+        var deadLetters: [DeadLetter] = []
         /// The clock when it was decoded (bounds future timestamps, stamps output events).
         var now: Date
     }
@@ -117,7 +117,7 @@ public final class IngestPipeline: Service, Sendable {
                 let origin = DeployEventStore.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
                 batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: batch.now), raw: raw, origin: origin)))
             } catch {
-                batch.deadLetters.append((message, error.description))
+                batch.deadLetters.append(DeadLetter(message: message, error: error.description, kind: "invalid"))
             }
         }
         return batch
@@ -131,7 +131,7 @@ public final class IngestPipeline: Service, Sendable {
         guard let (outcome, rejected) = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
         let deadLetters = batch.deadLetters + rejected
         guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }
-        metrics.record(outcome, deadLettered: deadLetters.count, duration: ContinuousClock.now - started)
+        metrics.record(outcome, deadLettered: deadLetters.map(\.kind), duration: ContinuousClock.now - started)
         for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
         return true
     }
@@ -140,7 +140,7 @@ public final class IngestPipeline: Service, Sendable {
     /// not transient, applies each message alone and returns those it rejects.
     private func apply(
         _ batch: [(message: KafkaMessage, event: AcceptedEvent)], now: Date
-    ) async throws -> (BatchOutcome, [(message: KafkaMessage, error: String)]) {
+    ) async throws -> (BatchOutcome, [DeadLetter]) {
         guard !batch.isEmpty else { return (BatchOutcome(), []) }
         let applier = self.applier
         do {
@@ -152,34 +152,43 @@ public final class IngestPipeline: Service, Sendable {
             logger.warning("batch rejected; isolating the offending messages", metadata: ["error": "\(error)"])
         }
         var total = BatchOutcome()
-        var rejected: [(message: KafkaMessage, error: String)] = []
+        var rejected: [DeadLetter] = []
         for (message, event) in batch {
             do {
                 total.add(try await pool.withTransaction { try applier.apply([event], now: now, on: $0) })
             } catch let error where !Self.isTransient(error) {
-                rejected.append((message, "rejected by the database: \(error)"))
+                rejected.append(DeadLetter(message: message, error: "rejected by the database: \(error)", kind: event.event.event.kind))
             }
         }
         return (total, rejected)
     }
 
-    private func deadLetter(_ messages: [(message: KafkaMessage, error: String)]) async throws {
+    /// A message for the dead-letter topic: why, and its event kind (`invalid` when undecodable).
+    struct DeadLetter: Sendable {
+        var message: KafkaMessage
+        var error: String
+        var kind: String
+    }
+
+    private func deadLetter(_ messages: [DeadLetter]) async throws {
         guard !messages.isEmpty else { return }
-        let records = messages.map { message, error in
-            KafkaRecord(
+        let records = messages.map { deadLetter in
+            let message = deadLetter.message
+            return KafkaRecord(
                 topic: settings.deadLetterTopic, key: message.key, value: message.value,
                 headers: message.headers + [
-                    KafkaHeader(name: "dlq.error", string: error),
+                    KafkaHeader(name: "dlq.error", string: deadLetter.error),
                     KafkaHeader(name: "dlq.topic", string: message.topic),
                     KafkaHeader(name: "dlq.partition", string: String(message.partition)),
                     KafkaHeader(name: "dlq.offset", string: String(message.offset)),
                 ])
         }
         for case .failure(let error) in await producer.send(records) { throw error }
-        for (message, error) in messages {
+        for deadLetter in messages {
+            let message = deadLetter.message
             logger.warning(
                 "message dead-lettered",
-                metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(error)"])
+                metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(deadLetter.error)"])
         }
     }
 
