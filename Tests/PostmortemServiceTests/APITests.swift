@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Postgres
 import PostmortemService
 import Testing
 
@@ -124,6 +125,40 @@ struct APITests {
             #expect(try history.decode(Int.self, at: 0) == 4)
             #expect(try history.decode(Int.self, at: 1) == 5)
             #expect(try await harness.count("SELECT count(*) FROM outbox WHERE topic = 'postmortem.action-items'") == 5 + 4)
+        }
+    }
+
+    @Test func concurrentCompletionsCloseThePostmortemExactlyOnce() async throws {
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let ids = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.compactMap { $0["id"] as? String }
+            #expect(ids.count == 5)
+            for id in ids.dropLast(2) { #expect(try await api.patch(id, #"{"status":"done"}"#).status == .ok) }
+            // The last two at once: each must see the other's outcome, so exactly one closes it.
+            async let first = api.patch(ids[3], #"{"status":"done"}"#)
+            async let second = api.patch(ids[4], #"{"status":"cancelled"}"#)
+            #expect(try await [first.status, second.status] == [.ok, .ok])
+            #expect(try await api.call(.get, "/v1/postmortems/\(postmortemId)").object["status"] as? String == "closed")
+            #expect(try await harness.count(
+                "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.closed.v1'") == 1)
+        }
+    }
+
+    @Test func editsWaitForTheDeploysLockThatTheAnalysisHolds() async throws {
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let id = try #require(try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
+            // Hold d-42's analysis lock, as the pipeline does while it re-analyzes the deploy.
+            let holder = try await PostgresConnection.connect(harness.database)
+            try await holder.run { connection in
+                try connection.query("BEGIN")
+                try connection.query("SELECT pg_advisory_xact_lock(hashtextextended('d-42', 0))")
+            }
+            let edit = Task { try await api.patch(id, #"{"status":"done"}"#) }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await harness.count("SELECT count(*) FROM action_items WHERE status = 'done'") == 0, "the edit did not wait")
+            try await holder.run { connection in try connection.query("COMMIT") }
+            #expect(try await edit.value.status == .ok)
+            #expect(try await harness.count("SELECT count(*) FROM action_items WHERE status = 'done'") == 1)
+            await holder.close()
         }
     }
 

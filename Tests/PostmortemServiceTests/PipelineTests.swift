@@ -82,6 +82,8 @@ struct PipelineTests {
         }
         #expect(types["io.deploypostmortem.postmortem.opened.v1"] == 1)
         #expect(types["io.deploypostmortem.action_item.created.v1"] == 5)
+        // At most one update per distinct event that arrived after the opening.
+        #expect(types["io.deploypostmortem.postmortem.updated.v1", default: 0] <= SampleEvents.lines.count)
         #expect(Set(types.keys).subtracting(["io.deploypostmortem.postmortem.opened.v1", "io.deploypostmortem.action_item.created.v1",
                                              "io.deploypostmortem.postmortem.updated.v1"]).isEmpty, "\(types)")
         let outboxCount = types.values.reduce(0, +)

@@ -397,7 +397,19 @@ def test_dockerignore_keeps_context_small() -> None:
     assert lines[0] == "*", "allow-list: exclude everything first"
     allowed = {line[1:] for line in lines if line.startswith("!")}
     assert {"Package.swift", "Sources"} <= allowed <= {"Package.swift", "Package.resolved", "Sources",
-                                                         "Tests", "Plugins"}, allowed
+                                                         "Tests", "Plugins", "docs/openapi.yaml"}, allowed
+
+
+def test_links_under_sources_stay_inside_the_build_context() -> None:
+    # A link the image build cannot follow breaks `swift build` there, and no CI job builds the image.
+    lines = [line.strip() for line in (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    allowed = {line[1:] for line in lines if line.startswith("!")}
+    links = [path for path in (ROOT / "Sources").rglob("*") if path.is_symlink()]
+    assert links, "Sources/PostmortemService/OpenAPI/openapi.yaml is expected to be a link"
+    for link in links:
+        target = link.resolve().relative_to(ROOT).as_posix()
+        assert any(target == entry or target.startswith(entry + "/") for entry in allowed), f"{link} -> {target}"
 
 
 # ===================================================================== Helm chart

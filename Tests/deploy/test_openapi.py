@@ -8,7 +8,6 @@ from pathlib import Path
 
 import yaml
 from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
@@ -22,16 +21,6 @@ def test_document_is_valid_openapi_3_1():
     document = load()
     assert str(document["openapi"]).startswith("3.1")
     validate(document)
-
-
-def test_validator_rejects_a_broken_document():
-    document = load()
-    document["paths"]["/v1/action-items/{id}"]["patch"]["parameters"] = [{"name": "id", "in": "body"}]
-    try:
-        validate(document)
-    except OpenAPIValidationError:
-        return
-    raise AssertionError("a parameter in the body (not OpenAPI 3) was accepted")
 
 
 def test_every_v1_operation_requires_a_token_and_probes_do_not():

@@ -38,8 +38,8 @@ struct APIError: Error, HTTPResponseError, Sendable {
         case 412: "precondition_failed"
         case 413: "payload_too_large"
         case 415: "unsupported_media_type"
-        case 500..<600: "internal_error"
-        default: "error"
+        case 400..<500: "bad_request"
+        default: "internal_error"
         }
         return APIError(status: status, code: code, message: message ?? status.reasonPhrase)
     }

@@ -2,10 +2,12 @@ import Hummingbird
 
 /// The request context of the HTTP surface: Hummingbird's core plus the authenticated caller.
 public struct APIRequestContext: RequestContext {
+    /// Hummingbird's per-request storage (logger, route, parameters).
     public var coreContext: CoreRequestContextStorage
     /// Who presented a valid token; set by ``BearerAuthMiddleware``, nil on unauthenticated routes.
     var principal: APIPrincipal?
 
+    /// A context for a request arriving from `source`, not yet authenticated.
     public init(source: Source) {
         coreContext = .init(source: source)
     }

@@ -8,6 +8,7 @@ public enum APIScope: String, Sendable, Hashable, Comparable {
     /// Read, and change action items.
     case write
 
+    /// `read` < `write`: write includes read.
     public static func < (lhs: APIScope, rhs: APIScope) -> Bool { lhs == .read && rhs == .write }
 }
 
@@ -21,8 +22,8 @@ public struct APIPrincipal: Sendable, Hashable {
 
 /// The bearer tokens the API accepts, kept only as SHA-256 digests.
 ///
-/// Each entry is `name:scope:credential`, one per line (a file) or separated by commas or
-/// newlines (an environment variable); blank lines and `#` comments are ignored. `scope` is
+/// Each entry is `name:scope:credential`, separated by newlines or commas (in a file too, so a
+/// token holds no comma); blank lines and `#` comments are ignored. `scope` is
 /// `read` or `write`; `credential` is `sha256:<64 hex digits>` (the digest of the token, so the
 /// configuration holds no usable secret) or the token itself, hashed at once. Lookup hashes
 /// the presented token and compares it with every digest in constant time.
@@ -74,7 +75,11 @@ public struct APITokens: Sendable {
             guard !entries.contains(where: { $0.principal.name == name }) else {
                 throw ParseError(description: "API token entry \(index + 1): name \(name) is used twice")
             }
-            entries.append(Entry(principal: APIPrincipal(name: name, scope: scope), digest: try Self.digest(of: credential, entry: index + 1, name: name)))
+            let digest = try Self.digest(of: credential, entry: index + 1, name: name)
+            guard !entries.contains(where: { $0.digest == digest }) else {
+                throw ParseError(description: "API token entry \(index + 1) (\(name)): the same token as another entry")
+            }
+            entries.append(Entry(principal: APIPrincipal(name: name, scope: scope), digest: digest))
         }
         self.entries = entries
     }

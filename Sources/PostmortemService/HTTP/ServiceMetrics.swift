@@ -16,12 +16,10 @@ public final class ServiceMetrics: Sendable {
     let outboxOldestAge: Gauge
     let pipelineFailing: Gauge
     let overdueActionItems: Gauge
-    private let actionItems: [ActionItemStatusLabel: Gauge]
+    /// Item gauges by status label (`open`, `in_progress`, `done`, `cancelled`).
+    private let actionItems: [String: Gauge]
     /// Lag gauges of the partitions this replica reported last, to drop revoked ones.
     private let lagGauges = Mutex<[TopicPartition: Gauge]>([:])
-
-    /// A status label of the action-item gauge (`open`, `in_progress`, `done`, `cancelled`).
-    typealias ActionItemStatusLabel = String
 
     /// Creates the metrics, all at zero.
     public init() {

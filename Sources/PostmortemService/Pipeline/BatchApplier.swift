@@ -83,12 +83,15 @@ struct BatchApplier: Sendable {
             for accepted in deployEvents where Self.isDeployStart(accepted) {
                 starts[accepted.event.event.deployId!, default: DeployTimeline(deployId: accepted.event.event.deployId!)].apply(accepted.event)
             }
-            try events.recordDeploys(starts.values, on: connection)
+            try events.recordDeploys(starts.values, onlyNew: true, on: connection)
         }
         let attributed = try deployEvents.map { ($0, try events.deployId(of: $0.event, on: connection)) }
         let stored = try events.insert(attributed, on: connection)
+        var counted = Set<EventKey>()
         for accepted in deployEvents {
-            outcome.count(accepted.event.event.kind, stored.contains(accepted.event.key) ? .accepted : .duplicate)
+            // A key stored now is accepted once; its other copies in the batch are duplicates.
+            let isNew = stored.contains(accepted.event.key) && counted.insert(accepted.event.key).inserted
+            outcome.count(accepted.event.event.kind, isNew ? .accepted : .duplicate)
         }
         for _ in samples { outcome.count("metric.sampled", .accepted) }
         var affected = Set(attributed.compactMap { stored.contains($0.0.event.key) ? $0.1 : nil })
@@ -103,7 +106,8 @@ struct BatchApplier: Sendable {
         try connection.query(
             "SELECT pg_advisory_xact_lock(hashtextextended(d, 0)) FROM (SELECT unnest($1::text[]) AS d ORDER BY 1) AS ordered",
             [deploys])
-        let known = Dictionary(batch.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
+        // Events stored by this batch need no decoding again (a duplicate's stored copy may differ).
+        let known = Dictionary(batch.filter { stored.contains($0.event.key) }.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
         var timelines = try events.timelines(of: deploys, known: known, on: connection)
         try events.recordDeploys(timelines.values, on: connection)
         if try events.mayClaim(for: timelines.values, on: connection) {

@@ -90,9 +90,11 @@ public final class IngestPipeline: Service, Sendable {
         await consumer.close()
     }
 
-    /// Lag of the partitions assigned to this replica (for `/metrics`).
+    /// Lag of the partitions assigned to this replica (for `/metrics`). It runs on the
+    /// consumer's thread between polls, so broker questions get 100 ms at most: a slow broker
+    /// leaves a partition's lag unknown rather than stalling consumption.
     func consumerLag() async throws -> [PartitionLag] {
-        try await consumer.lag(timeout: .seconds(1))
+        try await consumer.lag(timeout: .milliseconds(100))
     }
 
     /// A polled batch, decoded: what to apply and what to dead-letter.
@@ -100,7 +102,7 @@ public final class IngestPipeline: Service, Sendable {
         var messages: [KafkaMessage]
         var accepted: [(message: KafkaMessage, event: AcceptedEvent)] = []
         var deadLetters: [DeadLetter] = []
-        /// The clock when it was decoded (bounds future timestamps, stamps output events).
+        /// The clock when it was decoded (bounds future timestamps).
         var now: Date
     }
 
@@ -127,7 +129,8 @@ public final class IngestPipeline: Service, Sendable {
     /// the retries (nothing is marked processed; the batch will be redelivered).
     func handle(_ batch: DecodedBatch) async -> Bool {
         let started = ContinuousClock.now
-        let (accepted, now) = (batch.accepted, batch.now)
+        // Stamped now, not when decoded: a prefetched batch may have waited out a retry.
+        let (accepted, now) = (batch.accepted, clock())
         guard let (outcome, rejected) = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
         let deadLetters = batch.deadLetters + rejected
         guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }

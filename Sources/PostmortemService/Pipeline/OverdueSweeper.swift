@@ -66,14 +66,16 @@ public final class OverdueSweeper: Service, Sendable {
                 """, [now]
             ).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
             var announced: [String] = []
-            for (deployId, itemIds) in Dictionary(grouping: due, by: \.1).mapValues({ Set($0.map(\.0)) }) {
+            for (deployId, itemIds) in Dictionary(grouping: due, by: \.1).mapValues({ Set($0.map(\.0)) }).sorted(by: { $0.key < $1.key }) {
+                // The deploy's lock, as edits and re-analysis take it: a due date moved meanwhile is seen.
+                try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [deployId])
                 guard let postmortem = try reader.postmortem(ofDeploy: deployId, on: connection) else { continue }
                 for item in postmortem.actionItems where itemIds.contains(item.id) {
                     guard let change = item.overdueChange(at: now) else { continue }
                     try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection)
                     try connection.query(
-                        "UPDATE action_items SET overdue_reported_for = due_at, updated_at = $2 WHERE action_item_id = $1::uuid",
-                        [item.id, now])
+                        "UPDATE action_items SET overdue_reported_for = $3, updated_at = $2 WHERE action_item_id = $1::uuid",
+                        [item.id, now, item.dueAt])
                     announced.append(item.id)
                 }
             }

@@ -108,6 +108,13 @@ struct ActionItemStore: Sendable {
     ) async throws -> StoredActionItem {
         let (reader, postmortems, encoder, outbox) = (reader, postmortems, encoder, outbox)
         return try await pool.withTransaction { connection in
+            // The deploy's advisory lock first, as the pipeline and the sweeper take it: edits and
+            // re-analysis of one postmortem never interleave (status, closing, digest).
+            guard let deployId = try connection.query(
+                "SELECT p.deploy_id FROM action_items a JOIN postmortems p USING (postmortem_id) WHERE a.action_item_id = $1::uuid", [id]
+            ).first?.decode(String.self, at: 0)
+            else { throw ActionItemEditError.notFound }
+            try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [deployId])
             guard let stored = try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = $1::uuid FOR UPDATE OF a", [id])
                 .first.map(Self.decode)
             else { throw ActionItemEditError.notFound }
@@ -141,20 +148,15 @@ struct ActionItemStore: Sendable {
     }
 
     /// Closes the item's postmortem when all its items are done or cancelled, reopens it when
-    /// one is not; nothing when its status stays.
+    /// one is not (the rule of ``PostmortemStore``); nothing when its status stays.
     private static func updatePostmortemStatus(
         of item: ActionItem, causedBy eventId: String, now: Date, reader: PostmortemReader, postmortems: PostmortemStore,
         on connection: isolated PostgresConnection
     ) throws {
-        let row = try connection.query(
-            """
-            SELECT p.status, bool_and(a.status IN ('done', 'cancelled')) AS all_terminal
-            FROM postmortems p JOIN action_items a USING (postmortem_id)
-            WHERE p.postmortem_id = $1::uuid GROUP BY p.status
-            """, [item.postmortemId])[0]
-        let target: PostmortemStatus = try row.decode(Bool.self, named: "all_terminal") ? .closed : .open
-        guard try row.decode(String.self, named: "status") != target.rawValue,
-              let postmortem = try reader.postmortem(ofDeploy: item.deployId, on: connection)
+        let storedStatus = try connection.query("SELECT status FROM postmortems WHERE postmortem_id = $1::uuid", [item.postmortemId])
+            .first?.decode(String.self, at: 0)
+        guard let postmortem = try reader.postmortem(ofDeploy: item.deployId, on: connection),
+              postmortem.status.rawValue != storedStatus
         else { return }
         try postmortems.saveStatusChange(postmortem, causedBy: eventId, now: now, on: connection)
     }

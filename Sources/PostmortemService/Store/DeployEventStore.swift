@@ -122,8 +122,10 @@ struct DeployEventStore: Sendable {
     }
 
     /// Keeps the `deploys` row of every started deploy among `timelines` current with what its
-    /// timeline knows (attribution reads them), in one statement.
-    func recordDeploys(_ timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws {
+    /// timeline knows (attribution reads them), in one statement. With `onlyNew`, rows that
+    /// exist are left as they are: for making deploys started in this batch visible before the
+    /// deploy locks are held, from timelines that know only their start.
+    func recordDeploys(_ timelines: some Sequence<DeployTimeline>, onlyNew: Bool = false, on connection: isolated PostgresConnection) throws {
         var rows = DeployColumns()
         for timeline in timelines {
             guard let started = timeline.started, let candidate = timeline.candidate else { continue }
@@ -140,18 +142,23 @@ struct DeployEventStore: Sendable {
                         $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[])
                 AS d(deploy_id, service, environment, artifact_name, artifact_version, artifact_digest, artifact_purl, commit_sha,
                      team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
-            ON CONFLICT (deploy_id) DO UPDATE SET
-                service = EXCLUDED.service, environment = EXCLUDED.environment,
-                artifact_name = EXCLUDED.artifact_name, artifact_version = EXCLUDED.artifact_version,
-                artifact_digest = EXCLUDED.artifact_digest, artifact_purl = EXCLUDED.artifact_purl,
-                commit_sha = EXCLUDED.commit_sha, team = EXCLUDED.team, owner = EXCLUDED.owner,
-                pipeline_url = EXCLUDED.pipeline_url, started_at = EXCLUDED.started_at,
-                finished_at = coalesce(EXCLUDED.finished_at, deploys.finished_at),
-                outcome = coalesce(EXCLUDED.outcome, deploys.outcome),
-                timeline = EXCLUDED.timeline, updated_at = now()
+            ON CONFLICT (deploy_id) DO \(onlyNew ? "NOTHING" : Self.refreshDeploy)
             """,
             rows.values)
     }
+
+    /// The conflict action that brings an existing `deploys` row up to date.
+    private static let refreshDeploy = """
+        UPDATE SET
+            service = EXCLUDED.service, environment = EXCLUDED.environment,
+            artifact_name = EXCLUDED.artifact_name, artifact_version = EXCLUDED.artifact_version,
+            artifact_digest = EXCLUDED.artifact_digest, artifact_purl = EXCLUDED.artifact_purl,
+            commit_sha = EXCLUDED.commit_sha, team = EXCLUDED.team, owner = EXCLUDED.owner,
+            pipeline_url = EXCLUDED.pipeline_url, started_at = EXCLUDED.started_at,
+            finished_at = coalesce(EXCLUDED.finished_at, deploys.finished_at),
+            outcome = coalesce(EXCLUDED.outcome, deploys.outcome),
+            timeline = EXCLUDED.timeline, updated_at = now()
+        """
 
     /// The columns of a multi-row `deploys` upsert, as arrays.
     private struct DeployColumns {

@@ -5,7 +5,7 @@ import PostmortemCore
 /// Reads postmortems back as domain values (for rendering): the deploy's stored events and
 /// metrics analyzed again, with the stored lifecycle of the action items.
 public struct PostmortemReader: Sendable {
-    let pool: PostgresPool
+    private let pool: PostgresPool
     private let events: DeployEventStore
     private let metrics: MetricStore
     private let postmortems: PostmortemStore

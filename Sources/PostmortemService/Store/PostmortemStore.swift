@@ -82,10 +82,15 @@ struct PostmortemStore: Sendable {
         Self.overlay(try storedLifecycles(of: analysis.id, on: connection), on: analysis)
     }
 
+    /// The analysis with the stored lifecycle of its items. The status counts every item of
+    /// the postmortem, also those planned by an earlier analysis that no longer has their
+    /// finding: closed when all are done or cancelled.
     private static func overlay(_ stored: [String: StoredLifecycle], on analysis: Postmortem) -> Postmortem {
         var postmortem = analysis
         postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.applied(to: item) } ?? item }
-        postmortem.status = PostmortemStatus.of(postmortem.actionItems)
+        let unstored = postmortem.actionItems.filter { stored[$0.id] == nil }.map(\.status)
+        let statuses = stored.values.map(\.status) + unstored
+        postmortem.status = !statuses.isEmpty && statuses.allSatisfy(\.isTerminal) ? .closed : .open
         return postmortem
     }
 
