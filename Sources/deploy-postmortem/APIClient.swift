@@ -105,13 +105,27 @@ struct APIClient: Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            (data, response) = try await Self.session.data(for: request)
         } catch {
             throw .unreachable(url: baseURL, reason: Self.reason(error))
         }
         guard let http = response as? HTTPURLResponse else { throw .unexpectedResponse("not an HTTP response") }
         guard (200..<300).contains(http.statusCode) else { throw Self.rejection(status: http.statusCode, body: data) }
         return APIResponse(body: data)
+    }
+
+    /// The session of every request: ephemeral (no cookies or cache on disk) and refusing
+    /// redirects, so the bearer token never follows a redirect to another host.
+    private static let session = URLSession(configuration: .ephemeral, delegate: RefuseRedirects(), delegateQueue: nil)
+
+    /// Answers every redirect with "do not follow": the 3xx reaches the caller as an error.
+    private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
     }
 
     /// The API's error body (`{"error":{"status","code","message"}}`) as ``APIClientError``; a body of

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PostmortemCore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -163,5 +164,27 @@ struct CLITests {
         let outcome = try await CLI(url: "http://127.0.0.1:1").run(["action-items", "update", "some-id"], token: "any")
         #expect(outcome.status == 64)
         #expect(outcome.standardError.contains("nothing to change: give --owner, --status, --due or --evidence-url"))
+    }
+
+    @Test func redirectsAreRefusedSoTheTokenStaysWithTheServer() async throws {
+        let authorizations = Mutex<[String]>([])
+        let elsewhere = Router()
+        elsewhere.get("**") { request, _ in
+            authorizations.withLock { $0.append(request.headers[.authorization] ?? "none") }
+            return #"{"items":[],"nextCursor":null}"#
+        }
+        try await Application(router: elsewhere, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { target in
+            let targetPort = try #require(target.port)
+            let redirecting = Router()
+            redirecting.get("**") { request, _ in
+                Response(status: .found, headers: [.location: "http://127.0.0.1:\(targetPort)\(request.uri.path)"])
+            }
+            try await Application(router: redirecting, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { front in
+                let outcome = try await CLI(url: "http://127.0.0.1:\(try #require(front.port))").run(["postmortems", "list"], token: "s3cret-token")
+                #expect(outcome.status == 1)
+                #expect(outcome.standardError.contains("HTTP 302"), "\(outcome.standardError)")
+                #expect(authorizations.withLock { $0 }.isEmpty, "the token followed the redirect")
+            }
+        }
     }
 }
