@@ -50,6 +50,23 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// `--limit` and `--cursor` of the list commands.
+struct PageOptions: ParsableArguments {
+    @Option(help: "Entries per page, 1 to 200 (server default 50).")
+    var limit: Int?
+
+    @Option(help: "The page to read: the cursor printed after the previous page.")
+    var cursor: String?
+
+    /// Checks `--limit` before any request.
+    func validate() throws {
+        try validateLimit(limit)
+    }
+
+    /// The query members that select the page.
+    var query: [(name: String, value: String?)] { [("limit", limit.map(String.init)), ("cursor", cursor)] }
+}
+
 /// Prints a response body as received, ending with exactly the newline it has or one added.
 func printBody(_ response: APIResponse) {
     let text = response.text

@@ -29,24 +29,15 @@ struct ActionItemsCommand: AsyncParsableCommand {
         @Option(name: .customLong("postmortem-id"), help: "Only the items of this postmortem.")
         var postmortemId: String?
 
-        @Option(help: "Items per page, 1 to 200 (server default 50).")
-        var limit: Int?
-
-        @Option(help: "The page to read: the cursor printed after the previous page.")
-        var cursor: String?
-
-        /// Checks `--limit` before any request.
-        func validate() throws {
-            try validateLimit(limit)
-        }
+        @OptionGroup var page: PageOptions
 
         /// Fetches one page and prints it as a table, or verbatim with `--json`.
         func run() async throws {
             try await api.withClient { client in
                 let response = try await client.get("/v1/action-items", query: [
                     ("owner", owner), ("status", status?.rawValue), ("overdue", overdue.map { String($0) }),
-                    ("postmortemId", postmortemId), ("limit", limit.map(String.init)), ("cursor", cursor),
-                ])
+                    ("postmortemId", postmortemId),
+                ] + page.query)
                 guard !output.printedVerbatim(response) else { return }
                 try response.decode(Page<ActionItemResource>.self)
                     .printTable(columns: ActionItemResource.columns, none: "no action items found", row: \.cells)

@@ -32,16 +32,11 @@ struct PostmortemsCommand: AsyncParsableCommand {
         @Option(help: "Only postmortems opened at or after this RFC 3339 time.")
         var since: String?
 
-        @Option(help: "Postmortems per page, 1 to 200 (server default 50).")
-        var limit: Int?
+        @OptionGroup var page: PageOptions
 
-        @Option(help: "The page to read: the cursor printed after the previous page.")
-        var cursor: String?
-
-        /// Checks `--since` and `--limit` before any request.
+        /// Checks `--since` before any request.
         func validate() throws {
             try validateRFC3339(since, option: "--since")
-            try validateLimit(limit)
         }
 
         /// Fetches one page and prints it as a table, or verbatim with `--json`.
@@ -49,8 +44,8 @@ struct PostmortemsCommand: AsyncParsableCommand {
             try await api.withClient { client in
                 let response = try await client.get("/v1/postmortems", query: [
                     ("service", service), ("environment", environment), ("status", status?.rawValue), ("deployId", deployId),
-                    ("since", since), ("limit", limit.map(String.init)), ("cursor", cursor),
-                ])
+                    ("since", since),
+                ] + page.query)
                 guard !output.printedVerbatim(response) else { return }
                 try response.decode(Page<PostmortemSummary>.self).printTable(
                     columns: ["ID", "DEPLOY", "SERVICE", "ENV", "SEVERITY", "STATUS", "ITEMS", "OPENED"],

@@ -101,10 +101,10 @@ struct ActionItemTests {
 
     @Test func postmortemStatus() throws {
         var items = [Self.item, Self.item]
-        #expect(PostmortemStatus.of(items) == .open)
+        #expect(PostmortemStatus.of(items.map(\.status)) == .open)
         items[0].status = .done
         items[1].status = .cancelled
-        #expect(PostmortemStatus.of(items) == .closed)
+        #expect(PostmortemStatus.of(items.map(\.status)) == .closed)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 
 @Suite("Overdue sweeper", .serialized)
@@ -31,6 +32,28 @@ struct OverdueSweeperTests {
             let events = try await harness.read(harness.configuration.topics.actionItems, count: 11)
             #expect(events.filter { PipelineTests.type(of: $0) == Self.overdue }.count == 6)
             #expect(Set(events.map { PipelineTests.field("id", of: $0) }).count == events.count)
+        }
+    }
+
+    @Test func waitsForTheDeploysLockSoAMovedDueDateIsSeen() async throws {
+        let later = Date(timeIntervalSince1970: 1_796_774_400)  // 2026-12-09T00:00:00Z
+        try await ServiceHarness.with(clock: { later }) { harness in
+            try await harness.produce(SampleEvents.lines)
+            try await harness.wait("the action items") { try await harness.count("SELECT count(*) FROM action_items") == 5 }
+            // An edit of d-42 holds its lock and moves every due date past the sweeper's clock.
+            let editor = try await PostgresConnection.connect(harness.database)
+            try await editor.run { connection in
+                try connection.query("BEGIN")
+                try connection.query("SELECT pg_advisory_xact_lock(hashtextextended('d-42', 0))")
+                try connection.query("UPDATE action_items SET due_at = '2027-01-01T00:00:00Z'")
+            }
+            let sweep = Task { try await harness.server.sweeper.sweep() }
+            try await Task.sleep(for: .milliseconds(300))
+            try await editor.run { connection in try connection.query("COMMIT") }
+            // The sweep read the items after the edit committed: nothing is overdue any more.
+            #expect(try await sweep.value == 0)
+            #expect(try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = '\(Self.overdue)'") == 0)
+            await editor.close()
         }
     }
 }

@@ -7,9 +7,9 @@ public enum PostmortemStatus: String, Sendable, Hashable, CaseIterable, Codable 
     /// Every action item is done or cancelled.
     case closed
 
-    /// `closed` when every item is done or cancelled, else `open`.
-    public static func of(_ items: [ActionItem]) -> PostmortemStatus {
-        items.allSatisfy(\.status.isTerminal) && !items.isEmpty ? .closed : .open
+    /// `closed` when there are items and every one is done or cancelled, else `open`.
+    public static func of(_ statuses: some Collection<ActionItemStatus>) -> PostmortemStatus {
+        !statuses.isEmpty && statuses.allSatisfy(\.isTerminal) ? .closed : .open
     }
 }
 

@@ -52,8 +52,8 @@ struct QueryReader {
 
     func uuid(_ name: String) throws -> String? {
         guard let text = values[name] else { return nil }
-        guard let uuid = UUID(uuidString: text) else { throw APIError.badRequest("\(name): expected a UUID, got \(text)") }
-        return uuid.uuidString.lowercased()
+        guard let uuid = canonicalUUID(text) else { throw APIError.badRequest("\(name): expected a UUID, got \(text)") }
+        return uuid
     }
 
     /// `limit` in 1...200, default 50.
@@ -69,6 +69,11 @@ struct QueryReader {
         guard let cursor = PageCursor(token: text) else { throw APIError.badRequest("cursor: not a cursor this API returned") }
         return cursor
     }
+}
+
+/// `text` as the database spells a UUID (lower case), or nil when it is not one.
+func canonicalUUID(_ text: String) -> String? {
+    UUID(uuidString: text)?.uuidString.lowercased()
 }
 
 /// Parsing of the body of `PATCH /v1/action-items/{id}`.

@@ -48,7 +48,7 @@ struct APIRoutes: Sendable {
     }
 
     private func postmortem(_ id: String, markdown: Bool) async throws -> Response {
-        guard let uuid = UUID(uuidString: id)?.uuidString.lowercased(), let record = try await postmortems.record(id: uuid) else {
+        guard let uuid = canonicalUUID(id), let record = try await postmortems.record(id: uuid) else {
             throw APIError.notFound("no postmortem \(id)")
         }
         if markdown {
@@ -71,14 +71,14 @@ struct APIRoutes: Sendable {
     }
 
     private func actionItem(_ id: String) async throws -> Response {
-        guard let uuid = UUID(uuidString: id)?.uuidString.lowercased(), let stored = try await actionItems.item(uuid) else {
+        guard let uuid = canonicalUUID(id), let stored = try await actionItems.item(uuid) else {
             throw APIError.notFound("no action item \(id)")
         }
         return Self.json(APIResources.actionItem(stored, now: clock()), headers: [.eTag: EntityTag.header(stored.version)])
     }
 
     private func editActionItem(_ id: String, request: Request, actor: String) async throws -> Response {
-        guard let uuid = UUID(uuidString: id)?.uuidString.lowercased() else { throw APIError.notFound("no action item \(id)") }
+        guard let uuid = canonicalUUID(id) else { throw APIError.notFound("no action item \(id)") }
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard mediaType == "application/json" || mediaType == "application/merge-patch+json" else {
             throw APIError.status(.unsupportedMediaType, message: "send the changes as application/json or application/merge-patch+json")

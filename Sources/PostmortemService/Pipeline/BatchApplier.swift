@@ -80,8 +80,9 @@ struct BatchApplier: Sendable {
         // this batch starts are recorded first.
         if deployEvents.contains(where: { $0.event.event.deployId == nil }) {
             var starts: [String: DeployTimeline] = [:]
-            for accepted in deployEvents where Self.isDeployStart(accepted) {
-                starts[accepted.event.event.deployId!, default: DeployTimeline(deployId: accepted.event.event.deployId!)].apply(accepted.event)
+            for accepted in deployEvents {
+                guard case .deployStarted(let started) = accepted.event.event else { continue }
+                starts[started.deployId, default: DeployTimeline(deployId: started.deployId)].apply(accepted.event)
             }
             try events.recordDeploys(starts.values, onlyNew: true, on: connection)
         }
@@ -137,10 +138,5 @@ struct BatchApplier: Sendable {
             }
         }
         return outcome
-    }
-
-    private static func isDeployStart(_ accepted: AcceptedEvent) -> Bool {
-        if case .deployStarted = accepted.event.event { return true }
-        return false
     }
 }

@@ -102,8 +102,6 @@ public final class IngestPipeline: Service, Sendable {
         var messages: [KafkaMessage]
         var accepted: [(message: KafkaMessage, event: AcceptedEvent)] = []
         var deadLetters: [DeadLetter] = []
-        /// The clock when it was decoded (bounds future timestamps).
-        var now: Date
     }
 
     private func pollAndDecode() async throws -> DecodedBatch {
@@ -112,12 +110,13 @@ public final class IngestPipeline: Service, Sendable {
 
     /// Decodes `messages`; those that fail go to the dead-letter list with the reason.
     func decode(_ messages: [KafkaMessage]) -> DecodedBatch {
-        var batch = DecodedBatch(messages: messages, now: clock())
+        var batch = DecodedBatch(messages: messages)
+        let now = clock()  // bounds future timestamps
         for message in messages {
             let raw = RawEvent(value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) })
             do {
                 let origin = DeployEventStore.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
-                batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: batch.now), raw: raw, origin: origin)))
+                batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
             } catch {
                 batch.deadLetters.append(DeadLetter(message: message, error: error.description, kind: "invalid"))
             }

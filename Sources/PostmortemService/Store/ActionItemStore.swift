@@ -91,12 +91,16 @@ struct ActionItemStore: Sendable {
     /// Item counts by status, and how many are overdue at `now` (for `/metrics`).
     func counts(now: Date) async throws -> (byStatus: [String: Int], overdue: Int) {
         try await pool.withConnection { connection in
-            let byStatus = try connection.query("SELECT status, count(*) FROM action_items GROUP BY status")
-                .reduce(into: [String: Int]()) { $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int.self, at: 1) }
-            let overdue = try connection.query(
-                "SELECT count(*) FROM action_items WHERE status IN ('open', 'in_progress') AND due_at < $1", [now]
-            )[0].decode(Int.self, at: 0)
-            return (byStatus, overdue)
+            var counts: (byStatus: [String: Int], overdue: Int) = ([:], 0)
+            for row in try connection.query(
+                """
+                SELECT status, count(*), count(*) FILTER (WHERE status IN ('open', 'in_progress') AND due_at < $1)
+                FROM action_items GROUP BY status
+                """, [now]) {
+                counts.byStatus[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+                counts.overdue += try row.decode(Int.self, at: 2)
+            }
+            return counts
         }
     }
 

@@ -20,7 +20,7 @@ struct PostmortemStore: Sendable {
     func save(_ analysis: Postmortem, now: Date, on connection: isolated PostgresConnection) throws -> Outcome {
         let stored = try storedLifecycles(of: analysis.id, on: connection)
         let postmortem = Self.overlay(stored, on: analysis)
-        let digest = encoder.encode(postmortem, as: .updated, at: now).id
+        let digest = self.digest(of: postmortem)
         let newItems = postmortem.actionItems.filter { stored[$0.id] == nil }
 
         let inserted = try connection.query(
@@ -64,17 +64,21 @@ struct PostmortemStore: Sendable {
     /// done or cancelled, else open) and announces it: `postmortem.closed`, or
     /// `postmortem.updated` when it reopens. `eventId` is the item event that caused it.
     func saveStatusChange(_ postmortem: Postmortem, causedBy eventId: String, now: Date, on connection: isolated PostgresConnection) throws {
-        // The digest re-analysis compares against, so this change is not announced twice.
-        let digest = encoder.encode(postmortem, as: .updated, at: now).id
         try connection.query(
             """
             UPDATE postmortems SET status = $2, closed_at = CASE WHEN $2 = 'closed' THEN $3 END, updated_at = $3,
                 version = version + 1, analysis_digest = $4, document = $5
             WHERE postmortem_id = $1::uuid
             """,
-            [postmortem.id, postmortem.status.rawValue, now, digest, PostgresJSON(rawJSON: postmortem.json.serialized)])
+            // The digest re-analysis compares against, so this change is not announced twice.
+            [postmortem.id, postmortem.status.rawValue, now, digest(of: postmortem), PostgresJSON(rawJSON: postmortem.json.serialized)])
         try outbox.enqueuePostmortemEvent(
             encoder.encode(postmortem, as: postmortem.status == .closed ? .closed : .updated, at: now, causedBy: eventId), on: connection)
+    }
+
+    /// What identifies the content of `postmortem` (its event ID is derived from the content).
+    private func digest(of postmortem: Postmortem) -> String {
+        encoder.encode(postmortem, as: .updated, at: .distantPast).id
     }
 
     /// The postmortem as it stands: the analysis with the stored lifecycle of its items.
@@ -89,8 +93,7 @@ struct PostmortemStore: Sendable {
         var postmortem = analysis
         postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.applied(to: item) } ?? item }
         let unstored = postmortem.actionItems.filter { stored[$0.id] == nil }.map(\.status)
-        let statuses = stored.values.map(\.status) + unstored
-        postmortem.status = !statuses.isEmpty && statuses.allSatisfy(\.isTerminal) ? .closed : .open
+        postmortem.status = PostmortemStatus.of(stored.values.map(\.status) + unstored)
         return postmortem
     }
 
