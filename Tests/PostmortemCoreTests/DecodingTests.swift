@@ -112,7 +112,48 @@ struct DecodingTests {
             name: "binary mode with a wrong version header", value: #"{"deployId":"d","outcome":"failed","finishedAt":"2026-11-26T10:00:00Z"}"#,
             headers: ["ce_specversion": "0.3", "ce_id": "1", "ce_source": "/s", "ce_type": "io.deploypostmortem.deploy.finished.v1"],
             error: #"header ce_specversion: expected "1.0", got "0.3""#),
+        BadInput(
+            name: "binary mode without content-type", value: #"{"deployId":"d","outcome":"failed","finishedAt":"2026-11-26T10:00:00Z"}"#,
+            headers: ["ce_specversion": "1.0", "ce_id": "1", "ce_source": "/s", "ce_type": "io.deploypostmortem.deploy.finished.v1"],
+            error: "header content-type: required in binary mode; expected application/json"),
+        BadInput(
+            name: "content-type that is not JSON", value: #"{"deployId":"d","outcome":"failed","finishedAt":"2026-11-26T10:00:00Z"}"#,
+            headers: ["ce_specversion": "1.0", "ce_id": "1", "ce_source": "/s", "ce_type": "io.deploypostmortem.deploy.finished.v1",
+                      "content-type": "application/avro"],
+            error: #"header content-type: unsupported content type "application/avro"; expected application/json or application/cloudevents+json"#),
+        BadInput(
+            name: "structured mode with a text content-type", value: "{}", headers: ["content-type": "text/plain; charset=utf-8"],
+            error: #"header content-type: unsupported content type "text/plain; charset=utf-8"; expected application/json or application/cloudevents+json"#),
     ]
+
+    /// Invalid UTF-8 is refused wherever it stands in a string, never repaired: two IDs that
+    /// differ only in invalid bytes would otherwise collapse into one.
+    @Test(arguments: [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] as [[UInt8]])  // stray, truncated, surrogate, overlong
+    func rejectsInvalidUTF8(_ bytes: [UInt8]) {
+        let prefix = Array(#"{"specversion":"1.0","id":"a"#.utf8)
+        let fast = prefix + bytes + Array(#"","source":"/s","type":"t","data":{}}"#.utf8)
+        let escaped = prefix + bytes + Array(#"\n","source":"/s","type":"t","data":{}}"#.utf8)
+        for value in [fast, escaped] {
+            do {
+                _ = try EventDecoder().decode(RawEvent(value: value), now: Fixture.now)
+                Issue.record("accepted invalid UTF-8 \(bytes)")
+            } catch {
+                #expect(error.description.hasPrefix("$: invalid JSON at byte"))
+                #expect(error.description.hasSuffix("invalid UTF-8 in string"))
+            }
+        }
+    }
+
+    @Test(arguments: ["application/json", "application/cloudevents+json; charset=UTF-8", "Application/JSON"])
+    func acceptsJSONContentTypes(_ contentType: String) throws {
+        let message = RawEvent(
+            value: Array(#"{"deployId":"d-9","outcome":"failed","finishedAt":"2026-11-26T10:05:00Z"}"#.utf8),
+            headers: [
+                ("ce_specversion", Array("1.0".utf8)), ("ce_id", Array("e-1".utf8)), ("ce_source", Array("/ci".utf8)),
+                ("ce_type", Array("io.deploypostmortem.deploy.finished.v1".utf8)), ("content-type", Array(contentType.utf8)),
+            ])
+        #expect(try EventDecoder().decode(message, now: Fixture.now).key == EventKey(source: "/ci", id: "e-1"))
+    }
 
     @Test(arguments: bad)
     func rejects(_ input: BadInput) {

@@ -46,12 +46,35 @@ public struct EventDecoder: Sendable {
     /// Decodes one Kafka message; `now` is the injected clock used to reject times too far in the future.
     public func decode(_ message: RawEvent, now: Date) throws(DecodingError) -> DecodedEvent {
         let context = DecodingContext(limits: limits, now: now)
+        let contentType = try Self.contentType(of: message.headers)
         let json = try parse(message.value)
         guard let binary = try binaryAttributes(message.headers) else {
             return try decodeDocument(json, context: context)
         }
         let attributes = try FieldReader(binary, path: "", context: context) { "header ce_\($0)" }
-        return try decodeCloudEvent(attributes: attributes, data: json, context: context)
+        let event = try decodeCloudEvent(attributes: attributes, data: json, context: context)
+        // In binary mode the value is the data alone: only its content type says it is JSON.
+        guard contentType != nil else {
+            throw DecodingError(path: "header content-type", reason: "required in binary mode; expected application/json")
+        }
+        return event
+    }
+
+    /// The media type of the `content-type` header (lowercased, parameters dropped), nil when
+    /// absent. Only JSON is accepted: `application/json`, `application/cloudevents+json` or
+    /// another `+json` type.
+    private static func contentType(of headers: [RawEvent.Header]) throws(DecodingError) -> String? {
+        guard let header = headers.last(where: { $0.key.lowercased() == "content-type" }) else { return nil }
+        guard let text = String(validating: header.value, as: UTF8.self) else {
+            throw DecodingError(path: "header content-type", reason: "not valid UTF-8")
+        }
+        let mediaType = text.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+            throw DecodingError(
+                path: "header content-type",
+                reason: "unsupported content type \"\(text.prefix(100))\"; expected application/json or application/cloudevents+json")
+        }
+        return mediaType
     }
 
     /// Decodes one JSON document (a structured CloudEvent or a bare CDEvent), e.g. one line of a JSON-lines file.

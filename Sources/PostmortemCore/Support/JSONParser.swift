@@ -108,20 +108,26 @@ struct JSONParser {
         var end = index
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            defer { index = end + 1 }
-            return String(decoding: bytes[index..<end], as: UTF8.self)
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { throw failure("invalid UTF-8 in string") }
+            index = end + 1
+            return text
         }
         var scalars = String.UnicodeScalarView()
         var run: [UInt8] = []
-        func flush() { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
+        func flush() throws(DecodingError) {
+            // Invalid bytes are refused, never repaired: a repaired ID could collide with another.
+            guard let text = String(validating: run, as: UTF8.self) else { throw failure("invalid UTF-8 in string") }
+            scalars.append(contentsOf: text.unicodeScalars)
+            run.removeAll()
+        }
         while let c = current {
             index += 1
             switch c {
             case UInt8(ascii: "\""):
-                flush()
+                try flush()
                 return String(scalars)
             case UInt8(ascii: "\\"):
-                flush()
+                try flush()
                 scalars.append(try parseEscape())
             case 0..<0x20:
                 throw failure("control character in string")
