@@ -38,6 +38,8 @@ public enum ActionItemEventType: String, Sendable, Hashable, CaseIterable, Codab
     case evidenceAttached = "evidence_attached"
     /// Past due (reported once per due date).
     case overdue
+    /// Title or description rewritten by re-analysis (the figures they cite changed).
+    case revised
 }
 
 /// One change of an action item: the item after it, and who did what when.
@@ -52,6 +54,8 @@ public struct ActionItemChange: Sendable, Hashable {
     public var changedBy: String
     /// When.
     public var changedAt: Date
+    /// Why, when the service made the change on its own (e.g. the finding no longer applies).
+    public var reason: String? = nil
 }
 
 /// A command that is not allowed in the item's current state.
@@ -112,6 +116,36 @@ extension ActionItem {
             throw ActionItemTransitionError(status: status, command: command)
         }
         return ActionItemChange(item: next, type: type, previousStatus: status, changedBy: actor, changedAt: time)
+    }
+
+    /// The change re-analysis makes when the item's finding no longer applies: an item still
+    /// open or in progress is cancelled, saying why; nil for one already done or cancelled.
+    public func superseded(at time: Date, by actor: String = "deploy-postmortem") -> ActionItemChange? {
+        guard status == .open || status == .inProgress else { return nil }
+        var next = self
+        next.status = .cancelled
+        return ActionItemChange(
+            item: next, type: .cancelled, previousStatus: status, changedBy: actor, changedAt: time,
+            reason: "superseded: re-analysis no longer finds \(findingKey)")
+    }
+
+    /// The change re-analysis makes when the finding of an item it had superseded is back.
+    public func restored(at time: Date, by actor: String = "deploy-postmortem") -> ActionItemChange {
+        var next = self
+        next.status = .open
+        return ActionItemChange(
+            item: next, type: .reopened, previousStatus: status, changedBy: actor, changedAt: time,
+            reason: "restored: re-analysis finds \(findingKey) again")
+    }
+
+    /// The `revised` change when re-analysis rewrote the item's title or description (the
+    /// figures they cite changed); nil when both are unchanged. Lifecycle state is kept.
+    public func revised(as planned: ActionItem, at time: Date, by actor: String = "deploy-postmortem") -> ActionItemChange? {
+        guard planned.title != title || planned.description != description else { return nil }
+        var next = self
+        next.title = planned.title
+        next.description = planned.description
+        return ActionItemChange(item: next, type: .revised, previousStatus: status, changedBy: actor, changedAt: time)
     }
 
     /// The `overdue` change when the item is overdue at `now` and not yet reported for its due date.

@@ -75,6 +75,7 @@ extension ActionItemChange {
         fields["previousStatus"] = previousStatus.map { .string($0.rawValue) }
         fields["changedBy"] = .string(changedBy)
         fields["changedAt"] = .string(RFC3339.format(changedAt))
+        fields["reason"] = reason.map { .string($0) }
         return .object(fields)
     }
 }
