@@ -33,6 +33,37 @@ public enum DemoScenarios {
         return [healthy(start), canaryTooLoose(start), soakTooShort(start), manualRollbackWithImpact(start), outOfBandDataFix(start)]
     }
 
+    /// `count` failing deploys for load and convergence tests: copies of the four failing
+    /// stories, each with its own service and deploy ID (suffix `-<index>`), and its own noise.
+    /// The rollback of every third copy of the canary and manual-rollback stories names no
+    /// deploy, so with the soak story (never) and the customer-impact events (never) more than
+    /// a third of the deploys need attribution.
+    public static func fleet(count: Int, endingAt now: Date) -> [Scenario] {
+        let anchor = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 - 120
+        let start = Date(timeIntervalSince1970: anchor - 100 * 60)
+        return (0..<count).map { index in
+            let copy = Copy(suffix: "-\(index)", seed: UInt64(index) * 16, rollbackNamesDeploy: index % 3 != 0)
+            switch index % 4 {
+            case 0: return canaryTooLoose(start, copy)
+            case 1: return soakTooShort(start, copy)
+            case 2: return manualRollbackWithImpact(start, copy)
+            default: return outOfBandDataFix(start, copy)
+            }
+        }
+    }
+
+    /// Tells copies of a story apart: suffix of its service and deploy ID, noise seed offset,
+    /// and whether a rollback that names its deploy in the demo still does.
+    private struct Copy {
+        var suffix = ""
+        var seed: UInt64 = 0
+        var rollbackNamesDeploy = true
+
+        func builder(_ start: Date, service: String, deployId: String) -> EventBuilder {
+            EventBuilder(start: start, service: service + suffix, deployId: deployId + suffix)
+        }
+    }
+
     private static func scenario(
         _ name: String, _ summary: String, _ builder: EventBuilder, triggers: [String], findings: [String]
     ) -> Scenario {
@@ -43,9 +74,9 @@ public enum DemoScenarios {
     }
 
     /// CI, canary and soak passed with checks, the deploy succeeded, metrics stayed flat.
-    private static func healthy(_ start: Date) -> Scenario {
-        var b = EventBuilder(start: start, service: "catalog", deployId: "demo-healthy-1")
-        let noise = SeededNoise(seed: 1)
+    private static func healthy(_ start: Date, _ copy: Copy = Copy()) -> Scenario {
+        var b = copy.builder(start, service: "catalog", deployId: "demo-healthy-1")
+        let noise = SeededNoise(seed: 1 + copy.seed)
         b.started(version: "3.8.0", team: "discovery", owner: "dana")
         b.ciPassed(testsTotal: 1260)
         b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
@@ -63,16 +94,16 @@ public enum DemoScenarios {
     }
 
     /// The canary checked the error rate against a threshold far above what it observed; automation rolled back.
-    private static func canaryTooLoose(_ start: Date) -> Scenario {
-        var b = EventBuilder(start: start, service: "payments", deployId: "demo-canary-loose-1")
-        let noise = SeededNoise(seed: 2)
+    private static func canaryTooLoose(_ start: Date, _ copy: Copy = Copy()) -> Scenario {
+        var b = copy.builder(start, service: "payments", deployId: "demo-canary-loose-1")
+        let noise = SeededNoise(seed: 2 + copy.seed)
         b.started(version: "2.14.0", team: "payments", owner: "priya")
         b.ciPassed(testsTotal: 2310)
         b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
             EventBuilder.check("http_error_rate", threshold: 5.0, baseline: 0.4, observed: 2.3),
         ])
         b.rolledBack(mode: "automatic", at: 12, initiatedBy: "argo-rollouts", reason: "http_error_rate above alert threshold",
-                     triggerMetric: "http_error_rate", toVersion: "2.13.2", withDeployId: true)
+                     triggerMetric: "http_error_rate", toVersion: "2.13.2", withDeployId: copy.rollbackNamesDeploy)
         b.metric("http_error_rate", unit: "percent", from: -60, to: 30) {
             (3 ... 12).contains($0) ? 2.3 + noise.at($0, amplitude: 0.1) : 0.4 + noise.at($0, amplitude: 0.03)
         }
@@ -84,9 +115,9 @@ public enum DemoScenarios {
     }
 
     /// Canary and soak passed; p99 latency regressed 15 minutes after the soak ended; automation rolled back.
-    private static func soakTooShort(_ start: Date) -> Scenario {
-        var b = EventBuilder(start: start, service: "search", deployId: "demo-soak-short-1")
-        let noise = SeededNoise(seed: 3)
+    private static func soakTooShort(_ start: Date, _ copy: Copy = Copy()) -> Scenario {
+        var b = copy.builder(start, service: "search", deployId: "demo-soak-short-1")
+        let noise = SeededNoise(seed: 3 + copy.seed)
         b.started(version: "5.2.0", team: "discovery", owner: "marco")
         b.ciPassed(testsTotal: 870)
         b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
@@ -109,9 +140,9 @@ public enum DemoScenarios {
     }
 
     /// Customers were hit; a person rolled back 22 minutes after the error rate rose.
-    private static func manualRollbackWithImpact(_ start: Date) -> Scenario {
-        var b = EventBuilder(start: start, service: "orders", deployId: "demo-manual-rollback-1")
-        let noise = SeededNoise(seed: 4)
+    private static func manualRollbackWithImpact(_ start: Date, _ copy: Copy = Copy()) -> Scenario {
+        var b = copy.builder(start, service: "orders", deployId: "demo-manual-rollback-1")
+        let noise = SeededNoise(seed: 4 + copy.seed)
         b.started(version: "7.0.1", team: "fulfilment", owner: "alice")
         b.ciPassed(testsTotal: 1540)
         b.gatePassed("canary", from: 0, to: 5, trafficPercent: 5, checks: [
@@ -119,7 +150,7 @@ public enum DemoScenarios {
         ])
         b.impactedCustomers(severity: "high", startedAt: 8, detectedAt: 14, description: "orders failing at checkout")
         b.rolledBack(mode: "manual", at: 26, initiatedBy: "alice", reason: "customer reports of failed orders",
-                     triggerMetric: nil, toVersion: "7.0.0", withDeployId: true)
+                     triggerMetric: nil, toVersion: "7.0.0", withDeployId: copy.rollbackNamesDeploy)
         b.metric("http_error_rate", unit: "percent", from: -60, to: 45) {
             (4 ... 26).contains($0) ? 3.1 + noise.at($0, amplitude: 0.2) : 0.5 + noise.at($0, amplitude: 0.03)
         }
@@ -133,9 +164,9 @@ public enum DemoScenarios {
     }
 
     /// The deploy succeeded but needed a manual data fix in production.
-    private static func outOfBandDataFix(_ start: Date) -> Scenario {
-        var b = EventBuilder(start: start, service: "ledger", deployId: "demo-data-fix-1")
-        let noise = SeededNoise(seed: 5)
+    private static func outOfBandDataFix(_ start: Date, _ copy: Copy = Copy()) -> Scenario {
+        var b = copy.builder(start, service: "ledger", deployId: "demo-data-fix-1")
+        let noise = SeededNoise(seed: 5 + copy.seed)
         b.started(version: "1.9.0", team: "finance-platform", owner: "tomasz")
         b.ciPassed(testsTotal: 640)
         b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [

@@ -43,6 +43,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let fatal = KafkaErrorCode(RD_KAFKA_RESP_ERR__FATAL)
     /// The message was purged before delivery (client closed).
     public static let purgedQueue = KafkaErrorCode(RD_KAFKA_RESP_ERR__PURGE_QUEUE)
+    /// The message is larger than the producer's `message.max.bytes` or the topic's limit.
+    public static let messageSizeTooLarge = KafkaErrorCode(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
     /// Broker: request timed out.
     public static let requestTimedOut = KafkaErrorCode(RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)
     /// Broker: not leader for partition.

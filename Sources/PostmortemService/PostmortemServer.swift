@@ -45,7 +45,10 @@ public final class PostmortemServer: Sendable {
         let outbox = OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
         let postmortems = PostmortemStore(encoder: encoder, outbox: outbox)
         let analyzer = PostmortemAnalyzer(config: analysis)
-        let applier = BatchApplier(events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer, logger: logger)
+        let queue = AnalysisQueue()
+        let applier = BatchApplier(events: events, metrics: metricStore, queue: queue)
+        let analysisStep = AnalysisStep(
+            events: events, metrics: metricStore, postmortems: postmortems, queue: queue, analyzer: analyzer, logger: logger)
         reader = PostmortemReader(pool: pool, events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer)
         sweeper = OverdueSweeper(
             pool: pool, reader: reader, encoder: encoder, outbox: outbox, interval: configuration.overdueSweepInterval,
@@ -53,8 +56,11 @@ public final class PostmortemServer: Sendable {
         relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter
+        // librdkafka refuses records over message.max.bytes (default 1,000,000); leave room for headers.
+        let producerLimit = configuration.kafka.forProducer["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000
+        settings.deadLetterMaxValueBytes = max(DeadLetterRecord.excerptBytes, min(settings.deadLetterMaxValueBytes, producerLimit - 65_536))
         pipeline = IngestPipeline(
-            consumer: consumer, producer: producer, pool: pool, applier: applier, decoder: decoder,
+            consumer: consumer, producer: producer, pool: pool, applier: applier, analysis: analysisStep, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
         let actionItems = ActionItemStore(pool: pool, reader: reader, postmortems: postmortems, encoder: encoder, outbox: outbox)
         let api = APIRoutes(

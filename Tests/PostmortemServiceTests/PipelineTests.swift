@@ -1,3 +1,4 @@
+import Crypto
 import DemoScenarios
 import Foundation
 import Kafka
@@ -137,6 +138,57 @@ struct PipelineTests {
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
         let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
         #expect(samples[#"deploy_postmortem_events_processed_total{type="invalid",outcome="dead_lettered"}"#] == Double(poison.count))
+        }
+    }
+
+    /// A message too large for the dead-letter topic is dead-lettered truncated (its value),
+    /// or as a bare excerpt (when its headers alone are too large), the batch goes on, and no
+    /// dead letter is written twice. Invalid UTF-8 and a non-JSON content type are dead-lettered
+    /// with a clear reason.
+    @Test func oversizedAndMalformedMessagesAreDeadLetteredOnceEach() async throws {
+        try await ServiceHarness.with { harness in
+        let topics = harness.configuration.topics
+        let big = try KafkaProducer(config: KafkaConfig([
+            "bootstrap.servers": harness.cluster.bootstrapServers, "message.max.bytes": "5000000", "linger.ms": "1",
+        ]))
+        let hugeValue = [UInt8](repeating: UInt8(ascii: "["), count: 1_500_000)
+        let hugeHeader = KafkaHeader(name: "x-trace-dump", value: [UInt8](repeating: UInt8(ascii: "x"), count: 1_200_000))
+        let invalidUTF8 = Array(#"{"specversion":"1.0","id":"u-"#.utf8) + [0xFF] + Array(#"","source":"/x","type":"t","data":{}}"#.utf8)
+        let half = SampleEvents.lines.count / 2
+        try await harness.produce(Array(SampleEvents.lines[..<half]))
+        for outcome in await big.send([
+            KafkaRecord(topic: topics.deploys, key: Array("huge-value".utf8), value: hugeValue),
+            KafkaRecord(topic: topics.deploys, key: Array("huge-header".utf8), value: Array("{}".utf8), headers: [hugeHeader]),
+            KafkaRecord(topic: topics.deploys, key: Array("utf8".utf8), value: invalidUTF8),
+            KafkaRecord(
+                topic: topics.deploys, key: Array("avro".utf8), value: Array("{}".utf8),
+                headers: [KafkaHeader(name: "content-type", string: "application/avro")]),
+        ]) { _ = try outcome.get() }
+        await big.close()
+        try await harness.produce(Array(SampleEvents.lines[half...]))
+
+        try await harness.wait("the valid events around the poison") {
+            try await harness.count("SELECT count(*) FROM action_items") == 5
+        }
+        // Read well past the four expected, to see any duplicate.
+        let dead = Dictionary(grouping: try await harness.read(topics.deadLetter, count: 5, timeout: .seconds(8))) {
+            String(decoding: $0.key ?? [], as: UTF8.self)
+        }
+        #expect(dead.keys.sorted() == ["avro", "huge-header", "huge-value", "utf8"])
+        #expect(dead.values.allSatisfy { $0.count == 1 }, "each dead letter written once")
+        func header(_ key: String, _ name: String) -> String? {
+            dead[key]?.first?.header(name)?.value.map { String(decoding: $0, as: UTF8.self) }
+        }
+        let valueLetter = try #require(dead["huge-value"]?.first)
+        #expect(valueLetter.value == Array(hugeValue.prefix(1_000_000 - 65_536)))
+        #expect(header("huge-value", "dlq.truncated") == "true")
+        #expect(header("huge-value", "dlq.original-size") == "1500000")
+        #expect(header("huge-value", "dlq.original-sha256") == SHA256.hash(data: hugeValue).map { String(format: "%02x", $0) }.joined())
+        #expect(header("huge-value", "dlq.error")?.hasPrefix("$: message of 1500000 bytes exceeds the limit") == true)
+        #expect(dead["huge-header"]?.first?.header("x-trace-dump") == nil, "the excerpt drops the original headers")
+        #expect(header("huge-header", "dlq.headers-dropped") == "1")
+        #expect(header("utf8", "dlq.error")?.hasSuffix("invalid UTF-8 in string") == true)
+        #expect(header("avro", "dlq.error")?.hasPrefix(#"header content-type: unsupported content type "application/avro""#) == true)
         }
     }
 

@@ -75,6 +75,18 @@ struct ServeProcessTests {
         return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2))
     }
 
+    /// Whether no analysis work is queued and no event awaits attribution.
+    static func queueIsEmpty(_ database: PostgresConfiguration) async throws -> Bool {
+        let connection = try await PostgresConnection.connect(database)
+        let empty = try await connection.run { connection in
+            try connection.query(
+                "SELECT NOT EXISTS (SELECT 1 FROM analysis_queue) AND NOT EXISTS (SELECT 1 FROM deploy_events WHERE attribution_pending)"
+            )[0].decode(Bool.self, at: 0)
+        }
+        await connection.close()
+        return empty
+    }
+
     @Test func replicaKilledMidStreamLosesNothingAndDuplicatesNothing() async throws {
         let broker = try Self.cluster()
         defer { broker.shutdown() }

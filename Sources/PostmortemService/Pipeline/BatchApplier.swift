@@ -54,21 +54,19 @@ struct BatchOutcome: Sendable, Equatable {
     }
 }
 
-/// Applies a batch of accepted events inside one PostgreSQL transaction: stores events and
-/// metric points idempotently, then re-analyzes every deploy the batch touched and opens or
-/// merges its postmortem, writing output events to the outbox.
+/// Stores a batch of accepted events inside one PostgreSQL transaction, idempotently, and
+/// enqueues the analysis it implies. It attributes and analyzes nothing: that is the
+/// ``AnalysisStep``'s job, serialized across replicas, so that no two transactions can each
+/// miss what the other stores (see docs/architecture.md, "Concurrency and convergence").
 struct BatchApplier: Sendable {
     let events: DeployEventStore
     let metrics: MetricStore
-    let postmortems: PostmortemStore
-    let analyzer: PostmortemAnalyzer
-    let logger: Logger
+    let queue: AnalysisQueue
 
-    /// Applies `batch` on `connection`, which must be inside a transaction. The work is done
-    /// per batch, not per event: one insert for the events, one for the points, one lock
-    /// statement and one read for the deploys touched, one `deploys` upsert; only deploys with
-    /// a trigger cost statements of their own (metrics read, postmortem save).
-    func apply(_ batch: [AcceptedEvent], now: Date, on connection: isolated PostgresConnection) throws -> BatchOutcome {
+    /// Applies `batch` on `connection`, which must be inside a transaction: one insert for the
+    /// events, a COPY for the points, one upsert for the deploys it starts, one queue entry.
+    /// Returns what it did and the keys of the events stored now.
+    func apply(_ batch: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> (BatchOutcome, Set<EventKey>) {
         var outcome = BatchOutcome()
         var samples: [MetricSample] = []
         var deployEvents: [AcceptedEvent] = []
@@ -76,39 +74,61 @@ struct BatchApplier: Sendable {
             if case .metricSampled(let sample) = accepted.event.event { samples.append(sample) } else { deployEvents.append(accepted) }
         }
 
-        // Events without a deploy ID are attributed against the stored deploys, so the deploys
-        // this batch starts are recorded first.
-        if deployEvents.contains(where: { $0.event.event.deployId == nil }) {
-            var starts: [String: DeployTimeline] = [:]
-            for accepted in deployEvents {
-                guard case .deployStarted(let started) = accepted.event.event else { continue }
-                starts[started.deployId, default: DeployTimeline(deployId: started.deployId)].apply(accepted.event)
-            }
-            try events.recordDeploys(starts.values, onlyNew: true, on: connection)
-        }
-        let attributed = try deployEvents.map { ($0, try events.deployId(of: $0.event, on: connection)) }
-        let stored = try events.insert(attributed, on: connection)
+        let stored = try events.insert(deployEvents, on: connection)
         var counted = Set<EventKey>()
+        var work = AnalysisWork()
+        var starts: [String: DeployTimeline] = [:]
         for accepted in deployEvents {
             // A key stored now is accepted once; its other copies in the batch are duplicates.
             let isNew = stored.contains(accepted.event.key) && counted.insert(accepted.event.key).inserted
             outcome.count(accepted.event.event.kind, isNew ? .accepted : .duplicate)
+            guard isNew, let deployId = accepted.event.event.deployId else { continue }
+            work.deployIds.insert(deployId)
+            if case .deployStarted = accepted.event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(accepted.event) }
         }
-        for _ in samples { outcome.count("metric.sampled", .accepted) }
-        var affected = Set(attributed.compactMap { stored.contains($0.0.event.key) ? $0.1 : nil })
+        // New deploys become attribution candidates as soon as this commits.
+        try events.recordDeploys(starts.values, onlyNew: true, on: connection)
 
+        for _ in samples { outcome.count("metric.sampled", .accepted) }
         outcome.metricPoints = try metrics.store(samples, on: connection)
-        if outcome.metricPoints > 0 { affected.formUnion(try metrics.deploysAffected(by: samples, on: connection)) }
+        if outcome.metricPoints > 0 { work.metricRanges = MetricRange.covering(samples) }
+        try queue.enqueue(work, on: connection)
+        return (outcome, stored)
+    }
+}
+
+/// Attributes pending events and re-analyzes every deploy that committed ingest transactions
+/// changed, opening or merging its postmortem and writing output events to the outbox.
+///
+/// One step runs at a time across all replicas (``AnalysisQueue/take(on:)`` holds a
+/// transaction-scoped advisory lock), and every statement of a step sees all that was
+/// committed before it. Each ingest transaction enqueues its work atomically with its data and
+/// its replica runs a step after committing, so some step that sees every change always
+/// follows it: the stored postmortem of a deploy converges to the analysis of all its events,
+/// whatever the number of replicas, the interleaving or the redeliveries.
+struct AnalysisStep: Sendable {
+    let events: DeployEventStore
+    let metrics: MetricStore
+    let postmortems: PostmortemStore
+    let queue: AnalysisQueue
+    let analyzer: PostmortemAnalyzer
+    let logger: Logger
+
+    /// Runs one step on `connection`, inside a transaction. `known` holds events this replica
+    /// decoded moments ago, so they need not be decoded again.
+    func run(known: [EventKey: DecodedEvent] = [:], now: Date, on connection: isolated PostgresConnection) throws -> BatchOutcome {
+        var outcome = BatchOutcome()
+        let work = try queue.take(on: connection)
+        var affected = work.deployIds
+        affected.formUnion(try events.attribute(try events.pendingAttribution(on: connection), on: connection))
+        affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
         guard !affected.isEmpty else { return outcome }
 
-        // Serialize analysis per deploy across replicas, locking in sorted order to avoid
-        // deadlocks. Statements after the lock see what the previous holder committed.
+        // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
         let deploys = affected.sorted()
         try connection.query(
             "SELECT pg_advisory_xact_lock(hashtextextended(d, 0)) FROM (SELECT unnest($1::text[]) AS d ORDER BY 1) AS ordered",
             [deploys])
-        // Events stored by this batch need no decoding again (a duplicate's stored copy may differ).
-        let known = Dictionary(batch.filter { stored.contains($0.event.key) }.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
         var timelines = try events.timelines(of: deploys, known: known, on: connection)
         try events.recordDeploys(timelines.values, on: connection)
         if try events.mayClaim(for: timelines.values, on: connection) {

@@ -27,6 +27,14 @@ public final class IngestPipeline: Service, Sendable {
         public var pollWait: Duration = .milliseconds(100)
         /// The dead-letter topic.
         public var deadLetterTopic = "deploy.postmortem.dlq"
+        /// Largest message value sent to the dead-letter topic; a larger one is truncated to
+        /// this many bytes (its size and SHA-256 go in headers). The server keeps it 64 KiB under
+        /// the producer's `message.max.bytes`; a record the topic still refuses is sent again
+        /// as a short excerpt without the original headers.
+        public var deadLetterMaxValueBytes = 900_000
+        /// How often an idle replica looks for analysis work left queued (by a replica that
+        /// crashed between its two transactions, say).
+        public var idleAnalysisInterval: Duration = .seconds(1)
         /// Backoff bounds while the database or the broker is unavailable.
         public var minBackoff: Duration = .milliseconds(100)
         public var maxBackoff: Duration = .seconds(5)
@@ -39,6 +47,8 @@ public final class IngestPipeline: Service, Sendable {
     private let producer: KafkaProducer
     private let pool: PostgresPool
     private let applier: BatchApplier
+    private let analysis: AnalysisStep
+    private let queue: AnalysisQueue
     private let decoder: EventDecoder
     private let settings: Settings
     private let clock: @Sendable () -> Date
@@ -49,7 +59,7 @@ public final class IngestPipeline: Service, Sendable {
     private let metrics: ServiceMetrics
 
     init(
-        consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: BatchApplier,
+        consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: BatchApplier, analysis: AnalysisStep,
         decoder: EventDecoder, settings: Settings, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.metrics = metrics
@@ -57,6 +67,8 @@ public final class IngestPipeline: Service, Sendable {
         self.producer = producer
         self.pool = pool
         self.applier = applier
+        self.analysis = analysis
+        self.queue = analysis.queue
         self.decoder = decoder
         self.settings = settings
         self.clock = clock
@@ -73,11 +85,19 @@ public final class IngestPipeline: Service, Sendable {
         try await withGracefulShutdownHandler {
             var prefetched: Task<DecodedBatch, any Error>?
             defer { prefetched?.cancel() }
+            var lastAnalysis = ContinuousClock.now
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 let batch: DecodedBatch
                 if let prefetched { batch = try await prefetched.value } else { batch = try await pollAndDecode() }
                 prefetched = nil
-                guard !batch.messages.isEmpty else { continue }
+                guard !batch.messages.isEmpty else {
+                    if ContinuousClock.now - lastAnalysis >= settings.idleAnalysisInterval {
+                        guard await analyzeQueuedWork() else { break }
+                        lastAnalysis = .now
+                    }
+                    continue
+                }
+                lastAnalysis = .now
                 prefetched = Task { try await self.pollAndDecode() }
                 guard await handle(batch) else { break }
                 try consumer.markProcessed(batch.messages)
@@ -124,45 +144,78 @@ public final class IngestPipeline: Service, Sendable {
         return batch
     }
 
-    /// Applies one batch and dead-letters what must be. Returns false when shutdown interrupted
-    /// the retries (nothing is marked processed; the batch will be redelivered).
+    /// Applies one batch, dead-letters what must be, then runs the analysis step. Returns
+    /// false when shutdown interrupted the retries (nothing is marked processed; the batch will
+    /// be redelivered, and what was stored is a no-op the second time).
     func handle(_ batch: DecodedBatch) async -> Bool {
         let started = ContinuousClock.now
         // Stamped now, not when decoded: a prefetched batch may have waited out a retry.
         let (accepted, now) = (batch.accepted, clock())
-        guard let (outcome, rejected) = await retrying("apply batch", { try await self.apply(accepted, now: now) }) else { return false }
-        let deadLetters = batch.deadLetters + rejected
-        guard await retrying("dead-letter", { try await self.deadLetter(deadLetters) }) != nil else { return false }
-        metrics.record(outcome, deadLettered: deadLetters.map(\.kind), duration: ContinuousClock.now - started)
+        guard let (applied, rejected, known) = await retrying("apply batch", { try await self.apply(accepted) }) else { return false }
+        let deadLettered = batch.deadLetters + rejected
+        var undelivered = deadLettered
+        guard await retrying("dead-letter", { try await self.deadLetter(&undelivered) }) != nil else { return false }
+        guard let analyzed = await retrying("analyze", { try await self.analyze(known: known, now: now) }) else { return false }
+        var outcome = applied
+        outcome.add(analyzed)
+        metrics.record(outcome, deadLettered: deadLettered.map(\.kind), duration: ContinuousClock.now - started)
         for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
         return true
     }
 
-    /// Applies the batch in one transaction; if the database rejects it for a reason that is
-    /// not transient, applies each message alone and returns those it rejects.
+    /// Runs the analysis step when work is queued (from this replica or one that stopped
+    /// before analyzing). Returns false when shutdown interrupted the retries.
+    private func analyzeQueuedWork() async -> Bool {
+        let queue = self.queue
+        guard let pending = await retrying("look for analysis work", { try await pool.withConnection { try queue.hasWork(on: $0) } })
+        else { return false }
+        guard pending else { return true }
+        guard let outcome = await retrying("analyze", { try await self.analyze(known: [:], now: self.clock()) }) else { return false }
+        for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
+        metrics.record(outcome, deadLettered: [], duration: .zero)
+        return true
+    }
+
+    /// One analysis step in its own transaction.
+    private func analyze(known: [EventKey: DecodedEvent], now: Date) async throws -> BatchOutcome {
+        let analysis = self.analysis
+        return try await pool.withTransaction { try analysis.run(known: known, now: now, on: $0) }
+    }
+
+    /// Stores the batch in one transaction; if the database rejects it for a reason that is
+    /// not transient, stores each message alone and returns those it rejects. Also returns the
+    /// events stored now, decoded, for the analysis step.
     private func apply(
-        _ batch: [(message: KafkaMessage, event: AcceptedEvent)], now: Date
-    ) async throws -> (BatchOutcome, [DeadLetter]) {
-        guard !batch.isEmpty else { return (BatchOutcome(), []) }
+        _ batch: [(message: KafkaMessage, event: AcceptedEvent)]
+    ) async throws -> (BatchOutcome, [DeadLetter], [EventKey: DecodedEvent]) {
+        guard !batch.isEmpty else { return (BatchOutcome(), [], [:]) }
         let applier = self.applier
         do {
             let events = batch.map(\.event)
-            let outcome = try await pool.withTransaction { try applier.apply(events, now: now, on: $0) }
+            let (outcome, stored) = try await pool.withTransaction { try applier.apply(events, on: $0) }
             logger.debug("batch applied", metadata: ["events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)", "points": "\(outcome.metricPoints)"])
-            return (outcome, [])
+            return (outcome, [], Self.decoded(events, storedNow: stored))
         } catch let error where !Self.isTransient(error) {
             logger.warning("batch rejected; isolating the offending messages", metadata: ["error": "\(error)"])
         }
         var total = BatchOutcome()
         var rejected: [DeadLetter] = []
+        var known: [EventKey: DecodedEvent] = [:]
         for (message, event) in batch {
             do {
-                total.add(try await pool.withTransaction { try applier.apply([event], now: now, on: $0) })
+                let (outcome, stored) = try await pool.withTransaction { try applier.apply([event], on: $0) }
+                total.add(outcome)
+                known.merge(Self.decoded([event], storedNow: stored)) { first, _ in first }
             } catch let error where !Self.isTransient(error) {
                 rejected.append(DeadLetter(message: message, error: "rejected by the database: \(error)", kind: event.event.event.kind))
             }
         }
-        return (total, rejected)
+        return (total, rejected, known)
+    }
+
+    /// The decoded events whose keys were stored now (a duplicate's stored copy may differ).
+    private static func decoded(_ events: [AcceptedEvent], storedNow: Set<EventKey>) -> [EventKey: DecodedEvent] {
+        Dictionary(events.filter { storedNow.contains($0.event.key) }.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// A message for the dead-letter topic: why, and its event kind (`invalid` when undecodable).
@@ -170,27 +223,42 @@ public final class IngestPipeline: Service, Sendable {
         var message: KafkaMessage
         var error: String
         var kind: String
+        /// Send only headers about it and a short excerpt: the full record was too large.
+        var excerptOnly = false
     }
 
-    private func deadLetter(_ messages: [DeadLetter]) async throws {
-        guard !messages.isEmpty else { return }
-        let records = messages.map { deadLetter in
-            let message = deadLetter.message
-            return KafkaRecord(
-                topic: settings.deadLetterTopic, key: message.key, value: message.value,
-                headers: message.headers + [
-                    KafkaHeader(name: "dlq.error", string: deadLetter.error),
-                    KafkaHeader(name: "dlq.topic", string: message.topic),
-                    KafkaHeader(name: "dlq.partition", string: String(message.partition)),
-                    KafkaHeader(name: "dlq.offset", string: String(message.offset)),
-                ])
-        }
-        for case .failure(let error) in await producer.send(records) { throw error }
-        for deadLetter in messages {
-            let message = deadLetter.message
-            logger.warning(
-                "message dead-lettered",
-                metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(deadLetter.error)"])
+    /// Sends `pending` to the dead-letter topic, removing each one once delivered, so a retry
+    /// after a partial failure sends only what is still pending. A record the producer or the
+    /// broker finds too large is sent again at once as an excerpt.
+    private func deadLetter(_ pending: inout [DeadLetter]) async throws {
+        while !pending.isEmpty {
+            let records = pending.map { letter in
+                DeadLetterRecord.make(
+                    for: letter.message, error: letter.error, topic: settings.deadLetterTopic,
+                    maxValueBytes: letter.excerptOnly ? DeadLetterRecord.excerptBytes : settings.deadLetterMaxValueBytes,
+                    keepHeaders: !letter.excerptOnly)
+            }
+            var stillPending: [DeadLetter] = []
+            var failure: KafkaError?
+            for (letter, result) in zip(pending, await producer.send(records)) {
+                switch result {
+                case .success:
+                    let message = letter.message
+                    logger.warning(
+                        "message dead-lettered",
+                        metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                                   "error": "\(letter.error.prefix(500))"])
+                case .failure(let error) where error.code == .messageSizeTooLarge && !letter.excerptOnly:
+                    var excerpt = letter
+                    excerpt.excerptOnly = true
+                    stillPending.append(excerpt)
+                case .failure(let error):
+                    stillPending.append(letter)
+                    failure = error
+                }
+            }
+            pending = stillPending
+            if let failure { throw failure }
         }
     }
 

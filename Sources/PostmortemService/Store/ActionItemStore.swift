@@ -12,6 +12,8 @@ struct StoredActionItem: Sendable {
     var createdAt: Date
     /// When it last changed.
     var updatedAt: Date
+    /// Cancelled by re-analysis because its finding no longer applies (reopened if it returns).
+    var superseded = false
 }
 
 /// Which action items to list (all filters optional), `limit` per page.
@@ -45,19 +47,12 @@ struct ActionItemStore: Sendable {
     let encoder: OutputEventEncoder
     let outbox: OutboxWriter
 
-    private static let columns = """
-        a.action_item_id::text AS id, a.postmortem_id::text AS postmortem_id, p.deploy_id, a.finding_key, a.kind, a.gate,
-        a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
-        a.created_at, a.updated_at, (extract(epoch FROM a.due_at) * 1000000)::bigint AS sort_key
-        FROM action_items a JOIN postmortems p USING (postmortem_id)
-        """
-
     /// One page of items, by due date then ID.
     func list(_ filter: ActionItemFilter, now: Date) async throws -> Page<StoredActionItem> {
         let rows = try await pool.withConnection { connection in
             try connection.query(
                 """
-                SELECT \(Self.columns)
+                SELECT \(ActionItemRows.columns)
                 WHERE ($1::text IS NULL OR a.owner = $1) AND ($2::text IS NULL OR a.status = $2)
                   AND ($3::boolean IS NULL OR (a.status IN ('open', 'in_progress') AND a.due_at < $4) = $3)
                   AND ($5::text IS NULL OR a.postmortem_id = $5::uuid)
@@ -67,7 +62,7 @@ struct ActionItemStore: Sendable {
                 """,
                 [filter.owner, filter.status?.rawValue, filter.overdue, now, filter.postmortemId,
                  filter.after?.microseconds, filter.after?.id, filter.limit + 1]
-            ).map { row in (try Self.decode(row), PageCursor(microseconds: try row.decode(named: "sort_key"), id: try row.decode(named: "id"))) }
+            ).map { row in (try ActionItemRows.decode(row), PageCursor(microseconds: try row.decode(named: "sort_key"), id: try row.decode(named: "id"))) }
         }
         return Page(rows: rows, limit: filter.limit)
     }
@@ -75,7 +70,7 @@ struct ActionItemStore: Sendable {
     /// The item with `id`, or nil.
     func item(_ id: String) async throws -> StoredActionItem? {
         try await pool.withConnection { connection in
-            try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = $1::uuid", [id]).first.map(Self.decode)
+            try connection.query("SELECT \(ActionItemRows.columns) WHERE a.action_item_id = $1::uuid", [id]).first.map(ActionItemRows.decode)
         }
     }
 
@@ -83,8 +78,8 @@ struct ActionItemStore: Sendable {
     func items(ofPostmortem postmortemId: String) async throws -> [StoredActionItem] {
         try await pool.withConnection { connection in
             try connection.query(
-                "SELECT \(Self.columns) WHERE a.postmortem_id = $1::uuid ORDER BY a.due_at, a.action_item_id", [postmortemId]
-            ).map(Self.decode)
+                "SELECT \(ActionItemRows.columns) WHERE a.postmortem_id = $1::uuid ORDER BY a.due_at, a.action_item_id", [postmortemId]
+            ).map(ActionItemRows.decode)
         }
     }
 
@@ -119,8 +114,8 @@ struct ActionItemStore: Sendable {
             ).first?.decode(String.self, at: 0)
             else { throw ActionItemEditError.notFound }
             try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [deployId])
-            guard let stored = try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = $1::uuid FOR UPDATE OF a", [id])
-                .first.map(Self.decode)
+            guard let stored = try connection.query("SELECT \(ActionItemRows.columns) WHERE a.action_item_id = $1::uuid FOR UPDATE OF a", [id])
+                .first.map(ActionItemRows.decode)
             else { throw ActionItemEditError.notFound }
             if let expectedVersion, expectedVersion != stored.version { throw ActionItemEditError.versionMismatch(current: stored.version) }
             let changes: [ActionItemChange]
@@ -131,15 +126,7 @@ struct ActionItemStore: Sendable {
             }
             guard let after = changes.last?.item else { return stored }
 
-            try connection.query(
-                """
-                UPDATE action_items SET owner = $2, due_at = $3, status = $4, evidence_url = $5, version = version + 1,
-                    updated_at = $6, history = history || $7::jsonb
-                WHERE action_item_id = $1::uuid
-                """,
-                [id, after.owner, after.dueAt, after.status.rawValue, after.evidenceUrl, now,
-                 PostgresJSON(rawJSON: JSONValue.array(changes.map(\.historyEntry)).serialized)])
-            for change in changes { try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection) }
+            try ActionItemRows.record(changes, now: now, encoder: encoder, outbox: outbox, on: connection)
             try Self.updatePostmortemStatus(
                 of: stored.item, causedBy: encoder.encode(changes[changes.count - 1]).id, now: now,
                 reader: reader, postmortems: postmortems, on: connection)
@@ -163,33 +150,5 @@ struct ActionItemStore: Sendable {
               postmortem.status.rawValue != storedStatus
         else { return }
         try postmortems.saveStatusChange(postmortem, causedBy: eventId, now: now, on: connection)
-    }
-
-    private static func decode(_ row: PostgresRow) throws -> StoredActionItem {
-        func required<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
-            let raw: String = try row.decode(named: column)
-            guard let value = T(rawValue: raw) else { throw PostgresError(.decoding, "action_items.\(column): unknown value \(raw)") }
-            return value
-        }
-        let item = ActionItem(
-            id: try row.decode(named: "id"), postmortemId: try row.decode(named: "postmortem_id"),
-            deployId: try row.decode(named: "deploy_id"), findingKey: try row.decode(named: "finding_key"),
-            kind: try required(ActionItemKind.self, "kind"), gate: try required(FindingArea.self, "gate"),
-            title: try row.decode(named: "title"), description: try row.decode(named: "description"),
-            owner: try row.decode(String?.self, named: "owner") ?? "", dueAt: try row.decode(named: "due_at"),
-            status: try required(ActionItemStatus.self, "status"), evidenceUrl: try row.decode(named: "evidence_url"),
-            overdueReportedFor: try row.decode(named: "overdue_reported_for"))
-        return StoredActionItem(
-            item: item, version: try row.decode(named: "version"), createdAt: try row.decode(named: "created_at"),
-            updatedAt: try row.decode(named: "updated_at"))
-    }
-}
-
-extension ActionItemChange {
-    /// The change as kept in `action_items.history`: its event data plus the event type.
-    fileprivate var historyEntry: JSONValue {
-        guard case .object(var fields) = json else { return json }
-        fields["type"] = .string(type.rawValue)
-        return .object(fields)
     }
 }

@@ -15,29 +15,20 @@ struct DeployEventStore: Sendable {
         var offset: Int64
     }
 
-    /// The deploy `event` belongs to: its own deploy ID, else the deploy the attributor picks
-    /// among the stored ones (so deploys started earlier in the batch must be recorded first).
-    func deployId(of event: DecodedEvent, on connection: isolated PostgresConnection) throws -> String? {
-        if let deployId = event.event.deployId { return deployId }
-        switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
-        case .deploy(let id, _): return id
-        case .none: return nil
-        }
-    }
-
-    /// Stores `events` (each with its deploy, or nil) in one statement; an event stored before
-    /// (same source + id, also twice within `events`) is skipped. Returns the keys stored now.
-    func insert(
-        _ events: [(accepted: AcceptedEvent, deployId: String?)], on connection: isolated PostgresConnection
-    ) throws -> Set<EventKey> {
+    /// Stores `events` in one statement, each under the deploy it names; an event without a
+    /// deploy ID is stored unattributed and pending, for the analysis step to attribute. An
+    /// event stored before (same source + id, also twice within `events`) is skipped. Rows go
+    /// in key order, so concurrent inserts of overlapping batches cannot deadlock. Returns the
+    /// keys stored now.
+    func insert(_ events: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> Set<EventKey> {
         guard !events.isEmpty else { return [] }
         var columns = EventColumns(capacity: events.count)
-        for (accepted, deployId) in events { try columns.append(accepted, deployId: deployId) }
+        for accepted in events.sorted(by: { $0.event.key < $1.event.key }) { try columns.append(accepted) }
         let rows = try connection.query(
             """
-            INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, service, environment,
+            INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
                                        occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset)
-            SELECT source, id, type, deploy_id, service, environment, occurred_at, payload::jsonb, headers::jsonb,
+            SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb, headers::jsonb,
                    ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset"
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
                         $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[])
@@ -47,6 +38,37 @@ struct DeployEventStore: Sendable {
             """,
             columns.values)
         return Set(try rows.map { EventKey(source: try $0.decode(String.self, at: 0), id: try $0.decode(String.self, at: 1)) })
+    }
+
+    /// The events awaiting attribution, locked, decoded again from their stored bytes.
+    func pendingAttribution(on connection: isolated PostgresConnection) throws -> [DecodedEvent] {
+        try connection.query(
+            "SELECT payload::text, headers::text FROM deploy_events WHERE attribution_pending ORDER BY event_source, event_id FOR UPDATE"
+        ).map { try decodeStored(payload: try $0.decode(String.self, at: 0), headers: try $0.decode(String.self, at: 1)) }
+    }
+
+    /// Attributes each pending event among the stored deploys (nil: no deploy fits yet; a
+    /// deploy that appears later claims it) and clears its pending mark, in one statement.
+    /// Returns the deploys that gained events.
+    func attribute(_ pending: [DecodedEvent], on connection: isolated PostgresConnection) throws -> Set<String> {
+        guard !pending.isEmpty else { return [] }
+        var sources: [String] = [], ids: [String] = [], deployIds: [String?] = []
+        for event in pending {
+            sources.append(event.key.source)
+            ids.append(event.key.id)
+            switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
+            case .deploy(let id, _): deployIds.append(id)
+            case .none: deployIds.append(nil)
+            }
+        }
+        try connection.query(
+            """
+            UPDATE deploy_events e SET deploy_id = a.deploy_id, attribution_pending = false
+            FROM unnest($1::text[], $2::text[], $3::text[]) AS a(source, id, deploy_id)
+            WHERE e.event_source = a.source AND e.event_id = a.id
+            """,
+            [sources, ids, deployIds])
+        return Set(deployIds.compactMap { $0 })
     }
 
     /// The columns of a multi-row event insert, as arrays.
@@ -61,13 +83,13 @@ struct DeployEventStore: Sendable {
             payloads.reserveCapacity(capacity)
         }
 
-        mutating func append(_ accepted: AcceptedEvent, deployId: String?) throws {
+        mutating func append(_ accepted: AcceptedEvent) throws {
             let event = accepted.event
             let scope = event.event.serviceAndEnvironment
             sources.append(event.key.source)
             ids.append(event.key.id)
             types.append(event.type)
-            deployIds.append(deployId)
+            deployIds.append(event.event.deployId)
             services.append(scope?.service)
             environments.append(scope?.environment)
             occurredAt.append(event.event.occurredAt)
@@ -209,7 +231,7 @@ struct DeployEventStore: Sendable {
             """
             SELECT EXISTS (
                 SELECT 1 FROM deploy_events
-                WHERE deploy_id IS NULL AND ((service, environment) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                WHERE deploy_id IS NULL AND NOT attribution_pending AND ((service, environment) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                                              OR attribution_keys && $3::text[]))
             """, [services, environments, Array(keys)])[0].decode(Bool.self, at: 0)
     }
@@ -222,7 +244,7 @@ struct DeployEventStore: Sendable {
         return try connection.query(
             """
             UPDATE deploy_events SET deploy_id = $1
-            WHERE deploy_id IS NULL AND (
+            WHERE deploy_id IS NULL AND NOT attribution_pending AND (
                 attribution_keys && $5::text[]
                 OR (service = $2 AND environment = $3
                     AND occurred_at >= $4 AND occurred_at <= $4 + make_interval(secs => $6)))

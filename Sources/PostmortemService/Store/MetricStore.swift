@@ -58,18 +58,11 @@ struct MetricStore: Sendable {
         }
     }
 
-    /// Deploys with a postmortem whose analysis window overlaps the new points: their
+    /// Deploys with a postmortem whose analysis window overlaps `ranges` of new points: their
     /// correlation must be refreshed.
-    func deploysAffected(by samples: [MetricSample], on connection: isolated PostgresConnection) throws -> Set<String> {
-        var ranges: [String: (service: String, environment: String, first: Date, last: Date)] = [:]
-        for sample in samples {
-            guard let first = sample.points.map(\.at).min(), let last = sample.points.map(\.at).max() else { continue }
-            let key = sample.service + "\u{0}" + sample.environment
-            let known = ranges[key]
-            ranges[key] = (sample.service, sample.environment, min(first, known?.first ?? first), max(last, known?.last ?? last))
-        }
+    func deploysAffected(by ranges: [MetricRange], on connection: isolated PostgresConnection) throws -> Set<String> {
         var affected = Set<String>()
-        for range in ranges.values {
+        for range in ranges {
             let rows = try connection.query(
                 """
                 SELECT p.deploy_id FROM postmortems p JOIN deploys d USING (deploy_id)

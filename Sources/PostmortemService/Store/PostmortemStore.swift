@@ -16,9 +16,16 @@ struct PostmortemStore: Sendable {
     }
 
     /// Saves `analysis` (fresh from the analyzer). Action-item lifecycle state already stored
-    /// wins over the analysis (owners move items along; re-analysis never resets them).
+    /// wins over the analysis (owners move items along; re-analysis never resets them), but
+    /// the analysis owns what items exist and what they say: an item whose finding is gone is
+    /// cancelled as superseded, one whose finding is back is reopened, and one whose title or
+    /// description changed is revised, each with its lifecycle event. So the stored items
+    /// never depend on the order in which the events arrived.
     func save(_ analysis: Postmortem, now: Date, on connection: isolated PostgresConnection) throws -> Outcome {
-        let stored = try storedLifecycles(of: analysis.id, on: connection)
+        let storedItems = try ActionItemRows.items(ofPostmortem: analysis.id, on: connection)
+        var stored = storedItems.mapValues(\.item)
+        let reconciliation = Self.reconcile(storedItems, with: analysis, at: now)
+        for change in reconciliation { stored[change.changes.last!.item.id] = change.changes.last!.item }
         let postmortem = Self.overlay(stored, on: analysis)
         let digest = self.digest(of: postmortem)
         let newItems = postmortem.actionItems.filter { stored[$0.id] == nil }
@@ -53,6 +60,9 @@ struct PostmortemStore: Sendable {
             outcome = .updated
         }
         for item in newItems { try insert(item, now: now, on: connection) }
+        for change in reconciliation {
+            try ActionItemRows.record(change.changes, superseded: change.superseded, now: now, encoder: encoder, outbox: outbox, on: connection)
+        }
         try outbox.enqueuePostmortemEvent(encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now), on: connection)
         for item in newItems {
             try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
@@ -83,18 +93,44 @@ struct PostmortemStore: Sendable {
 
     /// The postmortem as it stands: the analysis with the stored lifecycle of its items.
     func current(_ analysis: Postmortem, on connection: isolated PostgresConnection) throws -> Postmortem {
-        Self.overlay(try storedLifecycles(of: analysis.id, on: connection), on: analysis)
+        Self.overlay(try ActionItemRows.items(ofPostmortem: analysis.id, on: connection).mapValues(\.item), on: analysis)
     }
 
     /// The analysis with the stored lifecycle of its items. The status counts every item of
     /// the postmortem, also those planned by an earlier analysis that no longer has their
     /// finding: closed when all are done or cancelled.
-    private static func overlay(_ stored: [String: StoredLifecycle], on analysis: Postmortem) -> Postmortem {
+    private static func overlay(_ stored: [String: ActionItem], on analysis: Postmortem) -> Postmortem {
         var postmortem = analysis
-        postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.applied(to: item) } ?? item }
+        postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.withLifecycle(applied: item) } ?? item }
         let unstored = postmortem.actionItems.filter { stored[$0.id] == nil }.map(\.status)
         postmortem.status = PostmortemStatus.of(stored.values.map(\.status) + unstored)
         return postmortem
+    }
+
+    /// The changes of one stored item that re-analysis makes.
+    struct ItemReconciliation {
+        var changes: [ActionItemChange]
+        /// The new re-analysis mark, nil to leave it.
+        var superseded: Bool?
+    }
+
+    /// What re-analysis changes in the stored items: supersede those whose finding is gone,
+    /// restore superseded ones whose finding is back, revise the wording of the others.
+    /// Owners' choices stand: an item they finished, cancelled or reopened is not moved.
+    static func reconcile(_ stored: [String: StoredActionItem], with analysis: Postmortem, at now: Date) -> [ItemReconciliation] {
+        let planned = Dictionary(uniqueKeysWithValues: analysis.actionItems.map { ($0.id, $0) })
+        return stored.values.sorted { $0.item.id < $1.item.id }.compactMap { entry in
+            let item = entry.item
+            guard let plan = planned[item.id] else {
+                guard !entry.superseded, let change = item.superseded(at: now) else { return nil }
+                return ItemReconciliation(changes: [change], superseded: true)
+            }
+            let restore = entry.superseded && item.status == .cancelled
+            var changes = restore ? [item.restored(at: now)] : []
+            if let revision = (changes.last?.item ?? item).revised(as: plan, at: now) { changes.append(revision) }
+            guard !changes.isEmpty else { return nil }
+            return ItemReconciliation(changes: changes, superseded: restore ? false : nil)
+        }
     }
 
     private func rowValues(_ postmortem: Postmortem, digest: String, now: Date) throws -> [any PostgresEncodable] {
@@ -118,37 +154,18 @@ struct PostmortemStore: Sendable {
             [item.id, item.postmortemId, item.findingKey, item.kind.rawValue, item.gate.rawValue, item.title,
              item.description, item.owner, item.dueAt, item.status.rawValue, item.evidenceUrl, now])
     }
+}
 
-    /// The lifecycle state of an action item as stored: what owners and the sweeper changed.
-    struct StoredLifecycle {
-        var status: ActionItemStatus
-        var owner: String?
-        var dueAt: Date
-        var evidenceUrl: String?
-        var overdueReportedFor: Date?
-
-        func applied(to item: ActionItem) -> ActionItem {
-            var item = item
-            item.status = status
-            item.owner = owner ?? item.owner
-            item.dueAt = dueAt
-            item.evidenceUrl = evidenceUrl ?? item.evidenceUrl
-            item.overdueReportedFor = overdueReportedFor
-            return item
-        }
-    }
-
-    private func storedLifecycles(of postmortemId: String, on connection: isolated PostgresConnection) throws -> [String: StoredLifecycle] {
-        var lifecycles: [String: StoredLifecycle] = [:]
-        let rows = try connection.query(
-            "SELECT action_item_id::text, status, owner, due_at, evidence_url, overdue_reported_for FROM action_items WHERE postmortem_id = $1::uuid",
-            [postmortemId])
-        for row in rows {
-            guard let status = ActionItemStatus(rawValue: try row.decode(String.self, at: 1)) else { continue }
-            lifecycles[try row.decode(String.self, at: 0)] = StoredLifecycle(
-                status: status, owner: try row.decode(String?.self, at: 2), dueAt: try row.decode(Date.self, at: 3),
-                evidenceUrl: try row.decode(String?.self, at: 4), overdueReportedFor: try row.decode(Date?.self, at: 5))
-        }
-        return lifecycles
+extension ActionItem {
+    /// `planned` (what the analysis says) with this stored item's lifecycle: status, owner,
+    /// due date, evidence and overdue report, as owners and the sweeper left them.
+    fileprivate func withLifecycle(applied planned: ActionItem) -> ActionItem {
+        var item = planned
+        item.status = status
+        item.owner = owner.isEmpty ? planned.owner : owner
+        item.dueAt = dueAt
+        item.evidenceUrl = evidenceUrl ?? planned.evidenceUrl
+        item.overdueReportedFor = overdueReportedFor
+        return item
     }
 }

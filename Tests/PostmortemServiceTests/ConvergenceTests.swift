@@ -1,0 +1,178 @@
+import DemoScenarios
+import Foundation
+import Kafka
+import Postgres
+import PostmortemService
+import Testing
+import TestSupport
+
+@testable import PostmortemCore
+
+/// The oracle: whatever the number of replicas, the interleaving, the redeliveries or a replica
+/// killed mid-stream, the postmortem stored for each deploy equals what `deploy-postmortem
+/// analyze` prints for the same events.
+@Suite("convergence across replicas", .serialized)
+struct ConvergenceTests {
+    /// 300 failing deploys (more than a third need attribution), their events keyed by event
+    /// ID so that one deploy's events spread over partitions and so over replicas.
+    static let now = Date()
+    static let fleet = DemoScenarios.fleet(count: 300, endingAt: now)
+    static let topics = ServiceConfiguration.Topics()
+
+    static var records: [KafkaRecord] {
+        fleet.flatMap { scenario in
+            zip(scenario.events, scenario.topicOfEach).map { event, topic in
+                let name = switch topic {
+                case "rollbacks": topics.rollbacks
+                case "metrics": topics.metrics
+                default: topics.deploys
+                }
+                let id = (try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["id"] as? String ?? event
+                return KafkaRecord(topic: name, key: Array(id.utf8), value: Array(event.utf8))
+            }
+        }
+    }
+
+    /// What `analyze` prints for the fleet: per deploy, the postmortem document (without its
+    /// action items) and its action items as (kind, gate, title, description) by ID.
+    static func oracle() throws -> [String: Expected] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try fleet.flatMap(\.events).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = BuiltProducts.executable("deploy-postmortem")
+        process.arguments = ["analyze", file.path, "--format", "json", "--now", RFC3339.format(now)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, case .array(let postmortems) = try JSONParser.parse(Array(data), maxDepth: 64) else {
+            throw TestFailure("analyze failed with status \(process.terminationStatus)")
+        }
+        var expected: [String: Expected] = [:]
+        for case .object(var fields) in postmortems {
+            guard case .string(let deployId) = fields["deployId"], case .array(let items) = fields.removeValue(forKey: "actionItems")
+            else { throw TestFailure("unexpected analyze output") }
+            expected[deployId] = Expected(document: .object(fields), items: try Dictionary(uniqueKeysWithValues: items.map(Expected.item)))
+        }
+        return expected
+    }
+
+    /// A postmortem as compared: its document and its live action items.
+    struct Expected: Equatable, CustomStringConvertible {
+        var document: JSONValue
+        var items: [String: [String]]
+
+        static func item(_ value: JSONValue) throws -> (String, [String]) {
+            guard case .object(let f) = value, case .string(let id) = f["id"], case .string(let kind) = f["kind"],
+                case .string(let gate) = f["gate"], case .string(let title) = f["title"], case .string(let description) = f["description"]
+            else { throw TestFailure("unexpected action item \(value.serialized)") }
+            return (id, [kind, gate, title, description])
+        }
+
+        var description: String { document.serialized + " items: \(items)" }
+    }
+
+    /// What the database holds, in the same shape: every postmortem's document, and its items
+    /// that re-analysis has not superseded.
+    static func stored(_ database: PostgresConfiguration) async throws -> [String: Expected] {
+        let connection = try await PostgresConnection.connect(database)
+        defer { Task { await connection.close() } }
+        return try await connection.run { connection in
+            var stored: [String: Expected] = [:]
+            for row in try connection.query("SELECT deploy_id, document::text FROM postmortems") {
+                stored[try row.decode(String.self, at: 0)] = Expected(
+                    document: try JSONParser.parse(Array(try row.decode(String.self, at: 1).utf8), maxDepth: 64), items: [:])
+            }
+            for row in try connection.query(
+                """
+                SELECT p.deploy_id, a.action_item_id::text, a.kind, a.gate, a.title, a.description
+                FROM action_items a JOIN postmortems p USING (postmortem_id) WHERE NOT a.superseded
+                """)
+            {
+                stored[try row.decode(String.self, at: 0)]?.items[try row.decode(String.self, at: 1)] = try (2...5).map {
+                    try row.decode(String.self, at: $0)
+                }
+            }
+            return stored
+        }
+    }
+
+    /// The deploys whose stored postmortem differs from the oracle (missing, extra or unequal).
+    static func differences(_ stored: [String: Expected], _ expected: [String: Expected]) -> [String] {
+        Set(stored.keys).union(expected.keys).sorted().compactMap { deployId in
+            stored[deployId] == expected[deployId]
+                ? nil : "\(deployId): stored \(stored[deployId]?.description ?? "nothing"), analyze \(expected[deployId]?.description ?? "nothing")"
+        }
+    }
+
+    /// Waits until the stored postmortems equal the oracle (and stay equal once the queue is
+    /// drained), then expects no difference, naming the first few.
+    static func expectConvergence(_ database: PostgresConfiguration, to expected: [String: Expected]) async throws {
+        var diff: [String] = []
+        let deadline = ContinuousClock.now + .seconds(150)
+        while ContinuousClock.now < deadline {
+            diff = differences(try await stored(database), expected)
+            if diff.isEmpty, try await ServeProcessTests.queueIsEmpty(database) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(diff.isEmpty, "\(diff.count) of \(expected.count) deploys differ from analyze: \(diff.prefix(3).joined(separator: "\n"))")
+    }
+
+    static func produce(_ records: some Collection<KafkaRecord>, via producer: KafkaProducer) async throws {
+        for outcome in await producer.send(Array(records)) { _ = try outcome.get() }
+    }
+
+    @Test func threeReplicasWhileEventsArriveMatchAnalyze() async throws {
+        let expected = try Self.oracle()
+        #expect(expected.count == 300, "every deploy of the fleet fails")
+        let broker = try ServeProcessTests.cluster()
+        defer { broker.shutdown() }
+        let database = try TestDatabase.fresh("convergence")
+        try await DatabaseSchema.migrate(database)
+        let group = "convergence-\(UUID().uuidString.prefix(6))"
+        let replicas = try (0..<3).map { _ in
+            try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        }
+        defer { for replica in replicas { replica.terminate() } }
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        // Produced in slices while the replicas run, so batches interleave across replicas.
+        let records = Self.records
+        for slice in stride(from: 0, to: records.count, by: 250) {
+            try await Self.produce(records[slice..<min(slice + 250, records.count)], via: producer)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Self.expectConvergence(database, to: expected)
+        await producer.close()
+    }
+
+    @Test func shuffledTripleRedeliveryWithAReplicaKilledMatchesAnalyze() async throws {
+        let expected = try Self.oracle()
+        let broker = try ServeProcessTests.cluster()
+        defer { broker.shutdown() }
+        let database = try TestDatabase.fresh("convergence-kill")
+        try await DatabaseSchema.migrate(database)
+        let group = "convergence-kill-\(UUID().uuidString.prefix(6))"
+        let start = { try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group) }
+        let survivors = try [start(), start()]
+        defer { for replica in survivors { replica.terminate() } }
+        let victim = try start()
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        var generator = SystemRandomNumberGenerator()
+        let records = (0..<3).flatMap { _ in Self.records.shuffled(using: &generator) }
+        let third = records.count / 3
+        try await Self.produce(records[..<third], via: producer)
+        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(database).postmortems >= 20 }
+        victim.kill()
+        try await Self.produce(records[third...], via: producer)
+        try await Self.expectConvergence(database, to: expected)
+        await producer.close()
+    }
+}
+
+/// A test precondition that did not hold.
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
