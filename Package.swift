@@ -121,7 +121,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PostmortemCoreTests",
-            dependencies: ["PostmortemCore"]
+            dependencies: ["PostmortemCore"],
+            // Vendored CDEvents schemas and conformance examples, read through #filePath.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "PostgresTests",

@@ -5,7 +5,7 @@ import PostmortemCore
 
 /// Everything `serve` needs, read from the environment (see the README's configuration table).
 public struct ServiceConfiguration: Sendable {
-    /// Topic names (DESIGN §3), each configurable.
+    /// Topic names (docs/architecture.md §3), each configurable.
     public struct Topics: Sendable, Equatable {
         public var deploys = "deploy.events"
         public var rollbacks = "deploy.rollbacks"

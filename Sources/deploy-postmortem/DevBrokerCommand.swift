@@ -15,7 +15,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
         discussion: "Without --topic it creates the service's topics: \(defaultTopics.map(\.description).joined(separator: ", "))."
     )
 
-    /// The service's topics (DESIGN §3), 3 partitions each.
+    /// The service's topics (docs/architecture.md §3), 3 partitions each.
     static let defaultTopics = ["deploy.events", "deploy.rollbacks", "deploy.metrics", "postmortem.events",
                                 "postmortem.action-items", "deploy.postmortem.dlq"].map { TopicSpec(name: $0, partitions: 3) }
 

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("dev-broker")
 struct DevBrokerTests {
-    /// The topics `deploy-postmortem dev-broker` creates by default (DESIGN §3).
+    /// The topics `deploy-postmortem dev-broker` creates by default (docs/architecture.md §3).
     static let serviceTopics = ["deploy.events", "deploy.rollbacks", "deploy.metrics", "postmortem.events",
                                 "postmortem.action-items", "deploy.postmortem.dlq"]
 

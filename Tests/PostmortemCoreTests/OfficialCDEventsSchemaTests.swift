@@ -2,13 +2,13 @@ import Foundation
 import PostmortemCore
 import Testing
 
-/// Ties the decoder to the official CDEvents 0.5.1 schemas (../shared/cdevents-0.5.1): every
-/// field a schema requires must be present in our valid example, and removing it must make the
-/// decoder reject the event with an error that names the field.
+/// Ties the decoder to the official CDEvents 0.5.1 schemas (vendored in Fixtures/cdevents/v0.5.1/schemas):
+/// every field a schema requires must be present in our valid example, and removing it must make
+/// the decoder reject the event with an error that names the field.
 @Suite("Official CDEvents schemas")
 struct OfficialCDEventsSchemaTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let schemas = repository.deletingLastPathComponent().appendingPathComponent("shared/cdevents-0.5.1/schemas")
+    static let schemas = Fixture.cdevents.appendingPathComponent("v0.5.1/schemas")
     static let examples = repository.appendingPathComponent("docs/events/examples/valid")
     static let now = Date(timeIntervalSince1970: 1_795_750_000)  // 2026-11-27
 

@@ -7,6 +7,8 @@ enum Fixture {
     static let start = RFC3339.parse("2026-11-26T10:00:00Z")!
     /// The injected clock.
     static let now = RFC3339.parse("2026-11-26T18:00:00Z")!
+    /// The vendored CDEvents specification files, by tag (`v0.5.1/schemas`, `v0.4.1/conformance`, …; see their NOTICE).
+    static let cdevents = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/cdevents")
 
     /// RFC 3339 time `minutes` after the deploy start.
     static func t(_ minutes: Double) -> String { RFC3339.format(start.addingTimeInterval(minutes * 60)) }

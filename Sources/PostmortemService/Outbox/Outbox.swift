@@ -1,7 +1,7 @@
 import Postgres
 
-/// Writing side of the transactional outbox (DESIGN.md §4): events are inserted in the same
-/// transaction as the state change that caused them, and ``OutboxRelay`` publishes them.
+/// Writing side of the transactional outbox (docs/architecture.md §4): events are inserted in
+/// the same transaction as the state change that caused them, and ``OutboxRelay`` publishes them.
 public enum Outbox {
     /// One event to publish: a Kafka record identified by its CloudEvents `id`.
     public struct Event: Sendable, Hashable {

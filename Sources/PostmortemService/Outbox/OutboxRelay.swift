@@ -4,7 +4,7 @@ import Logging
 import Postgres
 import ServiceLifecycle
 
-/// Publishes the transactional outbox to Kafka (DESIGN.md §4).
+/// Publishes the transactional outbox to Kafka (docs/architecture.md §4).
 ///
 /// Every replica runs a relay; exactly one is active, elected by a PostgreSQL session advisory
 /// lock held on the relay's own connection. The others stay passive and retry the lock every
