@@ -58,7 +58,7 @@ public final class PostmortemServer: Sendable {
         settings.deadLetterTopic = configuration.topics.deadLetter
         // librdkafka refuses records over message.max.bytes (default 1,000,000); leave room for headers.
         let producerLimit = configuration.kafka.forProducer["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000
-        settings.deadLetterMaxValueBytes = max(DeadLetterRecord.excerptBytes, min(settings.deadLetterMaxValueBytes, producerLimit - 65_536))
+        settings.deadLetterMaxValueBytes = max(DeadLetterRecord.excerptBytes, producerLimit - 65_536)
         pipeline = IngestPipeline(
             consumer: consumer, producer: producer, pool: pool, applier: applier, analysis: analysisStep, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)

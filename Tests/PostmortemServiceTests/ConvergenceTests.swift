@@ -1,6 +1,7 @@
 import DemoScenarios
 import Foundation
 import Kafka
+import LocalPostgres
 import Postgres
 import PostmortemService
 import Testing
@@ -166,6 +167,34 @@ struct ConvergenceTests {
         try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(database).postmortems >= 20 }
         victim.kill()
         try await Self.produce(records[third...], via: producer)
+        try await Self.expectConvergence(database, to: expected)
+        await producer.close()
+    }
+
+    @Test func twoReplicasThroughAFifteenSecondDatabaseOutageMatchAnalyze() async throws {
+        let expected = try Self.oracle()
+        let broker = try ServeProcessTests.cluster()
+        defer { broker.shutdown() }
+        let cluster = try LocalPostgresCluster.start()
+        defer { cluster.stop() }
+        let database = PostgresConfiguration(connectionString: try cluster.createDatabase("convergence_outage"))
+        try await DatabaseSchema.migrate(database)
+        let group = "convergence-outage-\(UUID().uuidString.prefix(6))"
+        let replicas = try (0..<2).map { _ in
+            try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        }
+        defer { for replica in replicas { replica.terminate() } }
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        let records = Self.records
+        let half = records.count / 2
+        try await Self.produce(records[..<half], via: producer)
+        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(database).postmortems >= 20 }
+        try cluster.pause()
+        try await Self.produce(records[half...], via: producer)
+        try await Task.sleep(for: .seconds(15))
+        let running = replicas.filter { $0.process.isRunning }.count
+        #expect(running == 2, "the replicas must survive the outage")
+        try cluster.resume()
         try await Self.expectConvergence(database, to: expected)
         await producer.close()
     }

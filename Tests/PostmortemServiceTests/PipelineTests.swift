@@ -213,7 +213,26 @@ struct PipelineTests {
         let points = try await harness.count("SELECT count(*) FROM metric_samples")
         let events = try await harness.count("SELECT count(*) FROM outbox")
         let items = try await harness.count("SELECT count(*) FROM action_items")
-        #expect(events == 7 + (items - 5), "one postmortem.updated plus one action_item.created per new finding")
+        // Late metrics change the figures some items cite: those are revised, with one event each,
+        // and the stored wording is the analysis of all the events.
+        let before = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first).actionItems
+        let after = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines + [late]).first).actionItems
+        let rewritten = after.filter { item in
+            before.contains { $0.id == item.id && ($0.title != item.title || $0.description != item.description) }
+        }
+        #expect(!rewritten.isEmpty)
+        let revisions = try await harness.count(
+            "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.revised.v1'")
+        #expect(revisions == rewritten.count)
+        let storedWording = try await harness.query { connection in
+            try connection.query("SELECT action_item_id::text, title, description FROM action_items").map {
+                [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2)]
+            }
+        }
+        #expect(Set(storedWording) == Set(after.map { [$0.id, $0.title, $0.description] }))
+        #expect(
+            events == 7 + (items - 5) + rewritten.count,
+            "one postmortem.updated, one action_item.created per new finding, one action_item.revised per rewritten item")
         try await harness.produce([Self.errorRateEvent(id: "late-2"), Self.markerEvent])
         try await harness.wait("the repeat consumed") {
             try await harness.count("SELECT count(*) FROM metric_samples") == points + 1

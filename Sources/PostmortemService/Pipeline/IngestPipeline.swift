@@ -31,7 +31,7 @@ public final class IngestPipeline: Service, Sendable {
         /// this many bytes (its size and SHA-256 go in headers). The server keeps it 64 KiB under
         /// the producer's `message.max.bytes`; a record the topic still refuses is sent again
         /// as a short excerpt without the original headers.
-        public var deadLetterMaxValueBytes = 900_000
+        public var deadLetterMaxValueBytes = 1_000_000 - 65_536
         /// How often an idle replica looks for analysis work left queued (by a replica that
         /// crashed between its two transactions, say).
         public var idleAnalysisInterval: Duration = .seconds(1)
