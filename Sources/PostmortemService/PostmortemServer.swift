@@ -60,8 +60,13 @@ public final class PostmortemServer: Sendable {
         let api = APIRoutes(
             postmortems: reader, actionItems: actionItems, tokens: configuration.apiTokens,
             maxBodyBytes: configuration.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
+        let metrics = self.metrics
+        let connections = ConnectionRegistry(
+            limit: ConnectionRegistry.fitDescriptorLimit(connections: configuration.httpLimits.maxConnections, logger: logger),
+            dropped: { metrics.recordDroppedConnection($0) })
         http = HTTPSurface(
-            pool: pool, pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: self.metrics, clock: clock)
+            pool: pool, pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics, clock: clock,
+            limits: configuration.httpLimits, connections: connections)
         if configuration.apiTokens.isEmpty {
             logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Postgres
 
 /// What the service answers over HTTP: liveness, readiness and Prometheus metrics without
@@ -12,6 +13,10 @@ struct HTTPSurface: Sendable {
     let api: APIRoutes
     let metrics: ServiceMetrics
     let clock: @Sendable () -> Date
+    /// Timeouts of every connection.
+    let limits: ServiceConfiguration.HTTPLimits
+    /// The open connections, at most the configured number.
+    let connections: ConnectionRegistry
 
     /// The routes (exposed for the test that compares them with docs/openapi.yaml).
     func router() -> Router<APIRequestContext> {
@@ -24,9 +29,14 @@ struct HTTPSurface: Sendable {
         return router
     }
 
-    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one).
+    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one),
+    /// every connection under a ``ConnectionGuard`` (timeouts, connection cap).
     func application(host: String, port: Int) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
+        let (limits, connections) = (limits, connections)
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: connections)])),
+            configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
     }
 
     /// 200 when the database answers, the pipeline is not stuck retrying and the relay is
@@ -51,6 +61,7 @@ struct HTTPSurface: Sendable {
             metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
         }
         metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
+        metrics.httpConnections.set(to: Double(connections.count))
         if let counts = try? await actionItems.counts(now: clock()) {
             metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
         }
