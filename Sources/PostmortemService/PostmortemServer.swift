@@ -65,8 +65,9 @@ public final class PostmortemServer: Sendable {
             limit: ConnectionRegistry.fitDescriptorLimit(connections: configuration.httpLimits.maxConnections, logger: logger),
             dropped: { metrics.recordDroppedConnection($0) })
         http = HTTPSurface(
-            pool: pool, pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics, clock: clock,
-            limits: configuration.httpLimits, connections: connections)
+            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics, clock: clock,
+            limits: configuration.httpLimits, connections: connections,
+            readinessChecks: Readiness(pool: pool, pipeline: pipeline, relay: relay, logger: logger))
         if configuration.apiTokens.isEmpty {
             logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
         }

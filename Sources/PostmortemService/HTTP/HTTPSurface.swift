@@ -1,12 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import Postgres
 
 /// What the service answers over HTTP: liveness, readiness and Prometheus metrics without
 /// authentication, and the authenticated `/v1` API. Every error is a JSON body.
 struct HTTPSurface: Sendable {
-    let pool: PostgresPool
     let pipeline: IngestPipeline
     let relay: OutboxRelay
     let actionItems: ActionItemStore
@@ -17,6 +15,8 @@ struct HTTPSurface: Sendable {
     let limits: ServiceConfiguration.HTTPLimits
     /// The open connections, at most the configured number.
     let connections: ConnectionRegistry
+    /// What `/readyz` checks.
+    let readinessChecks: Readiness
 
     /// The routes (exposed for the test that compares them with docs/openapi.yaml).
     func router() -> Router<APIRequestContext> {
@@ -39,18 +39,15 @@ struct HTTPSurface: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
     }
 
-    /// 200 when the database answers, the pipeline is not stuck retrying and the relay is
-    /// healthy; 503 with the reasons otherwise.
+    /// 200 when every check passes, 503 otherwise; the body names each check's state and
+    /// nothing more (see ``Readiness``).
     func readiness() async throws -> Response {
-        var problems: [String] = []
-        if let failure = await databaseProblem() { problems.append("database: \(failure)") }
-        if let failure = pipeline.health.currentFailure { problems.append("pipeline: \(failure)") }
-        let relayStats = await relay.stats
-        if relayStats.consecutiveFailures >= 3 { problems.append("outbox relay: \(relayStats.lastError ?? "failing")") }
+        let checks = await readinessChecks.evaluate()
+        let ready = checks.values.allSatisfy { $0 == "ok" }
         let body = try JSONSerialization.data(
-            withJSONObject: ["status": problems.isEmpty ? "ready" : "not ready", "problems": problems], options: [.sortedKeys])
+            withJSONObject: ["status": ready ? "ready" : "unready", "checks": checks], options: [.sortedKeys])
         return Response(
-            status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -69,26 +66,5 @@ struct HTTPSurface: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
-    }
-
-    /// Nil when `SELECT 1` succeeds within two seconds, else why not.
-    private func databaseProblem() async -> String? {
-        await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do {
-                    try await pool.withConnection { try $0.query("SELECT 1") }
-                    return nil
-                } catch {
-                    return "\(error)"
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return "no answer within 2 s"
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 }
