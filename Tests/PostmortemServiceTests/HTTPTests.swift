@@ -85,7 +85,7 @@ struct HTTPTests {
     }
 
     /// The words `/readyz` may say: anything else (an error text, a host, a user name) is a leak.
-    static let readinessWords: Set<String> = ["ok", "unreachable", "timeout", "retrying", "failing"]
+    static let readinessWords: Set<String> = ["ok", "unreachable", "timeout", "unknown", "retrying", "failing"]
 
     /// `/readyz` as status, overall state and the state of each check; fails the test when the
     /// body holds anything but those words.
@@ -94,7 +94,7 @@ struct HTTPTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any], "\(Self.text(response))")
             let checks = try #require(object["checks"] as? [String: String], "\(Self.text(response))")
             #expect(Set(object.keys) == ["status", "checks"], "\(Self.text(response))")
-            #expect(Set(checks.keys) == ["database", "pipeline", "outbox_relay"])
+            #expect(Set(checks.keys) == ["database", "kafka", "pipeline", "outbox_relay"])
             #expect(checks.values.allSatisfy { Self.readinessWords.contains($0) }, "\(Self.text(response))")
             #expect(response.headers[.contentType] == "application/json")
             return (response.status, object["status"] as? String ?? "", checks)
@@ -110,7 +110,7 @@ struct HTTPTests {
                 try await waitUntil("ready", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
                 let ready = try await Self.readiness(client)
                 #expect(ready.state == "ready")
-                #expect(ready.checks == ["database": "ok", "pipeline": "ok", "outbox_relay": "ok"])
+                #expect(ready.checks == ["database": "ok", "kafka": "ok", "pipeline": "ok", "outbox_relay": "ok"])
 
                 try cluster.pause()
                 let start = ContinuousClock.now
@@ -123,6 +123,31 @@ struct HTTPTests {
 
                 try cluster.resume()
                 try await harness.wait("ready again", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+            }
+        }
+    }
+
+    @Test func aBrokerOutageShowsInReadinessAndMetrics() async throws {
+        try await ServiceHarness.with { harness in
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                func reachable() async throws -> Double? {
+                    try await client.execute(uri: "/metrics", method: .get) {
+                        try Self.parsePrometheus(Self.text($0))["deploy_postmortem_kafka_broker_reachable"]
+                    }
+                }
+                try await waitUntil("ready", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                #expect(try await reachable() == 1)
+
+                try harness.cluster.setBrokerDown()
+                try await waitUntil("Kafka unreachable", timeout: .seconds(30)) { try await Self.readiness(client).checks["kafka"] == "unreachable" }
+                let unready = try await Self.readiness(client)
+                #expect(unready.status == .serviceUnavailable && unready.state == "unready")
+                #expect(unready.checks["database"] == "ok")
+                #expect(try await reachable() == 0)
+
+                try harness.cluster.setBrokerUp()
+                try await waitUntil("Kafka reachable again", timeout: .seconds(60)) { try await Self.readiness(client).status == .ok }
+                #expect(try await reachable() == 1)
             }
         }
     }

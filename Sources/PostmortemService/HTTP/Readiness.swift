@@ -12,24 +12,33 @@ final class Readiness: Sendable {
     private let pool: PostgresPool
     private let pipeline: IngestPipeline
     private let relay: OutboxRelay
+    private let brokers: BrokerMonitor
     private let logger: Logger
     /// Each check's last state, to log changes only.
     private let previous = Mutex<[String: String]>([:])
 
-    init(pool: PostgresPool, pipeline: IngestPipeline, relay: OutboxRelay, logger: Logger) {
+    init(pool: PostgresPool, pipeline: IngestPipeline, relay: OutboxRelay, brokers: BrokerMonitor, logger: Logger) {
         self.pool = pool
         self.pipeline = pipeline
         self.relay = relay
+        self.brokers = brokers
         self.logger = logger
     }
 
-    /// Runs the checks: `database` (`ok`, `unreachable`, `timeout`), `pipeline` (`ok`,
-    /// `retrying`) and `outbox_relay` (`ok`, `failing`).
+    /// Runs the checks: `database` (`ok`, `unreachable`, `timeout`), `kafka` (`ok`,
+    /// `unreachable`, `unknown` before the first check), `pipeline` (`ok`, `retrying`) and
+    /// `outbox_relay` (`ok`, `failing`).
     func evaluate() async -> [String: String] {
         let pipelineFailure = pipeline.health.currentFailure
         let relayStats = await relay.stats
+        let kafka: (state: String, detail: String?) = switch brokers.state {
+        case .reachable: ("ok", nil)
+        case .unreachable: ("unreachable", "no broker answered a metadata request (see the earlier log line)")
+        case .unknown: ("unknown", "not checked yet")
+        }
         let results: [String: (state: String, detail: String?)] = [
             "database": await database(),
+            "kafka": kafka,
             "pipeline": pipelineFailure.map { ("retrying", $0) } ?? ("ok", nil),
             "outbox_relay": relayStats.consecutiveFailures >= 3 ? ("failing", relayStats.lastError) : ("ok", nil),
         ]

@@ -17,6 +17,7 @@ public final class ServiceMetrics: Sendable {
     let pipelineFailing: Gauge
     let overdueActionItems: Gauge
     let httpConnections: Gauge
+    let kafkaBrokerReachable: Gauge
     /// Connections the server closed or refused, by ``ConnectionRegistry/DropReason``.
     private let droppedConnections: [ConnectionRegistry.DropReason: Counter]
     /// Item gauges by status label (`open`, `in_progress`, `done`, `cancelled`).
@@ -35,6 +36,8 @@ public final class ServiceMetrics: Sendable {
         outboxOldestAge = registry.makeGauge(descriptor: Self.name("outbox_oldest_age", unit: "seconds", help: "Age of the oldest unpublished outbox event."))
         pipelineFailing = registry.makeGauge(descriptor: Self.name("pipeline_failing", unit: "", help: "1 while the pipeline retries a failure (database or broker down)."))
         overdueActionItems = registry.makeGauge(descriptor: Self.name("action_items_overdue", unit: "", help: "Open or in-progress action items past their due date."))
+        kafkaBrokerReachable = registry.makeGauge(descriptor: Self.name(
+            "kafka_broker_reachable", unit: "", help: "1 when a Kafka broker answered the last metadata request (every 5 s), else 0."))
         httpConnections = registry.makeGauge(descriptor: Self.name("http_connections", unit: "", help: "Open HTTP connections."))
         let byStatus = Self.name("action_items", unit: "", help: "Action items, by status.")
         let registry = registry
