@@ -111,8 +111,13 @@ struct HTTPTests {
                 let ready = try await Self.readiness(client)
                 #expect(ready.state == "ready")
                 #expect(ready.checks == ["database": "ok", "kafka": "ok", "pipeline": "ok", "outbox_relay": "ok"])
+                let refreshedBefore = try await client.execute(uri: "/metrics", method: .get) {
+                    try Self.parsePrometheus(Self.text($0))["deploy_postmortem_metrics_refreshed_timestamp_seconds"]
+                }
+                #expect(abs((refreshedBefore ?? 0) - Date().timeIntervalSince1970) < 10, "refreshed by the scrape")
 
                 try cluster.pause()
+                let paused = Date().timeIntervalSince1970
                 let start = ContinuousClock.now
                 let unready = try await Self.readiness(client)
                 #expect(ContinuousClock.now - start < .seconds(4), "answers within its deadline: \(ContinuousClock.now - start)")
@@ -120,9 +125,19 @@ struct HTTPTests {
                 #expect(unready.state == "unready")
                 #expect(["timeout", "unreachable"].contains(unready.checks["database"]), "\(unready.checks)")
                 try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+                // Metrics still answer, with the database gauges stale and saying since when.
+                let scrapeStart = ContinuousClock.now
+                let during = try await client.execute(uri: "/metrics", method: .get) { try Self.parsePrometheus(Self.text($0)) }
+                #expect(ContinuousClock.now - scrapeStart < .seconds(4), "the scrape waits for the database no longer than its deadline")
+                #expect(try #require(during["deploy_postmortem_metrics_refreshed_timestamp_seconds"]) <= paused)
 
                 try cluster.resume()
                 try await harness.wait("ready again", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                try await harness.wait("metrics fresh again", timeout: .seconds(30)) {
+                    try await client.execute(uri: "/metrics", method: .get) {
+                        try Self.parsePrometheus(Self.text($0))["deploy_postmortem_metrics_refreshed_timestamp_seconds"] ?? 0 > paused
+                    }
+                }
             }
         }
     }

@@ -51,17 +51,27 @@ struct HTTPSurface: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// How long a scrape waits for the gauges read from the database before it answers with
+    /// the values it has (`deploy_postmortem_metrics_refreshed_timestamp_seconds` tells their age).
+    static let refreshTimeout: Duration = .seconds(2)
+
     /// Prometheus text exposition, with the gauges of external state refreshed first.
     func scrape() async -> Response {
-        if let backlog = try? await relay.backlog() {
-            metrics.outboxBacklog.set(to: Double(backlog.count))
-            metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
+        let (relay, actionItems, metrics, clock) = (relay, actionItems, metrics, clock)
+        _ = await withDeadline(Self.refreshTimeout) {
+            do {
+                let backlog = try await relay.backlog()
+                let counts = try await actionItems.counts(now: clock())
+                metrics.outboxBacklog.set(to: Double(backlog.count))
+                metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
+                metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
+                metrics.metricsRefreshed.set(to: Date().timeIntervalSince1970)
+            } catch {
+                // The previous values stay; the refresh timestamp shows they are stale.
+            }
         }
         metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
         metrics.httpConnections.set(to: Double(connections.count))
-        if let counts = try? await actionItems.counts(now: clock()) {
-            metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
-        }
         if let lag = try? await pipeline.consumerLag() { metrics.setConsumerLag(lag) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -4,7 +4,8 @@ import Prometheus
 import Synchronization
 
 /// The service's Prometheus metrics. Counters move as work is done; gauges that describe
-/// external state (outbox backlog, consumer lag) are refreshed when `/metrics` is scraped.
+/// external state (outbox backlog, consumer lag) are refreshed when `/metrics` is scraped, and
+/// `metrics_refreshed_timestamp_seconds` says when those read from the database last were.
 public final class ServiceMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
@@ -18,6 +19,7 @@ public final class ServiceMetrics: Sendable {
     let overdueActionItems: Gauge
     let httpConnections: Gauge
     let kafkaBrokerReachable: Gauge
+    let metricsRefreshed: Gauge
     /// Connections the server closed or refused, by ``ConnectionRegistry/DropReason``.
     private let droppedConnections: [ConnectionRegistry.DropReason: Counter]
     /// Item gauges by status label (`open`, `in_progress`, `done`, `cancelled`).
@@ -38,6 +40,9 @@ public final class ServiceMetrics: Sendable {
         overdueActionItems = registry.makeGauge(descriptor: Self.name("action_items_overdue", unit: "", help: "Open or in-progress action items past their due date."))
         kafkaBrokerReachable = registry.makeGauge(descriptor: Self.name(
             "kafka_broker_reachable", unit: "", help: "1 when a Kafka broker answered the last metadata request (every 5 s), else 0."))
+        metricsRefreshed = registry.makeGauge(descriptor: Self.name(
+            "metrics_refreshed_timestamp", unit: "seconds",
+            help: "When the gauges read from the database (outbox, action items) were last refreshed, Unix time; old while the database is unreachable."))
         httpConnections = registry.makeGauge(descriptor: Self.name("http_connections", unit: "", help: "Open HTTP connections."))
         let byStatus = Self.name("action_items", unit: "", help: "Action items, by status.")
         let registry = registry
