@@ -85,6 +85,25 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Asks the cluster for its brokers — a Metadata request to whichever broker answers — which
+    /// proves that at least one broker is reachable; a health check that works with any Kafka.
+    /// Runs on the producer's thread (so it never races ``close(timeout:)``): delivery reports
+    /// wait while it does, at most `timeout`, and only that long when no broker answers.
+    /// - Returns: how many brokers the cluster reports.
+    /// - Throws: ``KafkaError`` when no broker answered within `timeout`, or ``KafkaError/closed``.
+    public func brokerCount(timeout: Duration) async throws -> Int {
+        try await thread.run { [self] in
+            guard let native = client.withLock({ $0 }) else { throw KafkaError.closed }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let code = rd_kafka_metadata(native.pointer, 0, nil, &metadata, timeout.milliseconds)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+                throw KafkaError(kind: .client, code, context: "metadata request")
+            }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            return Int(metadata.pointee.broker_cnt)
+        }
+    }
+
     /// Flushes for up to `timeout`, fails what is still queued (``KafkaErrorCode/purgedQueue``),
     /// and releases the client. Later calls do nothing.
     public func close(timeout: Duration = .seconds(10)) async {

@@ -25,6 +25,8 @@ public final class PostmortemServer: Sendable {
     private let http: HTTPSurface
     private let httpAddress: (host: String, port: Int)?
     private let producer: KafkaProducer
+    /// Whether a Kafka broker answers (readiness, `deploy_postmortem_kafka_broker_reachable`).
+    private let brokers: BrokerMonitor
     private let logger: Logger
 
     /// Builds the service's parts; nothing connects until ``run()``.
@@ -66,8 +68,15 @@ public final class PostmortemServer: Sendable {
         let api = APIRoutes(
             postmortems: reader, actionItems: actionItems, tokens: configuration.apiTokens,
             maxBodyBytes: configuration.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
+        let metrics = self.metrics
+        let connections = ConnectionRegistry(
+            limit: ConnectionRegistry.fitDescriptorLimit(connections: configuration.httpLimits.maxConnections, logger: logger),
+            dropped: { metrics.recordDroppedConnection($0) })
+        brokers = BrokerMonitor(producer: producer, metrics: metrics, logger: logger)
         http = HTTPSurface(
-            pool: pool, pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: self.metrics, clock: clock)
+            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics, clock: clock,
+            limits: configuration.httpLimits, connections: connections,
+            readinessChecks: Readiness(pool: pool, pipeline: pipeline, relay: relay, brokers: brokers, logger: logger))
         if configuration.apiTokens.isEmpty {
             logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
         }
@@ -89,7 +98,7 @@ public final class PostmortemServer: Sendable {
         // (flush) last; HTTP keeps answering probes until the others are done.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
-        services += [.init(service: producer), .init(service: relay), .init(service: sweeper), .init(service: pipeline)]
+        services += [.init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: pipeline)]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,

@@ -27,6 +27,24 @@ public struct ServiceConfiguration: Sendable {
         }
     }
 
+    /// How long the HTTP server waits for a client, and how many connections it keeps open
+    /// (`HTTP_*_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`).
+    public struct HTTPLimits: Sendable, Equatable {
+        /// A request's head must be complete this long after its first byte (slowloris).
+        public var headerTimeout: Duration = .seconds(10)
+        /// A request's body must be complete this long after its head.
+        public var bodyTimeout: Duration = .seconds(30)
+        /// A connection with no request in progress is closed after this long without a byte.
+        /// Longer than the 60 s idle timeout of common proxies and load balancers, so they close first.
+        public var idleTimeout: Duration = .seconds(75)
+        /// Open connections at most. A new connection beyond it closes the connection idle the
+        /// longest (one with no request being answered), or is refused when none is idle.
+        public var maxConnections = 4096
+
+        /// The defaults.
+        public init() {}
+    }
+
     /// The database (libpq URL, `DATABASE_URL_FILE`, or `PG*`).
     public var database: PostgresConfiguration
     /// librdkafka settings for the consumer and the producers (`KAFKA_*`).
@@ -41,6 +59,8 @@ public struct ServiceConfiguration: Sendable {
     public var httpPort: Int? = 8080
     /// Address the HTTP server binds.
     public var httpHost = "0.0.0.0"
+    /// Timeouts and connection cap of the HTTP server.
+    public var httpLimits = HTTPLimits()
     /// How often overdue action items are looked for.
     public var overdueSweepInterval: Duration = .seconds(60)
     /// Bearer tokens of the `/v1` API (`API_TOKENS_FILE`, `API_TOKENS`); none refuses every request.
@@ -69,6 +89,7 @@ public struct ServiceConfiguration: Sendable {
         configuration.databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.databasePoolSize
         configuration.httpPort = try reader.integer("HTTP_PORT", in: 0...65_535) ?? configuration.httpPort
         configuration.httpHost = reader.string("HTTP_HOST") ?? configuration.httpHost
+        configuration.httpLimits = try Self.httpLimits(reader)
         if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) {
             configuration.overdueSweepInterval = .seconds(seconds)
         }
@@ -87,6 +108,16 @@ public struct ServiceConfiguration: Sendable {
         }
         configuration.analysis = analysis
         return configuration
+    }
+
+    /// Reads the HTTP server's timeouts and connection cap.
+    static func httpLimits(_ reader: EnvironmentReader) throws -> HTTPLimits {
+        var limits = HTTPLimits()
+        if let seconds = try reader.integer("HTTP_HEADER_TIMEOUT_SECONDS", in: 1...300) { limits.headerTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_BODY_TIMEOUT_SECONDS", in: 1...3600) { limits.bodyTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) { limits.idleTimeout = .seconds(seconds) }
+        limits.maxConnections = try reader.integer("HTTP_MAX_CONNECTIONS", in: 16...1_000_000) ?? limits.maxConnections
+        return limits
     }
 
     /// Reads the API tokens of `API_TOKENS_FILE` and `API_TOKENS` (both may be set). Errors

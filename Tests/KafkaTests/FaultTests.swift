@@ -45,4 +45,29 @@ struct FaultTests {
         #expect(reports.map(\.offset) == [0, 1, 2, 3, 4])
         await producer.close()
     }
+
+    @Test("brokerCount answers while a broker does, throws within its timeout while none does, and recovers")
+    func brokerCountFollowsTheBrokers() async throws {
+        let cluster = try MockCluster(brokers: 3, topics: ["events": 1])
+        let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster), logger: TestSupport.logger)
+        #expect(try await producer.brokerCount(timeout: .seconds(5)) == 3)
+
+        try cluster.setBrokerDown(2)
+        #expect(try await producer.brokerCount(timeout: .seconds(5)) >= 1, "one broker down is not an outage")
+
+        try cluster.setBrokerDown()
+        let start = ContinuousClock.now
+        let error = await #expect(throws: KafkaError.self) { try await producer.brokerCount(timeout: .seconds(1)) }
+        #expect(error?.kind == .client)
+        #expect(ContinuousClock.now - start < .seconds(3), "gave up after \(ContinuousClock.now - start)")
+
+        try cluster.setBrokerUp()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? await producer.brokerCount(timeout: .seconds(1))) != 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(try await producer.brokerCount(timeout: .seconds(1)) == 3)
+        await producer.close()
+        await #expect(throws: KafkaError.self) { try await producer.brokerCount(timeout: .seconds(1)) }
+    }
 }

@@ -196,7 +196,7 @@ struct APITests {
                 (.patch, "/v1/action-items/\(id)", [:], #"{"colour":"red"}"#, .badRequest, "unknown member colour; expected dueAt, evidenceUrl, owner, status"),
                 (.patch, "/v1/action-items/\(id)", [:], #"{}"#, .badRequest, "nothing to change; give at least one of dueAt, evidenceUrl, owner, status"),
                 (.patch, "/v1/action-items/\(id)", [:], #"{"owner":42}"#, .badRequest, "owner: expected a string, got number"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{"dueAt":"tomorrow"}"#, .badRequest, "dueAt: expected an RFC 3339 time, got tomorrow"),
+                (.patch, "/v1/action-items/\(id)", [:], #"{"dueAt":"tomorrow"}"#, .badRequest, "dueAt: expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got tomorrow"),
                 (.patch, "/v1/action-items/\(id)", [:], #"{"evidenceUrl":"javascript:alert(1)"}"#, .badRequest, "evidenceUrl: expected an http or https URL of at most 2048 bytes"),
                 (.patch, "/v1/action-items/\(id)", [:], "[1,2]", .badRequest, "expected a JSON object, got array"),
                 (.patch, "/v1/action-items/\(id)", [.contentType: "text/plain"], #"{"owner":"x"}"#, .unsupportedMediaType, "send the changes as application/json or application/merge-patch+json"),
@@ -206,7 +206,7 @@ struct APITests {
                 (.get, "/v1/postmortems?stauts=open", [:], nil, .badRequest, "unknown query parameter stauts; expected one of cursor, deployId, environment, limit, service, since, status"),
                 (.get, "/v1/postmortems?limit=0", [:], nil, .badRequest, "limit: expected an integer in 1...200, got 0"),
                 (.get, "/v1/postmortems?cursor=bogus", [:], nil, .badRequest, "cursor: not a cursor this API returned"),
-                (.get, "/v1/postmortems?since=yesterday", [:], nil, .badRequest, "since: expected an RFC 3339 time, got yesterday"),
+                (.get, "/v1/postmortems?since=yesterday", [:], nil, .badRequest, "since: expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got yesterday"),
                 (.get, "/v1/action-items?overdue=maybe", [:], nil, .badRequest, "overdue: expected true or false, got maybe"),
                 (.get, "/v1/postmortems/\(postmortemId)", [.accept: "image/png"], nil, .notAcceptable, "this resource is application/json or text/markdown"),
                 (.get, "/v1/nothing-here", [:], nil, .notFound, "Not Found"),
@@ -217,6 +217,88 @@ struct APITests {
                 #expect(answer.headers[.contentType] == "application/json", "\(uri)")
                 #expect((answer.object["error"] as? [String: Any])?["message"] as? String == message, "\(uri)")
             }
+        }
+    }
+
+    /// A cursor as the API spells them, for a position it never hands out.
+    static func cursor(microseconds: Int64, id: String = "00000000-0000-0000-0000-000000000000") -> String {
+        Data("\(microseconds)/\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    @Test func malformedInputIsA400NeverA500() async throws {
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let id = try #require(try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
+            let nul = "must not contain the NUL character (U+0000)"
+            let time = "expected an RFC 3339 time between 0001-01-01 and 9999-12-31"
+            let cases: [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String)] = [
+                // Tampered cursors: well-formed, but positions PostgreSQL cannot compute.
+                (.get, "/v1/postmortems?cursor=\(Self.cursor(microseconds: .max))", nil, .badRequest, "cursor: not a cursor this API returned"),
+                (.get, "/v1/postmortems?cursor=\(Self.cursor(microseconds: .min))", nil, .badRequest, "cursor: not a cursor this API returned"),
+                (.get, "/v1/action-items?cursor=\(Self.cursor(microseconds: 300_000_000_000_000_000))", nil, .badRequest, "cursor: not a cursor this API returned"),
+                (.get, "/v1/action-items?cursor=\(Self.cursor(microseconds: 0, id: "not-a-uuid"))", nil, .badRequest, "cursor: not a cursor this API returned"),
+                (.get, "/v1/action-items?cursor=%FF%FE", nil, .badRequest, "cursor: not valid UTF-8 once percent-decoded"),
+                // NUL, bytes that are not UTF-8, and malformed escapes in query parameters.
+                (.get, "/v1/postmortems?service=pay%00ments", nil, .badRequest, "service: \(nul)"),
+                (.get, "/v1/postmortems?environment=%00", nil, .badRequest, "environment: \(nul)"),
+                (.get, "/v1/postmortems?deployId=d-42%00", nil, .badRequest, "deployId: \(nul)"),
+                (.get, "/v1/action-items?owner=%00", nil, .badRequest, "owner: \(nul)"),
+                (.get, "/v1/postmortems?service=%FF", nil, .badRequest, "service: not valid UTF-8 once percent-decoded"),
+                (.get, "/v1/postmortems?service=%ED%A0%80", nil, .badRequest, "service: not valid UTF-8 once percent-decoded"),
+                (.get, "/v1/postmortems?service=100%", nil, .badRequest, "service: malformed percent-encoding; escape a literal % as %25"),
+                (.get, "/v1/postmortems?service=%G1", nil, .badRequest, "service: malformed percent-encoding; escape a literal % as %25"),
+                (.get, "/v1/postmortems?st%00tus=open", nil, .badRequest, "query parameter name: \(nul)"),
+                // Times RFC 3339 can write but PostgreSQL or the API cannot hold.
+                (.get, "/v1/postmortems?since=0000-01-01T00:00:00Z", nil, .badRequest, "since: \(time), got 0000-01-01T00:00:00Z"),
+                (.get, "/v1/postmortems?since=9999-12-31T23:59:60Z", nil, .badRequest, "since: \(time), got 9999-12-31T23:59:60Z"),
+                (.patch, "/v1/action-items/\(id)", #"{"dueAt":"0000-06-01T00:00:00Z"}"#, .badRequest, "dueAt: \(time), got 0000-06-01T00:00:00Z"),
+                (.patch, "/v1/action-items/\(id)", #"{"dueAt":"9999-12-31T23:59:60Z"}"#, .badRequest, "dueAt: \(time), got 9999-12-31T23:59:60Z"),
+                // NUL in any string of a PATCH.
+                (.patch, "/v1/action-items/\(id)", #"{"owner":"team\u0000x"}"#, .badRequest, "owner: \(nul)"),
+                (.patch, "/v1/action-items/\(id)", #"{"status":"done\u0000"}"#, .badRequest, "status: \(nul)"),
+                (.patch, "/v1/action-items/\(id)", #"{"dueAt":"2030-01-01T00:00:00Z\u0000"}"#, .badRequest, "dueAt: \(nul)"),
+                (.patch, "/v1/action-items/\(id)", #"{"evidenceUrl":"https://ci.example/\u0000"}"#, .badRequest, "evidenceUrl: \(nul)"),
+                (.patch, "/v1/action-items/\(id)", #"{"owner":"\ud800"}"#, .badRequest, "invalid JSON at byte 16: unpaired surrogate"),
+                // Ids that are not UUIDs are simply not found (the path is not percent-decoded).
+                (.get, "/v1/postmortems/%00", nil, .notFound, "no postmortem %00"),
+                (.get, "/v1/action-items/%FF", nil, .notFound, "no action item %FF"),
+                (.patch, "/v1/action-items/00000000-0000-0000-0000-00000000000%00", #"{"owner":"x"}"#, .notFound, "no action item 00000000-0000-0000-0000-00000000000%00"),
+            ]
+            for (method, uri, body, status, message) in cases {
+                let answer = try await api.call(method, uri, json: body)
+                #expect(answer.status == status, "\(method) \(uri) \(body ?? ""): \(answer.text)")
+                #expect(answer.headers[.contentType] == "application/json", "\(uri)")
+                #expect((answer.object["error"] as? [String: Any])?["message"] as? String == message, "\(method) \(uri) \(body ?? "")")
+            }
+
+            // A body that is not UTF-8 is refused, never stored with replacement characters.
+            for bytes: [UInt8] in [Array(#"{"owner":"team-"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8),
+                                   Array(#"{"owner":"caf"#.utf8) + [0xC3] + Array(#""}"#.utf8),
+                                   Array(#"{"owner":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8)] {
+                let answer = try await api.client.execute(
+                    uri: "/v1/action-items/\(id)", method: .patch,
+                    headers: [.authorization: "Bearer \(ServiceHarness.writeToken)", .contentType: "application/json"],
+                    body: ByteBuffer(bytes: bytes)
+                ) { APIAnswer(status: $0.status, headers: $0.headers, text: String(buffer: $0.body)) }
+                #expect(answer.status == .badRequest, "\(bytes): \(answer.text)")
+                #expect((answer.object["error"] as? [String: Any])?["message"] as? String
+                        == "request body is not valid UTF-8 (at byte \(bytes.firstIndex { $0 >= 0xC3 } ?? -1))")
+            }
+            let owners = try await harness.query { try $0.query("SELECT coalesce(owner, '') FROM action_items").map { try $0.decode(String.self, at: 0) } }
+            #expect(!owners.contains { $0.contains("\u{FFFD}") || $0.hasPrefix("team-") || $0.hasPrefix("caf") }, "\(owners)")
+            #expect(try await harness.count("SELECT count(*) FROM action_items WHERE version > 1") == 0, "no refused edit changed an item")
+
+            // The extremes of the range are fine, and survive the round trip and pagination.
+            let latest = try await api.patch(id, #"{"dueAt":"9999-12-31T23:59:59Z"}"#)
+            #expect(latest.status == .ok, "\(latest.text)")
+            #expect(latest.object["dueAt"] as? String == "9999-12-31T23:59:59Z")
+            let earliest = try await api.patch(id, #"{"dueAt":"0001-01-01T00:00:00Z"}"#)
+            #expect(earliest.object["dueAt"] as? String == "0001-01-01T00:00:00Z")
+            let first = try await api.call(.get, "/v1/action-items?limit=1")
+            #expect(first.items.first?["id"] as? String == id)
+            let next = try #require(first.object["nextCursor"] as? String)
+            #expect(try await api.call(.get, "/v1/action-items?limit=1&cursor=\(next)").status == .ok)
+            #expect(try await api.call(.get, "/v1/postmortems?since=0001-01-01T00:00:00Z").items.count == 1)
         }
     }
 

@@ -84,27 +84,85 @@ struct HTTPTests {
         }
     }
 
-    @Test func readinessFollowsTheDatabase() async throws {
+    /// The words `/readyz` may say: anything else (an error text, a host, a user name) is a leak.
+    static let readinessWords: Set<String> = ["ok", "unreachable", "timeout", "unknown", "retrying", "failing"]
+
+    /// `/readyz` as status, overall state and the state of each check; fails the test when the
+    /// body holds anything but those words.
+    static func readiness(_ client: some TestClientProtocol) async throws -> (status: HTTPResponse.Status, state: String, checks: [String: String]) {
+        try await client.execute(uri: "/readyz", method: .get) { response in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any], "\(Self.text(response))")
+            let checks = try #require(object["checks"] as? [String: String], "\(Self.text(response))")
+            #expect(Set(object.keys) == ["status", "checks"], "\(Self.text(response))")
+            #expect(Set(checks.keys) == ["database", "kafka", "pipeline", "outbox_relay"])
+            #expect(checks.values.allSatisfy { Self.readinessWords.contains($0) }, "\(Self.text(response))")
+            #expect(response.headers[.contentType] == "application/json")
+            return (response.status, object["status"] as? String ?? "", checks)
+        }
+    }
+
+    @Test func readinessFollowsTheDatabaseAndSaysNoMore() async throws {
         let cluster = try LocalPostgresCluster.start()
         defer { cluster.stop() }
         let database = PostgresConfiguration(connectionString: try cluster.createDatabase("ready"))
         try await ServiceHarness.with(database: database) { harness in
             try await harness.server.httpApplication(port: 0).test(.live) { client in
-                try await client.execute(uri: "/readyz", method: .get) { response in
-                    #expect(response.status == .ok, "\(Self.text(response))")
-                    #expect(Self.text(response) == #"{"problems":[],"status":"ready"}"#)
+                try await waitUntil("ready", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                let ready = try await Self.readiness(client)
+                #expect(ready.state == "ready")
+                #expect(ready.checks == ["database": "ok", "kafka": "ok", "pipeline": "ok", "outbox_relay": "ok"])
+                let refreshedBefore = try await client.execute(uri: "/metrics", method: .get) {
+                    try Self.parsePrometheus(Self.text($0))["deploy_postmortem_metrics_refreshed_timestamp_seconds"]
                 }
+                #expect(abs((refreshedBefore ?? 0) - Date().timeIntervalSince1970) < 10, "refreshed by the scrape")
+
                 try cluster.pause()
-                try await client.execute(uri: "/readyz", method: .get) { response in
-                    #expect(response.status == .serviceUnavailable)
-                    #expect(Self.text(response).contains(#""status":"not ready""#))
-                    #expect(Self.text(response).contains("database: "))
-                }
+                let paused = Date().timeIntervalSince1970
+                let start = ContinuousClock.now
+                let unready = try await Self.readiness(client)
+                #expect(ContinuousClock.now - start < .seconds(4), "answers within its deadline: \(ContinuousClock.now - start)")
+                #expect(unready.status == .serviceUnavailable)
+                #expect(unready.state == "unready")
+                #expect(["timeout", "unreachable"].contains(unready.checks["database"]), "\(unready.checks)")
                 try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+                // Metrics still answer, with the database gauges stale and saying since when.
+                let scrapeStart = ContinuousClock.now
+                let during = try await client.execute(uri: "/metrics", method: .get) { try Self.parsePrometheus(Self.text($0)) }
+                #expect(ContinuousClock.now - scrapeStart < .seconds(4), "the scrape waits for the database no longer than its deadline")
+                #expect(try #require(during["deploy_postmortem_metrics_refreshed_timestamp_seconds"]) <= paused)
+
                 try cluster.resume()
-                try await harness.wait("ready again", timeout: .seconds(30)) {
-                    try await client.execute(uri: "/readyz", method: .get) { $0.status == .ok }
+                try await harness.wait("ready again", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                try await harness.wait("metrics fresh again", timeout: .seconds(30)) {
+                    try await client.execute(uri: "/metrics", method: .get) {
+                        try Self.parsePrometheus(Self.text($0))["deploy_postmortem_metrics_refreshed_timestamp_seconds"] ?? 0 > paused
+                    }
                 }
+            }
+        }
+    }
+
+    @Test func aBrokerOutageShowsInReadinessAndMetrics() async throws {
+        try await ServiceHarness.with { harness in
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                func reachable() async throws -> Double? {
+                    try await client.execute(uri: "/metrics", method: .get) {
+                        try Self.parsePrometheus(Self.text($0))["deploy_postmortem_kafka_broker_reachable"]
+                    }
+                }
+                try await waitUntil("ready", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                #expect(try await reachable() == 1)
+
+                try harness.cluster.setBrokerDown()
+                try await waitUntil("Kafka unreachable", timeout: .seconds(30)) { try await Self.readiness(client).checks["kafka"] == "unreachable" }
+                let unready = try await Self.readiness(client)
+                #expect(unready.status == .serviceUnavailable && unready.state == "unready")
+                #expect(unready.checks["database"] == "ok")
+                #expect(try await reachable() == 0)
+
+                try harness.cluster.setBrokerUp()
+                try await waitUntil("Kafka reachable again", timeout: .seconds(60)) { try await Self.readiness(client).status == .ok }
+                #expect(try await reachable() == 1)
             }
         }
     }

@@ -15,6 +15,9 @@ struct ServiceConfigurationTests {
         #expect(configuration.httpPort == 8080)
         #expect(configuration.overdueSweepInterval == .seconds(60))
         #expect(configuration.analysis.baselineWindow == 3600)
+        #expect(configuration.httpLimits == ServiceConfiguration.HTTPLimits())
+        #expect(configuration.httpLimits.headerTimeout == .seconds(10) && configuration.httpLimits.bodyTimeout == .seconds(30))
+        #expect(configuration.httpLimits.idleTimeout == .seconds(75) && configuration.httpLimits.maxConnections == 4096)
     }
 
     @Test func everySettingIsRead() throws {
@@ -26,6 +29,8 @@ struct ServiceConfigurationTests {
             "TOPIC_DEPLOYS": "d", "TOPIC_ROLLBACKS": "r", "TOPIC_METRICS": "m", "TOPIC_POSTMORTEMS": "p",
             "TOPIC_ACTION_ITEMS": "a", "TOPIC_DLQ": "x", "DATABASE_POOL_SIZE": "3", "HTTP_PORT": "9000",
             "HTTP_HOST": "127.0.0.1", "OVERDUE_SWEEP_INTERVAL_SECONDS": "30",
+            "HTTP_HEADER_TIMEOUT_SECONDS": "5", "HTTP_BODY_TIMEOUT_SECONDS": "20", "HTTP_IDLE_TIMEOUT_SECONDS": "120",
+            "HTTP_MAX_CONNECTIONS": "1000",
             "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60", "ANALYSIS_RELATIVE_MARGIN": "0.5",
             "ANALYSIS_ABSOLUTE_MARGIN": "2", "ATTRIBUTION_WINDOW_SECONDS": "600", "DETECTION_TARGET_SECONDS": "120",
             "OWNERSHIP_MAP_FILE": ownership.path,
@@ -38,6 +43,9 @@ struct ServiceConfigurationTests {
         #expect(configuration.databasePoolSize == 3)
         #expect(configuration.httpPort == 9000 && configuration.httpHost == "127.0.0.1")
         #expect(configuration.overdueSweepInterval == .seconds(30))
+        #expect([configuration.httpLimits.headerTimeout, configuration.httpLimits.bodyTimeout, configuration.httpLimits.idleTimeout]
+                == [.seconds(5), .seconds(20), .seconds(120)])
+        #expect(configuration.httpLimits.maxConnections == 1000)
         let analysis = configuration.analysis
         #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
                  analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
@@ -50,6 +58,10 @@ struct ServiceConfigurationTests {
         ("ANALYSIS_RELATIVE_MARGIN", "-1", "ANALYSIS_RELATIVE_MARGIN=-1: expected a number in 0.0...100.0"),
         ("ATTRIBUTION_WINDOW_SECONDS", "soon", "ATTRIBUTION_WINDOW_SECONDS=soon: expected a number in 60.0...604800.0"),
         ("OVERDUE_SWEEP_INTERVAL_SECONDS", "0", "OVERDUE_SWEEP_INTERVAL_SECONDS=0: expected an integer in 1...86400"),
+        ("HTTP_HEADER_TIMEOUT_SECONDS", "0", "HTTP_HEADER_TIMEOUT_SECONDS=0: expected an integer in 1...300"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "1.5", "HTTP_BODY_TIMEOUT_SECONDS=1.5: expected an integer in 1...3600"),
+        ("HTTP_IDLE_TIMEOUT_SECONDS", "forever", "HTTP_IDLE_TIMEOUT_SECONDS=forever: expected an integer in 1...3600"),
+        ("HTTP_MAX_CONNECTIONS", "8", "HTTP_MAX_CONNECTIONS=8: expected an integer in 16...1000000"),
         ("OWNERSHIP_MAP_FILE", "/nonexistent/ownership.json", "OWNERSHIP_MAP_FILE /nonexistent/ownership.json: "),
     ]
 

@@ -28,8 +28,12 @@ final class ServiceHarness: Sendable {
         return logger
     }()
 
-    /// A stack on a fresh database of the shared test cluster, or on `database` when given.
-    init(database: PostgresConfiguration? = nil, clock: @escaping @Sendable () -> Date = Date.init) async throws {
+    /// A stack on a fresh database of the shared test cluster, or on `database` when given;
+    /// `configure` adjusts the service's configuration before it starts.
+    init(
+        database: PostgresConfiguration? = nil, clock: @escaping @Sendable () -> Date = Date.init,
+        configure: (inout ServiceConfiguration) -> Void = { _ in }
+    ) async throws {
         let topics = ServiceConfiguration.Topics()
         cluster = try MockCluster(topics: topics.all(partitions: 3))
         self.database = try database ?? TestDatabase.fresh("e2e")
@@ -47,6 +51,7 @@ final class ServiceHarness: Sendable {
         let writeDigest = APITokens.hash(Self.writeToken).map { String(format: "%02x", $0) }.joined()
         configuration.apiTokens = try APITokens(parsing: "reader:read:\(Self.readToken)\nwriter:write:sha256:\(writeDigest)")
         configuration.maxRequestBodyBytes = 4096
+        configure(&configuration)
         self.configuration = configuration
         producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)
         let server = try PostmortemServer(configuration: configuration, logger: Self.logger, clock: clock)
@@ -57,9 +62,10 @@ final class ServiceHarness: Sendable {
     /// Runs `body` against a fresh stack and always tears it down, even when `body` fails.
     static func with(
         database: PostgresConfiguration? = nil, clock: @escaping @Sendable () -> Date = Date.init,
+        configure: (inout ServiceConfiguration) -> Void = { _ in },
         _ body: (ServiceHarness) async throws -> Void
     ) async throws {
-        let harness = try await ServiceHarness(database: database, clock: clock)
+        let harness = try await ServiceHarness(database: database, clock: clock, configure: configure)
         do {
             try await body(harness)
         } catch {

@@ -34,6 +34,7 @@ struct APIError: Error, HTTPResponseError, Sendable {
         case 404: "not_found"
         case 405: "method_not_allowed"
         case 406: "not_acceptable"
+        case 408: "request_timeout"
         case 409: "conflict"
         case 412: "precondition_failed"
         case 413: "payload_too_large"
@@ -44,13 +45,18 @@ struct APIError: Error, HTTPResponseError, Sendable {
         return APIError(status: status, code: code, message: message ?? status.reasonPhrase)
     }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The JSON body: `{"error":{"status":…,"code":…,"message":…}}`.
+    var body: ByteBuffer {
         let body = JSONValue.object([
             "error": .object(["status": .number(Double(status.code)), "code": .string(code), "message": .string(message)])
         ])
+        return ByteBuffer(string: body.serialized)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 }
 

@@ -7,18 +7,53 @@ import PostmortemCore
 struct QueryReader {
     private let values: [String: String]
 
-    /// Reads `request`'s query, accepting only `allowed` names.
+    /// Reads `request`'s query, accepting only `allowed` names. The raw query is decoded here,
+    /// not by the framework (which turns bytes that are not UTF-8 into U+FFFD and keeps
+    /// malformed escapes as they are): either is a 400, as is a NUL.
     init(_ request: Request, allowed: Set<String>) throws {
         var values: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters {
-            let name = String(name)
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let (rawName, rawValue) = pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
+            let name = try Self.percentDecoded(rawName, naming: "query parameter name")
             guard allowed.contains(name) else {
                 throw APIError.badRequest("unknown query parameter \(name); expected one of \(allowed.sorted().joined(separator: ", "))")
             }
             guard values[name] == nil else { throw APIError.badRequest("query parameter \(name) given twice") }
-            values[name] = String(value)
+            values[name] = try Self.percentDecoded(rawValue, naming: name)
         }
         self.values = values
+    }
+
+    /// `component` with its `%XX` escapes decoded; 400 for a malformed escape, bytes that are not
+    /// UTF-8, or a NUL. (`+` stays `+`: this is a URI query, not a form.)
+    static func percentDecoded(_ component: Substring, naming name: String) throws -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(component.utf8.count)
+        var input = component.utf8.makeIterator()
+        while let byte = input.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = input.next().flatMap(Self.hexValue), let low = input.next().flatMap(Self.hexValue) else {
+                throw APIError.badRequest("\(name): malformed percent-encoding; escape a literal % as %25")
+            }
+            bytes.append(high << 4 | low)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw APIError.badRequest("\(name): not valid UTF-8 once percent-decoded")
+        }
+        try rejectNUL(text, naming: name)
+        return text
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     func string(_ name: String, maxLength: Int = 200) throws -> String? {
@@ -45,9 +80,7 @@ struct QueryReader {
     }
 
     func time(_ name: String) throws -> Date? {
-        guard let text = values[name] else { return nil }
-        guard let date = RFC3339.parse(text) else { throw APIError.badRequest("\(name): expected an RFC 3339 time, got \(text)") }
-        return date
+        try values[name].map { try apiTime($0, naming: name) }
     }
 
     func uuid(_ name: String) throws -> String? {
@@ -63,11 +96,35 @@ struct QueryReader {
         return limit
     }
 
-    /// The `cursor` of a previous page.
+    /// The `cursor` of a previous page. Its position must be a time the API can hold: a
+    /// tampered one would otherwise reach PostgreSQL as an out-of-range timestamp.
     func cursor() throws -> PageCursor? {
         guard let text = values["cursor"] else { return nil }
-        guard let cursor = PageCursor(token: text) else { throw APIError.badRequest("cursor: not a cursor this API returned") }
+        guard let cursor = PageCursor(token: text), apiTimeMicroseconds.contains(cursor.microseconds) else {
+            throw APIError.badRequest("cursor: not a cursor this API returned")
+        }
         return cursor
+    }
+}
+
+/// Times the API accepts: years 0001 to 9999, which RFC 3339 can write and PostgreSQL can store.
+let apiTimeRange = Date(timeIntervalSince1970: -62_135_596_800)..<Date(timeIntervalSince1970: 253_402_300_800)
+
+/// ``apiTimeRange`` in microseconds since 1970 (page cursors).
+private let apiTimeMicroseconds: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
+
+/// `text` as an RFC 3339 time within ``apiTimeRange``; 400 naming `name` otherwise.
+func apiTime(_ text: String, naming name: String) throws -> Date {
+    guard let date = RFC3339.parse(text), apiTimeRange.contains(date) else {
+        throw APIError.badRequest("\(name): expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got \(text)")
+    }
+    return date
+}
+
+/// 400 when `text` holds U+0000, which PostgreSQL text cannot store.
+func rejectNUL(_ text: String, naming name: String) throws {
+    guard !text.utf8.contains(0) else {
+        throw APIError.badRequest("\(name): must not contain the NUL character (U+0000)")
     }
 }
 
@@ -80,8 +137,11 @@ func canonicalUUID(_ text: String) -> String? {
 enum ActionItemPatchBody {
     static let members: Set<String> = ["owner", "status", "dueAt", "evidenceUrl"]
 
-    /// The patch in `body` (a JSON object of at least one of ``members``).
+    /// The patch in `body` (a JSON object of at least one of ``members``, in UTF-8).
     static func parse(_ body: [UInt8]) throws -> ActionItemPatch {
+        if let offset = firstInvalidUTF8(body) {
+            throw APIError.badRequest("request body is not valid UTF-8 (at byte \(offset))")
+        }
         let document: JSONValue
         do {
             document = try JSONValue(parsing: body, maxDepth: 4)
@@ -107,10 +167,7 @@ enum ActionItemPatchBody {
             }
             return status
         }
-        patch.dueAt = try string(fields, "dueAt").map { text in
-            guard let date = RFC3339.parse(text) else { throw APIError.badRequest("dueAt: expected an RFC 3339 time, got \(text)") }
-            return date
-        }
+        patch.dueAt = try string(fields, "dueAt").map { try apiTime($0, naming: "dueAt") }
         patch.evidenceUrl = try string(fields, "evidenceUrl").map { text in
             guard text.utf8.count <= 2048, let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
                   url.host?.isEmpty == false else {
@@ -124,8 +181,25 @@ enum ActionItemPatchBody {
     private static func string(_ fields: [String: JSONValue], _ name: String) throws -> String? {
         switch fields[name] {
         case nil: return nil
-        case .string(let text)?: return text
+        case .string(let text)?:
+            try rejectNUL(text, naming: name)
+            return text
         case let other?: throw APIError.badRequest("\(name): expected a string, got \(other.typeName)")
+        }
+    }
+
+    /// Offset of the first byte of `bytes` that does not start a valid UTF-8 sequence, nil when
+    /// all of it is valid.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var input = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &input) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
         }
     }
 }

@@ -90,6 +90,11 @@ struct APIRoutes: Sendable {
             body = try await request.collectBody(upTo: maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.status(.contentTooLarge, message: "request body over \(maxBodyBytes) bytes")
+        } catch let error as any HTTPResponseError {
+            throw error  // 408 from the body deadline
+        } catch {
+            // The HTTP parser's: the client ended the request early or broke its framing.
+            throw APIError.badRequest("request body cut short or malformed (\(error))")
         }
         let patch = try ActionItemPatchBody.parse(Array(buffer: body))
         let now = clock()

@@ -1,17 +1,22 @@
 import Foundation
 import Hummingbird
-import Postgres
+import HummingbirdCore
 
 /// What the service answers over HTTP: liveness, readiness and Prometheus metrics without
 /// authentication, and the authenticated `/v1` API. Every error is a JSON body.
 struct HTTPSurface: Sendable {
-    let pool: PostgresPool
     let pipeline: IngestPipeline
     let relay: OutboxRelay
     let actionItems: ActionItemStore
     let api: APIRoutes
     let metrics: ServiceMetrics
     let clock: @Sendable () -> Date
+    /// Timeouts of every connection.
+    let limits: ServiceConfiguration.HTTPLimits
+    /// The open connections, at most the configured number.
+    let connections: ConnectionRegistry
+    /// What `/readyz` checks.
+    let readinessChecks: Readiness
 
     /// The routes (exposed for the test that compares them with docs/openapi.yaml).
     func router() -> Router<APIRequestContext> {
@@ -24,60 +29,52 @@ struct HTTPSurface: Sendable {
         return router
     }
 
-    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one).
+    /// Builds the Hummingbird application listening on `host:port` (port 0 picks a free one),
+    /// every connection under a ``ConnectionGuard`` (timeouts, connection cap).
     func application(host: String, port: Int) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
+        let (limits, connections) = (limits, connections)
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: connections)])),
+            configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
     }
 
-    /// 200 when the database answers, the pipeline is not stuck retrying and the relay is
-    /// healthy; 503 with the reasons otherwise.
+    /// 200 when every check passes, 503 otherwise; the body names each check's state and
+    /// nothing more (see ``Readiness``).
     func readiness() async throws -> Response {
-        var problems: [String] = []
-        if let failure = await databaseProblem() { problems.append("database: \(failure)") }
-        if let failure = pipeline.health.currentFailure { problems.append("pipeline: \(failure)") }
-        let relayStats = await relay.stats
-        if relayStats.consecutiveFailures >= 3 { problems.append("outbox relay: \(relayStats.lastError ?? "failing")") }
+        let checks = await readinessChecks.evaluate()
+        let ready = checks.values.allSatisfy { $0 == "ok" }
         let body = try JSONSerialization.data(
-            withJSONObject: ["status": problems.isEmpty ? "ready" : "not ready", "problems": problems], options: [.sortedKeys])
+            withJSONObject: ["status": ready ? "ready" : "unready", "checks": checks], options: [.sortedKeys])
         return Response(
-            status: problems.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// How long a scrape waits for the gauges read from the database before it answers with
+    /// the values it has (`deploy_postmortem_metrics_refreshed_timestamp_seconds` tells their age).
+    static let refreshTimeout: Duration = .seconds(2)
+
     /// Prometheus text exposition, with the gauges of external state refreshed first.
     func scrape() async -> Response {
-        if let backlog = try? await relay.backlog() {
-            metrics.outboxBacklog.set(to: Double(backlog.count))
-            metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
+        let (relay, actionItems, metrics, clock) = (relay, actionItems, metrics, clock)
+        _ = await withDeadline(Self.refreshTimeout) {
+            do {
+                let backlog = try await relay.backlog()
+                let counts = try await actionItems.counts(now: clock())
+                metrics.outboxBacklog.set(to: Double(backlog.count))
+                metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
+                metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
+                metrics.metricsRefreshed.set(to: Date().timeIntervalSince1970)
+            } catch {
+                // The previous values stay; the refresh timestamp shows they are stale.
+            }
         }
         metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
-        if let counts = try? await actionItems.counts(now: clock()) {
-            metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
-        }
+        metrics.httpConnections.set(to: Double(connections.count))
         if let lag = try? await pipeline.consumerLag() { metrics.setConsumerLag(lag) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
-    }
-
-    /// Nil when `SELECT 1` succeeds within two seconds, else why not.
-    private func databaseProblem() async -> String? {
-        await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do {
-                    try await pool.withConnection { try $0.query("SELECT 1") }
-                    return nil
-                } catch {
-                    return "\(error)"
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return "no answer within 2 s"
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 }

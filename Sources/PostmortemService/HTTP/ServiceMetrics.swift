@@ -4,7 +4,8 @@ import Prometheus
 import Synchronization
 
 /// The service's Prometheus metrics. Counters move as work is done; gauges that describe
-/// external state (outbox backlog, consumer lag) are refreshed when `/metrics` is scraped.
+/// external state (outbox backlog, consumer lag) are refreshed when `/metrics` is scraped, and
+/// `metrics_refreshed_timestamp_seconds` says when those read from the database last were.
 public final class ServiceMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
@@ -16,6 +17,11 @@ public final class ServiceMetrics: Sendable {
     let outboxOldestAge: Gauge
     let pipelineFailing: Gauge
     let overdueActionItems: Gauge
+    let httpConnections: Gauge
+    let kafkaBrokerReachable: Gauge
+    let metricsRefreshed: Gauge
+    /// Connections the server closed or refused, by ``ConnectionRegistry/DropReason``.
+    private let droppedConnections: [ConnectionRegistry.DropReason: Counter]
     /// Item gauges by status label (`open`, `in_progress`, `done`, `cancelled`).
     private let actionItems: [String: Gauge]
     /// Lag gauges of the partitions this replica reported last, to drop revoked ones.
@@ -32,8 +38,20 @@ public final class ServiceMetrics: Sendable {
         outboxOldestAge = registry.makeGauge(descriptor: Self.name("outbox_oldest_age", unit: "seconds", help: "Age of the oldest unpublished outbox event."))
         pipelineFailing = registry.makeGauge(descriptor: Self.name("pipeline_failing", unit: "", help: "1 while the pipeline retries a failure (database or broker down)."))
         overdueActionItems = registry.makeGauge(descriptor: Self.name("action_items_overdue", unit: "", help: "Open or in-progress action items past their due date."))
+        kafkaBrokerReachable = registry.makeGauge(descriptor: Self.name(
+            "kafka_broker_reachable", unit: "", help: "1 when a Kafka broker answered the last metadata request (every 5 s), else 0."))
+        metricsRefreshed = registry.makeGauge(descriptor: Self.name(
+            "metrics_refreshed_timestamp", unit: "seconds",
+            help: "When the gauges read from the database (outbox, action items) were last refreshed, Unix time; old while the database is unreachable."))
+        httpConnections = registry.makeGauge(descriptor: Self.name("http_connections", unit: "", help: "Open HTTP connections."))
         let byStatus = Self.name("action_items", unit: "", help: "Action items, by status.")
         let registry = registry
+        let dropped = Self.name(
+            "http_connections_closed", unit: "total",
+            help: "HTTP connections the server closed (timeouts, evicted to make room) or refused (limit reached, none idle), by reason.")
+        droppedConnections = Dictionary(uniqueKeysWithValues: ConnectionRegistry.DropReason.allCases.map { reason in
+            (reason, registry.makeCounter(descriptor: dropped, labels: [("reason", reason.rawValue)]))
+        })
         actionItems = Dictionary(uniqueKeysWithValues: ActionItemStatus.allCases.map { status in
             (status.rawValue, registry.makeGauge(descriptor: byStatus, labels: [("status", status.rawValue)]))
         })
@@ -91,6 +109,11 @@ public final class ServiceMetrics: Sendable {
             buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
         ).record(duration)
+    }
+
+    /// Records an HTTP connection closed or refused by the server.
+    func recordDroppedConnection(_ reason: ConnectionRegistry.DropReason) {
+        droppedConnections[reason]?.increment()
     }
 
     /// Records a postmortem opened, once per trigger it has.
