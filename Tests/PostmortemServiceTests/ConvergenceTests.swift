@@ -121,82 +121,85 @@ struct ConvergenceTests {
         #expect(diff.isEmpty, "\(diff.count) of \(expected.count) deploys differ from analyze: \(diff.prefix(3).joined(separator: "\n"))")
     }
 
-    static func produce(_ records: some Collection<KafkaRecord>, via producer: KafkaProducer) async throws {
-        for outcome in await producer.send(Array(records)) { _ = try outcome.get() }
+
+    /// A mock cluster, a migrated database and `serve` replicas in one group, stopped by `stop()`.
+    final class Stack: Sendable {
+        let broker: MockCluster
+        let database: PostgresConfiguration
+        let producer: KafkaProducer
+        private let group: String
+
+        init(database: PostgresConfiguration) async throws {
+            broker = try ServeProcessTests.cluster()
+            self.database = database
+            try await DatabaseSchema.migrate(database)
+            group = "convergence-\(UUID().uuidString.prefix(6))"
+            producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        }
+
+        /// Starts one more replica.
+        func replica() throws -> ServeProcessTests.ServeProcess {
+            try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        }
+
+        func produce(_ records: some Collection<KafkaRecord>) async throws {
+            for outcome in await producer.send(Array(records)) { _ = try outcome.get() }
+        }
+
+        func stop(_ replicas: [ServeProcessTests.ServeProcess]) async {
+            for replica in replicas where replica.process.isRunning { replica.terminate() }
+            await producer.close()
+            broker.shutdown()
+        }
     }
 
     @Test func threeReplicasWhileEventsArriveMatchAnalyze() async throws {
         let expected = try Self.oracle()
         #expect(expected.count == 300, "every deploy of the fleet fails")
-        let broker = try ServeProcessTests.cluster()
-        defer { broker.shutdown() }
-        let database = try TestDatabase.fresh("convergence")
-        try await DatabaseSchema.migrate(database)
-        let group = "convergence-\(UUID().uuidString.prefix(6))"
-        let replicas = try (0..<3).map { _ in
-            try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
-        }
-        defer { for replica in replicas { replica.terminate() } }
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        let stack = try await Stack(database: try TestDatabase.fresh("convergence"))
+        let replicas = try (0..<3).map { _ in try stack.replica() }
         // Produced in slices while the replicas run, so batches interleave across replicas.
         let records = Self.records
         for slice in stride(from: 0, to: records.count, by: 250) {
-            try await Self.produce(records[slice..<min(slice + 250, records.count)], via: producer)
+            try await stack.produce(records[slice..<min(slice + 250, records.count)])
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await Self.expectConvergence(database, to: expected)
-        await producer.close()
+        try await Self.expectConvergence(stack.database, to: expected)
+        await stack.stop(replicas)
     }
 
     @Test func shuffledTripleRedeliveryWithAReplicaKilledMatchesAnalyze() async throws {
         let expected = try Self.oracle()
-        let broker = try ServeProcessTests.cluster()
-        defer { broker.shutdown() }
-        let database = try TestDatabase.fresh("convergence-kill")
-        try await DatabaseSchema.migrate(database)
-        let group = "convergence-kill-\(UUID().uuidString.prefix(6))"
-        let start = { try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group) }
-        let survivors = try [start(), start()]
-        defer { for replica in survivors { replica.terminate() } }
-        let victim = try start()
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        let stack = try await Stack(database: try TestDatabase.fresh("convergence-kill"))
+        let replicas = try (0..<3).map { _ in try stack.replica() }
         var generator = SystemRandomNumberGenerator()
         let records = (0..<3).flatMap { _ in Self.records.shuffled(using: &generator) }
         let third = records.count / 3
-        try await Self.produce(records[..<third], via: producer)
-        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(database).postmortems >= 20 }
-        victim.kill()
-        try await Self.produce(records[third...], via: producer)
-        try await Self.expectConvergence(database, to: expected)
-        await producer.close()
+        try await stack.produce(records[..<third])
+        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(stack.database).postmortems >= 20 }
+        replicas[2].kill()
+        try await stack.produce(records[third...])
+        try await Self.expectConvergence(stack.database, to: expected)
+        await stack.stop(replicas)
     }
 
     @Test func twoReplicasThroughAFifteenSecondDatabaseOutageMatchAnalyze() async throws {
         let expected = try Self.oracle()
-        let broker = try ServeProcessTests.cluster()
-        defer { broker.shutdown() }
         let cluster = try LocalPostgresCluster.start()
         defer { cluster.stop() }
-        let database = PostgresConfiguration(connectionString: try cluster.createDatabase("convergence_outage"))
-        try await DatabaseSchema.migrate(database)
-        let group = "convergence-outage-\(UUID().uuidString.prefix(6))"
-        let replicas = try (0..<2).map { _ in
-            try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
-        }
-        defer { for replica in replicas { replica.terminate() } }
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        let stack = try await Stack(database: PostgresConfiguration(connectionString: try cluster.createDatabase("convergence_outage")))
+        let replicas = try (0..<2).map { _ in try stack.replica() }
         let records = Self.records
         let half = records.count / 2
-        try await Self.produce(records[..<half], via: producer)
-        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(database).postmortems >= 20 }
+        try await stack.produce(records[..<half])
+        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(stack.database).postmortems >= 20 }
         try cluster.pause()
-        try await Self.produce(records[half...], via: producer)
+        try await stack.produce(records[half...])
         try await Task.sleep(for: .seconds(15))
-        let running = replicas.filter { $0.process.isRunning }.count
-        #expect(running == 2, "the replicas must survive the outage")
+        #expect(replicas.filter { $0.process.isRunning }.count == 2, "the replicas must survive the outage")
         try cluster.resume()
-        try await Self.expectConvergence(database, to: expected)
-        await producer.close()
+        try await Self.expectConvergence(stack.database, to: expected)
+        await stack.stop(replicas)
     }
 }
 

@@ -40,6 +40,9 @@ struct ServeProcessTests {
             Glibc.kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
         }
+
+        // A test that throws before stopping its replicas must not leave them running.
+        deinit { if process.isRunning { kill() } }
     }
 
     /// A failed deploy in two events: started, then rolled back automatically.
