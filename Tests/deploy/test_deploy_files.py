@@ -955,6 +955,91 @@ def test_bad_values_cover_the_service_ranges() -> None:
     assert len(BAD_VALUES) >= 12, [p.name for p in BAD_VALUES]
 
 
+# ===================================================================== alerts and dashboard
+
+RULES = ROOT / "deploy" / "prometheus" / "deploy-postmortem.rules.yaml"
+RULES_TEST = ROOT / "deploy" / "prometheus" / "deploy-postmortem.rules.test.yaml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "deploy-postmortem.json"
+ALERTS = {"DeployPostmortemConsumerLagHigh", "DeployPostmortemPipelineFailing", "DeployPostmortemOutboxStuck",
+          "DeployPostmortemDeadLetters", "DeployPostmortemActionItemsOverdue",
+          "DeployPostmortemKafkaUnreachable", "DeployPostmortemMetricsStale"}
+
+
+@functools.lru_cache(maxsize=None)
+def exported_metrics() -> frozenset[str]:
+    """The series the service exports, from README's Metrics section (histograms with their
+    _bucket, _sum and _count series)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for match in re.finditer(r"`(deploy_postmortem_[a-z_]+)[^`]*`\s*(\(histogram)?", section):
+        names.add(match.group(1))
+        if match.group(2):
+            names |= {match.group(1) + suffix for suffix in ("_bucket", "_sum", "_count")}
+    assert len(names) > 15, sorted(names)
+    return frozenset(names)
+
+
+def metrics_in(expr: str) -> set[str]:
+    return set(re.findall(r"\bdeploy_postmortem_[a-z_]+", expr))
+
+
+def promtool(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    found = shutil.which("promtool")
+    assert found, "promtool missing: apt-get install prometheus (scripts/install-deps does)"
+    return subprocess.run([found, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def assert_rules_valid(groups: dict[str, Any], where: str, directory: Path) -> None:
+    path = directory / "rules.yaml"
+    path.write_text(yaml.safe_dump(groups, sort_keys=False))
+    proc = promtool("check", "rules", str(path))
+    assert proc.returncode == 0, f"{where}: {proc.stdout}{proc.stderr}"
+
+
+def test_prometheus_rule_file_checks_and_passes_its_unit_tests() -> None:
+    proc = promtool("check", "rules", str(RULES))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = promtool("test", "rules", RULES_TEST.name, cwd=RULES_TEST.parent)
+    assert proc.returncode == 0 and "SUCCESS" in proc.stdout, proc.stdout + proc.stderr
+    tested = set(re.findall(r"alertname: (\w+)", RULES_TEST.read_text()))
+    assert tested == ALERTS, f"alerts without a unit test: {ALERTS - tested}"
+
+
+def test_alerts_watch_exported_metrics_only() -> None:
+    rules = yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
+    assert {r["alert"] for r in rules} == ALERTS
+    for rule in rules:
+        used = metrics_in(rule["expr"])
+        assert used and used <= exported_metrics(), f"{rule['alert']}: {used - exported_metrics()}"
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert {"summary", "description"} <= set(rule["annotations"]), rule["alert"]
+
+
+def test_helm_prometheus_rule_is_the_rule_file(tmp_path: Path) -> None:
+    """The chart's PrometheusRule with default thresholds is deploy/prometheus's rule file."""
+    def rule(values: dict[str, Any]) -> dict[str, Any]:
+        manifests = chart().render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+        (obj,) = by_kind(load_docs(manifests["deploy-postmortem/templates/prometheusrule.yaml"]), "PrometheusRule")
+        validate_object(obj, "helm[prometheusRule]")
+        return obj
+
+    assert not by_kind(rendered("default"), "PrometheusRule"), "off by default"
+    assert rule({"metrics": {"prometheusRule": {"enabled": True}}})["spec"] == yaml.safe_load(RULES.read_text())
+    tuned = rule({"metrics": {"prometheusRule": {"enabled": True, "consumerLagMessages": 500, "outboxOldestAgeSeconds": 60,
+                                                 "deadLetterRatePerSecond": 0.5, "overdueFor": "1d",
+                                                 "staleMetricsSeconds": 120, "labels": {"release": "kps"}}}})
+    assert tuned["metadata"]["labels"]["release"] == "kps"
+    exprs = {r["alert"]: r for r in tuned["spec"]["groups"][0]["rules"]}
+    assert exprs["DeployPostmortemConsumerLagHigh"]["expr"].endswith("> 500")
+    assert exprs["DeployPostmortemDeadLetters"]["expr"].endswith("> 0.5")
+    assert exprs["DeployPostmortemMetricsStale"]["expr"].endswith("> 120")
+    assert exprs["DeployPostmortemActionItemsOverdue"]["for"] == "1d"
+    assert_rules_valid(tuned["spec"], "tuned PrometheusRule", tmp_path)
+    (production,) = by_kind(rendered("production-sasl-values.yaml"), "PrometheusRule")
+    assert production["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
 # ===================================================================== docs
 
 def test_operations_doc_covers_the_runbook() -> None:
