@@ -1040,6 +1040,44 @@ def test_helm_prometheus_rule_is_the_rule_file(tmp_path: Path) -> None:
     assert production["metadata"]["labels"]["release"] == "kube-prometheus-stack"
 
 
+def dashboard_exprs(dashboard: dict[str, Any]) -> list[str]:
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    exprs += [v["query"]["query"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return exprs
+
+
+def test_grafana_dashboard(tmp_path: Path) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert dashboard["uid"] == "deploy-postmortem" and dashboard["panels"]
+    titles = " ".join(p["title"].lower() for p in dashboard["panels"])
+    for topic in ("input messages", "outcomes", "lag", "latency", "outbox", "action items", "dead-lettered"):
+        assert topic in titles, f"no panel about {topic}"
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids repeat"
+    exprs = dashboard_exprs(dashboard)
+    used: set[str] = set()
+    for expr in exprs:
+        found = metrics_in(expr)
+        assert found, f"no service metric in {expr}"
+        assert found <= exported_metrics(), f"{expr}: not exported: {found - exported_metrics()}"
+        used |= found
+    for panel in dashboard["panels"]:
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+    # Each query is valid PromQL: promtool checks them as recording rules, Grafana's
+    # variables replaced by what they expand to.
+    queries = [e for e in exprs if not e.startswith("label_values(")]
+    rules = [{"record": f"dashboard:query_{n}",
+              "expr": e.replace("$__rate_interval", "5m").replace("$namespace", ".*")}
+             for n, e in enumerate(queries)]
+    assert_rules_valid({"groups": [{"name": "dashboard", "rules": rules}]}, "dashboard queries", tmp_path)
+    important = {"deploy_postmortem_events_processed_total", "deploy_postmortem_consumer_lag_messages",
+                 "deploy_postmortem_batch_duration_seconds_bucket", "deploy_postmortem_outbox_backlog_events",
+                 "deploy_postmortem_outbox_oldest_age_seconds", "deploy_postmortem_action_items",
+                 "deploy_postmortem_action_items_overdue"}
+    assert important <= used, important - used
+
+
 # ===================================================================== docs
 
 def test_operations_doc_covers_the_runbook() -> None:
