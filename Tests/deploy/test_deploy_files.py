@@ -1084,5 +1084,6 @@ def test_operations_doc_covers_the_runbook() -> None:
     text = DOCS.read_text().lower()
     for topic in ("kubectl apply -k", "helm upgrade --install", "secret", "partition",
                   "keda", "advisory lock", "migrat", "sigterm", "consumer group",
-                  "idempotent", "outbox", "enableservicelinks"):
+                  "idempotent", "outbox", "enableservicelinks", "config check", "--no-migrate",
+                  "promtool", "prometheusrule", "grafana", "httproute", "ingress"):
         assert topic in text, topic
