@@ -6,6 +6,6 @@ struct DeployPostmortem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy-postmortem",
         abstract: "Turns every failed deploy into a postmortem.",
-        subcommands: [ServeCommand.self, DemoCommand.self, MigrateCommand.self, AnalyzeCommand.self, DevBrokerCommand.self, PostmortemsCommand.self, ActionItemsCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, MigrateCommand.self, AnalyzeCommand.self, DevBrokerCommand.self, PostmortemsCommand.self, ActionItemsCommand.self, ConfigCommand.self]
     )
 }

@@ -62,13 +62,15 @@ public enum BuiltProducts {
     }
 
     /// Runs `deploy-postmortem` with `arguments` to completion, optionally feeding `input`.
+    /// `environment` is added to this process's environment, or is the whole environment when
+    /// `inheriting` is false.
     public static func runDeployPostmortem(
-        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+        _ arguments: [String], environment: [String: String] = [:], inheriting: Bool = true, input: String? = nil
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = executable("deploy-postmortem")
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = inheriting ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
         let output = Pipe()
         let error = Pipe()
         let stdin = Pipe()

@@ -68,9 +68,10 @@ KNOWN_ENV = set(DOCUMENTED_DEFAULTS) | {
     "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
     "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CA_LOCATION",
     "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "API_TOKENS_FILE",
-    "OWNERSHIP_MAP_FILE",
+    "OWNERSHIP_MAP_FILE", "API_TOKENS", "DATABASE_POOL_SIZE", "OVERDUE_SWEEP_INTERVAL_SECONDS",
 }
-SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_PASSWORD"}  # never as a plain value
+# Never a plain value nor in a ConfigMap: a *_FILE path, or valueFrom.secretKeyRef / envFrom a Secret.
+SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_PASSWORD", "API_TOKENS"}
 # Names the config may carry besides KNOWN_ENV: libpq's PG* variables and librdkafka
 # properties passed through as KAFKA_<NAME>.
 PASSTHROUGH = re.compile(r"^(PG[A-Z_]+|KAFKA_[A-Z0-9_]+)$")
@@ -152,6 +153,46 @@ CRD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 
+CRD_SCHEMAS[("monitoring.coreos.com/v1", "PrometheusRule")] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "metadata": _METADATA,
+        "spec": {"type": "object", "additionalProperties": False, "required": ["groups"], "properties": {
+            "groups": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["name", "rules"],
+                "properties": {"name": {"type": "string"}, "interval": {"type": "string"},
+                               "rules": {"type": "array", "minItems": 1, "items": {
+                                   "type": "object", "additionalProperties": False, "required": ["expr"],
+                                   "properties": {"alert": {"type": "string"}, "record": {"type": "string"},
+                                                  "expr": {"type": "string"},
+                                                  "for": {"type": "string", "pattern": r"^\d+(ms|s|m|h|d)$"},
+                                                  "labels": _STRMAP, "annotations": _STRMAP}}}}}}}},
+    },
+}
+CRD_SCHEMAS[("gateway.networking.k8s.io/v1", "HTTPRoute")] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "metadata": _METADATA,
+        "spec": {"type": "object", "additionalProperties": False, "required": ["parentRefs", "rules"], "properties": {
+            "parentRefs": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["name"],
+                "properties": {k: {"type": "string"} for k in ("group", "kind", "name", "namespace", "sectionName")}
+                | {"port": {"type": "integer"}}}},
+            "hostnames": {"type": "array", "items": {"type": "string"}},
+            "rules": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "properties": {
+                    "matches": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
+                        "path": {"type": "object", "additionalProperties": False, "required": ["type", "value"],
+                                 "properties": {"type": {"enum": ["Exact", "PathPrefix", "RegularExpression"]},
+                                                "value": {"type": "string", "pattern": "^/"}}}}}},
+                    "backendRefs": {"type": "array", "minItems": 1, "items": {
+                        "type": "object", "additionalProperties": False, "required": ["name", "port"],
+                        "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}}}}}}},
+    },
+}
+
 WORKLOAD_KINDS = {"Deployment", "Job"}
 
 
@@ -219,7 +260,8 @@ def assert_server_deployment(dep: dict[str, Any], origin: str, require_spread: b
     where = f"{origin}: Deployment/{dep['metadata']['name']}"
     spec = pod_spec(dep)
     assert spec.get("terminationGracePeriodSeconds", 30) > 30, f"{where}: grace period"
-    (c,) = [c for c in spec["containers"] if c.get("args") == ["serve"]]
+    # Migrations run only in the migration Job, not at every pod start.
+    (c,) = [c for c in spec["containers"] if c.get("args") == ["serve", "--no-migrate"]]
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", where
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz", where
     assert c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/healthz", where
@@ -237,16 +279,15 @@ def assert_server_deployment(dep: dict[str, Any], origin: str, require_spread: b
 
 def assert_env_names(objs: list[dict[str, Any]], origin: str) -> None:
     names: set[str] = set()
+    configured: set[str] = set()
     for o in objs:
         if o["kind"] == "ConfigMap" and "config" in o["metadata"]["name"]:
-            names |= set(o.get("data", {}))
+            configured |= set(o.get("data", {}))
         if o["kind"] in WORKLOAD_KINDS:
             names |= {e["name"] for e in walk_env(o)}
-    unknown = {n for n in names - KNOWN_ENV if not PASSTHROUGH.match(n)}
-    # Extra variables a values set adds on purpose.
-    unknown -= {"FEATURE_EXAMPLE"}
+    unknown = {n for n in (names | configured) - KNOWN_ENV if not PASSTHROUGH.match(n)}
     assert not unknown, f"{origin}: unknown environment variables {sorted(unknown)}"
-    assert names & SECRET_ENV == set(), f"{origin}: {names & SECRET_ENV} must come from *_FILE"
+    assert configured & SECRET_ENV == set(), f"{origin}: {configured & SECRET_ENV} in a ConfigMap"
 
 
 def assert_references_resolve(objs: list[dict[str, Any]], origin: str) -> None:
@@ -258,8 +299,9 @@ def assert_references_resolve(objs: list[dict[str, Any]], origin: str) -> None:
         spec = pod_spec(o)
         for c in spec["containers"]:
             for ef in c.get("envFrom", []):
-                name = ef["configMapRef"]["name"]
-                assert name in configmaps, f"{origin}: envFrom ConfigMap {name} missing"
+                if "configMapRef" in ef:
+                    name = ef["configMapRef"]["name"]
+                    assert name in configmaps, f"{origin}: envFrom ConfigMap {name} missing"
         for v in spec.get("volumes", []):
             if "configMap" in v:
                 assert v["configMap"]["name"] in configmaps, f"{origin}: volume {v['name']}"
@@ -559,7 +601,7 @@ def test_helm_migration_hook() -> None:
     assert c["args"] == ["migrate"]
     # A pre-install hook runs before the release's own objects exist: it may only
     # use pre-existing Secrets, never the chart's ConfigMap or ServiceAccount.
-    assert "envFrom" not in c
+    assert all("configMapRef" not in ef for ef in c.get("envFrom", []))
     sa = by_kind(objs, "ServiceAccount")[0]["metadata"]["name"]
     assert pod_spec(job)["serviceAccountName"] != sa
     assert {v["name"] for v in pod_spec(job)["volumes"] if "configMap" in v} == set()
@@ -691,6 +733,7 @@ def test_kustomize_valid(name: str) -> None:
     assert pdb["spec"]["minAvailable"] == 1
     (job,) = by_kind(objs, "Job")
     assert pod_spec(job)["containers"][0]["args"] == ["migrate"]
+    assert "ttlSecondsAfterFinished" in job["spec"]
     (svc,) = by_kind(objs, "Service")
     assert [p["port"] for p in svc["spec"]["ports"]] == [8080]
 
@@ -741,11 +784,306 @@ def test_kustomize_fallback_agrees_with_kubectl(monkeypatch: pytest.MonkeyPatch)
             assert a["containers"][0]["image"] == b["containers"][0]["image"]
 
 
+# ===================================================================== the service's own check
+# What each rendered Deployment gives its server container (ConfigMap and Secret-derived
+# environment, mounted files written under a temporary directory, paths rewritten) is fed
+# to the real binary's `config check`, which parses it as `serve` does at start.
+
+# Stand-ins for the Secrets the manifests reference, by key (the chart never holds any).
+FAKE_SECRET_VALUES = {
+    "url": "postgresql://postmortem:not-a-password@db.example.internal:5432/postmortem?sslmode=verify-full",
+    "tokens": f"ci-bot:write:sha256:{'ab' * 32}\ndashboards:read:sha256:{'cd' * 32}\n",
+    "username": "deploy-postmortem", "user": "deploy-postmortem",
+    "password": "not-a-password", "pass": "not-a-password",
+    "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "tls.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "tls.key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+}
+# Secrets handed over whole (envFrom): every key becomes a variable.
+FAKE_ENV_SECRETS = {
+    "postmortem-api-env": {"API_TOKENS": f"ci-bot:write:sha256:{'ef' * 32}"},
+}
+POD_NAME = "pm-deploy-postmortem-5d8c7b9f4-x2x7q"
+
+
+def fake_secret(name: str, key: str) -> str:
+    if name in FAKE_ENV_SECRETS:
+        return FAKE_ENV_SECRETS[name][key]
+    assert key in FAKE_SECRET_VALUES, f"no stand-in for key {key!r} of Secret {name!r}"
+    return FAKE_SECRET_VALUES[key]
+
+
+@functools.lru_cache(maxsize=None)
+def service_binary() -> str:
+    """The debug build of deploy-postmortem (`swift build`; DEPLOY_POSTMORTEM_BIN overrides)."""
+    explicit = os.environ.get("DEPLOY_POSTMORTEM_BIN")
+    if explicit:
+        return explicit
+    swift = shutil.which("swift")
+    assert swift, "swift is not on PATH: the chart tests run the service's `config check`"
+    proc = subprocess.run([swift, "build", "--show-bin-path"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    binary = Path(proc.stdout.strip()) / "deploy-postmortem"
+    assert proc.returncode == 0 and binary.exists(), \
+        f"{binary} missing: run `swift build` first ({proc.stderr.strip()})"
+    return str(binary)
+
+
+def server_container(workload: dict[str, Any]) -> dict[str, Any]:
+    (c,) = [c for c in pod_spec(workload)["containers"] if (c.get("args") or ["serve"])[0] == "serve"]
+    return c
+
+
+def container_environment(objs: Iterable[dict[str, Any]], workload: dict[str, Any],
+                          container: dict[str, Any], root: Path) -> dict[str, str]:
+    """The environment `container` starts with, its volumes written under `root`."""
+    configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in objs if o["kind"] == "ConfigMap"}
+    volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
+    mounts: dict[str, Path] = {}
+    for mount in container.get("volumeMounts", []):
+        host = root / mount["mountPath"].lstrip("/")
+        host.mkdir(parents=True, exist_ok=True)
+        volume = volumes[mount["name"]]
+        files: dict[str, str] = {}
+        if "secret" in volume:
+            name = volume["secret"]["secretName"]
+            items = volume["secret"].get("items") or [{"key": k, "path": k} for k in FAKE_ENV_SECRETS[name]]
+            files = {i["path"]: fake_secret(name, i["key"]) for i in items}
+        elif "configMap" in volume:
+            data = configmaps[volume["configMap"]["name"]]
+            items = volume["configMap"].get("items") or [{"key": k, "path": k} for k in data]
+            files = {i["path"]: data[i["key"]] for i in items}
+        for relative, text in files.items():
+            (host / relative).parent.mkdir(parents=True, exist_ok=True)
+            (host / relative).write_text(text)
+        mounts[mount["mountPath"]] = host
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(configmaps[source["configMapRef"]["name"]])
+        else:
+            env.update(FAKE_ENV_SECRETS[source["secretRef"]["name"]])
+    for entry in container.get("env", []):
+        if "value" in entry:
+            env[entry["name"]] = str(entry["value"])
+            continue
+        ref = entry["valueFrom"]
+        if "secretKeyRef" in ref:
+            env[entry["name"]] = fake_secret(ref["secretKeyRef"]["name"], ref["secretKeyRef"]["key"])
+        elif "configMapKeyRef" in ref:
+            env[entry["name"]] = configmaps[ref["configMapKeyRef"]["name"]][ref["configMapKeyRef"]["key"]]
+        else:
+            assert ref["fieldRef"]["fieldPath"] == "metadata.name", entry
+            env[entry["name"]] = POD_NAME
+    for name, value in env.items():
+        for path, host in mounts.items():
+            if value.startswith(path + "/"):
+                env[name] = str(host) + value[len(path):]
+    return env
+
+
+def config_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([service_binary(), "config", "check"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def assert_service_accepts(objs: tuple[dict[str, Any], ...], origin: str, root: Path) -> None:
+    (dep,) = by_kind(objs, "Deployment")
+    server = container_environment(objs, dep, server_container(dep), root / "server")
+    proc = config_check(server)
+    assert proc.returncode == 0 and proc.stdout == "configuration ok\n", \
+        f"{origin}: serve would refuse this configuration:\n{proc.stdout}{proc.stderr}"
+    # The migration Job migrates the database the servers use.
+    for job in by_kind(objs, "Job"):
+        (c,) = pod_spec(job)["containers"]
+        migrate = container_environment(objs, job, c, root / "job")
+        database = lambda env, base: {k: v.replace(str(base), "") for k, v in env.items()
+                                      if k.startswith(("DATABASE_URL", "PG"))}
+        assert database(migrate, root / "job") == database(server, root / "server"), f"{origin}: Job database"
+        if "DATABASE_URL_FILE" in migrate:
+            assert Path(migrate["DATABASE_URL_FILE"]).read_text() == FAKE_SECRET_VALUES["url"]
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_helm_config_is_accepted_by_the_service(value_set: str, tmp_path: Path) -> None:
+    assert_service_accepts(rendered(value_set), f"helm[{value_set}]", tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(KUSTOMIZATIONS))
+def test_kustomize_config_is_accepted_by_the_service(name: str, tmp_path: Path) -> None:
+    assert_service_accepts(kustomized(name), f"kustomize[{name}]", tmp_path)
+
+
+def test_config_check_catches_what_the_schema_would_not(tmp_path: Path) -> None:
+    """The harness has teeth: a rendered value the service refuses fails, naming the variable."""
+    objs = copy.deepcopy(rendered("production-sasl-values.yaml"))
+    (cm,) = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-config")]
+    cm["data"]["ANALYSIS_BASELINE_WINDOW_SECONDS"] = "30"
+    (own,) = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-ownership")]
+    own["data"] = {k: '{"services": {"checkout": "team-payments"}}' for k in own["data"]}
+    (dep,) = by_kind(objs, "Deployment")
+    proc = config_check(container_environment(objs, dep, server_container(dep), tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("ANALYSIS_BASELINE_WINDOW_SECONDS=30: "), lines
+    assert lines[1].startswith("OWNERSHIP_MAP_FILE "), lines
+    assert "not-a-password" not in proc.stdout + proc.stderr
+
+
+# Values the service (or Kubernetes) would refuse: each file under Tests/deploy/bad-values
+# starts with `# refused: <text the error must contain>`.
+BAD_VALUES = sorted((ROOT / "Tests" / "deploy" / "bad-values").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BAD_VALUES, ids=[p.stem for p in BAD_VALUES])
+def test_helm_refuses_bad_values(path: Path) -> None:
+    text = path.read_text()
+    expected = re.match(r"# refused: (.+)", text).group(1).strip()
+    values = yaml.safe_load(text)
+    with pytest.raises((helm.HelmValuesError, helm.HelmError)) as refused:
+        chart().render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    assert expected in str(refused.value), f"{path.name}: refused for another reason: {refused.value}"
+    if isinstance(refused.value, helm.HelmValuesError):
+        # Schema errors fail `helm lint` too (a template `fail` only logs in lint mode).
+        report = helm.lint(str(CHART), values, strict=True, namespace=NAMESPACE,
+                           kube_version=f"v{KUBERNETES_VERSION}.0")
+        assert report["errors"] or any(m["severity"] >= 3 for m in report["messages"]), \
+            f"{path.name}: helm lint passed"
+
+
+def test_bad_values_cover_the_service_ranges() -> None:
+    assert len(BAD_VALUES) >= 12, [p.name for p in BAD_VALUES]
+
+
+# ===================================================================== alerts and dashboard
+
+RULES = ROOT / "deploy" / "prometheus" / "deploy-postmortem.rules.yaml"
+RULES_TEST = ROOT / "deploy" / "prometheus" / "deploy-postmortem.rules.test.yaml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "deploy-postmortem.json"
+ALERTS = {"DeployPostmortemConsumerLagHigh", "DeployPostmortemPipelineFailing", "DeployPostmortemOutboxStuck",
+          "DeployPostmortemDeadLetters", "DeployPostmortemActionItemsOverdue",
+          "DeployPostmortemKafkaUnreachable", "DeployPostmortemMetricsStale"}
+
+
+@functools.lru_cache(maxsize=None)
+def exported_metrics() -> frozenset[str]:
+    """The series the service exports, from README's Metrics section (histograms with their
+    _bucket, _sum and _count series)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for match in re.finditer(r"`(deploy_postmortem_[a-z_]+)[^`]*`\s*(\(histogram)?", section):
+        names.add(match.group(1))
+        if match.group(2):
+            names |= {match.group(1) + suffix for suffix in ("_bucket", "_sum", "_count")}
+    assert len(names) > 15, sorted(names)
+    return frozenset(names)
+
+
+def metrics_in(expr: str) -> set[str]:
+    return set(re.findall(r"\bdeploy_postmortem_[a-z_]+", expr))
+
+
+def promtool(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    found = shutil.which("promtool")
+    assert found, "promtool missing: apt-get install prometheus (scripts/install-deps does)"
+    return subprocess.run([found, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def assert_rules_valid(groups: dict[str, Any], where: str, directory: Path) -> None:
+    path = directory / "rules.yaml"
+    path.write_text(yaml.safe_dump(groups, sort_keys=False))
+    proc = promtool("check", "rules", str(path))
+    assert proc.returncode == 0, f"{where}: {proc.stdout}{proc.stderr}"
+
+
+def test_prometheus_rule_file_checks_and_passes_its_unit_tests() -> None:
+    proc = promtool("check", "rules", str(RULES))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = promtool("test", "rules", RULES_TEST.name, cwd=RULES_TEST.parent)
+    assert proc.returncode == 0 and "SUCCESS" in proc.stdout, proc.stdout + proc.stderr
+    tested = set(re.findall(r"alertname: (\w+)", RULES_TEST.read_text()))
+    assert tested == ALERTS, f"alerts without a unit test: {ALERTS - tested}"
+
+
+def test_alerts_watch_exported_metrics_only() -> None:
+    rules = yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
+    assert {r["alert"] for r in rules} == ALERTS
+    for rule in rules:
+        used = metrics_in(rule["expr"])
+        assert used and used <= exported_metrics(), f"{rule['alert']}: {used - exported_metrics()}"
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert {"summary", "description"} <= set(rule["annotations"]), rule["alert"]
+
+
+def test_helm_prometheus_rule_is_the_rule_file(tmp_path: Path) -> None:
+    """The chart's PrometheusRule with default thresholds is deploy/prometheus's rule file."""
+    def rule(values: dict[str, Any]) -> dict[str, Any]:
+        manifests = chart().render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+        (obj,) = by_kind(load_docs(manifests["deploy-postmortem/templates/prometheusrule.yaml"]), "PrometheusRule")
+        validate_object(obj, "helm[prometheusRule]")
+        return obj
+
+    assert not by_kind(rendered("default"), "PrometheusRule"), "off by default"
+    assert rule({"metrics": {"prometheusRule": {"enabled": True}}})["spec"] == yaml.safe_load(RULES.read_text())
+    tuned = rule({"metrics": {"prometheusRule": {"enabled": True, "consumerLagMessages": 500, "outboxOldestAgeSeconds": 60,
+                                                 "deadLetterRatePerSecond": 0.5, "overdueFor": "1d",
+                                                 "staleMetricsSeconds": 120, "labels": {"release": "kps"}}}})
+    assert tuned["metadata"]["labels"]["release"] == "kps"
+    exprs = {r["alert"]: r for r in tuned["spec"]["groups"][0]["rules"]}
+    assert exprs["DeployPostmortemConsumerLagHigh"]["expr"].endswith("> 500")
+    assert exprs["DeployPostmortemDeadLetters"]["expr"].endswith("> 0.5")
+    assert exprs["DeployPostmortemMetricsStale"]["expr"].endswith("> 120")
+    assert exprs["DeployPostmortemActionItemsOverdue"]["for"] == "1d"
+    assert_rules_valid(tuned["spec"], "tuned PrometheusRule", tmp_path)
+    (production,) = by_kind(rendered("production-sasl-values.yaml"), "PrometheusRule")
+    assert production["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def dashboard_exprs(dashboard: dict[str, Any]) -> list[str]:
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    exprs += [v["query"]["query"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return exprs
+
+
+def test_grafana_dashboard(tmp_path: Path) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert dashboard["uid"] == "deploy-postmortem" and dashboard["panels"]
+    titles = " ".join(p["title"].lower() for p in dashboard["panels"])
+    for topic in ("input messages", "outcomes", "lag", "latency", "outbox", "action items", "dead-lettered"):
+        assert topic in titles, f"no panel about {topic}"
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids repeat"
+    exprs = dashboard_exprs(dashboard)
+    used: set[str] = set()
+    for expr in exprs:
+        found = metrics_in(expr)
+        assert found, f"no service metric in {expr}"
+        assert found <= exported_metrics(), f"{expr}: not exported: {found - exported_metrics()}"
+        used |= found
+    for panel in dashboard["panels"]:
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+    # Each query is valid PromQL: promtool checks them as recording rules, Grafana's
+    # variables replaced by what they expand to.
+    queries = [e for e in exprs if not e.startswith("label_values(")]
+    rules = [{"record": f"dashboard:query_{n}",
+              "expr": e.replace("$__rate_interval", "5m").replace("$namespace", ".*")}
+             for n, e in enumerate(queries)]
+    assert_rules_valid({"groups": [{"name": "dashboard", "rules": rules}]}, "dashboard queries", tmp_path)
+    important = {"deploy_postmortem_events_processed_total", "deploy_postmortem_consumer_lag_messages",
+                 "deploy_postmortem_batch_duration_seconds_bucket", "deploy_postmortem_outbox_backlog_events",
+                 "deploy_postmortem_outbox_oldest_age_seconds", "deploy_postmortem_action_items",
+                 "deploy_postmortem_action_items_overdue"}
+    assert important <= used, important - used
+
+
 # ===================================================================== docs
 
 def test_operations_doc_covers_the_runbook() -> None:
     text = DOCS.read_text().lower()
     for topic in ("kubectl apply -k", "helm upgrade --install", "secret", "partition",
                   "keda", "advisory lock", "migrat", "sigterm", "consumer group",
-                  "idempotent", "outbox", "enableservicelinks"):
+                  "idempotent", "outbox", "enableservicelinks", "config check", "--no-migrate",
+                  "promtool", "prometheusrule", "grafana", "httproute", "ingress"):
         assert topic in text, topic

@@ -94,6 +94,158 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- if and (or .Values.kafka.tls.certificateKey .Values.kafka.tls.keyKey) (not .Values.kafka.tls.existingSecret) }}
 {{- fail "kafka.tls.certificateKey/keyKey need kafka.tls.existingSecret" }}
 {{- end }}
+{{- if and (eq .Values.database.urlFrom "none") (not .Values.envFromSecrets) }}
+{{- fail "database.urlFrom none needs envFromSecrets (a Secret with DATABASE_URL)" }}
+{{- end }}
+{{- /* JSON Schema cannot compare two values. */}}
+{{- with .Values.autoscaling.hpa }}
+{{- if and .enabled (gt (int .minReplicas) (int .maxReplicas)) }}
+{{- fail (printf "autoscaling.hpa.minReplicas (%v) must not exceed maxReplicas (%v)" .minReplicas .maxReplicas) }}
+{{- end }}
+{{- end }}
+{{- with .Values.autoscaling.keda }}
+{{- if and .enabled (gt (int .minReplicaCount) (int .maxReplicaCount)) }}
+{{- fail (printf "autoscaling.keda.minReplicaCount (%v) must not exceed maxReplicaCount (%v)" .minReplicaCount .maxReplicaCount) }}
+{{- end }}
+{{- end }}
+{{- /* The service refuses at start an ownership map that is not a flat JSON object of service → team. */}}
+{{- with .Values.ownershipMap.content }}
+{{- $map := fromJson . }}
+{{- if or (hasKey $map "Error") (not $map) }}
+{{- fail "ownershipMap.content must be a JSON object of service → team, e.g. {\"checkout\": \"team-payments\"}" }}
+{{- end }}
+{{- range $service, $team := $map }}
+{{- if not (kindIs "string" $team) }}
+{{- fail (printf "ownershipMap.content: the team of %q must be a string (a flat JSON object of service → team)" $service) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* Every variable once: a name in both the ConfigMap and the container's env would be
+       silently overridden, twice in env is ambiguous. */}}
+{{- $config := include "deploy-postmortem.configData" . | fromYaml }}
+{{- $seen := dict }}
+{{- range include "deploy-postmortem.serverEnv" . | fromYamlArray }}
+{{- if or (hasKey $config .name) (hasKey $seen .name) }}
+{{- fail (printf "environment variable %s is set twice (check config.extraEnv, database.env, kafka.properties and the *From settings)" .name) }}
+{{- end }}
+{{- $_ := set $seen .name true }}
+{{- end }}
+{{- end }}
+
+{{/* Adds variable (index . 1) = (index . 2) to the dict (index . 0); a name set twice fails,
+     naming the value that set it (index . 3). */}}
+{{- define "deploy-postmortem.putEnv" -}}
+{{- $env := index . 0 }}
+{{- $name := index . 1 }}
+{{- if hasKey $env $name }}
+{{- fail (printf "environment variable %s is set twice (again by %s)" $name (index . 3)) }}
+{{- end }}
+{{- $_ := set $env $name (index . 2 | toString) }}
+{{- end }}
+
+{{/* The non-secret settings of the server, as the ConfigMap's data (a YAML map). */}}
+{{- define "deploy-postmortem.configData" -}}
+{{- $env := dict }}
+{{- $dir := include "deploy-postmortem.secretsDir" . }}
+{{- $k := .Values.kafka }}
+{{- include "deploy-postmortem.putEnv" (list $env "HTTP_PORT" .Values.config.httpPort "config.httpPort") }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_BOOTSTRAP_SERVERS" $k.bootstrapServers "kafka.bootstrapServers") }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_GROUP_ID" $k.groupId "kafka.groupId") }}
+{{- with $k.clientId }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_CLIENT_ID" . "kafka.clientId") }}
+{{- end }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_SECURITY_PROTOCOL" $k.securityProtocol "kafka.securityProtocol") }}
+{{- if $k.sasl.mechanism }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_SASL_MECHANISM" $k.sasl.mechanism "kafka.sasl.mechanism") }}
+{{- if eq $k.sasl.passwordFrom "file" }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_SASL_PASSWORD_FILE" (printf "%s/kafka-sasl/%s" $dir $k.sasl.passwordKey) "kafka.sasl") }}
+{{- end }}
+{{- end }}
+{{- if $k.tls.existingSecret }}
+{{- with $k.tls.caKey }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_SSL_CA_LOCATION" (printf "%s/kafka-tls/%s" $dir .) "kafka.tls.caKey") }}
+{{- end }}
+{{- with $k.tls.certificateKey }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_SSL_CERTIFICATE_LOCATION" (printf "%s/kafka-tls/%s" $dir .) "kafka.tls.certificateKey") }}
+{{- end }}
+{{- with $k.tls.keyKey }}
+{{- include "deploy-postmortem.putEnv" (list $env "KAFKA_SSL_KEY_LOCATION" (printf "%s/kafka-tls/%s" $dir .) "kafka.tls.keyKey") }}
+{{- end }}
+{{- end }}
+{{- /* KAFKA_<NAME>: dots become _, an underscore becomes __ (docs/kafka.md). */}}
+{{- range $property, $value := $k.properties }}
+{{- include "deploy-postmortem.putEnv" (list $env (printf "KAFKA_%s" ($property | replace "_" "__" | replace "." "_" | upper)) $value (printf "kafka.properties.%s" $property)) }}
+{{- end }}
+{{- with $k.topics }}
+{{- include "deploy-postmortem.putEnv" (list $env "TOPIC_DEPLOYS" .deploys "kafka.topics.deploys") }}
+{{- include "deploy-postmortem.putEnv" (list $env "TOPIC_ROLLBACKS" .rollbacks "kafka.topics.rollbacks") }}
+{{- include "deploy-postmortem.putEnv" (list $env "TOPIC_METRICS" .metrics "kafka.topics.metrics") }}
+{{- include "deploy-postmortem.putEnv" (list $env "TOPIC_POSTMORTEMS" .postmortems "kafka.topics.postmortems") }}
+{{- include "deploy-postmortem.putEnv" (list $env "TOPIC_ACTION_ITEMS" .actionItems "kafka.topics.actionItems") }}
+{{- include "deploy-postmortem.putEnv" (list $env "TOPIC_DLQ" .dlq "kafka.topics.dlq") }}
+{{- end }}
+{{- if eq .Values.apiTokens.from "file" }}
+{{- include "deploy-postmortem.putEnv" (list $env "API_TOKENS_FILE" (printf "%s/api/%s" $dir .Values.apiTokens.key) "apiTokens") }}
+{{- end }}
+{{- if include "deploy-postmortem.ownershipEnabled" . }}
+{{- include "deploy-postmortem.putEnv" (list $env "OWNERSHIP_MAP_FILE" (printf "/etc/deploy-postmortem/ownership/%s" .Values.ownershipMap.fileName) "ownershipMap") }}
+{{- end }}
+{{- with .Values.config.analysis }}
+{{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_BASELINE_WINDOW_SECONDS" .baselineWindowSeconds "config.analysis.baselineWindowSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_GRACE_SECONDS" .graceSeconds "config.analysis.graceSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_RELATIVE_MARGIN" .relativeMargin "config.analysis.relativeMargin") }}
+{{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_ABSOLUTE_MARGIN" .absoluteMargin "config.analysis.absoluteMargin") }}
+{{- include "deploy-postmortem.putEnv" (list $env "ATTRIBUTION_WINDOW_SECONDS" .attributionWindowSeconds "config.analysis.attributionWindowSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "DETECTION_TARGET_SECONDS" .detectionTargetSeconds "config.analysis.detectionTargetSeconds") }}
+{{- end }}
+{{- range $name, $value := .Values.config.extraEnv }}
+{{- include "deploy-postmortem.putEnv" (list $env $name $value (printf "config.extraEnv.%s" $name)) }}
+{{- end }}
+{{- toYaml $env }}
+{{- end }}
+
+{{/* The server container's env list: the database settings, the pod name as client.id, and
+     the values taken from Secrets (secretKeyRef). */}}
+{{- define "deploy-postmortem.serverEnv" -}}
+{{- include "deploy-postmortem.databaseEnv" . }}
+{{- if not .Values.kafka.clientId }}
+# One client.id per pod: broker logs and quotas name the replica.
+- name: KAFKA_CLIENT_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end }}
+{{- with .Values.kafka.sasl }}
+{{- if .mechanism }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .usernameKey }}
+{{- if eq .passwordFrom "env" }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .passwordKey }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if eq .Values.apiTokens.from "env" }}
+- name: API_TOKENS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "deploy-postmortem.apiTokensSecretName" . }}
+      key: {{ .Values.apiTokens.key }}
+{{- end }}
+{{- end }}
+
+{{/* envFrom of both workloads: existing Secrets whose every key becomes a variable. */}}
+{{- define "deploy-postmortem.secretEnvFrom" -}}
+{{- range .Values.envFromSecrets }}
+- secretRef:
+    name: {{ . }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -101,8 +253,16 @@ Environment shared by the server and the migration hook Job. The hook runs
 before any chart resource exists, so this is rendered inline, not via the ConfigMap.
 */}}
 {{- define "deploy-postmortem.databaseEnv" -}}
+{{- if eq .Values.database.urlFrom "file" }}
 - name: DATABASE_URL_FILE
   value: {{ include "deploy-postmortem.secretsDir" . }}/database/{{ .Values.database.urlKey }}
+{{- else if eq .Values.database.urlFrom "env" }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "deploy-postmortem.databaseSecretName" . }}
+      key: {{ .Values.database.urlKey }}
+{{- end }}
 {{- if .Values.database.caKey }}
 - name: PGSSLROOTCERT
   value: {{ include "deploy-postmortem.secretsDir" . }}/database/{{ .Values.database.caKey }}
@@ -117,18 +277,27 @@ before any chart resource exists, so this is rendered inline, not via the Config
   value: {{ .Values.config.logLevel | quote }}
 {{- end }}
 
+{{/* Whether the database Secret is mounted: for the URL file, or for the server CA. */}}
+{{- define "deploy-postmortem.databaseMounted" -}}
+{{- if or (eq .Values.database.urlFrom "file") .Values.database.caKey }}true{{ end }}
+{{- end }}
+
 {{- define "deploy-postmortem.databaseVolume" -}}
+{{- if include "deploy-postmortem.databaseMounted" . }}
 - name: database
   secret:
     secretName: {{ include "deploy-postmortem.databaseSecretName" . }}
     defaultMode: 0440
     items:
+      {{- if eq .Values.database.urlFrom "file" }}
       - key: {{ .Values.database.urlKey }}
         path: {{ .Values.database.urlKey }}
+      {{- end }}
       {{- if .Values.database.caKey }}
       - key: {{ .Values.database.caKey }}
         path: {{ .Values.database.caKey }}
       {{- end }}
+{{- end }}
 - name: tmp
   emptyDir:
     medium: Memory
@@ -136,9 +305,11 @@ before any chart resource exists, so this is rendered inline, not via the Config
 {{- end }}
 
 {{- define "deploy-postmortem.databaseVolumeMount" -}}
+{{- if include "deploy-postmortem.databaseMounted" . }}
 - name: database
   mountPath: {{ include "deploy-postmortem.secretsDir" . }}/database
   readOnly: true
+{{- end }}
 - name: tmp
   mountPath: /tmp
 {{- end }}
