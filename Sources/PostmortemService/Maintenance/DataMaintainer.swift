@@ -65,17 +65,8 @@ public final class DataMaintainer: Service, Sendable {
     /// Maintains at once, then every `interval`, until graceful shutdown or cancellation;
     /// a failed run is logged and retried after at most 5 minutes.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                var pause = self.interval
-                do {
-                    try await self.maintain()
-                } catch {
-                    self.logger.warning("database maintenance failed", metadata: ["error": "\(error)"])
-                    pause = min(pause, .seconds(300))
-                }
-                try? await Task.sleep(for: pause)
-            }
+        await repeatUntilShutdown(every: interval, retryingAfter: .seconds(300), logger: logger, failure: "database maintenance failed") {
+            try await self.maintain()
         }
     }
 
