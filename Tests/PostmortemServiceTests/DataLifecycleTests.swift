@@ -210,8 +210,12 @@ struct DataLifecycleTests {
         let database = try TestDatabase.fresh("lifecycle")
         try await DatabaseSchema.migrate(database)
         try await Self.seedRetentionCases(database)
-        // In March 2027 both create March and April and find June–November 2026 expired.
+        // In March 2027 they create March and April and find June–November 2026 expired. Points
+        // of March that reached the default before its partition existed are moved into it.
         let clock = Self.at("2027-03-10T00:00:00Z")
+        try await Self.run(database) { connection in
+            try Self.insertPoints("api", from: "2027-03-05T00:00:00Z", to: "2027-03-05T00:02:00Z", step: 60, on: connection)
+        }
         let maintainers = (0..<3).map { _ in Self.maintainer(database, clock: clock) }
         var reports: [DataMaintainer.Report] = []
         for _ in 0..<3 {
@@ -229,7 +233,9 @@ struct DataLifecycleTests {
         #expect(reports.map(\.metricPointsKept).reduce(0, +) == 9)
         #expect(reports.map(\.deploysDeleted).reduce(0, +) == 3, "now also old-but-active and recent")
         #expect(try await Self.strings("SELECT deploy_id FROM deploys", database) == ["pm-ancient", "pm-old", "queued-old"])
-        #expect(try await Self.pointsByTable(database)["metric_samples_default"] == 9 + 2)
+        let byTable = try await Self.pointsByTable(database)
+        #expect(byTable["metric_samples_default"] == 9 + 2)
+        #expect(byTable["metric_samples_2027_03"] == 3)
     }
 }
 
