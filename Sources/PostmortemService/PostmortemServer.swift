@@ -22,6 +22,8 @@ public final class PostmortemServer: Sendable {
     public let metrics = ServiceMetrics()
     /// Announces overdue action items (one sweep at a time across replicas).
     public let sweeper: OverdueSweeper
+    /// Creates metric partitions ahead and applies the retention (one replica at a time).
+    public let maintainer: DataMaintainer
     private let http: HTTPSurface
     private let httpAddress: (host: String, port: Int)?
     private let producer: KafkaProducer
@@ -54,6 +56,9 @@ public final class PostmortemServer: Sendable {
         reader = PostmortemReader(pool: pool, events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer)
         sweeper = OverdueSweeper(
             pool: pool, reader: reader, encoder: encoder, outbox: outbox, interval: configuration.overdueSweepInterval,
+            clock: clock, logger: logger)
+        maintainer = DataMaintainer(
+            pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.maintenanceInterval,
             clock: clock, logger: logger)
         relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
@@ -98,7 +103,7 @@ public final class PostmortemServer: Sendable {
         // (flush) last; HTTP keeps answering probes until the others are done.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
-        services += [.init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: pipeline)]
+        services += [.init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: maintainer), .init(service: pipeline)]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,

@@ -67,6 +67,10 @@ public struct ServiceConfiguration: Sendable {
     public var apiTokens = APITokens.none
     /// Largest request body the API reads (`API_MAX_BODY_BYTES`); larger bodies get 413.
     public var maxRequestBodyBytes = 65_536
+    /// How long stored data is kept (`RETENTION_*_DAYS`).
+    public var retention = Retention()
+    /// How often partitions are created ahead and the retention applied (`MAINTENANCE_INTERVAL_SECONDS`).
+    public var maintenanceInterval: Duration = .seconds(86_400)
 
     /// Creates a configuration from explicit parts.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
@@ -95,6 +99,10 @@ public struct ServiceConfiguration: Sendable {
         }
         configuration.apiTokens = try Self.apiTokens(reader)
         configuration.maxRequestBodyBytes = try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? configuration.maxRequestBodyBytes
+        configuration.retention = try Self.retention(reader)
+        if let seconds = try reader.integer("MAINTENANCE_INTERVAL_SECONDS", in: 60...86_400) {
+            configuration.maintenanceInterval = .seconds(seconds)
+        }
 
         var analysis = configuration.analysis
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
@@ -118,6 +126,22 @@ public struct ServiceConfiguration: Sendable {
         if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) { limits.idleTimeout = .seconds(seconds) }
         limits.maxConnections = try reader.integer("HTTP_MAX_CONNECTIONS", in: 16...1_000_000) ?? limits.maxConnections
         return limits
+    }
+
+    /// Reads the retention periods: each 0 (keep forever) or a number of days. Metric points
+    /// must outlive the events of deploys without a postmortem: a late trigger (a rollback or
+    /// impact reported days later) opens a postmortem from those events, and its analysis needs
+    /// the points.
+    static func retention(_ reader: EnvironmentReader) throws -> Retention {
+        var retention = Retention()
+        retention.metricSamplesDays = try reader.days("RETENTION_METRIC_SAMPLES_DAYS", minimum: 7) ?? retention.metricSamplesDays
+        retention.deployEventsDays = try reader.days("RETENTION_DEPLOY_EVENTS_DAYS", minimum: 7) ?? retention.deployEventsDays
+        retention.sentOutboxDays = try reader.days("RETENTION_OUTBOX_SENT_DAYS", minimum: 1) ?? retention.sentOutboxDays
+        if retention.metricSamplesDays > 0, retention.deployEventsDays > 0, retention.metricSamplesDays < retention.deployEventsDays {
+            throw ConfigurationError(
+                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(retention.deployEventsDays): a postmortem opened late for a deploy whose events are kept would have no metric points")
+        }
+        return retention
     }
 
     /// Reads the API tokens of `API_TOKENS_FILE` and `API_TOKENS` (both may be set). Errors
@@ -174,6 +198,15 @@ struct EnvironmentReader {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), range.contains(value) else {
             throw ConfigurationError("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A retention period: 0 (keep forever) or `minimum`…36,500 days.
+    func days(_ name: String, minimum: Int) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text), value == 0 || (minimum...36_500).contains(value) else {
+            throw ConfigurationError("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
         }
         return value
     }

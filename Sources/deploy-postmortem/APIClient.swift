@@ -1,4 +1,5 @@
 import Foundation
+import PostmortemService
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -97,6 +98,7 @@ struct APIClient: Sendable {
         guard let url = URL(string: text) else { throw .unreachable(url: text, reason: "not a valid URL") }
         var request = URLRequest(url: url, timeoutInterval: 30)
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue(ProductVersion.userAgent, forHTTPHeaderField: "User-Agent")
         return request
     }
 

@@ -30,7 +30,13 @@ struct AnalyzeCommand: ParsableCommand {
             guard let date = RFC3339.parse(text) else { throw ValidationError("--now: expected RFC 3339 time, got \"\(text)\"") }
             return date
         } ?? Date()
-        let data = input == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: input))
+        let data: Data
+        do {
+            data = try Self.contents(of: input == "-" ? nil : input)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         let decoder = EventDecoder()
         var events: [DecodedEvent] = []
         var failures = 0
@@ -49,6 +55,31 @@ struct AnalyzeCommand: ParsableCommand {
         }
         print(render(report.postmortems), terminator: "")
         if failures > 0 { throw ExitCode(2) }
+    }
+
+    /// A file that cannot be read, worded as the system says why (`cannot read x: No such file or directory`).
+    struct UnreadableInput: Error, CustomStringConvertible {
+        let path: String
+        let code: Int32
+        var description: String { "cannot read \(path): \(String(cString: strerror(code)))" }
+    }
+
+    /// Every byte of the file at `path`, or of standard input when `path` is nil.
+    static func contents(of path: String?) throws(UnreadableInput) -> Data {
+        let descriptor = path.map { open($0, O_RDONLY) } ?? STDIN_FILENO
+        guard descriptor >= 0 else { throw UnreadableInput(path: path ?? "-", code: errno) }
+        defer { if path != nil { close(descriptor) } }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count == 0 { return data }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw UnreadableInput(path: path ?? "-", code: errno)
+            }
+            data.append(buffer, count: count)
+        }
     }
 
     private func render(_ postmortems: [Postmortem]) -> String {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PostmortemService
 
 /// The `deploy-postmortem` command line: one executable, one subcommand per job.
 @main
@@ -6,6 +7,7 @@ struct DeployPostmortem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy-postmortem",
         abstract: "Turns every failed deploy into a postmortem.",
+        version: ProductVersion.current,
         subcommands: [ServeCommand.self, DemoCommand.self, MigrateCommand.self, AnalyzeCommand.self, DevBrokerCommand.self, PostmortemsCommand.self, ActionItemsCommand.self, ConfigCommand.self]
     )
 }

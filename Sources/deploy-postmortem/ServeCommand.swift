@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
             let server = try PostmortemServer(configuration: configuration, logger: logger)
             let database = try configuration.database.redacted()
             logger.info("serving", metadata: [
-                "database": "\(database)", "kafka": "\(configuration.kafka)",
+                "version": "\(ProductVersion.current)", "database": "\(database)", "kafka": "\(configuration.kafka)",
                 "api_tokens": "\(configuration.apiTokens.names.joined(separator: ","))",
             ])
             try await server.run()

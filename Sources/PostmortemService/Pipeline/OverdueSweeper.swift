@@ -36,16 +36,7 @@ public final class OverdueSweeper: Service, Sendable {
     /// Sweeps every `interval` until graceful shutdown or cancellation; failures are logged and
     /// retried at the next sweep.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.sweep()
-                } catch {
-                    self.logger.warning("overdue sweep failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: self.interval)
-            }
-        }
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "overdue sweep failed") { try await self.sweep() }
     }
 
     /// Announces the items overdue now; returns how many. Returns 0 at once when another
