@@ -17,10 +17,10 @@ struct ServeProcessTests {
     final class ServeProcess: Sendable {
         let process: Process
 
-        init(database: String, bootstrap: String, group: String) throws {
+        init(database: String, bootstrap: String, group: String, migrate: Bool = true) throws {
             process = Process()
             process.executableURL = BuiltProducts.executable("deploy-postmortem")
-            process.arguments = ["serve", "--http-port", "0"]
+            process.arguments = ["serve", "--http-port", "0"] + (migrate ? [] : ["--no-migrate"])
             process.environment = ProcessInfo.processInfo.environment.merging([
                 "DATABASE_URL": database, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_GROUP_ID": group,
                 "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
@@ -132,6 +132,31 @@ struct ServeProcessTests {
         await consumer.close()
         await producer.close()
         #expect(Set(ids).count == 100)
+    }
+
+    /// Servers started before the migration Job finished must wait, not dead-letter what they
+    /// read: a missing table is the database's trouble, not the message's.
+    @Test func unmigratedDatabaseHoldsEventsUntilTheSchemaArrives() async throws {
+        let broker = try Self.cluster()
+        defer { broker.shutdown() }
+        let database = try TestDatabase.fresh("unmigrated")
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+        let serve = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: "unmigrated", migrate: false)
+        defer { serve.terminate() }
+        try await Self.produce(0..<10, via: producer)
+        try await Task.sleep(for: .seconds(5))
+        let consumer = try KafkaConsumer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "dlq-\(UUID())", "auto.offset.reset": "earliest"]),
+            topics: [ServiceConfiguration.Topics().deadLetter])
+        var deadLetters = 0
+        let deadline = ContinuousClock.now + .seconds(3)
+        while ContinuousClock.now < deadline { deadLetters += try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200)).count }
+        await consumer.close()
+        #expect(deadLetters == 0, "nothing is dead-lettered while the schema is missing")
+
+        try await DatabaseSchema.migrate(database)
+        try await waitUntil("the held events analyzed", timeout: .seconds(60)) { try await Self.counts(database).postmortems == 10 }
+        await producer.close()
     }
 
     @Test func databaseOutageOfTenSecondsPausesAndRecovers() async throws {

@@ -74,7 +74,6 @@ public final class ServiceMetrics: Sendable {
         for (pair, count) in outcome.events { processed(pair.kind, pair.outcome.rawValue).increment(by: Int64(count)) }
         for kind in deadLettered { processed(kind, "dead_lettered").increment() }
         metricPoints.increment(by: Int64(outcome.metricPoints))
-        updated.increment(by: Int64(outcome.updated.count))
         batches.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
@@ -116,9 +115,11 @@ public final class ServiceMetrics: Sendable {
         droppedConnections[reason]?.increment()
     }
 
-    /// Records a postmortem opened, once per trigger it has.
-    func recordOpened(triggers: [String]) {
-        for trigger in triggers {
+    /// Records what one analysis step did: each postmortem opened (once per trigger it has)
+    /// and the number updated.
+    func recordAnalysis(_ outcome: AnalysisOutcome) {
+        updated.increment(by: Int64(outcome.updated.count))
+        for trigger in outcome.openedTriggers.joined() {
             registry.makeCounter(
                 descriptor: Self.name("postmortems_opened", unit: "total", help: "Postmortems opened, by trigger."),
                 labels: [("trigger", trigger)]

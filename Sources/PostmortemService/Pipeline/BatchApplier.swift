@@ -23,10 +23,6 @@ struct BatchOutcome: Sendable, Equatable {
     /// Input events handled, by kind (`InputEvent.kind`) and outcome.
     var events: [Pair: Int] = [:]
     var metricPoints = 0
-    var opened: [String] = []
-    var updated: [String] = []
-    /// The triggers of each postmortem opened, for metrics.
-    var openedTriggers: [[String]] = []
 
     /// An event kind and what became of it.
     struct Pair: Hashable, Sendable {
@@ -48,10 +44,17 @@ struct BatchOutcome: Sendable, Equatable {
     mutating func add(_ other: BatchOutcome) {
         events.merge(other.events, uniquingKeysWith: +)
         metricPoints += other.metricPoints
-        opened += other.opened
-        updated += other.updated
-        openedTriggers += other.openedTriggers
     }
+}
+
+/// What an analysis step did, for logs and metrics.
+struct AnalysisOutcome: Sendable, Equatable {
+    /// Deploys whose postmortem was opened.
+    var opened: [String] = []
+    /// Deploys whose postmortem changed.
+    var updated: [String] = []
+    /// The triggers of each postmortem opened.
+    var openedTriggers: [[String]] = []
 }
 
 /// Stores a batch of accepted events inside one PostgreSQL transaction, idempotently, and
@@ -116,8 +119,8 @@ struct AnalysisStep: Sendable {
 
     /// Runs one step on `connection`, inside a transaction. `known` holds events this replica
     /// decoded moments ago, so they need not be decoded again.
-    func run(known: [EventKey: DecodedEvent] = [:], now: Date, on connection: isolated PostgresConnection) throws -> BatchOutcome {
-        var outcome = BatchOutcome()
+    func run(known: [EventKey: DecodedEvent] = [:], now: Date, on connection: isolated PostgresConnection) throws -> AnalysisOutcome {
+        var outcome = AnalysisOutcome()
         let work = try queue.take(on: connection)
         var affected = work.deployIds
         affected.formUnion(try events.attribute(try events.pendingAttribution(on: connection), on: connection))

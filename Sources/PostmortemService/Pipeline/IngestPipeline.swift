@@ -156,10 +156,8 @@ public final class IngestPipeline: Service, Sendable {
         var undelivered = deadLettered
         guard await retrying("dead-letter", { try await self.deadLetter(&undelivered) }) != nil else { return false }
         guard let analyzed = await retrying("analyze", { try await self.analyze(known: known, now: now) }) else { return false }
-        var outcome = applied
-        outcome.add(analyzed)
-        metrics.record(outcome, deadLettered: deadLettered.map(\.kind), duration: ContinuousClock.now - started)
-        for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
+        metrics.record(applied, deadLettered: deadLettered.map(\.kind), duration: ContinuousClock.now - started)
+        metrics.recordAnalysis(analyzed)
         return true
     }
 
@@ -171,13 +169,12 @@ public final class IngestPipeline: Service, Sendable {
         else { return false }
         guard pending else { return true }
         guard let outcome = await retrying("analyze", { try await self.analyze(known: [:], now: self.clock()) }) else { return false }
-        for triggers in outcome.openedTriggers { metrics.recordOpened(triggers: triggers) }
-        metrics.record(outcome, deadLettered: [], duration: .zero)
+        metrics.recordAnalysis(outcome)
         return true
     }
 
     /// One analysis step in its own transaction.
-    private func analyze(known: [EventKey: DecodedEvent], now: Date) async throws -> BatchOutcome {
+    private func analyze(known: [EventKey: DecodedEvent], now: Date) async throws -> AnalysisOutcome {
         let analysis = self.analysis
         return try await pool.withTransaction { try analysis.run(known: known, now: now, on: $0) }
     }
@@ -281,11 +278,16 @@ public final class IngestPipeline: Service, Sendable {
         }
     }
 
-    /// Failures worth retrying as they are: the database or the broker is unreachable, or the
-    /// transaction lost a serialization race or a deadlock.
+    /// Failures worth retrying as they are, because no message caused them: the database or
+    /// the broker is unreachable, the transaction lost a serialization race or a deadlock, or
+    /// the server is not fit to take the batch (schema not migrated yet, missing privilege, disk
+    /// full, shutting down). Only what one message can cause — a data exception (SQLSTATE class
+    /// 22), an integrity violation (23) or a program limit (54) — isolates and dead-letters it:
+    /// a message is never dead-lettered for the database's own trouble.
     static func isTransient(_ error: any Error) -> Bool {
         if let error = error as? PostgresError {
-            return error.isConnectionFailure || error.sqlState == "40001" || error.sqlState == "40P01"
+            guard let sqlState = error.sqlState else { return error.isConnectionFailure }
+            return !["22", "23", "54"].contains(String(sqlState.prefix(2)))
         }
         return error is KafkaError
     }
