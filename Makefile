@@ -1,7 +1,7 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build demo test test-deploy bench bench-postgres bench-kafka clean
+.PHONY: deps build demo test test-deploy test-image bench bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
@@ -14,17 +14,23 @@ build: deps
 demo: deps
 	$(SWIFT) run deploy-postmortem demo $(ARGS)
 
-## Runs the whole suite: Swift unit + integration tests (throwaway PostgreSQL, mock Kafka)
-## and the deployment-file validation.
+## Runs the whole suite: Swift unit + integration tests (throwaway PostgreSQL, mock Kafka),
+## the deployment-file validation and the container image's runtime stage (as root).
 test: deps
 	$(SWIFT) build --build-tests
 	# Serial: the suites start PostgreSQL clusters, mock Kafka clusters and serve processes;
 	# in parallel on 2 cores, broker-recovery tests starved (about 4 min serially).
 	$(SWIFT) test --skip-build --no-parallel
 	@$(MAKE) --no-print-directory test-deploy
+	@$(MAKE) --no-print-directory test-image
 
 test-deploy:
 	bash scripts/test-deploy
+
+## The image's runtime stage without a Docker engine: debootstrap + chroot, release binary,
+## --version, migrate and serve inside it (needs root; about 3 min plus the release build).
+test-image:
+	bash scripts/test-image
 
 ## End to end: deploy events/s, metric points/s vs psql \copy, rollback → postmortem.opened latency.
 bench: deps
