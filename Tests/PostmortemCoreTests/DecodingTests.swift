@@ -194,7 +194,7 @@ struct DecodingTests {
         #expect(events.map(\.key.id) == ["cd-1", "cd-2", "cd-3", "ce-4"])
         guard case .rolledBack(let r) = events[2].event else { Issue.record("not a rollback"); return }
         #expect(r.mode == .manual && r.service == "checkout" && r.environment == "prod" && r.deployId == nil)
-        #expect(events[2].artifactId == CDEventsFixture.artifact)
+        #expect(events[2].artifactId == CDEventsFixture.previousArtifact)
         #expect(events[1].chainId == "chain-9")
         #expect(events[3].linkedContextIds == ["cd-1"])
         guard case .impactedCustomers(let i) = events[3].event else { Issue.record("not an impact"); return }

@@ -187,7 +187,7 @@ extension Scenario {
             ],
             deployId: "d-18", triggers: ["gate_failed:canary", "rolled_back_automatically"]),
         Scenario(
-            name: "CDEvents only: deployed, testsuiterun (chainId), incident (link, as CloudEvent data), rollback (artifact, 0.4)",
+            name: "CDEvents only: deployed, testsuiterun (chainId), incident (link, as CloudEvent data), rollback (to the previous artifact, 0.4)",
             lines: CDEventsFixture.scenario,
             deployId: "cd-1", triggers: ["customer_impact:medium", "rolled_back_manually"], severity: "sev3",
             findings: [("ci.ci_coverage_gap", ["testsTotal": num(50)]), ("rollback.manual_rollback", ["initiatedBy": str("alice")])],

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import PostmortemCore
+
+/// What one deploy's postmortem must say (nil triggers: the deploy must have no postmortem).
+struct ExpectedPostmortem: Sendable {
+    /// The deploy.
+    let deployId: String
+    /// Trigger texts in order; nil = no postmortem.
+    let triggers: [String]?
+    /// Severity, when the case pins it.
+    var severity: String?
+    /// Finding keys that must be present, each with the evidence members that must match exactly.
+    var findings: [String: [String: JSONValue]] = [:]
+    /// Action-item titles that must be present.
+    var actions: [String] = []
+    /// The postmortem's owner, when the case pins it.
+    var owner: String?
+    /// Text the Markdown must contain.
+    var markdown: [String] = []
+    /// Text the Markdown must not contain.
+    var markdownLacks: [String] = []
+}
+
+/// One minimal reproduction (Fixtures/repro, copied from the issue "Analysis you can trust") and
+/// what a correct analysis of it says.
+struct ReproCase: Sendable, CustomStringConvertible {
+    /// File name in Fixtures/repro.
+    let file: String
+    /// Every deploy the case pins.
+    let deploys: [ExpectedPostmortem]
+    /// How many events must stay unattributed.
+    var unattributed = 0
+
+    var description: String { file }
+
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/repro")
+
+    /// The file's JSON lines.
+    func lines() throws -> [String] {
+        try String(contentsOf: Self.folder.appendingPathComponent(file), encoding: .utf8)
+            .split(separator: "\n").map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+
+    /// Analyzes the file and checks every expectation.
+    func check(config: AnalysisConfig = AnalysisConfig()) throws {
+        let report = BatchAnalysis(config: config).run(try Fixture.decode(lines()))
+        #expect(report.unattributed.count == unattributed, "unattributed: \(report.unattributed)")
+        for expected in deploys {
+            let postmortem = report.postmortems.first { $0.deployId == expected.deployId }
+            guard let triggers = expected.triggers else {
+                #expect(postmortem == nil, "\(expected.deployId) must have no postmortem")
+                continue
+            }
+            let p = try #require(postmortem, "\(expected.deployId) must have a postmortem")
+            #expect(p.triggers.map(\.trigger.description) == triggers)
+            if let severity = expected.severity { #expect(p.severity.rawValue == severity) }
+            for (key, evidence) in expected.findings {
+                let finding = try #require(p.findings.first { $0.key == key }, "missing finding \(key) in \(p.findings.map(\.key))")
+                for (name, value) in evidence { #expect(finding.evidence[name] == value, "\(key) evidence \(name)") }
+            }
+            for title in expected.actions { #expect(p.actionItems.map(\.title).contains(title), "missing action \(title)") }
+            #expect(p.actionItems.count == p.findings.count)
+            let markdown = MarkdownRenderer().render(p)
+            for text in expected.markdown { #expect(markdown.contains(text), "Markdown lacks \(text)") }
+            for text in expected.markdownLacks { #expect(!markdown.contains(text), "Markdown has \(text)") }
+        }
+    }
+}
+
+@Suite("Reproductions of the issue \"Analysis you can trust\"")
+struct ReproTests {
+    @Test("r02, r03: attribution never crosses service or environment; a CDEvents rollback belongs to the deploy it replaced", arguments: [
+        ReproCase(file: "r02_artifact_attribution_ignores_environment.jsonl", deploys: [
+            ExpectedPostmortem(deployId: "dep-r02-eu", triggers: ["customer_impact:high"]),
+            ExpectedPostmortem(deployId: "dep-r02-us", triggers: nil),
+        ]),
+        ReproCase(file: "r03_cdevents_rollback_goes_to_previous_deploy.jsonl", deploys: [
+            ExpectedPostmortem(deployId: "cd-r03-v2", triggers: ["rolled_back_automatically"]),
+            ExpectedPostmortem(deployId: "cd-r03-v1", triggers: nil),
+        ]),
+    ])
+    func attribution(_ repro: ReproCase) throws {
+        try repro.check()
+    }
+}
