@@ -83,4 +83,12 @@ struct ReproTests {
     func attribution(_ repro: ReproCase) throws {
         try repro.check()
     }
+
+    @Test("r12, r13: a gate that stopped a bad change is a success, not a postmortem", arguments: [
+        ReproCase(file: "r12_ci_failure_opens_postmortem.jsonl", deploys: [ExpectedPostmortem(deployId: "dep-r12", triggers: nil)]),
+        ReproCase(file: "r13_cancelled_pipeline_is_failed_deploy.jsonl", deploys: [ExpectedPostmortem(deployId: "cd-r13-dep", triggers: nil)]),
+    ])
+    func stoppedByGate(_ repro: ReproCase) throws {
+        try repro.check()
+    }
 }

@@ -164,7 +164,7 @@ enum CDEventsDecoder {
         try i.content.rejectUnknown(allowing: ["pipelineName", "uri", "outcome", "errors"])
         let raw = try outcome(i.content, required: false)
         return .deployFinished(DeployFinished(
-            deployId: try i.custom?.string("deployId"), outcome: raw == nil || raw == "success" ? .succeeded : .failed,
+            deployId: try i.custom?.string("deployId"), outcome: raw == nil || raw == "success" ? .succeeded : raw == "cancel" ? .cancelled : .failed,
             finishedAt: i.timestamp, reason: try i.content.string("errors")))
     }
 }
