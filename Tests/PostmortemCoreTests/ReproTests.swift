@@ -61,6 +61,10 @@ struct ReproCase: Sendable, CustomStringConvertible {
             }
             for title in expected.actions { #expect(p.actionItems.map(\.title).contains(title), "missing action \(title)") }
             #expect(p.actionItems.count == p.findings.count)
+            if let owner = expected.owner {
+                #expect(p.owner == owner)
+                #expect(p.actionItems.allSatisfy { $0.owner == owner })
+            }
             let markdown = MarkdownRenderer().render(p)
             for text in expected.markdown { #expect(markdown.contains(text), "Markdown lacks \(text)") }
             for text in expected.markdownLacks { #expect(!markdown.contains(text), "Markdown has \(text)") }
@@ -90,5 +94,42 @@ struct ReproTests {
     ])
     func stoppedByGate(_ repro: ReproCase) throws {
         try repro.check()
+    }
+
+    @Test("r01: no empty postmortem: missing gates, impact section, owner", arguments: [
+        ReproCase(file: "r01_impact_no_action_items_no_owner.jsonl", deploys: [
+            ExpectedPostmortem(
+                deployId: "dep-r01", triggers: ["customer_impact:high", "rolled_back_automatically"], severity: "sev2",
+                findings: Dictionary(uniqueKeysWithValues: ["ci", "canary", "soak"].map {
+                    ("\($0).gate_not_recorded", ["gate": str($0), "recorded": .bool(false)])
+                }),
+                actions: ["Run the ci gate on every deploy of svc and report its result",
+                          "Run the canary gate on every deploy of svc and report its result",
+                          "Run the soak gate on every deploy of svc and report its result"],
+                owner: "payments",
+                markdown: [
+                    "- **Owner:** payments", "## Customer impact", "- **How long:** 180s", "- **Time to detect:** 180s",
+                    "- **Time to mitigate:** 0s", "- **Incident:** <https://status.example.com/i/1>",
+                    "The ci gate did not run", "The canary gate did not run", "The soak gate did not run",
+                ]),
+        ]),
+    ])
+    func noEmptyPostmortem(_ repro: ReproCase) throws {
+        try repro.check()
+    }
+
+    @Test("the owner comes from the ownership map when the deploy names no team or owner, even without action items")
+    func ownerFromMap() throws {
+        var config = AnalysisConfig()
+        config.ownership = ["checkout": "team-checkout"]
+        let report = BatchAnalysis(config: config).run(try Fixture.decode([
+            Fixture.started("d-own", extra: ["team": NSNull(), "owner": NSNull()]),
+            Fixture.gate("d-own", "canary", from: 0, to: 5), Fixture.gate("d-own", "soak", from: 5, to: 10),
+            Fixture.rollback("d-own", at: 12),
+        ]))
+        let p = try #require(report.postmortems.first)
+        #expect(p.actionItems.isEmpty)
+        #expect(p.owner == "team-checkout")
+        #expect(MarkdownRenderer().render(p).contains("- **Owner:** team-checkout"))
     }
 }

@@ -77,7 +77,7 @@ extension Scenario {
                 Fixture.started("d-5"), Fixture.rollback("d-5", at: 6), Fixture.impact("d-5", severity: "critical", at: 3),
                 Fixture.regression(onset: 2),
             ],
-            deployId: "d-5", triggers: ["customer_impact:critical", "rolled_back_automatically"], severity: "sev1"),
+            deployId: "d-5", triggers: ["customer_impact:critical", "rolled_back_automatically"], severity: "sev1").recordingNoGate(),
         Scenario(
             name: "onset after the canary window: canary too short",
             lines: [
@@ -133,7 +133,7 @@ extension Scenario {
             actions: [
                 "Alert and roll back on latency_p99_ms within 600s (took 1620s)",
                 "Alert on sustained bursts of latency_p99_ms beyond 120, not on window averages",
-            ]),
+            ]).recordingNoGate(),
         Scenario(
             name: "canary skipped",
             lines: [Fixture.started("d-12"), Fixture.gate("d-12", "canary", "skipped", from: 0, to: 0), Fixture.rollback("d-12", at: 10)],
@@ -177,7 +177,7 @@ extension Scenario {
                 Fixture.started("d-17"), Fixture.rollback("d-17", at: 8),
                 Fixture.regression(onset: 2, slo: ["threshold": 150, "direction": "above"]),
             ],
-            deployId: "d-17", triggers: ["rolled_back_automatically"], severity: "sev2"),
+            deployId: "d-17", triggers: ["rolled_back_automatically"], severity: "sev2").recordingNoGate(),
         Scenario(
             name: "canary failed and rolled back: the gate worked, no gap",
             lines: [
@@ -199,7 +199,7 @@ extension Scenario {
                 Fixture.impact(nil, severity: "low", at: 25, service: "search"),
                 Fixture.intervention(nil, kind: "data_fix", at: 200, service: "search"),
             ],
-            deployId: "d-20", triggers: ["customer_impact:low", "rolled_back_automatically"]),
+            deployId: "d-20", triggers: ["customer_impact:low", "rolled_back_automatically"]).recordingNoGate(service: "search"),
         Scenario(
             name: "duplicates and reordering change nothing",
             lines: Array((looseThreshold.lines + looseThreshold.lines).reversed()),
@@ -218,7 +218,7 @@ extension Scenario {
         Scenario(
             name: "CDEvents pipelinerun failure attributed by chainId",
             lines: CDEventsFixture.pipelineFailure,
-            deployId: "cd-23", triggers: ["deploy_failed"]),
+            deployId: "cd-23", triggers: ["deploy_failed"]).recordingNoGate(),
         Scenario(
             name: "no baseline data: the metric does not contribute",
             lines: [
@@ -254,5 +254,6 @@ extension Scenario {
             deployId: id, triggers: ["intervention:\(kind.rawValue)"],
             findings: [("process.intervention:\(kind.rawValue)@2026-11-26T10:03:00Z", ["kind": str(kind.rawValue), "actor": str("bob")])],
             actions: ["Make the \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) a reviewed step of the pipeline"])
+            .recordingNoGate()
     }
 }

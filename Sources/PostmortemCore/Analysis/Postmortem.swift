@@ -33,6 +33,12 @@ public struct Postmortem: Sendable, Hashable {
     public var environment: String
     /// What was deployed.
     public var artifact: Artifact?
+    /// Who owns the follow-up: the deploy's team, else its owner, else the ownership map, else the default owner.
+    public var owner: String
+    /// The outcome of each gate that reported a result; a gate absent here never ran (or never said so).
+    public var gates: [Gate: GateOutcome]
+    /// Customer impact, when any was reported.
+    public var impact: ImpactSummary?
     /// Why there is a postmortem, sorted.
     public var triggers: [TriggerOccurrence]
     /// Worst severity by the policy.

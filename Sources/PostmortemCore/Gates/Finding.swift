@@ -10,6 +10,8 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     case gateSkipped = "gate_skipped"
     /// A gate was bypassed.
     case gateBypassed = "gate_bypassed"
+    /// No gate reported a result for the deploy: nothing shows this gate ran.
+    case gateNotRecorded = "gate_not_recorded"
     /// A contributing metric is not among the canary checks.
     case canaryMetricNotChecked = "canary_metric_not_checked"
     /// A canary check passed although the canary saw the degradation.
@@ -35,7 +37,7 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     public var actionKind: ActionItemKind {
         switch self {
         case .ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData: .test
-        case .gateSkipped, .gateBypassed, .soakTrafficUnrepresentative, .intervention: .process
+        case .gateSkipped, .gateBypassed, .gateNotRecorded, .soakTrafficUnrepresentative, .intervention: .process
         case .canaryMetricNotChecked, .canaryThresholdTooLoose, .canaryWindowTooShort, .canaryTrafficTooLow,
              .soakWindowTooShort, .intermittentRegression, .manualRollback, .slowDetection: .tooling
         }
