@@ -132,4 +132,23 @@ struct ReproTests {
         #expect(p.owner == "team-checkout")
         #expect(MarkdownRenderer().render(p).contains("- **Owner:** team-checkout"))
     }
+
+    @Test("severity follows impact and duration: customer impact is never sev4; 48 minutes of 5x errors is not the lowest severity")
+    func severityFollowsImpactAndDuration() throws {
+        let longErrors = [
+            Fixture.started("d-sev"), Fixture.gate("d-sev", "canary", from: 0, to: 5, extra: ["checks": []]),
+            Fixture.rollback("d-sev", at: 50), Fixture.regression("checkout_errors", onset: 2, value: 500),
+        ]
+        let p = try #require(BatchAnalysis().run(try Fixture.decode(longErrors)).postmortems.first)
+        #expect(p.triggers.map(\.trigger.description) == ["rolled_back_automatically"])
+        #expect(p.severity == .sev3)
+        var lenient = AnalysisConfig()
+        lenient.severityPolicy.longDegradationSeconds = 3600
+        #expect(BatchAnalysis(config: lenient).run(try Fixture.decode(longErrors)).postmortems.first?.severity == .sev4)
+        let lowImpact = [Fixture.started("d-low"), Fixture.impact("d-low", severity: "low", at: 3)]
+        #expect(BatchAnalysis().run(try Fixture.decode(lowImpact)).postmortems.first?.severity == .sev3)
+        var mapsToSev4 = AnalysisConfig()
+        mapsToSev4.severityPolicy.customerImpact[.low] = .sev4
+        #expect(BatchAnalysis(config: mapsToSev4).run(try Fixture.decode(lowImpact)).postmortems.first?.severity == .sev3)
+    }
 }

@@ -125,7 +125,8 @@ extension Scenario {
                 Fixture.started("d-11"), Fixture.rollback("d-11", at: 29),
                 Fixture.metric("latency_p99_ms", Fixture.baseline(100) + (0...40).map { ($0, (2...4).contains($0 % 10) ? 200 : 100) }),
             ],
-            deployId: "d-11", triggers: ["rolled_back_automatically"],
+            // Degraded (in bursts) for more than 30 minutes: at least sev3 by the severity policy.
+            deployId: "d-11", triggers: ["rolled_back_automatically"], severity: "sev3",
             findings: [
                 ("rollback.slow_detection", ["detectionSeconds": num(1620)]),
                 ("soak.intermittent_regression:latency_p99_ms", ["breachFraction": num(0.36), "threshold": num(0.5)]),
@@ -199,7 +200,8 @@ extension Scenario {
                 Fixture.impact(nil, severity: "low", at: 25, service: "search"),
                 Fixture.intervention(nil, kind: "data_fix", at: 200, service: "search"),
             ],
-            deployId: "d-20", triggers: ["customer_impact:low", "rolled_back_automatically"]).recordingNoGate(service: "search"),
+            // Customer impact is never sev4, the "no customer impact" level.
+            deployId: "d-20", triggers: ["customer_impact:low", "rolled_back_automatically"], severity: "sev3").recordingNoGate(service: "search"),
         Scenario(
             name: "duplicates and reordering change nothing",
             lines: Array((looseThreshold.lines + looseThreshold.lines).reversed()),

@@ -20,9 +20,7 @@ public struct PostmortemAnalyzer: Sendable {
         let correlations = Correlator(config: config).correlate(timeline, series: metrics)
         let contributing = correlations.filter(\.contributing)
         let impact = ImpactSummary(timeline)
-        let policy = config.severityPolicy
-        var severity = triggers.map { policy.severity(of: $0.trigger) }.min() ?? .sev4
-        if contributing.contains(where: \.sloBreached) { severity = min(severity, policy.sloBreach) }
+        let severity = config.severityPolicy.severity(of: triggers.map(\.trigger), contributing: contributing, impact: impact)
         let findings = GateAnalyzer(config: config).findings(for: timeline, correlations: correlations)
         let id = Self.postmortemId(deployId: timeline.deployId)
         let planner = ActionItemPlanner(config: config)

@@ -58,6 +58,7 @@ public struct Correlator: Sendable {
         return MetricCorrelation(
             metric: series.metric, unit: series.unit, direction: direction, baseline: baseline, limit: limit, peak: peak,
             onset: reason == nil ? onset : nil,
+            lastBreach: reason == nil ? breaching.lastIndex(of: true).map { observed[$0].at } : nil,
             breachFraction: breachFraction(observed, breaching: breaching, from: onset),
             observedPoints: observed.count,
             sloBreached: series.slo.map { slo in values.contains { slo.direction.isWorse($0, than: slo.threshold) } } ?? false,

@@ -16,6 +16,8 @@ public struct MetricCorrelation: Sendable, Hashable {
     public var peak: Double
     /// First sample of the first sustained breach.
     public var onset: Date?
+    /// Last breaching sample at or after the onset (when there is an onset).
+    public var lastBreach: Date?
     /// Share of samples that breach from the onset to the window end (whole window without onset), 0–1.
     public var breachFraction: Double
     /// Samples in the observation window.
@@ -26,4 +28,10 @@ public struct MetricCorrelation: Sendable, Hashable {
     public var contributing: Bool
     /// Why it does not contribute, when it does not.
     public var reason: String?
+
+    /// Seconds from the onset to the last breaching sample: how long the metric stayed degraded.
+    public var degradedSeconds: Double? {
+        guard let onset, let lastBreach else { return nil }
+        return lastBreach.timeIntervalSince(onset)
+    }
 }
