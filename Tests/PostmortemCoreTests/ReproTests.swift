@@ -151,4 +151,25 @@ struct ReproTests {
         mapsToSev4.severityPolicy.customerImpact[.low] = .sev4
         #expect(BatchAnalysis(config: mapsToSev4).run(try Fixture.decode(lowImpact)).postmortems.first?.severity == .sev3)
     }
+
+    @Test("r04: soak checks are evaluated like canary checks; r19: a passed CI gate without details is analysed, saying what is unknown", arguments: [
+        ReproCase(file: "r04_soak_threshold_never_checked.jsonl", deploys: [
+            ExpectedPostmortem(
+                deployId: "dep-r04", triggers: ["rolled_back_automatically"],
+                findings: ["soak.soak_threshold_too_loose:err": [
+                    "threshold": num(5), "observed": num(4), "baseline": num(0.5), "suggestedThreshold": num(0.6),
+                ]],
+                actions: ["Tighten the soak threshold on err from 5 to 0.6"]),
+        ]),
+        ReproCase(file: "r19_ci_passed_without_details_no_finding.jsonl", deploys: [
+            ExpectedPostmortem(
+                deployId: "dep-r19", triggers: ["rolled_back_automatically"],
+                findings: ["ci.ci_coverage_gap": ["detailsReported": .bool(false)]],
+                actions: ["Add a regression test that reproduces the err regression in CI"],
+                markdown: ["test counts, retried tests, coverage and test data are unknown"]),
+        ]),
+    ])
+    func gateChecks(_ repro: ReproCase) throws {
+        try repro.check()
+    }
 }

@@ -108,8 +108,27 @@ extension Scenario {
                 Fixture.rollback("d-9", at: 45), Fixture.regression(onset: 40),
             ],
             deployId: "d-9", triggers: ["rolled_back_automatically"],
-            findings: [("soak.soak_window_too_short", ["windowSeconds": num(1200), "onsetAfterStartSeconds": num(1800), "suggestedWindowSeconds": num(2700)])],
-            actions: ["Extend the soak window from 1200s to at least 2700s"]),
+            findings: [
+                ("soak.soak_metric_not_checked:latency_p99_ms", ["baseline": num(100), "peak": num(200), "suggestedThreshold": num(120)]),
+                ("soak.soak_window_too_short", ["windowSeconds": num(1200), "onsetAfterStartSeconds": num(1800), "suggestedWindowSeconds": num(2700)]),
+            ],
+            actions: ["Add a soak check on latency_p99_ms that fails above 120", "Extend the soak window from 1200s to at least 2700s"]),
+        Scenario(
+            name: "soak check passed although the soak saw the degradation: threshold too loose",
+            lines: [
+                Fixture.started("d-26"),
+                Fixture.gate("d-26", "soak", from: 0, to: 30, extra: ["trafficPercent": 100, "checks": [Fixture.check("latency_p99_ms", threshold: 300, observed: 200)]]),
+                Fixture.rollback("d-26", at: 35), Fixture.regression(onset: 2),
+            ],
+            deployId: "d-26", triggers: ["rolled_back_automatically"], severity: "sev3",
+            findings: [
+                ("rollback.slow_detection", ["detectionSeconds": num(1980)]),
+                ("soak.soak_threshold_too_loose:latency_p99_ms", ["threshold": num(300), "observed": num(200), "suggestedThreshold": num(120)]),
+            ],
+            actions: [
+                "Alert and roll back on latency_p99_ms within 600s (took 1980s)",
+                "Tighten the soak threshold on latency_p99_ms from 300 to 120",
+            ]),
         Scenario(
             name: "soak traffic unrepresentative",
             lines: [

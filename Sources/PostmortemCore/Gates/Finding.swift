@@ -20,6 +20,10 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     case canaryWindowTooShort = "canary_window_too_short"
     /// The canary had too little traffic.
     case canaryTrafficTooLow = "canary_traffic_too_low"
+    /// A contributing metric is not among the soak checks.
+    case soakMetricNotChecked = "soak_metric_not_checked"
+    /// A soak check passed although the soak saw the degradation.
+    case soakThresholdTooLoose = "soak_threshold_too_loose"
     /// The degradation began after the soak window.
     case soakWindowTooShort = "soak_window_too_short"
     /// The soak ran on unrepresentative traffic.
@@ -39,7 +43,7 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData: .test
         case .gateSkipped, .gateBypassed, .gateNotRecorded, .soakTrafficUnrepresentative, .intervention: .process
         case .canaryMetricNotChecked, .canaryThresholdTooLoose, .canaryWindowTooShort, .canaryTrafficTooLow,
-             .soakWindowTooShort, .intermittentRegression, .manualRollback, .slowDetection: .tooling
+             .soakMetricNotChecked, .soakThresholdTooLoose, .soakWindowTooShort, .intermittentRegression, .manualRollback, .slowDetection: .tooling
         }
     }
 }

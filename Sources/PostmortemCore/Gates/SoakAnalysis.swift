@@ -1,8 +1,10 @@
-/// Why the soak window did not catch it: short window, unrepresentative traffic, intermittent breach.
+/// Why the soak window did not catch it: unchecked metric, loose threshold (evaluated like the
+/// canary's checks), short window, unrepresentative traffic, intermittent breach.
 enum SoakAnalysis {
     static func findings(_ input: GateAnalysisInput) -> [Finding] {
         var findings: [Finding] = []
         if let gate = input.passed(.soak) {
+            findings += GateChecks.findings(input, gate: gate, area: .soak, notChecked: .soakMetricNotChecked, tooLoose: .soakThresholdTooLoose)
             findings += [
                 WindowLength.finding(input, gate: gate, kind: .soakWindowTooShort, area: .soak),
                 TrafficShare.finding(
