@@ -38,6 +38,8 @@ struct AnalyzeCommand: ParsableCommand {
             guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
             do {
                 events.append(try decoder.decode(json: Array(line), now: clock))
+            } catch where error.isIgnored {
+                FileHandle.standardError.write(Data("line \(number + 1): ignored: \(error)\n".utf8))
             } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("line \(number + 1): \(error)\n".utf8))

@@ -101,9 +101,13 @@ struct DecodingTests {
             value: #"{"specversion":"1.0","id":"1","source":"/s","type":"dev.cdevents.testsuiterun.finished.0.3.0","data":{"context":{"specversion":"0.5.0","id":"1","source":"/s","type":"dev.cdevents.testsuiterun.finished.0.3.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"t","content":{"outcome":"passed","environment":{"id":"ci"}}}}}"#,
             error: #"data.subject.content.outcome: expected one of success|failure|cancel|error, got "passed""#),
         BadInput(
-            name: "CDEvents unsupported subject",
-            value: #"{"context":{"specversion":"0.5.0","id":"1","source":"/s","type":"dev.cdevents.ticket.created.0.1.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"t","content":{}}}"#,
-            error: #"context.type: unsupported CDEvents type "dev.cdevents.ticket.created.0.1.0""#),
+            name: "CDEvents context naming its version twice",
+            value: #"{"context":{"specversion":"0.5.0","version":"0.4.1","id":"1","source":"/s","type":"dev.cdevents.ticket.created.0.1.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"t","content":{}}}"#,
+            error: #"context.version: give the version once, as specversion (0.5) or version (0.4)"#),
+        BadInput(
+            name: "CDEvents type the product does not use, with a malformed context",
+            value: #"{"context":{"specversion":"0.5.0","id":"1","source":"/s","type":"dev.cdevents.ticket.created.0.1.0"},"subject":{"id":"t","content":{}}}"#,
+            error: #"context.timestamp: required field is missing"#),
         BadInput(
             name: "binary mode without ce_source", value: #"{"deployId":"d","outcome":"failed","finishedAt":"2026-11-26T10:00:00Z"}"#,
             headers: ["ce_specversion": "1.0", "ce_id": "1", "ce_type": "io.deploypostmortem.deploy.finished.v1"],

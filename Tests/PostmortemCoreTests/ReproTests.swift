@@ -172,4 +172,18 @@ struct ReproTests {
     func gateChecks(_ repro: ReproCase) throws {
         try repro.check()
     }
+
+    @Test("r09: CDEvents 0.4.x (context.version) decodes; r10: a CDEvents type the product does not use is accepted and ignored")
+    func cdeventsVersionsAndUnusedTypes() throws {
+        let r09 = try ReproCase(file: "r09_cdevents_041_context_version_rejected.jsonl", deploys: []).lines()
+        let deployed = try EventDecoder().decode(json: Array(r09[0].utf8), now: Fixture.now)
+        guard case .deployStarted(let started) = deployed.event else { Issue.record("not a deploy start"); return }
+        #expect(started.deployId == "cd-r09" && started.service == "svc" && started.environment == "prod")
+        let r10 = try ReproCase(file: "r10_unused_cdevents_type_rejected.jsonl", deploys: []).lines()
+        #expect {
+            try EventDecoder().decode(json: Array(r10[0].utf8), now: Fixture.now)
+        } throws: { error in
+            (error as? DecodingError)?.isIgnored == true
+        }
+    }
 }

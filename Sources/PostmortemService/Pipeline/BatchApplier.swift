@@ -18,6 +18,8 @@ struct BatchOutcome: Sendable, Equatable {
         case accepted
         /// Stored before (same source + id): a redelivery.
         case duplicate
+        /// Valid, of a CDEvents type the product does not use: neither stored nor dead-lettered.
+        case ignored
     }
 
     /// Input events handled, by kind (`InputEvent.kind`) and outcome.
