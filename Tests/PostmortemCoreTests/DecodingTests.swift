@@ -69,7 +69,7 @@ struct DecodingTests {
         BadInput(
             name: "string too long",
             value: Fixture.event("deploy.started.v1", id: "x", ["deployId": "d", "service": String(repeating: "s", count: 41), "environment": "prod", "startedAt": Fixture.t(0)]),
-            limits: DecodingLimits(maxStringLength: 40), error: "data.service: string of 41 characters exceeds the limit of 40"),
+            limits: DecodingLimits(maxStringLength: 40), error: "data.service: string of 41 bytes exceeds the limit of 40 bytes"),
         BadInput(
             name: "traffic out of range", value: Fixture.event("deploy.gate_finished.v1", id: "x", gate.merging(["trafficPercent": 150]) { $1 }),
             error: "data.trafficPercent: must be between 0 and 100, got 150"),

@@ -186,4 +186,40 @@ struct ReproTests {
             (error as? DecodingError)?.isIgnored == true
         }
     }
+
+    @Test("r07: string limits count bytes; r18: error messages are bounded", arguments: [
+        ("combining marks", #"{"specversion":"1.0","id":"r-15","source":"/repro","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"d\#(String(repeating: "\u{301}", count: 100_000))","service":"svc","environment":"prod","startedAt":"2026-11-10T12:00:00Z"}}"#,
+         "data.deployId: string of 200001 bytes exceeds the limit of 4096 bytes"),
+        ("echoed value", #"{"specversion":"1\#(String(repeating: "\u{301}", count: 50_000))","id":"r-1","source":"/r","type":"t","data":{}}"#,
+         "specversion: string of 100001 bytes exceeds the limit of 4096 bytes"),
+        ("echoed member name", #"{"context":{"specversion":"0.5.1","id":"1","source":"/s","type":"dev.cdevents.service.deployed.0.3.0","timestamp":"2026-11-10T12:00:00Z","\#(String(repeating: "x", count: 100_000))":1},"subject":{"id":"s","content":{}}}"#,
+         nil),
+    ] as [(String, String, String?)])
+    func boundedInput(_ name: String, _ line: String, _ expected: String?) {
+        #expect {
+            try EventDecoder().decode(json: Array(line.utf8), now: Fixture.now)
+        } throws: { error in
+            let text = String(describing: error)
+            return text.utf8.count <= DecodingError.maxPathBytes + DecodingError.maxReasonBytes + 2 && (expected.map { text == $0 } ?? true)
+        }
+    }
+
+    @Test("r08: output numbers are always finite, or the input is clearly rejected")
+    func finiteNumbers() throws {
+        let repro = ReproCase(file: "r08_huge_metric_values_null_in_output.jsonl", deploys: [
+            ExpectedPostmortem(deployId: "dep-r08", triggers: ["rolled_back_automatically"]),
+        ])
+        try repro.check()
+        let p = try #require(BatchAnalysis().run(try Fixture.decode(repro.lines())).postmortems.first)
+        let metric = try #require(p.contributingMetrics.first)
+        #expect(metric.peak == 1e307 && metric.baseline == 1e305)
+        let json = JSONValue.array([p.json] + p.actionItems.map(\.json)).serialized
+        #expect(!json.contains("null") && !json.contains("inf") && !json.contains("nan"))
+        #expect(MarkdownRenderer().render(p).contains("| bytes_total | 1e+305 |"))
+        let tooLarge = try repro.lines()[0].replacingOccurrences(of: "1e+305", with: "1e308").replacingOccurrences(of: "1e305", with: "1e308")
+        #expect(throws: DecodingError(path: "data.points[0].value", reason: "magnitude 1e+308 exceeds the limit of 1e+307")) {
+            try EventDecoder().decode(json: Array(tooLarge.utf8), now: Fixture.now)
+        }
+    }
 }
+

@@ -43,7 +43,8 @@ public struct Correlator: Sendable {
         let margin = max(
             config.relativeMargin * abs(baseline), config.absoluteMargin,
             config.madMultiplier * 1.4826 * RobustStatistics.mad(baselineValues))
-        var limit = direction == .above ? baseline + margin : baseline - margin
+        // Clamped: a margin large enough to overflow still leaves a finite limit.
+        var limit = min(max(direction == .above ? baseline + margin : baseline - margin, -.greatestFiniteMagnitude), .greatestFiniteMagnitude)
         if let slo = series.slo { limit = direction == .above ? min(limit, slo.threshold) : max(limit, slo.threshold) }
         let breaching = observed.map { direction.isWorse($0.value, than: limit) }
         let values = observed.map(\.value)
