@@ -214,12 +214,59 @@ struct ReproTests {
         let metric = try #require(p.contributingMetrics.first)
         #expect(metric.peak == 1e307 && metric.baseline == 1e305)
         let json = JSONValue.array([p.json] + p.actionItems.map(\.json)).serialized
-        #expect(!json.contains("null") && !json.contains("inf") && !json.contains("nan"))
+        #expect(!json.contains("null"), "a non-finite number is serialized as null")
         #expect(MarkdownRenderer().render(p).contains("| bytes_total | 1e+305 |"))
         let tooLarge = try repro.lines()[0].replacingOccurrences(of: "1e+305", with: "1e308").replacingOccurrences(of: "1e305", with: "1e308")
         #expect(throws: DecodingError(path: "data.points[0].value", reason: "magnitude 1e+308 exceeds the limit of 1e+307")) {
             try EventDecoder().decode(json: Array(tooLarge.utf8), now: Fixture.now)
         }
+    }
+
+    @Test("r05: a series is metric + labels; conflicting points at one timestamp: the worst in the bad direction wins")
+    func labelledSeries() throws {
+        let repro = ReproCase(file: "r05_labels_merged_min_wins_hides_regression.jsonl", deploys: [
+            ExpectedPostmortem(deployId: "dep-r05", triggers: ["rolled_back_automatically"], markdown: [
+                #"| http_error_rate_percent{region="us"} | 0.3 | 0.36 | 8 | 2026-11-10T12:02:00Z | 100% | no |"#,
+            ]),
+        ])
+        try repro.check()
+        let lines = try repro.lines()
+        let p = try #require(BatchAnalysis().run(try Fixture.decode(lines)).postmortems.first)
+        #expect(p.contributingMetrics.map(\.metric) == [#"http_error_rate_percent{region="us"}"#])
+        #expect(p.contributingMetrics.first?.labels == ["region": "us"])
+        // The same two regions' points as one unlabelled series: the worst value per timestamp wins
+        // whatever the order, so the us regression still shows.
+        let unlabelled = lines.map { $0.replacingOccurrences(of: #","labels":{"region":"eu"}"#, with: "").replacingOccurrences(of: #","labels":{"region":"us"}"#, with: "") }
+        for order in [unlabelled, unlabelled.reversed()] {
+            let merged = try #require(BatchAnalysis().run(try Fixture.decode(order)).postmortems.first)
+            #expect(merged.contributingMetrics.map(\.metric) == ["http_error_rate_percent"])
+            #expect(merged.contributingMetrics.first?.peak == 8)
+        }
+    }
+
+    @Test("r11: ratios keep full precision; a metric's bad direction comes from its SLO, the configuration, or is inferred and said")
+    func ratioDirectionAndPrecision() throws {
+        let repro = ReproCase(file: "r11_ratio_direction_and_precision.jsonl", deploys: [
+            ExpectedPostmortem(
+                deployId: "dep-r11", triggers: ["rolled_back_automatically"], severity: "sev2",
+                findings: [
+                    "canary.canary_metric_not_checked:authorised_ratio": ["baseline": num(0.985), "peak": num(0.93)],
+                    "canary.canary_metric_not_checked:success_ratio": ["baseline": num(0.997), "peak": num(0.95)],
+                ],
+                actions: ["Add a canary check on success_ratio that fails below 0.9964"],
+                markdown: ["## Assumptions", "| success_ratio | 0.997 | 0.9964 | 0.95 |"]),
+        ])
+        try repro.check()
+        let p = try #require(BatchAnalysis().run(try Fixture.decode(repro.lines())).postmortems.first)
+        let sources = Dictionary(uniqueKeysWithValues: p.contributingMetrics.map { ($0.metric, ($0.direction, $0.directionSource)) })
+        #expect(sources["success_ratio"]! == (.below, .slo))
+        #expect(sources["authorised_ratio"]! == (.below, .inferred))
+        #expect(p.assumptions.count == 1 && p.assumptions[0].hasPrefix("authorised_ratio: no SLO or configured direction"))
+        var config = AnalysisConfig()
+        config.metricDirections["authorised_ratio"] = .below
+        let declared = try #require(BatchAnalysis(config: config).run(try Fixture.decode(repro.lines())).postmortems.first)
+        #expect(declared.assumptions.isEmpty)
+        #expect(declared.contributingMetrics.first { $0.metric == "authorised_ratio" }?.directionSource == .configured)
     }
 }
 

@@ -148,7 +148,7 @@ extension Scenario {
             deployId: "d-11", triggers: ["rolled_back_automatically"], severity: "sev3",
             findings: [
                 ("rollback.slow_detection", ["detectionSeconds": num(1620)]),
-                ("soak.intermittent_regression:latency_p99_ms", ["breachFraction": num(0.36), "threshold": num(0.5)]),
+                ("soak.intermittent_regression:latency_p99_ms", ["breachFraction": num(4.0 / 11), "threshold": num(0.5)]),
             ],
             actions: [
                 "Alert and roll back on latency_p99_ms within 600s (took 1620s)",

@@ -49,6 +49,8 @@ public struct Postmortem: Sendable, Hashable {
     public var detectedAt: Date
     /// Earliest rollback.
     public var rolledBackAt: Date?
+    /// What the analysis had to assume, e.g. a metric's bad direction nobody declared.
+    public var assumptions: [String]
     /// Metrics that contributed, sorted by name.
     public var contributingMetrics: [MetricCorrelation]
     /// Gaps found, sorted by key.

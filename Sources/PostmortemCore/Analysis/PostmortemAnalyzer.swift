@@ -35,6 +35,10 @@ public struct PostmortemAnalyzer: Sendable {
             artifact: started.artifact, owner: planner.owner(of: started), gates: timeline.gates.mapValues(\.outcome),
             impact: impact, triggers: triggers,
             severity: severity, status: .open, detectedAt: detectedAt, rolledBackAt: timeline.rolledBackAt,
+            assumptions: contributing.filter { $0.directionSource == .inferred }.map { m in
+                "\(m.metric): no SLO or configured direction says which side is bad; inferred \(m.direction.rawValue) "
+                    + "from its change (\(formatNumber(m.baseline)) to \(formatNumber(m.peak)))"
+            },
             contributingMetrics: contributing, findings: findings, actionItems: items,
             timeline: TimelineNarrative.entries(timeline, contributing: contributing), links: links)
     }

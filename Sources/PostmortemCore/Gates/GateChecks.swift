@@ -8,22 +8,22 @@ enum GateChecks {
         let name = area.rawValue
         let onsetInWindow = input.earliestOnset?.onset.map { onset in gate.finishedAt.map { onset <= $0 } ?? true } ?? false
         for metric in input.contributing {
-            guard let check = gate.checks.first(where: { $0.metric == metric.metric }) else {
+            guard let check = gate.checks.first(where: { $0.metric == metric.metricName }) else {
                 findings.append(Finding(
                     kind: notChecked, area: area, qualifier: metric.metric, metric: metric.metric,
                     summary: "\(metric.metric) degraded from \(formatNumber(metric.baseline)) to \(formatNumber(metric.peak)) but the \(name) did not check it.",
                     fix: "Add a \(name) check on \(metric.metric) that fails \(metric.direction.rawValue) \(formatNumber(metric.limit))",
                     evidence: [
-                        "baseline": .number(round2(metric.baseline)), "peak": .number(round2(metric.peak)),
-                        "suggestedThreshold": .number(round2(metric.limit)),
+                        "baseline": .number(metric.baseline), "peak": .number(metric.peak),
+                        "suggestedThreshold": .number(metric.limit),
                     ]))
                 continue
             }
             let sawIt = check.observed.map { metric.direction.isWorse($0, than: metric.limit) } ?? onsetInWindow
             guard check.passed != false, sawIt else { continue }
             var evidence: [String: JSONValue] = [
-                "threshold": .number(check.threshold), "baseline": .number(round2(metric.baseline)),
-                "peak": .number(round2(metric.peak)), "suggestedThreshold": .number(round2(metric.limit)),
+                "threshold": .number(check.threshold), "baseline": .number(metric.baseline),
+                "peak": .number(metric.peak), "suggestedThreshold": .number(metric.limit),
             ]
             evidence["observed"] = check.observed.map { .number($0) }
             findings.append(Finding(

@@ -14,13 +14,13 @@ enum SoakAnalysis {
             ].compactMap { $0 }
         }
         for metric in input.contributing where metric.breachFraction < input.config.intermittentBreachFraction {
-            let percent = round2(metric.breachFraction * 100)
+            let percent = metric.breachFraction * 100
             findings.append(Finding(
                 kind: .intermittentRegression, area: .soak, qualifier: metric.metric, metric: metric.metric,
                 summary: "\(metric.metric) breached in only \(formatNumber(percent))% of samples: an intermittent regression that averages hide.",
                 fix: "Alert on sustained bursts of \(metric.metric) beyond \(formatNumber(metric.limit)), not on window averages",
                 evidence: [
-                    "breachFraction": .number(round2(metric.breachFraction)),
+                    "breachFraction": .number(metric.breachFraction),
                     "threshold": .number(input.config.intermittentBreachFraction),
                 ]))
         }

@@ -15,6 +15,7 @@ extension Postmortem {
             "actionItemIds": .array(actionItems.map { .string($0.id) }),
             "links": .object(links.mapValues { .string($0) }),
             "owner": .string(owner),
+            "assumptions": .array(assumptions.map { .string($0) }),
             "gates": .object(Dictionary(uniqueKeysWithValues: gates.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
         ]
         fields["artifact"] = artifact.map(\.json)
@@ -51,10 +52,11 @@ extension MetricCorrelation {
     /// The correlation as JSON.
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
-            "metric": .string(metric), "direction": .string(direction.rawValue), "baseline": .number(round2(baseline)),
-            "limit": .number(round2(limit)), "peak": .number(round2(peak)), "breachFraction": .number(round2(breachFraction)),
-            "sloBreached": .bool(sloBreached),
+            "metric": .string(metric), "direction": .string(direction.rawValue), "baseline": .number(baseline),
+            "limit": .number(limit), "peak": .number(peak), "breachFraction": .number(breachFraction),
+            "sloBreached": .bool(sloBreached), "directionSource": .string(directionSource.rawValue),
         ]
+        if !labels.isEmpty { fields["labels"] = .object(labels.mapValues { .string($0) }) }
         fields["unit"] = unit.map { .string($0) }
         fields["onset"] = onset.map { .string(RFC3339.format($0)) }
         return .object(fields)

@@ -11,6 +11,7 @@ public struct MarkdownRenderer: Sendable {
         lines += summary(p)
         lines += ["", "## Timeline", ""] + p.timeline.map { "- \(RFC3339.format($0.at)) — \(escape($0.text))" }
         lines += ["", "## Contributing metrics", ""] + metricsTable(p.contributingMetrics)
+        if !p.assumptions.isEmpty { lines += ["", "## Assumptions", ""] + p.assumptions.map { "- \(escape($0))" } }
         lines += ["", "## What broke", ""] + whatBroke(p)
         if let impact = p.impact { lines += ["", "## Customer impact", ""] + impactSection(impact) }
         let sections: [(String, Set<FindingArea>, Gate?)] = [

@@ -1,16 +1,11 @@
-/// Number formatting shared by findings and rendering: at most `digits` decimals, no trailing zeros.
-/// Never overflows: a value too large to carry decimals is printed as it is.
-func formatNumber(_ value: Double, digits: Int = 2) -> String {
-    JSONValue.format(number: rounded(value, digits: digits))
-}
+import Foundation
 
-/// Rounds to at most two decimals (evidence values).
-func round2(_ value: Double) -> Double { rounded(value, digits: 2) }
-
-/// `value` rounded to `digits` decimals; values whose magnitude leaves no room for decimals
-/// (or whose scaling would overflow) are returned unchanged, so a finite value stays finite.
-private func rounded(_ value: Double, digits: Int) -> Double {
-    let scale = (0..<digits).reduce(1.0) { acc, _ in acc * 10 }
-    guard abs(value) < 1e15 else { return value }
-    return (value * scale).rounded() / scale
+/// Number formatting shared by findings and rendering: six significant digits, no trailing zeros
+/// (0.997 stays 0.997, 120 stays 120). Never overflows: a value too large to carry decimals is
+/// printed as it is. JSON output carries the full-precision values.
+func formatNumber(_ value: Double) -> String {
+    guard value.isFinite, value != 0, abs(value) < 1e15 else { return JSONValue.format(number: value) }
+    let decimals = max(0, 5 - Int(floor(log10(abs(value)))))
+    let scale = pow(10, Double(decimals))
+    return JSONValue.format(number: (value * scale).rounded() / scale)
 }
