@@ -97,6 +97,7 @@ let package = Package(
                 "Postgres",
                 "LocalPostgres",
                 "PostmortemService",
+                "PostmortemCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

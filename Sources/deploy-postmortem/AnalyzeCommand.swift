@@ -49,6 +49,11 @@ struct AnalyzeCommand: ParsableCommand {
         for event in report.unattributed {
             FileHandle.standardError.write(Data("unattributed \(event.key.source) \(event.key.id): \(event.reason)\n".utf8))
         }
+        for conflict in report.conflicts {
+            FileHandle.standardError.write(Data(
+                ("conflicting duplicate \(conflict.key.source) \(conflict.key.id): kept content \(conflict.kept.prefix(12)), "
+                    + "dropped \(conflict.dropped.map { String($0.prefix(12)) }.joined(separator: ", ")) (the smallest content digest is kept)\n").utf8))
+        }
         print(render(report.postmortems), terminator: "")
         if failures > 0 { throw ExitCode(2) }
     }

@@ -268,5 +268,46 @@ struct ReproTests {
         #expect(declared.assumptions.isEmpty)
         #expect(declared.contributingMetrics.first { $0.metric == "authorised_ratio" }?.directionSource == .configured)
     }
+
+    @Test("r14: a rollback without deployId that no deploy fits is surfaced with the reason, never dropped silently", arguments: [
+        ReproCase(file: "r14_late_rollback_outside_window.jsonl", deploys: [ExpectedPostmortem(deployId: "dep-r14", triggers: nil)], unattributed: 1),
+    ])
+    func unattributedFailure(_ repro: ReproCase) throws {
+        try repro.check()
+        let report = BatchAnalysis().run(try Fixture.decode(repro.lines()))
+        #expect(report.unattributed == [UnattributedEvent(
+            key: EventKey(source: "/repro", id: "r-30"),
+            reason: "latest deploy of svc/prod (dep-r14) started 7800s before the event, outside the 7200s window",
+            kind: "deploy.rolled_back")])
+        #expect(try Fixture.decode(repro.lines())[1].event.reportsFailure)
+    }
+
+    @Test("r15a/b: conflicting duplicates (same source + id, other content) are resolved whatever the order, and reported")
+    func conflictingDuplicates() throws {
+        let a = try BatchAnalysis().run(Fixture.decode(ReproCase(file: "r15a_conflicting_duplicate_order_dependent.jsonl", deploys: []).lines()))
+        let b = try BatchAnalysis().run(Fixture.decode(ReproCase(file: "r15b_conflicting_duplicate_order_dependent.jsonl", deploys: []).lines()))
+        #expect(a == b)
+        let conflict = try #require(a.conflicts.first)
+        #expect(a.conflicts.count == 1 && conflict.key == EventKey(source: "/repro", id: "rb-r15") && conflict.dropped.count == 1)
+        #expect(conflict.kept < conflict.dropped[0], "the smallest content digest is kept")
+        #expect(a.postmortems.count == 1)
+    }
+
+    @Test("r16, r17: many events of one deploy, many deploys of one service: folded once, attributed by index")
+    func manyEventsAndDeploys() throws {
+        let rollbacks = (0..<2000).map { Fixture.rollback("d-many", mode: $0 % 2 == 0 ? "manual" : "automatic", at: 10 + Double($0) / 100) }
+        // Fixture.rollback ids carry whole minutes: give each its own id.
+        let unique = rollbacks.enumerated().map { $0.element.replacingOccurrences(of: "d-many-rollback-", with: "d-many-rollback-\($0.offset)-") }
+        let one = BatchAnalysis().run(try Fixture.decode([Fixture.started("d-many")] + unique))
+        #expect(one.postmortems.first?.triggers.map(\.trigger.description) == ["rolled_back_automatically", "rolled_back_manually"])
+        let deploys = (0..<2000).flatMap { i in
+            [Fixture.started("d-\(i)", at: Double(i) * 0.2), Fixture.rollback(nil, at: Double(i) * 0.2 + 0.1).replacingOccurrences(of: "checkout-rollback", with: "rb-\(i)")]
+        }
+        let many = BatchAnalysis().run(try Fixture.decode(deploys))
+        #expect(many.unattributed.isEmpty)
+        #expect(many.postmortems.count == 2000)
+        #expect(many.postmortems.allSatisfy { $0.rolledBackAt == $0.triggers.first?.at })
+        #expect(many.postmortems.first { $0.deployId == "d-1999" }?.rolledBackAt == Fixture.start.addingTimeInterval(1999 * 12 + 6))
+    }
 }
 

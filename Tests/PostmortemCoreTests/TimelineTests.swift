@@ -68,7 +68,8 @@ struct TimelineTests {
         let report = BatchAnalysis().run(try Fixture.decode(s.lines))
         #expect(report.unattributed == [UnattributedEvent(
             key: EventKey(source: "/pipeline", id: "search-intervened-data_fix-200"),
-            reason: "latest deploy of search/prod (d-20) started 12000s before the event, outside the 7200s window")])
+            reason: "latest deploy of search/prod (d-20) started 12000s before the event, outside the 7200s window",
+            kind: "deploy.intervened")])
     }
 
     @Test(arguments: [

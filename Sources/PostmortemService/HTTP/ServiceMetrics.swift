@@ -55,6 +55,14 @@ public final class ServiceMetrics: Sendable {
     func record(_ outcome: BatchOutcome, deadLettered: [String], duration: Duration) {
         for (pair, count) in outcome.events { processed(pair.kind, pair.outcome.rawValue).increment(by: Int64(count)) }
         for kind in deadLettered { processed(kind, "dead_lettered").increment() }
+        for kind in outcome.unattributedFailures {
+            registry.makeCounter(
+                descriptor: Self.name(
+                    "unattributed_failures", unit: "total",
+                    help: "Failure events (rollbacks, impact, interventions, failures) no deploy fits when attributed."),
+                labels: [("type", kind)]
+            ).increment()
+        }
         metricPoints.increment(by: Int64(outcome.metricPoints))
         updated.increment(by: Int64(outcome.updated.count))
         batches.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)

@@ -29,6 +29,8 @@ struct BatchOutcome: Sendable, Equatable {
     var updated: [String] = []
     /// The triggers of each postmortem opened, for metrics.
     var openedTriggers: [[String]] = []
+    /// The kind of each failure event the analysis step could not attribute, for metrics.
+    var unattributedFailures: [String] = []
 
     /// An event kind and what became of it.
     struct Pair: Hashable, Sendable {
@@ -53,6 +55,7 @@ struct BatchOutcome: Sendable, Equatable {
         opened += other.opened
         updated += other.updated
         openedTriggers += other.openedTriggers
+        unattributedFailures += other.unattributedFailures
     }
 }
 
@@ -122,7 +125,15 @@ struct AnalysisStep: Sendable {
         var outcome = BatchOutcome()
         let work = try queue.take(on: connection)
         var affected = work.deployIds
-        affected.formUnion(try events.attribute(try events.pendingAttribution(on: connection), on: connection))
+        let attribution = try events.attribute(try events.pendingAttribution(on: connection), on: connection)
+        affected.formUnion(attribution.deploys)
+        for failure in attribution.unattributedFailures {
+            outcome.unattributedFailures.append(failure.kind)
+            logger.warning(
+                "failure event not attributed to any deploy; a deploy that appears later may still claim it",
+                metadata: ["event_source": "\(failure.key.source)", "event_id": "\(failure.key.id)", "type": "\(failure.kind)",
+                           "reason": "\(failure.reason)"])
+        }
         affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
         guard !affected.isEmpty else { return outcome }
 

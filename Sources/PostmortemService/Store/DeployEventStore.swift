@@ -49,16 +49,22 @@ struct DeployEventStore: Sendable {
 
     /// Attributes each pending event among the stored deploys (nil: no deploy fits yet; a
     /// deploy that appears later claims it) and clears its pending mark, in one statement.
-    /// Returns the deploys that gained events.
-    func attribute(_ pending: [DecodedEvent], on connection: isolated PostgresConnection) throws -> Set<String> {
-        guard !pending.isEmpty else { return [] }
+    /// Returns the deploys that gained events, and the failure events no deploy fits, with why
+    /// (for a log line and a metric: a failure is never silently dropped).
+    func attribute(
+        _ pending: [DecodedEvent], on connection: isolated PostgresConnection
+    ) throws -> (deploys: Set<String>, unattributedFailures: [UnattributedEvent]) {
+        guard !pending.isEmpty else { return ([], []) }
         var sources: [String] = [], ids: [String] = [], deployIds: [String?] = []
+        var failures: [UnattributedEvent] = []
         for event in pending {
             sources.append(event.key.source)
             ids.append(event.key.id)
             switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
             case .deploy(let id, _): deployIds.append(id)
-            case .none: deployIds.append(nil)
+            case .none(let reason):
+                deployIds.append(nil)
+                if event.event.reportsFailure { failures.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind)) }
             }
         }
         try connection.query(
@@ -68,7 +74,7 @@ struct DeployEventStore: Sendable {
             WHERE e.event_source = a.source AND e.event_id = a.id
             """,
             [sources, ids, deployIds])
-        return Set(deployIds.compactMap { $0 })
+        return (Set(deployIds.compactMap { $0 }), failures)
     }
 
     /// The columns of a multi-row event insert, as arrays.
