@@ -121,6 +121,9 @@ struct PipelineTests {
         let half = SampleEvents.lines.count / 2
         try await harness.produce(Array(SampleEvents.lines[..<half]))
         try await harness.produceRaw(poison.map(\.bytes), topic: topics.deploys)
+        // A valid CDEvent of a type the product does not use: counted as ignored, never dead-lettered.
+        let unused = #"{"context":{"specversion":"0.5.1","id":"cd-env","source":"/cd","type":"dev.cdevents.environment.modified.0.3.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"prod","content":{"name":"prod"}}}"#
+        try await harness.produceRaw([Array(unused.utf8)], topic: topics.deploys)
         try await harness.produce(Array(SampleEvents.lines[half...]))
 
         let dead = try await harness.read(topics.deadLetter, count: poison.count)
@@ -138,6 +141,7 @@ struct PipelineTests {
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
         let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
         #expect(samples[#"deploy_postmortem_events_processed_total{type="invalid",outcome="dead_lettered"}"#] == Double(poison.count))
+        #expect(samples[#"deploy_postmortem_events_processed_total{type="cdevents",outcome="ignored"}"#] == 1)
         }
     }
 
