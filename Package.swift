@@ -103,6 +103,7 @@ let package = Package(
                 "Postgres",
                 "LocalPostgres",
                 "PostmortemService",
+                "PostmortemCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

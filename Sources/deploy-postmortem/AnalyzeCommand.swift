@@ -44,6 +44,8 @@ struct AnalyzeCommand: ParsableCommand {
             guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
             do {
                 events.append(try decoder.decode(json: Array(line), now: clock))
+            } catch where error.isIgnored {
+                FileHandle.standardError.write(Data("line \(number + 1): ignored: \(error)\n".utf8))
             } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("line \(number + 1): \(error)\n".utf8))
@@ -52,6 +54,11 @@ struct AnalyzeCommand: ParsableCommand {
         let report = BatchAnalysis().run(events)
         for event in report.unattributed {
             FileHandle.standardError.write(Data("unattributed \(event.key.source) \(event.key.id): \(event.reason)\n".utf8))
+        }
+        for conflict in report.conflicts {
+            FileHandle.standardError.write(Data(
+                ("conflicting duplicate \(conflict.key.source) \(conflict.key.id): kept content \(conflict.kept.prefix(12)), "
+                    + "dropped \(conflict.dropped.map { String($0.prefix(12)) }.joined(separator: ", ")) (the smallest content digest is kept)\n").utf8))
         }
         print(render(report.postmortems), terminator: "")
         if failures > 0 { throw ExitCode(2) }

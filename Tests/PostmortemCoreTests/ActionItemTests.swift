@@ -44,7 +44,9 @@ struct ActionItemTests {
         let p = try Self.postmortem("d-5", config: config)
         #expect(p.severity == .sev1)
         #expect(p.detectedAt == RFC3339.parse("2026-11-26T10:03:00Z"))
-        #expect(p.actionItems.isEmpty)
+        // No gate recorded: one item per gate (an empty postmortem was the r01 defect), due in 3 days.
+        #expect(p.actionItems.count == 3)
+        #expect(p.actionItems.map { RFC3339.format($0.dueAt) }.allSatisfy { $0 == "2026-11-29T10:03:00Z" })
         let items = try Self.postmortem("d-25", config: config).actionItems
         #expect(items.map { RFC3339.format($0.dueAt) }.allSatisfy { $0 == "2026-12-10T10:01:00Z" })
     }

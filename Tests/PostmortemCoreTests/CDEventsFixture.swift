@@ -16,6 +16,8 @@ enum CDEventsFixture {
     }
 
     static let artifact = "pkg:oci/checkout@sha256:abc123"
+    /// The artifact deployed before ``artifact``: what a rollback of the deploy restores.
+    static let previousArtifact = "pkg:oci/checkout@sha256:0ld000"
 
     static var deployed: [String: Any] { cdevent(
         "service.deployed.0.3.0", id: "cd-1", at: 0, chainId: "chain-9",
@@ -30,7 +32,7 @@ enum CDEventsFixture {
             customData: ["ci": ["testsTotal": 50, "testsFailed": 0]])),
         Fixture.json(cdevent(
             "service.rolledback.0.2.0", id: "cd-3", at: 20, specversion: "0.4.1",
-            subject: ["id": "checkout", "content": ["environment": ["id": "prod"], "artifactId": artifact]],
+            subject: ["id": "checkout", "content": ["environment": ["id": "prod"], "artifactId": previousArtifact]],
             customData: ["mode": "manual", "initiatedBy": "alice"])),
         Fixture.json([
             "specversion": "1.0", "id": "ce-4", "source": "/pagerduty", "type": "dev.cdevents.incident.reported.0.3.0",

@@ -22,7 +22,7 @@ struct CorrelatorTests {
         let noisy = (0..<60).map { $0 % 2 == 0 ? 80.0 : 120.0 }
         let c = Correlator(config: config).correlate(Self.series(baseline: noisy, after: Array(repeating: value, count: 11)), window: Self.window)
         #expect(c.baseline == 100)
-        #expect(round2(c.limit) == limit)
+        #expect((c.limit * 100).rounded() / 100 == limit)
         #expect(c.contributing == contributes)
         #expect(c.onset == (contributes ? Fixture.start : nil))
     }

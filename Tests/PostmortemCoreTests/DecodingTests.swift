@@ -69,7 +69,7 @@ struct DecodingTests {
         BadInput(
             name: "string too long",
             value: Fixture.event("deploy.started.v1", id: "x", ["deployId": "d", "service": String(repeating: "s", count: 41), "environment": "prod", "startedAt": Fixture.t(0)]),
-            limits: DecodingLimits(maxStringLength: 40), error: "data.service: string of 41 characters exceeds the limit of 40"),
+            limits: DecodingLimits(maxStringLength: 40), error: "data.service: string of 41 bytes exceeds the limit of 40 bytes"),
         BadInput(
             name: "traffic out of range", value: Fixture.event("deploy.gate_finished.v1", id: "x", gate.merging(["trafficPercent": 150]) { $1 }),
             error: "data.trafficPercent: must be between 0 and 100, got 150"),
@@ -101,9 +101,13 @@ struct DecodingTests {
             value: #"{"specversion":"1.0","id":"1","source":"/s","type":"dev.cdevents.testsuiterun.finished.0.3.0","data":{"context":{"specversion":"0.5.0","id":"1","source":"/s","type":"dev.cdevents.testsuiterun.finished.0.3.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"t","content":{"outcome":"passed","environment":{"id":"ci"}}}}}"#,
             error: #"data.subject.content.outcome: expected one of success|failure|cancel|error, got "passed""#),
         BadInput(
-            name: "CDEvents unsupported subject",
-            value: #"{"context":{"specversion":"0.5.0","id":"1","source":"/s","type":"dev.cdevents.ticket.created.0.1.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"t","content":{}}}"#,
-            error: #"context.type: unsupported CDEvents type "dev.cdevents.ticket.created.0.1.0""#),
+            name: "CDEvents context naming its version twice",
+            value: #"{"context":{"specversion":"0.5.0","version":"0.4.1","id":"1","source":"/s","type":"dev.cdevents.ticket.created.0.1.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"t","content":{}}}"#,
+            error: #"context.version: give the version once, as specversion (0.5) or version (0.4)"#),
+        BadInput(
+            name: "CDEvents type the product does not use, with a malformed context",
+            value: #"{"context":{"specversion":"0.5.0","id":"1","source":"/s","type":"dev.cdevents.ticket.created.0.1.0"},"subject":{"id":"t","content":{}}}"#,
+            error: #"context.timestamp: required field is missing"#),
         BadInput(
             name: "binary mode without ce_source", value: #"{"deployId":"d","outcome":"failed","finishedAt":"2026-11-26T10:00:00Z"}"#,
             headers: ["ce_specversion": "1.0", "ce_id": "1", "ce_type": "io.deploypostmortem.deploy.finished.v1"],
@@ -194,7 +198,7 @@ struct DecodingTests {
         #expect(events.map(\.key.id) == ["cd-1", "cd-2", "cd-3", "ce-4"])
         guard case .rolledBack(let r) = events[2].event else { Issue.record("not a rollback"); return }
         #expect(r.mode == .manual && r.service == "checkout" && r.environment == "prod" && r.deployId == nil)
-        #expect(events[2].artifactId == CDEventsFixture.artifact)
+        #expect(events[2].artifactId == CDEventsFixture.previousArtifact)
         #expect(events[1].chainId == "chain-9")
         #expect(events[3].linkedContextIds == ["cd-1"])
         guard case .impactedCustomers(let i) = events[3].event else { Issue.record("not an impact"); return }

@@ -72,7 +72,10 @@ struct OutputTests {
             "- 2026-11-26T10:05:00Z — latency_p99_ms began breaching 120 (baseline 100)",
             "| latency_p99_ms | 100 ms | 120 ms | 200 ms | 2026-11-26T10:05:00Z | 100% | no |",
             "## What broke", "## Why CI did not catch it", "## Why canary did not catch it",
-            "## Why the soak window did not catch it", "No gap found.", "## Beyond the gates",
+            "## Why the soak window did not catch it",
+            "The soak gate did not run: no result was recorded, so it could not catch anything.", "## Beyond the gates",
+            "- **Owner:** payments", "## Customer impact", "- **How long:** 1800s", "- **Time to detect:** 1800s",
+            "- **Time to mitigate:** 0s", "- **Incident:** <https://incidents.example.com/1>",
             "- **slow_detection**: 2100s passed from the latency_p99_ms onset to rollback; the target is 600s.",
             "| \(p.actionItems[4].id) | tooling | rollback | Alert and roll back on latency_p99_ms within 600s (took 2100s) | payments | 2026-12-10T10:01:00Z | open |",
         ] {

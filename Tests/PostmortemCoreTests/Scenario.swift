@@ -23,3 +23,20 @@ struct Scenario: Sendable, CustomStringConvertible {
 /// Shorthand for evidence numbers and strings.
 func num(_ value: Double) -> JSONValue { .number(value) }
 func str(_ value: String) -> JSONValue { .string(value) }
+
+extension Scenario {
+    /// This scenario for a deploy that recorded no gate result at all: plus one `gate_not_recorded`
+    /// finding and action item per gate, in key order.
+    func recordingNoGate(service: String = "checkout") -> Scenario {
+        var pairs = Array(zip(findings, actions))
+        for gate in ["ci", "canary", "soak"] {
+            pairs.append(((key: "\(gate).gate_not_recorded", evidence: ["gate": str(gate), "recorded": .bool(false)]),
+                          "Run the \(gate) gate on every deploy of \(service) and report its result"))
+        }
+        pairs.sort { $0.0.key < $1.0.key }
+        var copy = self
+        copy.findings = pairs.map(\.0)
+        copy.actions = pairs.map(\.1)
+        return copy
+    }
+}

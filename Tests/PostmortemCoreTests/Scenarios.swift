@@ -77,7 +77,7 @@ extension Scenario {
                 Fixture.started("d-5"), Fixture.rollback("d-5", at: 6), Fixture.impact("d-5", severity: "critical", at: 3),
                 Fixture.regression(onset: 2),
             ],
-            deployId: "d-5", triggers: ["customer_impact:critical", "rolled_back_automatically"], severity: "sev1"),
+            deployId: "d-5", triggers: ["customer_impact:critical", "rolled_back_automatically"], severity: "sev1").recordingNoGate(),
         Scenario(
             name: "onset after the canary window: canary too short",
             lines: [
@@ -108,8 +108,27 @@ extension Scenario {
                 Fixture.rollback("d-9", at: 45), Fixture.regression(onset: 40),
             ],
             deployId: "d-9", triggers: ["rolled_back_automatically"],
-            findings: [("soak.soak_window_too_short", ["windowSeconds": num(1200), "onsetAfterStartSeconds": num(1800), "suggestedWindowSeconds": num(2700)])],
-            actions: ["Extend the soak window from 1200s to at least 2700s"]),
+            findings: [
+                ("soak.soak_metric_not_checked:latency_p99_ms", ["baseline": num(100), "peak": num(200), "suggestedThreshold": num(120)]),
+                ("soak.soak_window_too_short", ["windowSeconds": num(1200), "onsetAfterStartSeconds": num(1800), "suggestedWindowSeconds": num(2700)]),
+            ],
+            actions: ["Add a soak check on latency_p99_ms that fails above 120", "Extend the soak window from 1200s to at least 2700s"]),
+        Scenario(
+            name: "soak check passed although the soak saw the degradation: threshold too loose",
+            lines: [
+                Fixture.started("d-26"),
+                Fixture.gate("d-26", "soak", from: 0, to: 30, extra: ["trafficPercent": 100, "checks": [Fixture.check("latency_p99_ms", threshold: 300, observed: 200)]]),
+                Fixture.rollback("d-26", at: 35), Fixture.regression(onset: 2),
+            ],
+            deployId: "d-26", triggers: ["rolled_back_automatically"], severity: "sev3",
+            findings: [
+                ("rollback.slow_detection", ["detectionSeconds": num(1980)]),
+                ("soak.soak_threshold_too_loose:latency_p99_ms", ["threshold": num(300), "observed": num(200), "suggestedThreshold": num(120)]),
+            ],
+            actions: [
+                "Alert and roll back on latency_p99_ms within 600s (took 1980s)",
+                "Tighten the soak threshold on latency_p99_ms from 300 to 120",
+            ]),
         Scenario(
             name: "soak traffic unrepresentative",
             lines: [
@@ -125,15 +144,16 @@ extension Scenario {
                 Fixture.started("d-11"), Fixture.rollback("d-11", at: 29),
                 Fixture.metric("latency_p99_ms", Fixture.baseline(100) + (0...40).map { ($0, (2...4).contains($0 % 10) ? 200 : 100) }),
             ],
-            deployId: "d-11", triggers: ["rolled_back_automatically"],
+            // Degraded (in bursts) for more than 30 minutes: at least sev3 by the severity policy.
+            deployId: "d-11", triggers: ["rolled_back_automatically"], severity: "sev3",
             findings: [
                 ("rollback.slow_detection", ["detectionSeconds": num(1620)]),
-                ("soak.intermittent_regression:latency_p99_ms", ["breachFraction": num(0.36), "threshold": num(0.5)]),
+                ("soak.intermittent_regression:latency_p99_ms", ["breachFraction": num(4.0 / 11), "threshold": num(0.5)]),
             ],
             actions: [
                 "Alert and roll back on latency_p99_ms within 600s (took 1620s)",
                 "Alert on sustained bursts of latency_p99_ms beyond 120, not on window averages",
-            ]),
+            ]).recordingNoGate(),
         Scenario(
             name: "canary skipped",
             lines: [Fixture.started("d-12"), Fixture.gate("d-12", "canary", "skipped", from: 0, to: 0), Fixture.rollback("d-12", at: 10)],
@@ -177,7 +197,7 @@ extension Scenario {
                 Fixture.started("d-17"), Fixture.rollback("d-17", at: 8),
                 Fixture.regression(onset: 2, slo: ["threshold": 150, "direction": "above"]),
             ],
-            deployId: "d-17", triggers: ["rolled_back_automatically"], severity: "sev2"),
+            deployId: "d-17", triggers: ["rolled_back_automatically"], severity: "sev2").recordingNoGate(),
         Scenario(
             name: "canary failed and rolled back: the gate worked, no gap",
             lines: [
@@ -187,7 +207,7 @@ extension Scenario {
             ],
             deployId: "d-18", triggers: ["gate_failed:canary", "rolled_back_automatically"]),
         Scenario(
-            name: "CDEvents only: deployed, testsuiterun (chainId), incident (link, as CloudEvent data), rollback (artifact, 0.4)",
+            name: "CDEvents only: deployed, testsuiterun (chainId), incident (link, as CloudEvent data), rollback (to the previous artifact, 0.4)",
             lines: CDEventsFixture.scenario,
             deployId: "cd-1", triggers: ["customer_impact:medium", "rolled_back_manually"], severity: "sev3",
             findings: [("ci.ci_coverage_gap", ["testsTotal": num(50)]), ("rollback.manual_rollback", ["initiatedBy": str("alice")])],
@@ -199,7 +219,8 @@ extension Scenario {
                 Fixture.impact(nil, severity: "low", at: 25, service: "search"),
                 Fixture.intervention(nil, kind: "data_fix", at: 200, service: "search"),
             ],
-            deployId: "d-20", triggers: ["customer_impact:low", "rolled_back_automatically"]),
+            // Customer impact is never sev4, the "no customer impact" level.
+            deployId: "d-20", triggers: ["customer_impact:low", "rolled_back_automatically"], severity: "sev3").recordingNoGate(service: "search"),
         Scenario(
             name: "duplicates and reordering change nothing",
             lines: Array((looseThreshold.lines + looseThreshold.lines).reversed()),
@@ -218,7 +239,7 @@ extension Scenario {
         Scenario(
             name: "CDEvents pipelinerun failure attributed by chainId",
             lines: CDEventsFixture.pipelineFailure,
-            deployId: "cd-23", triggers: ["deploy_failed"]),
+            deployId: "cd-23", triggers: ["deploy_failed"]).recordingNoGate(),
         Scenario(
             name: "no baseline data: the metric does not contribute",
             lines: [
@@ -254,5 +275,6 @@ extension Scenario {
             deployId: id, triggers: ["intervention:\(kind.rawValue)"],
             findings: [("process.intervention:\(kind.rawValue)@2026-11-26T10:03:00Z", ["kind": str(kind.rawValue), "actor": str("bob")])],
             actions: ["Make the \(kind.rawValue.replacingOccurrences(of: "_", with: " ")) a reviewed step of the pipeline"])
+            .recordingNoGate()
     }
 }

@@ -29,6 +29,35 @@ struct PipelineTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(postmortem.json.serialized.utf8)) as? NSDictionary)
     }
 
+    /// The repro streams r02 (artifact shared across environments) and r03 (a CDEvents rollback
+    /// naming the artifact rolled back to), copied into the core tests' fixtures.
+    static func repro(_ prefix: String) throws -> [String] {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../PostmortemCoreTests/Fixtures/repro").standardized
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix(prefix) })
+        return try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// The rollback and the incident arrive first (no deploy fits yet), then the older deploys, then
+    /// the newer ones, each after the previous are stored: the claims must land where `analyze`
+    /// attributes — never across environments, and the rollback on the deploy it replaced.
+    @Test func claimsStayInTheirEnvironmentAndARollbackGoesToTheDeployItReplaced() async throws {
+        try await ServiceHarness.with { harness in
+        let r02 = try Self.repro("r02_"), r03 = try Self.repro("r03_")
+        for (step, lines) in [[r02[2], r03[2]], [r02[0], r03[0]], [r02[1], r03[1]]].enumerated() {
+            try await harness.produce(lines)
+            try await harness.wait("step \(step) stored") { try await harness.count("SELECT count(*) FROM deploy_events") == 2 * (step + 1) }
+        }
+        try await harness.wait("both postmortems") { try await harness.count("SELECT count(*) FROM postmortems") == 2 }
+        let offline = try SampleEvents.offlinePostmortems(of: r02 + r03)
+        #expect(offline.map(\.deployId) == ["cd-r03-v2", "dep-r02-eu"])
+        for postmortem in offline {
+            let expected = try #require(try JSONSerialization.jsonObject(with: Data(postmortem.json.serialized.utf8)) as? NSDictionary)
+            #expect(try await Self.storedDocument(harness, deployId: postmortem.deployId) == expected)
+        }
+        }
+    }
+
     @Test func opensExactlyThePostmortemTheOfflineAnalysisFinds() async throws {
         try await ServiceHarness.with { harness in
         try await harness.produce(SampleEvents.lines)
@@ -121,6 +150,9 @@ struct PipelineTests {
         let half = SampleEvents.lines.count / 2
         try await harness.produce(Array(SampleEvents.lines[..<half]))
         try await harness.produceRaw(poison.map(\.bytes), topic: topics.deploys)
+        // A valid CDEvent of a type the product does not use: counted as ignored, never dead-lettered.
+        let unused = #"{"context":{"specversion":"0.5.1","id":"cd-env","source":"/cd","type":"dev.cdevents.environment.modified.0.3.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"prod","content":{"name":"prod"}}}"#
+        try await harness.produceRaw([Array(unused.utf8)], topic: topics.deploys)
         try await harness.produce(Array(SampleEvents.lines[half...]))
 
         let dead = try await harness.read(topics.deadLetter, count: poison.count)
@@ -138,6 +170,7 @@ struct PipelineTests {
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
         let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
         #expect(samples[#"deploy_postmortem_events_processed_total{type="invalid",outcome="dead_lettered"}"#] == Double(poison.count))
+        #expect(samples[#"deploy_postmortem_events_processed_total{type="cdevents",outcome="ignored"}"#] == 1)
         }
     }
 

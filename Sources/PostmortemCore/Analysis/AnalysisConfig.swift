@@ -20,7 +20,8 @@ public struct AnalysisConfig: Sendable, Hashable {
     public var minBaselinePoints: Int = 5
     /// Breach fraction below which a contributing metric is intermittent. Default 0.5.
     public var intermittentBreachFraction: Double = 0.5
-    /// Which side is bad per metric when no SLO says so; metrics not listed: `above`.
+    /// Which side is bad per metric when no SLO says so. A metric neither declares is judged by
+    /// the side it moved to, and the postmortem says so (`assumptions`).
     public var metricDirections: [String: Direction] = [:]
     /// Canary traffic below this percentage is too low. Default 5.
     public var minCanaryTrafficPercent: Double = 5

@@ -6,6 +6,26 @@ public struct UnattributedEvent: Sendable, Hashable {
     public var key: EventKey
     /// Why.
     public var reason: String
+    /// Its kind (`InputEvent.kind`), e.g. `deploy.rolled_back`.
+    public var kind: String
+
+    /// Creates a record of an event no deploy fits.
+    public init(key: EventKey, reason: String, kind: String) {
+        self.key = key
+        self.reason = reason
+        self.kind = kind
+    }
+}
+
+/// Messages with one identity (source + id) but different content. One is kept, by a rule that
+/// does not depend on their order: the smallest ``DecodedEvent/contentDigest``.
+public struct ConflictingDuplicate: Sendable, Hashable {
+    /// The identity they share.
+    public var key: EventKey
+    /// Content digest of the one kept.
+    public var kept: String
+    /// Content digests of the others, sorted.
+    public var dropped: [String]
 }
 
 /// The result of analyzing a batch of events offline.
@@ -14,9 +34,14 @@ public struct BatchReport: Sendable, Hashable {
     public var postmortems: [Postmortem]
     /// Events that belong to no deploy.
     public var unattributed: [UnattributedEvent]
+    /// Conflicting duplicates, sorted by key.
+    public var conflicts: [ConflictingDuplicate] = []
 }
 
 /// Analyzes a whole set of events at once (the `analyze` command, tests, replays).
+///
+/// Linear in the number of events apart from sorting: each deploy's timeline is folded once, and
+/// attribution uses an ``AttributionIndex`` built once.
 public struct BatchAnalysis: Sendable {
     /// Tunables.
     public var config: AnalysisConfig
@@ -29,31 +54,62 @@ public struct BatchAnalysis: Sendable {
     /// Folds the events into timelines, attributes those without a deploy ID, correlates metrics and
     /// analyzes every deploy. The result does not depend on the order of `events`.
     public func run(_ events: [DecodedEvent]) -> BatchReport {
-        var timelines: [String: DeployTimeline] = [:]
+        let (unique, conflicts) = Self.resolveDuplicates(events)
+        var byDeploy: [String: [DecodedEvent]] = [:]
         var pending: [DecodedEvent] = []
         var samples: [MetricSample] = []
-        var seen = Set<EventKey>()
-        for event in events.sorted(by: { $0.key < $1.key }) where seen.insert(event.key).inserted {
+        for event in unique {
             if case .metricSampled(let sample) = event.event {
                 samples.append(sample)
             } else if let id = event.event.deployId {
-                timelines[id, default: DeployTimeline(deployId: id)].apply(event)
+                byDeploy[id, default: []].append(event)
             } else {
                 pending.append(event)
             }
         }
-        let candidates = timelines.values.compactMap(\.candidate)
-        let attributor = Attributor(window: config.attributionWindow)
+        var timelines = Self.fold(byDeploy)
+        let index = AttributionIndex(timelines.values.compactMap(\.candidate), window: config.attributionWindow)
+        var attributed: [String: [DecodedEvent]] = [:]
         var unattributed: [UnattributedEvent] = []
         for event in pending {
-            switch attributor.attribute(event, candidates: candidates) {
-            case .deploy(let id, _): timelines[id]?.apply(event)
-            case .none(let reason): unattributed.append(UnattributedEvent(key: event.key, reason: reason))
+            switch index.attribute(event) {
+            case .deploy(let id, _): attributed[id, default: []].append(event)
+            case .none(let reason): unattributed.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind))
             }
         }
+        for (id, events) in attributed { timelines[id]?.apply(contentsOf: events) }
         let series = MetricSeries.series(from: samples)
         let analyzer = PostmortemAnalyzer(config: config)
         let postmortems = timelines.keys.sorted().compactMap { analyzer.analyze(timelines[$0]!, metrics: series) }
-        return BatchReport(postmortems: postmortems, unattributed: unattributed)
+        return BatchReport(postmortems: postmortems, unattributed: unattributed, conflicts: conflicts)
+    }
+
+    /// One event per identity, sorted by key; of messages with one identity and different content,
+    /// the one with the smallest content digest (reported as a conflict).
+    static func resolveDuplicates(_ events: [DecodedEvent]) -> (unique: [DecodedEvent], conflicts: [ConflictingDuplicate]) {
+        let sorted = events.sorted { ($0.key, $0.contentDigest) < ($1.key, $1.contentDigest) }
+        var unique: [DecodedEvent] = []
+        var conflicts: [ConflictingDuplicate] = []
+        for event in sorted {
+            guard let kept = unique.last, kept.key == event.key else {
+                unique.append(event)
+                continue
+            }
+            guard event.contentDigest != kept.contentDigest else { continue }
+            if conflicts.last?.key == event.key {
+                if conflicts[conflicts.count - 1].dropped.last != event.contentDigest { conflicts[conflicts.count - 1].dropped.append(event.contentDigest) }
+            } else {
+                conflicts.append(ConflictingDuplicate(key: event.key, kept: kept.contentDigest, dropped: [event.contentDigest]))
+            }
+        }
+        return (unique, conflicts)
+    }
+
+    private static func fold(_ byDeploy: [String: [DecodedEvent]]) -> [String: DeployTimeline] {
+        byDeploy.reduce(into: [:]) { timelines, entry in
+            var timeline = DeployTimeline(deployId: entry.key)
+            timeline.apply(contentsOf: entry.value)
+            timelines[entry.key] = timeline
+        }
     }
 }

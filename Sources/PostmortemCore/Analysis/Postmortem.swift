@@ -33,6 +33,12 @@ public struct Postmortem: Sendable, Hashable {
     public var environment: String
     /// What was deployed.
     public var artifact: Artifact?
+    /// Who owns the follow-up: the deploy's team, else its owner, else the ownership map, else the default owner.
+    public var owner: String
+    /// The outcome of each gate that reported a result; a gate absent here never ran (or never said so).
+    public var gates: [Gate: GateOutcome]
+    /// Customer impact, when any was reported.
+    public var impact: ImpactSummary?
     /// Why there is a postmortem, sorted.
     public var triggers: [TriggerOccurrence]
     /// Worst severity by the policy.
@@ -43,6 +49,8 @@ public struct Postmortem: Sendable, Hashable {
     public var detectedAt: Date
     /// Earliest rollback.
     public var rolledBackAt: Date?
+    /// What the analysis had to assume, e.g. a metric's bad direction nobody declared.
+    public var assumptions: [String]
     /// Metrics that contributed, sorted by name.
     public var contributingMetrics: [MetricCorrelation]
     /// Gaps found, sorted by key.

@@ -19,12 +19,12 @@ public struct PostmortemAnalyzer: Sendable {
         guard let started = timeline.started, let detectedAt = triggers.map(\.at).min() else { return nil }
         let correlations = Correlator(config: config).correlate(timeline, series: metrics)
         let contributing = correlations.filter(\.contributing)
-        let policy = config.severityPolicy
-        var severity = triggers.map { policy.severity(of: $0.trigger) }.min() ?? .sev4
-        if contributing.contains(where: \.sloBreached) { severity = min(severity, policy.sloBreach) }
+        let impact = ImpactSummary(timeline)
+        let severity = config.severityPolicy.severity(of: triggers.map(\.trigger), contributing: contributing, impact: impact)
         let findings = GateAnalyzer(config: config).findings(for: timeline, correlations: correlations)
         let id = Self.postmortemId(deployId: timeline.deployId)
-        let items = ActionItemPlanner(config: config).plan(
+        let planner = ActionItemPlanner(config: config)
+        let items = planner.plan(
             findings: findings, postmortemId: id, timeline: timeline, severity: severity, detectedAt: detectedAt)
         var links: [String: String] = [:]
         links["pipeline"] = started.pipelineUrl
@@ -32,8 +32,13 @@ public struct PostmortemAnalyzer: Sendable {
         links["incident"] = timeline.impacts.compactMap(\.incidentUrl).first
         return Postmortem(
             id: id, deployId: timeline.deployId, service: started.service, environment: started.environment,
-            artifact: started.artifact, triggers: triggers,
+            artifact: started.artifact, owner: planner.owner(of: started), gates: timeline.gates.mapValues(\.outcome),
+            impact: impact, triggers: triggers,
             severity: severity, status: .open, detectedAt: detectedAt, rolledBackAt: timeline.rolledBackAt,
+            assumptions: contributing.filter { $0.directionSource == .inferred }.map { m in
+                "\(m.metric): no SLO or configured direction says which side is bad; inferred \(m.direction.rawValue) "
+                    + "from its change (\(formatNumber(m.baseline)) to \(formatNumber(m.peak)))"
+            },
             contributingMetrics: contributing, findings: findings, actionItems: items,
             timeline: TimelineNarrative.entries(timeline, contributing: contributing), links: links)
     }

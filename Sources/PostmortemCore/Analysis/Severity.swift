@@ -13,11 +13,25 @@ public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable, Coda
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// The documented severity policy: a postmortem's severity is the worst severity of its triggers,
-/// and at least `sloBreach` when a contributing metric breached its declared SLO.
+/// The documented severity policy (docs/architecture.md §6.3). A postmortem's severity is the worst of:
+///
+/// - the severity of each trigger (customer impact by its reported severity, rollbacks, failures,
+///   interventions);
+/// - `sloBreach` when a contributing metric breached its declared SLO;
+/// - `longDegradation` when a contributing metric stayed degraded, or customers were impacted, for at
+///   least `longDegradationSeconds`.
+///
+/// Customer impact is never `sev4`, the "caught by automation, no customer impact" level: a mapping
+/// to it counts as `customerImpactFloor`.
 public struct SeverityPolicy: Sendable, Hashable {
-    /// Customer impact critical / high / medium / low. Default sev1 / sev2 / sev3 / sev4.
-    public var customerImpact: [ImpactSeverity: Severity] = [.critical: .sev1, .high: .sev2, .medium: .sev3, .low: .sev4]
+    /// Customer impact critical / high / medium / low. Default sev1 / sev2 / sev3 / sev3.
+    public var customerImpact: [ImpactSeverity: Severity] = [.critical: .sev1, .high: .sev2, .medium: .sev3, .low: .sev3]
+    /// The mildest severity customer impact can have. Default sev3.
+    public var customerImpactFloor: Severity = .sev3
+    /// How long a degradation or a customer impact must last to count as long, seconds. Default 1800 (30 min).
+    public var longDegradationSeconds: Double = 1800
+    /// Severity of a long degradation or customer impact. Default sev3.
+    public var longDegradation: Severity = .sev3
     /// Manual rollback. Default sev3.
     public var manualRollback: Severity = .sev3
     /// Automatic rollback. Default sev4.
@@ -38,9 +52,18 @@ public struct SeverityPolicy: Sendable, Hashable {
         case .rolledBackAutomatically: automaticRollback
         case .rolledBackManually: manualRollback
         case .deployFailed, .gateFailed: failure
-        case .customerImpact(let s): customerImpact[s] ?? .sev2
+        case .customerImpact(let s): min(customerImpact[s] ?? .sev2, customerImpactFloor)
         case .intervention: intervention
         }
+    }
+
+    /// The severity of a postmortem with `triggers`, its contributing metrics and its customer impact.
+    public func severity(of triggers: [Trigger], contributing: [MetricCorrelation], impact: ImpactSummary?) -> Severity {
+        var worst = triggers.map { severity(of: $0) }.min() ?? .sev4
+        if contributing.contains(where: \.sloBreached) { worst = min(worst, sloBreach) }
+        let durations = contributing.compactMap(\.degradedSeconds) + [impact?.durationSeconds].compactMap { $0 }
+        if durations.contains(where: { $0 >= longDegradationSeconds }) { worst = min(worst, longDegradation) }
+        return worst
     }
 }
 

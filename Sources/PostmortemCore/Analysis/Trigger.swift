@@ -31,12 +31,18 @@ public enum Trigger: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.description < rhs.description }
 
     /// The triggers of a timeline, sorted and unique, each with the earliest time it happened.
+    ///
+    /// A gate that failed and so stopped the change is the delivery process working: when no
+    /// rollback, customer impact or intervention followed, neither the failed gate nor the failed
+    /// deploy it caused is a trigger (a cancelled pipeline never is one).
     public static func triggers(of timeline: DeployTimeline) -> [TriggerOccurrence] {
         var found: [Trigger: Date] = [:]
         func note(_ t: Trigger, _ at: Date) { found[t] = min(found[t] ?? at, at) }
         for r in timeline.rollbacks { note(r.mode == .automatic ? .rolledBackAutomatically : .rolledBackManually, r.rolledBackAt) }
-        if let f = timeline.finished, f.outcome == .failed { note(.deployFailed, f.finishedAt) }
-        for g in timeline.gates.values where g.outcome == .failed {
+        let stoppedByGate = timeline.gates.values.contains { $0.outcome == .failed }
+            && timeline.rollbacks.isEmpty && timeline.impacts.isEmpty && timeline.interventions.isEmpty
+        if let f = timeline.finished, f.outcome == .failed, !stoppedByGate { note(.deployFailed, f.finishedAt) }
+        for g in timeline.gates.values where g.outcome == .failed && !stoppedByGate {
             note(.gateFailed(g.gate), g.finishedAt ?? g.startedAt ?? timeline.started?.startedAt ?? .distantPast)
         }
         for i in timeline.impacts { note(.customerImpact(i.severity), i.startedAt) }

@@ -29,21 +29,26 @@ public struct Correlator: Sendable {
         guard let started = timeline.started, let window = observationWindow(of: timeline) else { return [] }
         return series
             .filter { $0.service == started.service && $0.environment == started.environment }
-            .sorted { $0.metric < $1.metric }
+            .sorted { $0.name < $1.name }
             .map { correlate($0, window: window) }
     }
 
     /// Correlates one series with an observation window.
     public func correlate(_ series: MetricSeries, window: ClosedRange<Date>) -> MetricCorrelation {
         let baselineStart = window.lowerBound.addingTimeInterval(-config.baselineWindow)
-        let baselineValues = series.points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value)
-        let observed = series.points.filter { window.contains($0.at) }
-        let direction = series.slo?.direction ?? config.metricDirections[series.metric] ?? .above
+        let (direction, source) = self.direction(of: series, baselineStart: baselineStart, window: window)
+        let points = Self.worstPerTimestamp(series.points, direction: direction)
+        let baselineValues = points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value)
+        let observed = points.filter { window.contains($0.at) }
         let baseline = RobustStatistics.median(baselineValues)
+        // A ratio (every value in 0…1) that is bad below degrades relative to its headroom: 0.985
+        // to 0.93 is the failure share growing 4.7×, not a 6 % dip.
+        let isRatio = points.allSatisfy { (0...1).contains($0.value) }
         let margin = max(
-            config.relativeMargin * abs(baseline), config.absoluteMargin,
+            config.relativeMargin * (isRatio && direction == .below ? 1 - baseline : abs(baseline)), config.absoluteMargin,
             config.madMultiplier * 1.4826 * RobustStatistics.mad(baselineValues))
-        var limit = direction == .above ? baseline + margin : baseline - margin
+        // Clamped: a margin large enough to overflow still leaves a finite limit.
+        var limit = min(max(direction == .above ? baseline + margin : baseline - margin, -.greatestFiniteMagnitude), .greatestFiniteMagnitude)
         if let slo = series.slo { limit = direction == .above ? min(limit, slo.threshold) : max(limit, slo.threshold) }
         let breaching = observed.map { direction.isWorse($0.value, than: limit) }
         let values = observed.map(\.value)
@@ -56,12 +61,41 @@ public struct Correlator: Sendable {
             reason = breaching.contains(true) ? "no sustained breach" : "no breach"
         }
         return MetricCorrelation(
-            metric: series.metric, unit: series.unit, direction: direction, baseline: baseline, limit: limit, peak: peak,
+            metric: series.name, metricName: series.metric, labels: series.labels, unit: series.unit, direction: direction,
+            directionSource: source, baseline: baseline, limit: limit, peak: peak,
             onset: reason == nil ? onset : nil,
+            lastBreach: reason == nil ? breaching.lastIndex(of: true).map { observed[$0].at } : nil,
             breachFraction: breachFraction(observed, breaching: breaching, from: onset),
             observedPoints: observed.count,
             sloBreached: series.slo.map { slo in values.contains { slo.direction.isWorse($0, than: slo.threshold) } } ?? false,
             contributing: reason == nil, reason: reason)
+    }
+
+    /// Which side of `series` is bad: its SLO's, else the configured one, else inferred from the
+    /// side its observed median moved to from the baseline median (ties: above).
+    private func direction(
+        of series: MetricSeries, baselineStart: Date, window: ClosedRange<Date>
+    ) -> (Direction, DirectionSource) {
+        if let slo = series.slo { return (slo.direction, .slo) }
+        if let configured = config.metricDirections[series.metric] { return (configured, .configured) }
+        let before = RobustStatistics.median(series.points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value))
+        let after = RobustStatistics.median(series.points.filter { window.contains($0.at) }.map(\.value))
+        return (after < before ? .below : .above, .inferred)
+    }
+
+    /// One point per timestamp: of conflicting values, the worst in `direction` (documented rule,
+    /// independent of arrival order, and a duplicate can never hide a regression).
+    static func worstPerTimestamp(_ points: [MetricPoint], direction: Direction) -> [MetricPoint] {
+        var result: [MetricPoint] = []
+        result.reserveCapacity(points.count)
+        for point in points {
+            if let last = result.last, last.at == point.at {
+                if direction.isWorse(point.value, than: last.value) { result[result.count - 1] = point }
+            } else {
+                result.append(point)
+            }
+        }
+        return result
     }
 
     /// Share of breaching samples from the onset (or the window start without one) to the window end.

@@ -1,13 +1,29 @@
 import Foundation
 
-/// How one metric behaved after a deploy compared with its baseline.
+/// Where a metric's bad direction came from.
+public enum DirectionSource: String, Sendable, Hashable, CaseIterable, Codable {
+    /// The SLO its events declare.
+    case slo
+    /// `AnalysisConfig.metricDirections`.
+    case configured
+    /// Nothing declared it: inferred from the side the metric moved to (the postmortem says so).
+    case inferred
+}
+
+/// How one metric series behaved after a deploy compared with its baseline.
 public struct MetricCorrelation: Sendable, Hashable {
-    /// Metric name.
+    /// The series' name: the metric, with its labels when it has any (``MetricSeries/name``).
     public var metric: String
+    /// The metric's own name, without labels (what gate checks and configuration name).
+    public var metricName: String
+    /// The series' labels.
+    public var labels: [String: String]
     /// Unit, when declared.
     public var unit: String?
     /// Which side is bad.
     public var direction: Direction
+    /// Where ``direction`` came from.
+    public var directionSource: DirectionSource
     /// Baseline median.
     public var baseline: Double
     /// Value beyond which a sample breaches (margins, MAD, or the SLO, whichever is stricter).
@@ -16,6 +32,8 @@ public struct MetricCorrelation: Sendable, Hashable {
     public var peak: Double
     /// First sample of the first sustained breach.
     public var onset: Date?
+    /// Last breaching sample at or after the onset (when there is an onset).
+    public var lastBreach: Date?
     /// Share of samples that breach from the onset to the window end (whole window without onset), 0–1.
     public var breachFraction: Double
     /// Samples in the observation window.
@@ -26,4 +44,10 @@ public struct MetricCorrelation: Sendable, Hashable {
     public var contributing: Bool
     /// Why it does not contribute, when it does not.
     public var reason: String?
+
+    /// Seconds from the onset to the last breaching sample: how long the metric stayed degraded.
+    public var degradedSeconds: Double? {
+        guard let onset, let lastBreach else { return nil }
+        return lastBreach.timeIntervalSince(onset)
+    }
 }

@@ -5,10 +5,23 @@ import Foundation
 ///
 /// Defaults where CDEvents carries no equivalent and `customData` does not say:
 /// rollback `mode` = `automatic`; incident `severity` = `high`; test suite gate = `ci`.
+///
+/// The context's version is `specversion` (0.5.x) or `version` (0.4.x). A CDEvents type the
+/// product does not use (custom `dev.cdeventsx.` types included) is accepted and ignored: its context is validated, then decoding throws
+/// ``DecodingError/ignored(path:reason:)``, never a rejection.
 enum CDEventsDecoder {
-    private static let contextFields: Set = ["specversion", "id", "source", "type", "timestamp", "schemaUri", "chainId", "links"]
+    private static let contextFields: Set = [
+        "specversion", "version", "id", "source", "type", "timestamp", "schemaUri", "chainId", "links",
+    ]
+    /// `<subject>.<predicate>` of the types the product maps to its events.
+    static let usedTypes: Set = [
+        "service.deployed", "service.upgraded", "service.rolledback", "incident.detected", "incident.reported",
+        "testsuiterun.finished", "pipelinerun.finished",
+    ]
     private static let linkFields: Set = ["linkType", "linkKind", "from", "target", "tags"]
     private static let outcomeOptions = ["success", "failure", "cancel", "error"]
+    /// A 0.4.x test suite run's outcomes, in the order of ``outcomeOptions`` they mean.
+    private static let testOutcomeOptions04 = ["pass", "fail", "cancel", "error"]
 
     /// Decodes the CDEvent at `path` ("" for a bare CDEvent, "data" inside a CloudEvent).
     static func decode(_ value: JSONValue, path: String, context: DecodingContext) throws(DecodingError) -> DecodedEvent {
@@ -16,7 +29,12 @@ enum CDEventsDecoder {
         try root.rejectUnknown(allowing: ["context", "subject", "customData", "customDataContentType"])
         let ctx = try root.requiredObject("context")
         try ctx.rejectUnknown(allowing: contextFields)
-        let specversion = try ctx.requiredString("specversion")
+        let version = try ctx.string("version")
+        if version != nil, try ctx.string("specversion") != nil {
+            throw DecodingError(path: ctx.childPath("version"), reason: "give the version once, as specversion (0.5) or version (0.4)")
+        }
+        let specversion: String
+        if let version { specversion = version } else { specversion = try ctx.requiredString("specversion") }
         guard specversion.hasPrefix("0.4.") || specversion.hasPrefix("0.5.") else {
             throw DecodingError(path: ctx.childPath("specversion"), reason: "expected CDEvents 0.4.x or 0.5.x, got \"\(specversion)\"")
         }
@@ -24,17 +42,21 @@ enum CDEventsDecoder {
         let id = try ctx.requiredString("id")
         let source = try ctx.requiredString("source")
         let timestamp = try ctx.requiredDate("timestamp")
+        let parts = type.split(separator: ".")
+        guard parts.count >= 6, parts[0] == "dev", parts[1] == "cdevents" || parts[1] == "cdeventsx" else {
+            throw DecodingError(path: ctx.childPath("type"), reason: "not a CDEvents type: \"\(type)\"")
+        }
+        guard parts[1] == "cdevents", usedTypes.contains("\(parts[2]).\(parts[3])") else {
+            _ = try links(ctx)
+            throw DecodingError.ignored(path: ctx.childPath("type"), reason: "CDEvents type \"\(type)\" is not used: accepted and ignored")
+        }
         let subject = try root.requiredObject("subject")
         try subject.rejectUnknown(allowing: ["id", "source", "type", "content"])
         let subjectId = try subject.requiredString("id")
         let content = try subject.requiredObject("content")
         let custom = try customData(root)
-        let parts = type.split(separator: ".")
-        guard parts.count >= 6, parts[0] == "dev", parts[1] == "cdevents" else {
-            throw DecodingError(path: ctx.childPath("type"), reason: "not a CDEvents type: \"\(type)\"")
-        }
         let input = Input(
-            subjectId: subjectId, content: content, custom: custom, timestamp: timestamp)
+            subjectId: subjectId, content: content, custom: custom, timestamp: timestamp, v04: specversion.hasPrefix("0.4."))
         let event: InputEvent
         var artifactId: String?
         switch "\(parts[2]).\(parts[3])" {
@@ -49,7 +71,7 @@ enum CDEventsDecoder {
         case "pipelinerun.finished":
             event = try pipelineRun(input)
         default:
-            throw DecodingError(path: ctx.childPath("type"), reason: "unsupported CDEvents type \"\(type)\"")
+            preconditionFailure("usedTypes lists \(type)")
         }
         return DecodedEvent(
             key: EventKey(source: source, id: id), type: type, time: timestamp, event: event,
@@ -62,6 +84,9 @@ enum CDEventsDecoder {
         let content: FieldReader
         let custom: FieldReader?
         let timestamp: Date
+        /// CDEvents 0.4.x: `pipelinerun` content names its link `url` (0.5: `uri`), a test suite
+        /// run's outcome is `pass|fail|cancel|error` (0.5: `success|failure|cancel|error`).
+        let v04: Bool
     }
 
     private static func customData(_ root: FieldReader) throws(DecodingError) -> FieldReader? {
@@ -94,12 +119,15 @@ enum CDEventsDecoder {
         return try env.requiredString("id")
     }
 
-    private static func outcome(_ content: FieldReader, required: Bool) throws(DecodingError) -> String? {
+    /// The outcome as one of ``outcomeOptions``, read from `options` (same order, another vocabulary).
+    private static func outcome(
+        _ content: FieldReader, required: Bool, options: [String] = outcomeOptions
+    ) throws(DecodingError) -> String? {
         guard let raw = required ? try content.requiredString("outcome") : try content.string("outcome") else { return nil }
-        guard outcomeOptions.contains(raw) else {
-            throw DecodingError(path: content.childPath("outcome"), reason: "expected one of \(outcomeOptions.joined(separator: "|")), got \"\(raw)\"")
+        guard let index = options.firstIndex(of: raw) else {
+            throw DecodingError(path: content.childPath("outcome"), reason: "expected one of \(options.joined(separator: "|")), got \"\(raw)\"")
         }
-        return raw
+        return outcomeOptions[index]
     }
 
     private static func deployed(_ i: Input, eventId: String) throws(DecodingError) -> (InputEvent, String?) {
@@ -150,7 +178,7 @@ enum CDEventsDecoder {
     private static func testSuiteRun(_ i: Input) throws(DecodingError) -> InputEvent {
         try i.content.rejectUnknown(allowing: ["environment", "testSuite", "outcome", "severity", "reason"])
         _ = try environment(i.content)
-        let raw = try outcome(i.content, required: true)!
+        let raw = try outcome(i.content, required: true, options: i.v04 ? testOutcomeOptions04 : outcomeOptions)!
         let gate = GateFinished(
             deployId: try i.custom?.string("deployId"), gate: try i.custom?.enumeration("gate", Gate.self) ?? .ci,
             outcome: raw == "success" ? .passed : raw == "cancel" ? .skipped : .failed,
@@ -161,10 +189,10 @@ enum CDEventsDecoder {
     }
 
     private static func pipelineRun(_ i: Input) throws(DecodingError) -> InputEvent {
-        try i.content.rejectUnknown(allowing: ["pipelineName", "uri", "outcome", "errors"])
+        try i.content.rejectUnknown(allowing: ["pipelineName", i.v04 ? "url" : "uri", "outcome", "errors"])
         let raw = try outcome(i.content, required: false)
         return .deployFinished(DeployFinished(
-            deployId: try i.custom?.string("deployId"), outcome: raw == nil || raw == "success" ? .succeeded : .failed,
+            deployId: try i.custom?.string("deployId"), outcome: raw == nil || raw == "success" ? .succeeded : raw == "cancel" ? .cancelled : .failed,
             finishedAt: i.timestamp, reason: try i.content.string("errors")))
     }
 }

@@ -49,14 +49,17 @@ public struct EventDecoder: Sendable {
         let contentType = try Self.contentType(of: message.headers)
         let json = try parse(message.value)
         guard let binary = try binaryAttributes(message.headers) else {
-            return try decodeDocument(json, context: context)
+            var event = try decodeDocument(json, context: context)
+            event.contentDigest = StableID.sha1Hex(json.serialized)
+            return event
         }
         let attributes = try FieldReader(binary, path: "", context: context) { "header ce_\($0)" }
-        let event = try decodeCloudEvent(attributes: attributes, data: json, context: context)
+        var event = try decodeCloudEvent(attributes: attributes, data: json, context: context)
         // In binary mode the value is the data alone: only its content type says it is JSON.
         guard contentType != nil else {
             throw DecodingError(path: "header content-type", reason: "required in binary mode; expected application/json")
         }
+        event.contentDigest = StableID.sha1Hex(JSONValue.object(["ce": binary, "data": json]).serialized)
         return event
     }
 

@@ -72,11 +72,11 @@ struct FieldReader {
     func string(_ key: String) throws(DecodingError) -> String? {
         guard let s = try typed(key, "string", { if case .string(let s) = $0 { s } else { nil } }) else { return nil }
         guard !s.isEmpty else { throw DecodingError(path: childPath(key), reason: "must not be empty") }
-        // UTF-8 length bounds the character count, so the costly count runs only near the limit.
-        guard s.utf8.count <= context.limits.maxStringLength || s.count <= context.limits.maxStringLength else {
+        // Bytes, not characters: a grapheme can hold any number of combining marks.
+        guard s.utf8.count <= context.limits.maxStringLength else {
             throw DecodingError(
                 path: childPath(key),
-                reason: "string of \(s.count) characters exceeds the limit of \(context.limits.maxStringLength)")
+                reason: "string of \(s.utf8.count) bytes exceeds the limit of \(context.limits.maxStringLength) bytes")
         }
         return s
     }
@@ -91,6 +91,11 @@ struct FieldReader {
 
     func number(_ key: String, in range: ClosedRange<Double>? = nil) throws(DecodingError) -> Double? {
         guard let n = try typed(key, "number", { if case .number(let n) = $0 { n } else { nil } }) else { return nil }
+        guard abs(n) <= context.limits.maxNumberMagnitude else {
+            throw DecodingError(
+                path: childPath(key),
+                reason: "magnitude \(JSONValue.format(number: abs(n))) exceeds the limit of \(JSONValue.format(number: context.limits.maxNumberMagnitude))")
+        }
         if let range, !range.contains(n) {
             throw DecodingError(
                 path: childPath(key),

@@ -1,24 +1,13 @@
-/// Why CI did not catch it: coverage gap, flaky tests, synthetic test data.
+/// Why CI did not catch it: coverage gap, flaky tests, synthetic test data. A passed CI gate that
+/// reported no details (always so for a CDEvents `testsuiterun` without `customData.ci`) is
+/// analysed with what is known — it passed, so no test caught the regression — and says what is
+/// unknown.
 enum CIAnalysis {
     static func findings(_ input: GateAnalysisInput) -> [Finding] {
-        guard let gate = input.passed(.ci), let ci = gate.ci else { return [] }
+        guard let gate = input.passed(.ci) else { return [] }
+        guard let ci = gate.ci else { return [coverageGap(input, details: nil)] }
         var findings: [Finding] = []
-        if ci.testsFailed == 0 {
-            let total = ci.testsTotal.map(String.init) ?? "all"
-            let metrics = input.contributing.map(\.metric)
-            var evidence: [String: JSONValue] = ["testsFailed": .number(0)]
-            evidence["testsTotal"] = ci.testsTotal.map { .number(Double($0)) }
-            evidence["coveragePercent"] = ci.coveragePercent.map { .number($0) }
-            evidence["runUrl"] = ci.runUrl.map { .string($0) }
-            findings.append(Finding(
-                kind: .ciCoverageGap, area: .ci,
-                summary: "CI passed \(total) tests with none failing"
-                    + (ci.coveragePercent.map { " at \(formatNumber($0))% coverage" } ?? "") + ": no test covers the regression.",
-                fix: metrics.isEmpty
-                    ? "Add a regression test that reproduces this failure in CI"
-                    : "Add a regression test that reproduces the \(metrics.joined(separator: ", ")) regression in CI",
-                evidence: evidence))
-        }
+        if ci.testsFailed == 0 { findings.append(coverageGap(input, details: ci)) }
         let flaky = ci.retriedTests.filter { $0.attempts > 1 && $0.finalOutcome == "passed" }.sorted { $0.name < $1.name }
         if !flaky.isEmpty {
             let names = flaky.map { "\($0.name) (\($0.attempts) attempts)" }.joined(separator: ", ")
@@ -39,5 +28,29 @@ enum CIAnalysis {
                 evidence: ["testData": .string(data.rawValue)]))
         }
         return findings
+    }
+
+    /// CI passed with no failing test (or, without details, simply passed): no test covers the regression.
+    private static func coverageGap(_ input: GateAnalysisInput, details ci: CIDetails?) -> Finding {
+        let metrics = input.contributing.map(\.metric)
+        var evidence: [String: JSONValue] = ["detailsReported": .bool(ci != nil)]
+        let summary: String
+        if let ci {
+            evidence["testsFailed"] = .number(0)
+            evidence["testsTotal"] = ci.testsTotal.map { .number(Double($0)) }
+            evidence["coveragePercent"] = ci.coveragePercent.map { .number($0) }
+            evidence["runUrl"] = ci.runUrl.map { .string($0) }
+            summary = "CI passed \(ci.testsTotal.map(String.init) ?? "all") tests with none failing"
+                + (ci.coveragePercent.map { " at \(formatNumber($0))% coverage" } ?? "") + ": no test covers the regression."
+        } else {
+            summary = "CI passed, so no test caught the regression; it reported no details, so the test counts, "
+                + "retried tests, coverage and test data are unknown."
+        }
+        return Finding(
+            kind: .ciCoverageGap, area: .ci, summary: summary,
+            fix: metrics.isEmpty
+                ? "Add a regression test that reproduces this failure in CI"
+                : "Add a regression test that reproduces the \(metrics.joined(separator: ", ")) regression in CI",
+            evidence: evidence)
     }
 }

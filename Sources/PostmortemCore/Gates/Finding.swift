@@ -10,6 +10,8 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     case gateSkipped = "gate_skipped"
     /// A gate was bypassed.
     case gateBypassed = "gate_bypassed"
+    /// No gate reported a result for the deploy: nothing shows this gate ran.
+    case gateNotRecorded = "gate_not_recorded"
     /// A contributing metric is not among the canary checks.
     case canaryMetricNotChecked = "canary_metric_not_checked"
     /// A canary check passed although the canary saw the degradation.
@@ -18,6 +20,10 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     case canaryWindowTooShort = "canary_window_too_short"
     /// The canary had too little traffic.
     case canaryTrafficTooLow = "canary_traffic_too_low"
+    /// A contributing metric is not among the soak checks.
+    case soakMetricNotChecked = "soak_metric_not_checked"
+    /// A soak check passed although the soak saw the degradation.
+    case soakThresholdTooLoose = "soak_threshold_too_loose"
     /// The degradation began after the soak window.
     case soakWindowTooShort = "soak_window_too_short"
     /// The soak ran on unrepresentative traffic.
@@ -35,9 +41,9 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     public var actionKind: ActionItemKind {
         switch self {
         case .ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData: .test
-        case .gateSkipped, .gateBypassed, .soakTrafficUnrepresentative, .intervention: .process
+        case .gateSkipped, .gateBypassed, .gateNotRecorded, .soakTrafficUnrepresentative, .intervention: .process
         case .canaryMetricNotChecked, .canaryThresholdTooLoose, .canaryWindowTooShort, .canaryTrafficTooLow,
-             .soakWindowTooShort, .intermittentRegression, .manualRollback, .slowDetection: .tooling
+             .soakMetricNotChecked, .soakThresholdTooLoose, .soakWindowTooShort, .intermittentRegression, .manualRollback, .slowDetection: .tooling
         }
     }
 }

@@ -34,9 +34,22 @@ public struct GateAnalyzer: Sendable {
     /// Findings for `timeline` given its metric correlations, sorted by key.
     public func findings(for timeline: DeployTimeline, correlations: [MetricCorrelation]) -> [Finding] {
         let input = GateAnalysisInput(timeline: timeline, contributing: correlations.filter(\.contributing), config: config)
-        let all = skippedOrBypassed(input) + CIAnalysis.findings(input) + CanaryAnalysis.findings(input)
+        let all = skippedOrBypassed(input) + notRecorded(input) + CIAnalysis.findings(input) + CanaryAnalysis.findings(input)
             + SoakAnalysis.findings(input) + BeyondGatesAnalysis.findings(input)
         return all.sorted { $0.key < $1.key }
+    }
+
+    /// When no gate reported anything, one finding per gate: the deploy shows no check at all.
+    private func notRecorded(_ input: GateAnalysisInput) -> [Finding] {
+        guard input.timeline.gates.isEmpty else { return [] }
+        let service = input.timeline.started?.service ?? "this service"
+        return Gate.allCases.map { gate in
+            Finding(
+                kind: .gateNotRecorded, area: FindingArea(rawValue: gate.rawValue)!,
+                summary: "No gate recorded a result for this deploy: nothing shows that \(gate.rawValue) ran.",
+                fix: "Run the \(gate.rawValue) gate on every deploy of \(service) and report its result",
+                evidence: ["gate": .string(gate.rawValue), "recorded": .bool(false)])
+        }
     }
 
     private func skippedOrBypassed(_ input: GateAnalysisInput) -> [Finding] {

@@ -1,8 +1,10 @@
-/// Why the soak window did not catch it: short window, unrepresentative traffic, intermittent breach.
+/// Why the soak window did not catch it: unchecked metric, loose threshold (evaluated like the
+/// canary's checks), short window, unrepresentative traffic, intermittent breach.
 enum SoakAnalysis {
     static func findings(_ input: GateAnalysisInput) -> [Finding] {
         var findings: [Finding] = []
         if let gate = input.passed(.soak) {
+            findings += GateChecks.findings(input, gate: gate, area: .soak, notChecked: .soakMetricNotChecked, tooLoose: .soakThresholdTooLoose)
             findings += [
                 WindowLength.finding(input, gate: gate, kind: .soakWindowTooShort, area: .soak),
                 TrafficShare.finding(
@@ -12,13 +14,13 @@ enum SoakAnalysis {
             ].compactMap { $0 }
         }
         for metric in input.contributing where metric.breachFraction < input.config.intermittentBreachFraction {
-            let percent = round2(metric.breachFraction * 100)
+            let percent = metric.breachFraction * 100
             findings.append(Finding(
                 kind: .intermittentRegression, area: .soak, qualifier: metric.metric, metric: metric.metric,
                 summary: "\(metric.metric) breached in only \(formatNumber(percent))% of samples: an intermittent regression that averages hide.",
                 fix: "Alert on sustained bursts of \(metric.metric) beyond \(formatNumber(metric.limit)), not on window averages",
                 evidence: [
-                    "breachFraction": .number(round2(metric.breachFraction)),
+                    "breachFraction": .number(metric.breachFraction),
                     "threshold": .number(input.config.intermittentBreachFraction),
                 ]))
         }

@@ -49,6 +49,8 @@ public enum DeployOutcome: String, Sendable, Hashable, CaseIterable, Codable {
     case succeeded
     /// The deploy failed.
     case failed
+    /// The pipeline was cancelled before the change shipped: not a failure by itself.
+    case cancelled
 }
 
 /// An out-of-band human intervention during a deploy.

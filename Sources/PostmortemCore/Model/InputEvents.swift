@@ -273,6 +273,18 @@ public enum InputEvent: Sendable, Hashable {
         }
     }
 
+    /// Whether the event reports a failure that would make its deploy's postmortem (a rollback,
+    /// customer impact, an intervention, a failed gate or deploy): one that cannot be attributed
+    /// must be surfaced, never silently dropped.
+    public var reportsFailure: Bool {
+        switch self {
+        case .rolledBack, .impactedCustomers, .intervened: true
+        case .gateFinished(let e): e.outcome == .failed
+        case .deployFinished(let e): e.outcome == .failed
+        case .deployStarted, .metricSampled: false
+        }
+    }
+
     /// The deploy the event names itself, if any.
     public var deployId: String? {
         switch self {
@@ -346,6 +358,10 @@ public struct DecodedEvent: Sendable, Hashable {
     public var linkedContextIds: [String]
     /// Artifact identifier the event refers to (CDEvents `artifactId`), for attribution.
     public var artifactId: String?
+    /// SHA-1 (hex) of the message's canonical JSON (keys sorted; in binary mode the `ce_*`
+    /// attributes and the data): tells conflicting duplicates (same source + id, different
+    /// content) apart and picks one of them whatever the order. Empty when not decoded from a message.
+    public var contentDigest = ""
 
     /// Creates a decoded event.
     public init(

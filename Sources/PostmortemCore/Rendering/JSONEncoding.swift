@@ -2,8 +2,8 @@ import Foundation
 
 /// JSON forms of the output data (the `data` of output CloudEvents and `analyze --format json`).
 extension Postmortem {
-    /// The postmortem as JSON: id, deployId, service, environment, artifact, triggers, severity, status,
-    /// rolledBackAt, contributingMetrics, findings, actionItemIds, links.
+    /// The postmortem as JSON: id, deployId, service, environment, artifact, owner, gates, impact,
+    /// triggers, severity, status, rolledBackAt, contributingMetrics, findings, actionItemIds, links.
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
             "id": .string(id), "deployId": .string(deployId), "service": .string(service),
@@ -14,9 +14,29 @@ extension Postmortem {
             "findings": .array(findings.map(\.json)),
             "actionItemIds": .array(actionItems.map { .string($0.id) }),
             "links": .object(links.mapValues { .string($0) }),
+            "owner": .string(owner),
+            "assumptions": .array(assumptions.map { .string($0) }),
+            "gates": .object(Dictionary(uniqueKeysWithValues: gates.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
         ]
         fields["artifact"] = artifact.map(\.json)
+        fields["impact"] = impact.map(\.json)
         fields["rolledBackAt"] = rolledBackAt.map { .string(RFC3339.format($0)) }
+        return .object(fields)
+    }
+}
+
+extension ImpactSummary {
+    /// The impact as JSON: severity, description, startedAt, detectedAt, mitigatedAt, durationSeconds,
+    /// timeToDetectSeconds, timeToMitigateSeconds, incidentUrl (unknown members omitted).
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = ["severity": .string(severity.rawValue), "startedAt": .string(RFC3339.format(startedAt))]
+        fields["description"] = what.map { .string($0) }
+        fields["detectedAt"] = detectedAt.map { .string(RFC3339.format($0)) }
+        fields["mitigatedAt"] = mitigatedAt.map { .string(RFC3339.format($0)) }
+        fields["durationSeconds"] = durationSeconds.map { .number($0) }
+        fields["timeToDetectSeconds"] = timeToDetectSeconds.map { .number($0) }
+        fields["timeToMitigateSeconds"] = timeToMitigateSeconds.map { .number($0) }
+        fields["incidentUrl"] = incidentUrl.map { .string($0) }
         return .object(fields)
     }
 }
@@ -32,10 +52,11 @@ extension MetricCorrelation {
     /// The correlation as JSON.
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
-            "metric": .string(metric), "direction": .string(direction.rawValue), "baseline": .number(round2(baseline)),
-            "limit": .number(round2(limit)), "peak": .number(round2(peak)), "breachFraction": .number(round2(breachFraction)),
-            "sloBreached": .bool(sloBreached),
+            "metric": .string(metric), "direction": .string(direction.rawValue), "baseline": .number(baseline),
+            "limit": .number(limit), "peak": .number(peak), "breachFraction": .number(breachFraction),
+            "sloBreached": .bool(sloBreached), "directionSource": .string(directionSource.rawValue),
         ]
+        if !labels.isEmpty { fields["labels"] = .object(labels.mapValues { .string($0) }) }
         fields["unit"] = unit.map { .string($0) }
         fields["onset"] = onset.map { .string(RFC3339.format($0)) }
         return .object(fields)

@@ -11,15 +11,22 @@ public struct MarkdownRenderer: Sendable {
         lines += summary(p)
         lines += ["", "## Timeline", ""] + p.timeline.map { "- \(RFC3339.format($0.at)) — \(escape($0.text))" }
         lines += ["", "## Contributing metrics", ""] + metricsTable(p.contributingMetrics)
+        if !p.assumptions.isEmpty { lines += ["", "## Assumptions", ""] + p.assumptions.map { "- \(escape($0))" } }
         lines += ["", "## What broke", ""] + whatBroke(p)
-        let sections: [(String, Set<FindingArea>)] = [
-            ("Why CI did not catch it", [.ci]), ("Why canary did not catch it", [.canary]),
-            ("Why the soak window did not catch it", [.soak]), ("Beyond the gates", [.rollback, .process]),
+        if let impact = p.impact { lines += ["", "## Customer impact", ""] + impactSection(impact) }
+        let sections: [(String, Set<FindingArea>, Gate?)] = [
+            ("Why CI did not catch it", [.ci], .ci), ("Why canary did not catch it", [.canary], .canary),
+            ("Why the soak window did not catch it", [.soak], .soak), ("Beyond the gates", [.rollback, .process], nil),
         ]
-        for (title, areas) in sections {
+        for (title, areas, gate) in sections {
             let found = p.findings.filter { areas.contains($0.area) }
             lines += ["", "## \(title)", ""]
-            lines += found.isEmpty ? ["No gap found."] : found.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
+            if let gate, p.gates[gate] == nil {
+                lines.append("The \(gate.rawValue) gate did not run: no result was recorded, so it could not catch anything.")
+            } else if found.isEmpty {
+                lines.append("No gap found.")
+            }
+            lines += found.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
         }
         lines += ["", "## Action items", ""] + actionItemsTable(p.actionItems)
         return lines.joined(separator: "\n") + "\n"
@@ -35,6 +42,7 @@ public struct MarkdownRenderer: Sendable {
         }
         rows.append("- **Triggers:** " + p.triggers.map { "`\($0.trigger)`" }.joined(separator: ", "))
         rows.append("- **Severity:** \(p.severity.rawValue.uppercased())")
+        rows.append("- **Owner:** \(escape(p.owner))")
         rows.append("- **Rolled back at:** " + (p.rolledBackAt.map(RFC3339.format) ?? "not rolled back"))
         rows.append("- **Deploy log:** " + (p.links["pipeline"].map { "<\($0)>" } ?? "none"))
         return rows
@@ -57,6 +65,18 @@ public struct MarkdownRenderer: Sendable {
                 + (m.onset.map { ", sustained from \(RFC3339.format($0))" } ?? ""))
         }
         return lines
+    }
+
+    private func impactSection(_ i: ImpactSummary) -> [String] {
+        func duration(_ seconds: Double?, unknown: String) -> String { seconds.map { "\(Int($0.rounded()))s" } ?? unknown }
+        return [
+            "- **What:** " + (i.what.map(escape) ?? "not described") + " (severity \(i.severity.rawValue))",
+            "- **Began:** \(RFC3339.format(i.startedAt))",
+            "- **How long:** " + duration(i.durationSeconds, unknown: "unknown (not mitigated by a rollback)"),
+            "- **Time to detect:** " + duration(i.timeToDetectSeconds, unknown: "unknown (no detection time recorded)"),
+            "- **Time to mitigate:** " + duration(i.timeToMitigateSeconds, unknown: "unknown"),
+            "- **Incident:** " + (i.incidentUrl.map { "<\($0)>" } ?? "none recorded"),
+        ]
     }
 
     private func actionItemsTable(_ items: [ActionItem]) -> [String] {

@@ -1,8 +1,11 @@
-/// Number formatting shared by findings and rendering: at most `digits` decimals, no trailing zeros.
-func formatNumber(_ value: Double, digits: Int = 2) -> String {
-    let scale = (0..<digits).reduce(1.0) { acc, _ in acc * 10 }
+import Foundation
+
+/// Number formatting shared by findings and rendering: six significant digits, no trailing zeros
+/// (0.997 stays 0.997, 120 stays 120). Never overflows: a value too large to carry decimals is
+/// printed as it is. JSON output carries the full-precision values.
+func formatNumber(_ value: Double) -> String {
+    guard value.isFinite, value != 0, abs(value) < 1e15 else { return JSONValue.format(number: value) }
+    let decimals = max(0, 5 - Int(floor(log10(abs(value)))))
+    let scale = pow(10, Double(decimals))
     return JSONValue.format(number: (value * scale).rounded() / scale)
 }
-
-/// Rounds to at most two decimals (evidence values).
-func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }

@@ -62,7 +62,7 @@ public struct DeployTimeline: Sendable, Hashable {
         var contexts = Set(events.keys.map(\.id))
         contexts.formUnion(events.values.compactMap(\.chainId))
         var artifacts = started.artifact?.identifiers ?? []
-        artifacts.formUnion(events.values.compactMap(\.artifactId))
+        artifacts.formUnion(events.values.lazy.filter { $0.rolledBackToArtifact == nil }.compactMap(\.artifactId))
         return DeployCandidate(
             deployId: deployId, service: started.service, environment: started.environment,
             startedAt: started.startedAt, artifactIds: artifacts, contextIds: contexts)

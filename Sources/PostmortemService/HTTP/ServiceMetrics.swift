@@ -115,10 +115,18 @@ public final class ServiceMetrics: Sendable {
         droppedConnections[reason]?.increment()
     }
 
-    /// Records what one analysis step did: each postmortem opened (once per trigger it has)
-    /// and the number updated.
+    /// Records what one analysis step did: each postmortem opened (once per trigger it has),
+    /// the number updated, and the failure events no deploy fits.
     func recordAnalysis(_ outcome: AnalysisOutcome) {
         updated.increment(by: Int64(outcome.updated.count))
+        for kind in outcome.unattributedFailures {
+            registry.makeCounter(
+                descriptor: Self.name(
+                    "unattributed_failures", unit: "total",
+                    help: "Failure events (rollbacks, impact, interventions, failures) no deploy fits when attributed."),
+                labels: [("type", kind)]
+            ).increment()
+        }
         for trigger in outcome.openedTriggers.joined() {
             registry.makeCounter(
                 descriptor: Self.name("postmortems_opened", unit: "total", help: "Postmortems opened, by trigger."),

@@ -18,6 +18,8 @@ struct BatchOutcome: Sendable, Equatable {
         case accepted
         /// Stored before (same source + id): a redelivery.
         case duplicate
+        /// Valid, of a CDEvents type the product does not use: neither stored nor dead-lettered.
+        case ignored
     }
 
     /// Input events handled, by kind (`InputEvent.kind`) and outcome.
@@ -55,6 +57,8 @@ struct AnalysisOutcome: Sendable, Equatable {
     var updated: [String] = []
     /// The triggers of each postmortem opened.
     var openedTriggers: [[String]] = []
+    /// The kind of each failure event the step could not attribute.
+    var unattributedFailures: [String] = []
 }
 
 /// Stores a batch of accepted events inside one PostgreSQL transaction, idempotently, and
@@ -123,7 +127,15 @@ struct AnalysisStep: Sendable {
         var outcome = AnalysisOutcome()
         let work = try queue.take(on: connection)
         var affected = work.deployIds
-        affected.formUnion(try events.attribute(try events.pendingAttribution(on: connection), on: connection))
+        let attribution = try events.attribute(try events.pendingAttribution(on: connection), on: connection)
+        affected.formUnion(attribution.deploys)
+        for failure in attribution.unattributedFailures {
+            outcome.unattributedFailures.append(failure.kind)
+            logger.warning(
+                "failure event not attributed to any deploy; a deploy that appears later may still claim it",
+                metadata: ["event_source": "\(failure.key.source)", "event_id": "\(failure.key.id)", "type": "\(failure.kind)",
+                           "reason": "\(failure.reason)"])
+        }
         affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
         guard !affected.isEmpty else { return outcome }
 

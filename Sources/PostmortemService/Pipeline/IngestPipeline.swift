@@ -122,6 +122,8 @@ public final class IngestPipeline: Service, Sendable {
         var messages: [KafkaMessage]
         var accepted: [(message: KafkaMessage, event: AcceptedEvent)] = []
         var deadLetters: [DeadLetter] = []
+        /// Valid messages of a CDEvents type the product does not use, counted as `ignored`.
+        var ignored = 0
     }
 
     private func pollAndDecode() async throws -> DecodedBatch {
@@ -137,6 +139,8 @@ public final class IngestPipeline: Service, Sendable {
             do {
                 let origin = DeployEventStore.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
                 batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
+            } catch where error.isIgnored {
+                batch.ignored += 1
             } catch {
                 batch.deadLetters.append(DeadLetter(message: message, error: error.description, kind: "invalid"))
             }
@@ -156,7 +160,9 @@ public final class IngestPipeline: Service, Sendable {
         var undelivered = deadLettered
         guard await retrying("dead-letter", { try await self.deadLetter(&undelivered) }) != nil else { return false }
         guard let analyzed = await retrying("analyze", { try await self.analyze(known: known, now: now) }) else { return false }
-        metrics.record(applied, deadLettered: deadLettered.map(\.kind), duration: ContinuousClock.now - started)
+        var outcome = applied
+        for _ in 0..<batch.ignored { outcome.count("cdevents", .ignored) }
+        metrics.record(outcome, deadLettered: deadLettered.map(\.kind), duration: ContinuousClock.now - started)
         metrics.recordAnalysis(analyzed)
         return true
     }

@@ -49,16 +49,22 @@ struct DeployEventStore: Sendable {
 
     /// Attributes each pending event among the stored deploys (nil: no deploy fits yet; a
     /// deploy that appears later claims it) and clears its pending mark, in one statement.
-    /// Returns the deploys that gained events.
-    func attribute(_ pending: [DecodedEvent], on connection: isolated PostgresConnection) throws -> Set<String> {
-        guard !pending.isEmpty else { return [] }
+    /// Returns the deploys that gained events, and the failure events no deploy fits, with why
+    /// (for a log line and a metric: a failure is never silently dropped).
+    func attribute(
+        _ pending: [DecodedEvent], on connection: isolated PostgresConnection
+    ) throws -> (deploys: Set<String>, unattributedFailures: [UnattributedEvent]) {
+        guard !pending.isEmpty else { return ([], []) }
         var sources: [String] = [], ids: [String] = [], deployIds: [String?] = []
+        var failures: [UnattributedEvent] = []
         for event in pending {
             sources.append(event.key.source)
             ids.append(event.key.id)
             switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
             case .deploy(let id, _): deployIds.append(id)
-            case .none: deployIds.append(nil)
+            case .none(let reason):
+                deployIds.append(nil)
+                if event.event.reportsFailure { failures.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind)) }
             }
         }
         try connection.query(
@@ -68,7 +74,7 @@ struct DeployEventStore: Sendable {
             WHERE e.event_source = a.source AND e.event_id = a.id
             """,
             [sources, ids, deployIds])
-        return Set(deployIds.compactMap { $0 })
+        return (Set(deployIds.compactMap { $0 }), failures)
     }
 
     /// The columns of a multi-row event insert, as arrays.
@@ -236,26 +242,31 @@ struct DeployEventStore: Sendable {
             """, [services, environments, Array(keys)])[0].decode(Bool.self, at: 0)
     }
 
-    /// Claims the unattributed events that belong to the timeline's deploy: those sharing its
+    /// Claims the unattributed events that belong to the timeline's deploy, by the rules of
+    /// ``Attributor``: events of its service and environment (or naming neither) sharing its
     /// artifact or CDEvents context, and those of its service and environment within the
-    /// attribution window after its start. Returns how many it claimed.
+    /// attribution window after its start, except a rollback to its own artifact. Returns how
+    /// many it claimed.
     func claimUnattributed(for timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> Int {
         guard let started = timeline.started, let candidate = timeline.candidate else { return 0 }
         return try connection.query(
             """
             UPDATE deploy_events SET deploy_id = $1
-            WHERE deploy_id IS NULL AND NOT attribution_pending AND (
-                attribution_keys && $5::text[]
-                OR (service = $2 AND environment = $3
-                    AND occurred_at >= $4 AND occurred_at <= $4 + make_interval(secs => $6)))
+            WHERE deploy_id IS NULL AND NOT attribution_pending
+              AND (service IS NULL OR (service = $2 AND environment = $3))
+              AND (attribution_keys && $5::text[]
+                   OR (service = $2 AND environment = $3 AND NOT attribution_keys && $7::text[]
+                       AND occurred_at >= $4 AND occurred_at <= $4 + make_interval(secs => $6)))
             """,
             [started.deployId, started.service, started.environment, started.startedAt,
-             Array(candidate.artifactIds.union(candidate.contextIds)), attributor.window]
+             Array(candidate.artifactIds.union(candidate.contextIds)), attributor.window,
+             candidate.artifactIds.map(Self.rolledBackToKey)]
         ).affectedRows
     }
 
     /// Deploys the event could belong to: same service and environment started within the
-    /// attribution window before it, or sharing an artifact or CDEvents context with it.
+    /// attribution window before it, or sharing an artifact or CDEvents context with it; never
+    /// of another service or environment than the event names.
     private func candidates(for event: DecodedEvent, on connection: isolated PostgresConnection) throws -> [DeployCandidate] {
         let scope = event.event.serviceAndEnvironment
         let keys = Self.attributionKeys(of: event)
@@ -263,7 +274,7 @@ struct DeployEventStore: Sendable {
             """
             SELECT deploy_id, service, environment, started_at, timeline->'artifactIds', timeline->'contextIds'
             FROM deploys
-            WHERE started_at IS NOT NULL AND (
+            WHERE started_at IS NOT NULL AND ($1::text IS NULL OR (service = $1 AND environment = $2)) AND (
                 (service = $1 AND environment = $2
                  AND started_at BETWEEN $3 - make_interval(secs => $4) AND $3)
                 OR (timeline->'artifactIds') ?| $5::text[] OR (timeline->'contextIds') ?| $5::text[])
@@ -278,10 +289,15 @@ struct DeployEventStore: Sendable {
         }
     }
 
-    /// The identifiers by which a deploy can claim `event`: its artifact, chain and linked contexts.
+    /// The identifiers by which a deploy can claim `event` (``DecodedEvent/attributionKeys``),
+    /// plus, for a rollback to an artifact, ``rolledBackToKey(_:)`` of it, which keeps the
+    /// deploy of that artifact from claiming the rollback.
     static func attributionKeys(of event: DecodedEvent) -> [String] {
-        [event.artifactId, event.chainId].compactMap { $0 } + event.linkedContextIds
+        event.attributionKeys + [event.rolledBackToArtifact.map(rolledBackToKey)].compactMap { $0 }
     }
+
+    /// The stored attribution key that marks a rollback to `artifact`.
+    static func rolledBackToKey(_ artifact: String) -> String { "rolled-back-to:" + artifact }
 
     /// Message headers as a JSON object of UTF-8 strings (the binary-mode `ce_*` attributes).
     static func headersJSON(_ headers: [RawEvent.Header]) throws -> PostgresJSON {
