@@ -84,7 +84,7 @@ struct DataLifecycleTests {
         }
         #expect(try await Self.pointsByTable(database) == ["metric_samples_default": 130])
 
-        let applied = try await Migrator(migrations: shipped).migrate(database)
+        let applied = try await Migrator(migrations: shipped.filter { $0.version <= 3 }).migrate(database)
         #expect(applied.map(\.version) == [3])
         let byTable = try await Self.pointsByTable(database)
         #expect(byTable == ["metric_samples_2025_12": 60, "metric_samples_2026_01": 60, "metric_samples_2026_03": 10])
