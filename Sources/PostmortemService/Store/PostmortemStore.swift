@@ -25,7 +25,7 @@ struct PostmortemStore: Sendable {
         let storedItems = try ActionItemRows.items(ofPostmortem: analysis.id, on: connection)
         var stored = storedItems.mapValues(\.item)
         let reconciliation = Self.reconcile(storedItems, with: analysis, at: now)
-        for change in reconciliation { stored[change.changes.last!.item.id] = change.changes.last!.item }
+        for case let after? in reconciliation.map(\.changes.last?.item) { stored[after.id] = after }
         let postmortem = Self.overlay(stored, on: analysis)
         let digest = self.digest(of: postmortem)
         let newItems = postmortem.actionItems.filter { stored[$0.id] == nil }

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Postgres
+import PostmortemCore
+
+/// Attributes pending events and re-analyzes every deploy that committed ingest transactions
+/// changed, opening or merging its postmortem and writing output events to the outbox.
+///
+/// One step runs at a time across all replicas (``AnalysisQueue/take(on:)`` holds a
+/// transaction-scoped advisory lock), and every statement of a step sees all that was
+/// committed before it. Each ingest transaction enqueues its work atomically with its data and
+/// its replica runs a step after committing, so some step that sees every change always
+/// follows it: the stored postmortem of a deploy converges to the analysis of all its events,
+/// whatever the number of replicas, the interleaving or the redeliveries.
+struct AnalysisStep: Sendable {
+    let events: DeployEventStore
+    let metrics: MetricStore
+    let postmortems: PostmortemStore
+    let queue: AnalysisQueue
+    let analyzer: PostmortemAnalyzer
+    let logger: Logger
+
+    /// Runs one step on `connection`, inside a transaction. `known` holds events this replica
+    /// decoded moments ago, so they need not be decoded again.
+    func run(known: [EventKey: DecodedEvent] = [:], now: Date, on connection: isolated PostgresConnection) throws -> AnalysisOutcome {
+        var outcome = AnalysisOutcome()
+        let work = try queue.take(on: connection)
+        var affected = work.deployIds
+        let attribution = try events.attribute(try events.pendingAttribution(on: connection), on: connection)
+        affected.formUnion(attribution.deploys)
+        for failure in attribution.unattributedFailures {
+            outcome.unattributedFailures.append(failure.kind)
+            logger.warning(
+                "failure event not attributed to any deploy; a deploy that appears later may still claim it",
+                metadata: ["event_source": "\(failure.key.source)", "event_id": "\(failure.key.id)", "type": "\(failure.kind)",
+                           "reason": "\(failure.reason)"])
+        }
+        affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
+        guard !affected.isEmpty else { return outcome }
+
+        // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
+        let deploys = affected.sorted()
+        try connection.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(d, 0)) FROM (SELECT unnest($1::text[]) AS d ORDER BY 1) AS ordered",
+            [deploys])
+        var timelines = try events.timelines(of: deploys, known: known, on: connection)
+        try events.recordDeploys(timelines.values, on: connection)
+        if try events.mayClaim(for: timelines.values, on: connection) {
+            for deployId in deploys where try events.claimUnattributed(for: timelines[deployId]!, on: connection) > 0 {
+                timelines[deployId] = try events.timeline(of: deployId, on: connection)
+            }
+        }
+
+        for deployId in deploys {
+            let timeline = timelines[deployId]!
+            // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
+            guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
+                let postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection))
+            else { continue }
+            switch try postmortems.save(postmortem, now: now, on: connection) {
+            case .opened:
+                outcome.opened.append(deployId)
+                outcome.openedTriggers.append(postmortem.triggers.map(\.trigger.description))
+                logger.info(
+                    "postmortem opened",
+                    metadata: ["deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)", "severity": "\(postmortem.severity.rawValue)"])
+            case .updated:
+                outcome.updated.append(deployId)
+                logger.info("postmortem updated", metadata: ["deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)"])
+            case .unchanged:
+                break
+            }
+        }
+        return outcome
+    }
+}
