@@ -83,8 +83,8 @@ public struct Migrator: Sendable {
 
     /// Applies the pending migrations on `connection`, holding the advisory lock meanwhile.
     public func apply(on connection: isolated PostgresConnection) throws -> [Migration] {
-        try connection.query("SELECT pg_advisory_lock($1)", [lockKey])
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [lockKey]) }
+        try connection.query("SELECT pg_advisory_lock(\(lockKey))")
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(lockKey))") }
 
         try connection.execute(
             script: """
@@ -112,8 +112,7 @@ public struct Migrator: Sendable {
             try connection.transaction { connection in
                 try connection.execute(script: migration.sql)
                 try connection.query(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    [migration.version, migration.name, migration.checksum])
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))")
             }
         }
         return pending

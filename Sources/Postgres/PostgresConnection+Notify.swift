@@ -22,17 +22,19 @@ extension PostgresConnection {
     /// Subscribes this connection to `channel` (`LISTEN`). Notifications arrive through
     /// ``waitForNotifications(timeout:)``.
     public func listen(_ channel: String) throws(PostgresError) {
-        try query("LISTEN \(try quoteIdentifier(channel))")
+        let name = try quoteIdentifier(channel)
+        try query("LISTEN \(unescaped: name)")
     }
 
     /// Unsubscribes this connection from `channel`.
     public func unlisten(_ channel: String) throws(PostgresError) {
-        try query("UNLISTEN \(try quoteIdentifier(channel))")
+        let name = try quoteIdentifier(channel)
+        try query("UNLISTEN \(unescaped: name)")
     }
 
     /// Sends `payload` on `channel`; listeners receive it when the current transaction commits.
     public func notify(_ channel: String, payload: String = "") throws(PostgresError) {
-        try query("SELECT pg_notify($1, $2)", [channel, payload])
+        try query("SELECT pg_notify(\(channel), \(payload))")
     }
 
     /// Returns the notifications that have arrived, waiting up to `timeout` for the first one.

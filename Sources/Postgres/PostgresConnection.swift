@@ -88,10 +88,23 @@ public actor PostgresConnection {
 
     // MARK: Statements
 
-    /// Runs one statement with `$1…$n` parameters sent separately from the SQL text
-    /// (never interpolated), returning its rows, if any.
+    /// Runs one statement, its interpolated values sent as parameters separately from the SQL
+    /// text (see ``PostgresQuery``), returning its rows, if any.
+    @discardableResult
+    public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        try execute(query.sql, query.binds)
+    }
+
+    /// Runs SQL text that already holds `$1…$n` placeholders with their `parameters` (SQL
+    /// assembled at run time, e.g. in tests). Code that writes its statements uses
+    /// ``query(_:)`` with interpolation instead, which cannot misnumber a parameter.
+    @_disfavoredOverload
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError) -> PostgresRows {
+        try execute(sql, parameters)
+    }
+
+    private func execute(_ sql: String, _ parameters: [any PostgresEncodable]) throws(PostgresError) -> PostgresRows {
         let handle = try liveHandle()
         var buffer: [UInt8] = []
         var offsets: [Int?] = []

@@ -13,10 +13,10 @@ struct TypeRoundTripTests {
     ) async throws -> T {
         try await connection.run { connection in
             let table = "rt_" + sqlType.replacingOccurrences(of: "[]", with: "_array").filter { $0.isLetter || $0 == "_" }
-            try connection.query("DROP TABLE IF EXISTS \(table)")
-            try connection.query("CREATE TEMP TABLE \(table) (v \(sqlType))")
+            try connection.query("DROP TABLE IF EXISTS \(unescaped: table)")
+            try connection.query("CREATE TEMP TABLE \(unescaped: table) (v \(unescaped: sqlType))")
             try connection.query("INSERT INTO \(table) (v) VALUES ($1::\(sqlType))", [value])
-            let rows = try connection.query("SELECT v FROM \(table)")
+            let rows = try connection.query("SELECT v FROM \(unescaped: table)")
             #expect(rows.count == 1)
             return try rows[0].decode(T.self, at: 0)
         }
@@ -83,7 +83,7 @@ struct TypeRoundTripTests {
     func timestamptzIsReadInAnySessionTimeZone(_ zone: String) async throws {
         let connection = try await TestDatabase.connection()
         let instant = try await connection.run { connection in
-            try connection.query("SET TimeZone = '\(zone)'")
+            try connection.query("SET TimeZone = '\(unescaped: zone)'")
             return try connection.query("SELECT '2026-11-26 17:41:58.25+00'::timestamptz")[0].decode(Date.self, at: 0)
         }
         #expect(instant == Date(timeIntervalSince1970: 1_795_714_918.25))
