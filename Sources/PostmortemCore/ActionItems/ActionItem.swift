@@ -25,6 +25,10 @@ public enum ActionItemStatus: String, Sendable, Hashable, CaseIterable, Codable 
 
     /// Done or cancelled.
     public var isTerminal: Bool { self == .done || self == .cancelled }
+
+    /// The statuses of items still to be worked on (open or in progress): those that can be
+    /// overdue, that keep a postmortem open, and that re-analysis may supersede.
+    public static let active: [ActionItemStatus] = allCases.filter { !$0.isTerminal }
 }
 
 /// One follow-up of a postmortem.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every tunable of the analysis, with documented defaults. Durations are seconds.
 public struct AnalysisConfig: Sendable, Hashable {
     /// Baseline window before deploy start. Default 3600 (1 h).
@@ -44,4 +46,16 @@ public struct AnalysisConfig: Sendable, Hashable {
 
     /// The defaults.
     public init() {}
+}
+
+extension AnalysisConfig {
+    /// The span of metric points a deploy's analysis reads: from `baselineWindow` before its
+    /// start to its rollback (else `maxObservationWindow` after the start) plus
+    /// `rollbackGrace`. Stores read exactly this span, and a late point inside it re-analyzes
+    /// the deploy; the SQL that selects by it binds these three durations.
+    public func metricSpan(startedAt: Date, rolledBackAt: Date?) -> ClosedRange<Date> {
+        let first = startedAt.addingTimeInterval(-baselineWindow)
+        let last = (rolledBackAt ?? startedAt.addingTimeInterval(maxObservationWindow)).addingTimeInterval(rollbackGrace)
+        return first...max(first, last)
+    }
 }

@@ -38,9 +38,15 @@ public struct OutputEventEncoder: Sendable {
     /// the same ID. A status change caused by an action-item event passes that event's ID as
     /// `cause`: closing, reopening and closing again are then three events, not one.
     public func encode(_ postmortem: Postmortem, as type: PostmortemEventType, at time: Date, causedBy cause: String? = nil) -> OutputEvent {
-        envelope(
-            type: "postmortem.\(type.rawValue).v1", key: postmortem.id, subject: postmortem.id,
-            data: postmortem.json, time: time, cause: cause)
+        encodePostmortem(postmortem.json, id: postmortem.id, as: type, at: time, causedBy: cause)
+    }
+
+    /// `postmortem.<type>.v1` whose data is `document`, the JSON of postmortem `id` (``Postmortem/json``,
+    /// e.g. as stored): the same event as ``encode(_:as:at:causedBy:)`` of that postmortem.
+    public func encodePostmortem(
+        _ document: JSONValue, id: String, as type: PostmortemEventType, at time: Date, causedBy cause: String? = nil
+    ) -> OutputEvent {
+        envelope(type: "postmortem.\(type.rawValue).v1", key: id, subject: id, data: document, time: time, cause: cause)
     }
 
     /// `action_item.<type>.v1` for `change`.
