@@ -43,20 +43,26 @@ public final class PostmortemServer: Sendable {
 
         let analysis = configuration.analysis
         let decoder = EventDecoder()
-        let events = DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
-        let metricStore = MetricStore(config: analysis)
+        let events = DeployRepository(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
+        let metricRepository = MetricRepository(config: analysis)
         let encoder = OutputEventEncoder()
-        let outbox = OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
-        let postmortems = PostmortemStore(encoder: encoder, outbox: outbox)
+        let outbox = OutboxRepository(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
+        let postmortemRepository = PostmortemRepository()
+        let actionItemRepository = ActionItemRepository(encoder: encoder, outbox: outbox)
+        let postmortems = PostmortemStore(
+            encoder: encoder, postmortems: postmortemRepository, actionItems: actionItemRepository, outbox: outbox)
         let analyzer = PostmortemAnalyzer(config: analysis)
         let queue = AnalysisQueue()
-        let applier = BatchApplier(events: events, metrics: metricStore, queue: queue)
+        let repositories = PostgresTransaction.Repositories(
+            deploys: events, metrics: metricRepository, queue: queue, postmortems: postmortemRepository,
+            actionItems: actionItemRepository, outbox: outbox)
         let analysisStep = AnalysisStep(
-            events: events, metrics: metricStore, postmortems: postmortems, queue: queue, analyzer: analyzer, logger: logger)
-        reader = PostmortemReader(pool: pool, events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer)
+            events: events, metrics: metricRepository, postmortems: postmortems, queue: queue, analyzer: analyzer, logger: logger)
+        reader = PostmortemReader(
+            pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository, store: postmortems,
+            analyzer: analyzer)
         sweeper = OverdueSweeper(
-            pool: pool, reader: reader, encoder: encoder, outbox: outbox, interval: configuration.overdueSweepInterval,
-            clock: clock, logger: logger)
+            pool: pool, repositories: repositories, interval: configuration.overdueSweepInterval, clock: clock, logger: logger)
         maintainer = DataMaintainer(
             pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.maintenanceInterval,
             clock: clock, logger: logger)
@@ -67,9 +73,10 @@ public final class PostmortemServer: Sendable {
         let producerLimit = configuration.kafka.forProducer["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000
         settings.deadLetterMaxValueBytes = max(DeadLetterRecord.excerptBytes, producerLimit - 65_536)
         pipeline = IngestPipeline(
-            consumer: consumer, producer: producer, pool: pool, applier: applier, analysis: analysisStep, decoder: decoder,
+            consumer: consumer, producer: producer, pool: pool, applier: ApplyBatch(), repositories: repositories,
+            analysis: analysisStep, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
-        let actionItems = ActionItemStore(pool: pool, reader: reader, postmortems: postmortems, encoder: encoder, outbox: outbox)
+        let actionItems = ActionItemStore(pool: pool, repositories: repositories, editor: EditActionItem(encoder: encoder))
         let api = APIRoutes(
             postmortems: reader, actionItems: actionItems, tokens: configuration.apiTokens,
             maxBodyBytes: configuration.maxRequestBodyBytes, metrics: self.metrics, clock: clock)

@@ -60,19 +60,12 @@ struct DemoCommand: AsyncParsableCommand {
         try await produce(scenarios, to: broker, topics: topics)
 
         let expected = scenarios.filter(\.opensPostmortem).count
-        let pool = PostgresPool(configuration: configuration.database, maxConnections: 1)
         try await waitFor("\(expected) postmortems published", seconds: timeout) {
-            try await pool.withConnection { connection in
-                let row = try connection.query(
-                    "SELECT (SELECT count(*) FROM postmortems), (SELECT count(*) FROM outbox WHERE sent_at IS NULL)")[0]
-                return try row.decode(Int.self, at: 0) == expected && row.decode(Int.self, at: 1) == 0
-            }
+            let published = try await server.reader.deployIDs().count
+            let unsent = try await server.relay.backlog().count
+            return published == expected && unsent == 0
         }
-        let actionItemTopic = topics.actionItems
-        let actionItemEvents = try await pool.withConnection { connection in
-            try connection.query("SELECT count(*) FROM outbox WHERE topic = $1", [actionItemTopic])[0].decode(Int.self, at: 0)
-        }
-        await pool.close()
+        let actionItemEvents = try await server.relay.events(onTopic: topics.actionItems)
 
         for deployId in try await server.reader.deployIDs() {
             guard let postmortem = try await server.reader.postmortem(ofDeploy: deployId) else { continue }

@@ -33,10 +33,10 @@ enum APIResources {
         ])
     }
 
-    /// The postmortem document (the `data` of `postmortem.*` events) with its bookkeeping
-    /// times and its action items in full.
+    /// The postmortem document as stored (the `data` of its latest `postmortem.*` event) with
+    /// its bookkeeping times and its action items in full.
     static func postmortem(_ record: PostmortemRecord, items: [StoredActionItem], now: Date) -> JSONValue {
-        guard case .object(var fields) = record.postmortem.json else { return record.postmortem.json }
+        guard case .object(var fields) = record.document else { return record.document }
         fields["openedAt"] = time(record.openedAt)
         fields["updatedAt"] = time(record.updatedAt)
         fields["closedAt"] = time(record.closedAt)

@@ -52,9 +52,12 @@ struct APIRoutes: Sendable {
             throw APIError.notFound("no postmortem \(id)")
         }
         if markdown {
+            guard let postmortem = try await postmortems.postmortem(ofDeploy: record.deployId) else {
+                throw APIError.notFound("no postmortem \(id)")
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: MarkdownRenderer().render(record.postmortem))))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: MarkdownRenderer().render(postmortem))))
         }
         let items = try await actionItems.items(ofPostmortem: uuid)
         return Self.json(APIResources.postmortem(record, items: items, now: clock()))

@@ -21,19 +21,8 @@ final class ConnectionRegistry: Sendable {
         fileprivate let id: UInt64
     }
 
-    /// Why a connection was closed by the server rather than by its client.
-    enum DropReason: String, Sendable, CaseIterable {
-        /// No byte and no request in progress for the idle timeout.
-        case idleTimeout = "idle_timeout"
-        /// A request head took longer than the header timeout.
-        case headerTimeout = "header_timeout"
-        /// A request body took longer than the body timeout.
-        case bodyTimeout = "body_timeout"
-        /// Closed to make room for a new connection, being the one idle the longest.
-        case evicted
-        /// A new connection refused: the limit was reached and no connection was idle.
-        case refused
-    }
+    /// Why the server closed or refused a connection.
+    typealias DropReason = DroppedConnectionReason
 
     private struct Entry {
         let channel: any Channel

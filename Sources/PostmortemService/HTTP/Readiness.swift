@@ -50,7 +50,7 @@ final class Readiness: Sendable {
         let pool = pool
         let outcome = await withDeadline(Self.databaseTimeout) { () -> String? in
             do {
-                try await pool.withConnection { try $0.query("SELECT 1") }
+                try await pool.withConnection { try DatabaseHealth.ping(on: $0) }
                 return nil
             } catch {
                 return "\(error)"

@@ -110,7 +110,7 @@ public final class DataMaintainer: Service, Sendable {
             while true {
                 guard let deleted = try await locked({ connection in
                     // The analysis step's lock: no step opens a postmortem for these deploys meanwhile.
-                    try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [AnalysisQueue.lockKey])
+                    try ServiceLock.analysis.wait(on: connection)
                     return try records.expireDeploys(before: cutoff, limit: deployBatch, on: connection)
                 }) else { return false }
                 report.deploysDeleted += deleted.deploys
@@ -143,10 +143,8 @@ public final class DataMaintainer: Service, Sendable {
     /// nil (and nothing done) when another replica holds the lock.
     private func locked<T: Sendable>(_ body: @escaping @Sendable (isolated PostgresConnection) throws -> T) async throws -> T? {
         try await pool.withTransaction { connection -> T? in
-            guard try connection.query("SELECT pg_try_advisory_xact_lock($1)", [Self.lockKey])[0].decode(Bool.self, at: 0) else {
-                return nil
-            }
-            try connection.query("SET LOCAL lock_timeout = '10s'")
+            guard try ServiceLock.maintenance.tryLock(on: connection) else { return nil }
+            try ServiceLock.limitLockWaits(to: "10s", on: connection)
             return try body(connection)
         }
     }

@@ -20,8 +20,8 @@ public final class ServiceMetrics: Sendable {
     let httpConnections: Gauge
     let kafkaBrokerReachable: Gauge
     let metricsRefreshed: Gauge
-    /// Connections the server closed or refused, by ``ConnectionRegistry/DropReason``.
-    private let droppedConnections: [ConnectionRegistry.DropReason: Counter]
+    /// Connections the server closed or refused, by ``DroppedConnectionReason``.
+    private let droppedConnections: [DroppedConnectionReason: Counter]
     /// Item gauges by status label (`open`, `in_progress`, `done`, `cancelled`).
     private let actionItems: [String: Gauge]
     /// Lag gauges of the partitions this replica reported last, to drop revoked ones.
@@ -49,7 +49,7 @@ public final class ServiceMetrics: Sendable {
         let dropped = Self.name(
             "http_connections_closed", unit: "total",
             help: "HTTP connections the server closed (timeouts, evicted to make room) or refused (limit reached, none idle), by reason.")
-        droppedConnections = Dictionary(uniqueKeysWithValues: ConnectionRegistry.DropReason.allCases.map { reason in
+        droppedConnections = Dictionary(uniqueKeysWithValues: DroppedConnectionReason.allCases.map { reason in
             (reason, registry.makeCounter(descriptor: dropped, labels: [("reason", reason.rawValue)]))
         })
         actionItems = Dictionary(uniqueKeysWithValues: ActionItemStatus.allCases.map { status in
@@ -111,7 +111,7 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Records an HTTP connection closed or refused by the server.
-    func recordDroppedConnection(_ reason: ConnectionRegistry.DropReason) {
+    func recordDroppedConnection(_ reason: DroppedConnectionReason) {
         droppedConnections[reason]?.increment()
     }
 

@@ -94,12 +94,13 @@ public actor OutboxRelay: Service {
     /// Works on every replica, leader or not.
     /// - Throws: ``PostgresError`` if the database cannot be queried.
     public nonisolated func backlog() async throws -> (count: Int, oldestAge: Duration?) {
-        try await pool.withConnection { connection in
-            let row = try connection.query(
-                "SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at))::float8 FROM outbox WHERE sent_at IS NULL")[0]
-            let age = try row.decode(Double?.self, at: 1).map { Duration.seconds(max(0, $0)) }
-            return (count: try row.decode(Int.self, at: 0), oldestAge: age)
-        }
+        try await pool.withConnection { try OutboxRepository.backlog(on: $0) }
+    }
+
+    /// Rows ever enqueued for `topic` and still kept (sent or not).
+    /// - Throws: ``PostgresError`` if the database cannot be queried.
+    public nonisolated func events(onTopic topic: String) async throws -> Int {
+        try await pool.withConnection { try OutboxRepository.count(topic: topic, on: $0) }
     }
 
     /// Competes for leadership and, while leader, publishes the outbox, until the task is
@@ -140,9 +141,7 @@ public actor OutboxRelay: Service {
     private func session(on connection: PostgresConnection, backoff: inout Backoff) async throws {
         let lockKey = lockKey
         while !Task.isCancelled {
-            let acquired = try await connection.run { connection in
-                try connection.query("SELECT pg_try_advisory_lock($1)", [lockKey])[0].decode(Bool.self, at: 0)
-            }
+            let acquired = try await connection.run { try OutboxRepository.tryLeadership(key: lockKey, on: $0) }
             if acquired { break }
             succeeded(&backoff)
             try? await Task.sleep(for: pollInterval)
@@ -185,20 +184,7 @@ public actor OutboxRelay: Service {
                 guard case .failure(let error) = outcome else { return nil }
                 return (row.seq, error.description)
             }
-            try await connection.transaction { connection in
-                if !sent.isEmpty {
-                    try connection.query("UPDATE outbox SET sent_at = now() WHERE seq = ANY($1)", [sent])
-                }
-                if !failed.isEmpty {
-                    try connection.query(
-                        """
-                        UPDATE outbox SET attempts = attempts + 1, last_error = failure.error
-                        FROM unnest($1::bigint[], $2::text[]) AS failure (seq, error)
-                        WHERE outbox.seq = failure.seq
-                        """,
-                        [failed.map(\.seq), failed.map(\.error)])
-                }
-            }
+            try await connection.run { try OutboxRepository.recordDelivery(sent: sent, failed: failed, on: $0) }
             published += sent.count
             if let first = sent.first, let last = sent.last {
                 logger.debug("published outbox rows", metadata: ["count": "\(sent.count)", "firstSeq": "\(first)", "lastSeq": "\(last)"])
@@ -216,30 +202,12 @@ public actor OutboxRelay: Service {
         }
     }
 
-    /// Reads up to `limit` unsent rows in `seq` order. Headers come from the `headers` jsonb
-    /// object sorted by name (a JSON `null` value is a null header; a non-object is ignored).
+    /// Reads up to `limit` unsent rows in `seq` order, as Kafka records.
     private static func fetchPending(on connection: isolated PostgresConnection, limit: Int) throws -> [PendingRow] {
-        let rows = try connection.query(
-            """
-            SELECT seq, event_id, topic, message_key, payload, header.names, header.values
-            FROM outbox
-            CROSS JOIN LATERAL (
-                SELECT array_agg(key ORDER BY key) AS names, array_agg(value ORDER BY key) AS values
-                FROM jsonb_each_text(CASE WHEN jsonb_typeof(headers) = 'object' THEN headers END)
-            ) AS header
-            WHERE sent_at IS NULL
-            ORDER BY seq
-            LIMIT $1
-            """,
-            [limit])
-        return try rows.map { row in
-            let names = try row.decode([String]?.self, at: 5) ?? []
-            let values = try row.decode([String?]?.self, at: 6) ?? []
-            let headers = zip(names, values).map { KafkaHeader(name: $0, value: $1.map { Array($0.utf8) }) }
-            let record = KafkaRecord(
-                topic: try row.decode(String.self, at: 2), key: Array(try row.decode(String.self, at: 3).utf8),
-                value: Array(try row.decode(String.self, at: 4).utf8), headers: headers)
-            return PendingRow(seq: try row.decode(Int64.self, at: 0), eventID: try row.decode(String.self, at: 1), record: record)
+        try OutboxRepository.pending(limit: limit, on: connection).map { row in
+            let headers = row.headers.map { KafkaHeader(name: $0.name, value: $0.value.map { Array($0.utf8) }) }
+            let record = KafkaRecord(topic: row.topic, key: Array(row.key.utf8), value: Array(row.payload.utf8), headers: headers)
+            return PendingRow(seq: row.seq, eventID: row.eventID, record: record)
         }
     }
 

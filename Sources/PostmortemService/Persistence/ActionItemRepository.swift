@@ -2,48 +2,174 @@ import Foundation
 import Postgres
 import PostmortemCore
 
-/// The SQL of stored action items shared by the API's edits and by re-analysis: how a row is
-/// read, and how a change is recorded (row, history and lifecycle event in one go).
-enum ActionItemRows {
+/// An action item as stored, with the bookkeeping the API exposes.
+struct StoredActionItem: Sendable {
+    /// The item with its current lifecycle state.
+    var item: ActionItem
+    /// Optimistic-concurrency version: the `ETag`.
+    var version: Int
+    /// When it was planned.
+    var createdAt: Date
+    /// When it last changed.
+    var updatedAt: Date
+    /// Cancelled by re-analysis because its finding no longer applies (reopened if it returns).
+    var superseded = false
+}
+
+/// Which action items to list (all filters optional), `limit` per page.
+struct ActionItemFilter: Sendable {
+    var owner: String?
+    var status: ActionItemStatus?
+    /// true: open or in progress and past due; false: the others.
+    var overdue: Bool?
+    var postmortemId: String?
+    var limit = 50
+    var after: PageCursor?
+}
+
+/// The `action_items` table: every statement that reads or writes it. A change is recorded
+/// with its history entry and its lifecycle events in the outbox, in the caller's transaction.
+struct ActionItemRepository: Sendable {
+    let encoder: OutputEventEncoder
+    let outbox: OutboxRepository
+
     /// The select list (and `FROM`) of a ``StoredActionItem``.
-    static let columns = """
+    private static let columns: PostgresQuery = """
         a.action_item_id::text AS id, a.postmortem_id::text AS postmortem_id, p.deploy_id, a.finding_key, a.kind, a.gate,
         a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
-        a.created_at, a.updated_at, a.superseded, (extract(epoch FROM a.due_at) * 1000000)::bigint AS sort_key
+        a.created_at, a.updated_at, a.superseded
         FROM action_items a JOIN postmortems p USING (postmortem_id)
         """
 
+    /// Listings page by due date, then ID.
+    private static let keyset = Keyset(time: "a.due_at", id: "a.action_item_id", descending: false)
+
+    /// The condition "open or in progress and past due at `now`" (``ActionItem/isOverdue(at:)``).
+    private static func overdue(at now: Date, alias: String = "a.") -> PostgresQuery {
+        "(\(unescaped: alias)status = ANY(\(ActionItemStatus.active.map(\.rawValue))::text[]) AND \(unescaped: alias)due_at < \(now))"
+    }
+
     /// The items of a postmortem as stored, by ID.
-    static func items(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [String: StoredActionItem] {
+    func items(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [String: StoredActionItem] {
         var items: [String: StoredActionItem] = [:]
-        for row in try connection.query("SELECT \(columns) WHERE a.postmortem_id = $1::uuid", [postmortemId]) {
-            let item = try decode(row)
+        for row in try connection.query("SELECT \(Self.columns) WHERE a.postmortem_id = \(postmortemId)::uuid") {
+            let item = try Self.decode(row)
             items[item.item.id] = item
         }
         return items
     }
 
+    /// The items of a postmortem, by due date then ID.
+    func sortedItems(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [StoredActionItem] {
+        try connection.query("SELECT \(Self.columns) WHERE a.postmortem_id = \(postmortemId)::uuid ORDER BY a.due_at, a.action_item_id")
+            .map(Self.decode)
+    }
+
+    /// The item with `id`, or nil; `forUpdate` locks its row until the transaction ends.
+    func item(_ id: String, forUpdate: Bool = false, on connection: isolated PostgresConnection) throws -> StoredActionItem? {
+        try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = \(id)::uuid \(unescaped: forUpdate ? "FOR UPDATE OF a" : "")")
+            .first.map(Self.decode)
+    }
+
+    /// The deploy whose postmortem item `id` belongs to, or nil when there is no such item.
+    func deployId(ofItem id: String, on connection: isolated PostgresConnection) throws -> String? {
+        try connection.query(
+            "SELECT p.deploy_id FROM action_items a JOIN postmortems p USING (postmortem_id) WHERE a.action_item_id = \(id)::uuid"
+        ).first?.decode(String.self, at: 0)
+    }
+
+    /// One page of items matching `filter`, by due date then ID.
+    func list(_ filter: ActionItemFilter, now: Date, on connection: isolated PostgresConnection) throws -> Page<StoredActionItem> {
+        let rows = try connection.query(
+            """
+            SELECT \(Self.keyset.sortKey), \(Self.columns)
+            WHERE (\(filter.owner)::text IS NULL OR a.owner = \(filter.owner))
+              AND (\(filter.status?.rawValue)::text IS NULL OR a.status = \(filter.status?.rawValue))
+              AND (\(filter.overdue)::boolean IS NULL OR \(Self.overdue(at: now)) = \(filter.overdue))
+              AND (\(filter.postmortemId)::text IS NULL OR a.postmortem_id = \(filter.postmortemId)::uuid)
+              AND \(Self.keyset.after(filter.after))
+            \(Self.keyset.orderAndLimit(filter.limit))
+            """)
+        return try Self.keyset.page(rows, limit: filter.limit) { row in
+            let item = try Self.decode(row)
+            return (item, item.item.id)
+        }
+    }
+
+    /// Item counts by status, and how many are overdue at `now` (for `/metrics`).
+    func counts(now: Date, on connection: isolated PostgresConnection) throws -> (byStatus: [String: Int], overdue: Int) {
+        var counts: (byStatus: [String: Int], overdue: Int) = ([:], 0)
+        for row in try connection.query(
+            "SELECT status, count(*), count(*) FILTER (WHERE \(Self.overdue(at: now, alias: ""))) FROM action_items GROUP BY status"
+        ) {
+            counts.byStatus[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            counts.overdue += try row.decode(Int.self, at: 2)
+        }
+        return counts
+    }
+
+    /// Up to `limit` items overdue at `now` whose overdue state was not announced for their
+    /// current due date, with their deploys, most overdue first.
+    func unannouncedOverdue(at now: Date, limit: Int, on connection: isolated PostgresConnection) throws -> [(itemId: String, deployId: String)] {
+        try connection.query(
+            """
+            SELECT a.action_item_id::text, p.deploy_id FROM action_items a JOIN postmortems p USING (postmortem_id)
+            WHERE \(Self.overdue(at: now)) AND a.overdue_reported_for IS DISTINCT FROM a.due_at
+            ORDER BY a.due_at LIMIT \(limit)
+            """
+        ).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+    }
+
+    /// Records that `change` (an `action_item.overdue`) was announced: the due date it was for,
+    /// and its event in the outbox. Neither the version nor the history moves: nobody edited it.
+    func recordOverdue(_ change: ActionItemChange, now: Date, on connection: isolated PostgresConnection) throws {
+        try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection)
+        try connection.query(
+            """
+            UPDATE action_items SET overdue_reported_for = \(change.item.dueAt), updated_at = \(now)
+            WHERE action_item_id = \(change.item.id)::uuid
+            """)
+    }
+
+    /// Inserts a newly planned item (nothing if it exists) and announces it (`action_item.created`).
+    func insert(_ item: ActionItem, now: Date, on connection: isolated PostgresConnection) throws {
+        try connection.query(
+            """
+            INSERT INTO action_items (action_item_id, postmortem_id, finding_key, kind, gate, title, description,
+                                      owner, due_at, status, evidence_url, created_at, updated_at)
+            VALUES (\(item.id)::uuid, \(item.postmortemId)::uuid, \(item.findingKey), \(item.kind.rawValue), \(item.gate.rawValue),
+                    \(item.title), \(item.description), \(item.owner), \(item.dueAt), \(item.status.rawValue), \(item.evidenceUrl),
+                    \(now), \(now))
+            ON CONFLICT (action_item_id) DO NOTHING
+            """)
+    }
+
+    /// Announces items inserted with ``insert(_:now:on:)`` (after their postmortem's event).
+    func announceCreated(_ items: [ActionItem], now: Date, on connection: isolated PostgresConnection) throws {
+        for item in items {
+            try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
+        }
+    }
+
     /// Records `changes` of one item (in order; the last holds its state afterwards): the row
     /// with a new version, its history, and one lifecycle event each in the outbox.
     /// `superseded` sets the re-analysis mark; nil leaves it.
-    static func record(
-        _ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, encoder: OutputEventEncoder, outbox: OutboxWriter,
-        on connection: isolated PostgresConnection
-    ) throws {
+    func record(_ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, on connection: isolated PostgresConnection) throws {
         guard let after = changes.last?.item else { return }
+        let history = PostgresJSON(rawJSON: JSONValue.array(changes.map(\.historyEntry)).serialized)
         try connection.query(
             """
-            UPDATE action_items SET owner = $2, due_at = $3, status = $4, evidence_url = $5, title = $6, description = $7,
-                superseded = coalesce($8, superseded), version = version + 1, updated_at = $9, history = history || $10::jsonb
-            WHERE action_item_id = $1::uuid
-            """,
-            [after.id, after.owner, after.dueAt, after.status.rawValue, after.evidenceUrl, after.title, after.description,
-             superseded, now, PostgresJSON(rawJSON: JSONValue.array(changes.map(\.historyEntry)).serialized)])
+            UPDATE action_items SET owner = \(after.owner), due_at = \(after.dueAt), status = \(after.status.rawValue),
+                evidence_url = \(after.evidenceUrl), title = \(after.title), description = \(after.description),
+                superseded = coalesce(\(superseded), superseded), version = version + 1, updated_at = \(now),
+                history = history || \(history)::jsonb
+            WHERE action_item_id = \(after.id)::uuid
+            """)
         for change in changes { try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection) }
     }
 
     /// A row selected with ``columns``.
-    static func decode(_ row: PostgresRow) throws -> StoredActionItem {
+    private static func decode(_ row: PostgresRow) throws -> StoredActionItem {
         func required<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
             let raw: String = try row.decode(named: column)
             guard let value = T(rawValue: raw) else { throw PostgresError(.decoding, "action_items.\(column): unknown value \(raw)") }
@@ -62,7 +188,6 @@ enum ActionItemRows {
             updatedAt: try row.decode(named: "updated_at"), superseded: try row.decode(named: "superseded"))
     }
 }
-
 
 extension ActionItemChange {
     /// The change as kept in `action_items.history`: its event data plus the event type.

@@ -40,9 +40,6 @@ struct AnalysisWork: Sendable, Equatable {
 /// enqueue in their own transaction; the analysis step takes everything committed while it
 /// holds the analysis lock, so no committed change can be missed by the step that follows it.
 struct AnalysisQueue: Sendable {
-    /// The advisory lock that serializes analysis steps across replicas.
-    static let lockKey = "deploy-postmortem.analysis"
-
     /// Records `work` in the caller's transaction.
     func enqueue(_ work: AnalysisWork, on connection: isolated PostgresConnection) throws {
         guard !work.isEmpty else { return }
@@ -50,15 +47,15 @@ struct AnalysisQueue: Sendable {
         try connection.query(
             """
             INSERT INTO analysis_queue (deploy_ids, metric_services, metric_environments, metric_first, metric_last)
-            VALUES ($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
-            """,
-            [work.deployIds.sorted(), ranges.map(\.service), ranges.map(\.environment), ranges.map(\.first), ranges.map(\.last)])
+            VALUES (\(work.deployIds.sorted())::text[], \(ranges.map(\.service))::text[], \(ranges.map(\.environment))::text[],
+                    \(ranges.map(\.first))::timestamptz[], \(ranges.map(\.last))::timestamptz[])
+            """)
     }
 
     /// Waits for the analysis lock (held until the caller's transaction ends), then removes and
     /// returns every queued entry committed so far.
     func take(on connection: isolated PostgresConnection) throws -> AnalysisWork {
-        try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [Self.lockKey])
+        try ServiceLock.analysis.wait(on: connection)
         var work = AnalysisWork()
         let rows = try connection.query(
             "DELETE FROM analysis_queue RETURNING deploy_ids, metric_services, metric_environments, metric_first, metric_last")

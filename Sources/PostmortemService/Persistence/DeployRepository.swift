@@ -2,9 +2,17 @@ import Foundation
 import Postgres
 import PostmortemCore
 
-/// Stores input events exactly once (by CloudEvents source + id), keeps the `deploys` row of
-/// each deploy current, and attributes events that carry no deploy ID.
-struct DeployEventStore: Sendable {
+/// One accepted input message: the decoded event, its original bytes, and where it came from.
+struct AcceptedEvent: Sendable {
+    var event: DecodedEvent
+    var raw: RawEvent
+    var origin: DeployRepository.Origin?
+}
+
+/// The `deploys` and `deploy_events` tables: every statement that reads or writes them. Stores
+/// input events exactly once (by CloudEvents source + id), keeps the `deploys` row of each
+/// deploy current, and attributes events that carry no deploy ID.
+struct DeployRepository: Sendable {
     let decoder: EventDecoder
     let attributor: Attributor
 
@@ -22,21 +30,21 @@ struct DeployEventStore: Sendable {
     /// keys stored now.
     func insert(_ events: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> Set<EventKey> {
         guard !events.isEmpty else { return [] }
-        var columns = EventColumns(capacity: events.count)
-        for accepted in events.sorted(by: { $0.event.key < $1.event.key }) { try columns.append(accepted) }
+        var e = EventColumns(capacity: events.count)
+        for accepted in events.sorted(by: { $0.event.key < $1.event.key }) { try e.append(accepted) }
         let rows = try connection.query(
             """
             INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
                                        occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset)
             SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb, headers::jsonb,
                    ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset"
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                        $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[])
+            FROM unnest(\(e.sources)::text[], \(e.ids)::text[], \(e.types)::text[], \(e.deployIds)::text[], \(e.services)::text[],
+                        \(e.environments)::text[], \(e.occurredAt)::timestamptz[], \(e.payloads)::text[], \(e.headers)::text[],
+                        \(e.keys)::text[], \(e.topics)::text[], \(e.partitions)::int4[], \(e.offsets)::int8[])
                 AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition, "offset")
             ON CONFLICT (event_source, event_id) DO NOTHING
             RETURNING event_source, event_id
-            """,
-            columns.values)
+            """)
         return Set(try rows.map { EventKey(source: try $0.decode(String.self, at: 0), id: try $0.decode(String.self, at: 1)) })
     }
 
@@ -70,10 +78,9 @@ struct DeployEventStore: Sendable {
         try connection.query(
             """
             UPDATE deploy_events e SET deploy_id = a.deploy_id, attribution_pending = false
-            FROM unnest($1::text[], $2::text[], $3::text[]) AS a(source, id, deploy_id)
+            FROM unnest(\(sources)::text[], \(ids)::text[], \(deployIds)::text[]) AS a(source, id, deploy_id)
             WHERE e.event_source = a.source AND e.event_id = a.id
-            """,
-            [sources, ids, deployIds])
+            """)
         return (Set(deployIds.compactMap { $0 }), failures)
     }
 
@@ -100,15 +107,11 @@ struct DeployEventStore: Sendable {
             environments.append(scope?.environment)
             occurredAt.append(event.event.occurredAt)
             payloads.append(String(decoding: accepted.raw.value, as: UTF8.self))
-            headers.append(try DeployEventStore.headersJSON(accepted.raw.headers).text)
-            keys.append(try PostgresJSON(encoding: DeployEventStore.attributionKeys(of: event)).text)
+            headers.append(try DeployRepository.headersJSON(accepted.raw.headers).text)
+            keys.append(try PostgresJSON(encoding: DeployRepository.attributionKeys(of: event)).text)
             topics.append(accepted.origin?.topic)
             partitions.append(accepted.origin?.partition)
             offsets.append(accepted.origin.map(\.offset))
-        }
-
-        var values: [any PostgresEncodable] {
-            [sources, ids, types, deployIds, services, environments, occurredAt, payloads, headers, keys, topics, partitions, offsets]
         }
     }
 
@@ -122,8 +125,8 @@ struct DeployEventStore: Sendable {
         let rows = try connection.query(
             """
             SELECT deploy_id, event_source, event_id, payload::text, headers::text FROM deploy_events
-            WHERE deploy_id = ANY($1::text[])
-            """, [deployIds])
+            WHERE deploy_id = ANY(\(deployIds)::text[])
+            """)
         for row in rows {
             let key = EventKey(source: try row.decode(String.self, at: 1), id: try row.decode(String.self, at: 2))
             let event = try known[key] ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
@@ -154,25 +157,26 @@ struct DeployEventStore: Sendable {
     /// exist are left as they are: for making deploys started in this batch visible before the
     /// deploy locks are held, from timelines that know only their start.
     func recordDeploys(_ timelines: some Sequence<DeployTimeline>, onlyNew: Bool = false, on connection: isolated PostgresConnection) throws {
-        var rows = DeployColumns()
+        var d = DeployColumns()
         for timeline in timelines {
             guard let started = timeline.started, let candidate = timeline.candidate else { continue }
-            try rows.append(started, candidate: candidate, outcome: timeline.finished)
+            try d.append(started, candidate: candidate, outcome: timeline.finished)
         }
-        guard !rows.deployIds.isEmpty else { return }
+        guard !d.deployIds.isEmpty else { return }
         try connection.query(
             """
             INSERT INTO deploys (deploy_id, service, environment, artifact_name, artifact_version, artifact_digest,
                                  artifact_purl, commit_sha, team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
             SELECT deploy_id, service, environment, artifact_name, artifact_version, artifact_digest, artifact_purl, commit_sha,
                    team, owner, pipeline_url, started_at, finished_at, outcome, timeline::jsonb
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                        $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[])
+            FROM unnest(\(d.deployIds)::text[], \(d.services)::text[], \(d.environments)::text[], \(d.artifactNames)::text[],
+                        \(d.artifactVersions)::text[], \(d.artifactDigests)::text[], \(d.artifactPurls)::text[],
+                        \(d.commits)::text[], \(d.teams)::text[], \(d.owners)::text[], \(d.pipelineUrls)::text[],
+                        \(d.startedAt)::timestamptz[], \(d.finishedAt)::timestamptz[], \(d.outcomes)::text[], \(d.identifiers)::text[])
                 AS d(deploy_id, service, environment, artifact_name, artifact_version, artifact_digest, artifact_purl, commit_sha,
                      team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
-            ON CONFLICT (deploy_id) DO \(onlyNew ? "NOTHING" : Self.refreshDeploy)
-            """,
-            rows.values)
+            ON CONFLICT (deploy_id) DO \(unescaped: onlyNew ? "NOTHING" : Self.refreshDeploy)
+            """)
     }
 
     /// The conflict action that brings an existing `deploys` row up to date.
@@ -215,11 +219,6 @@ struct DeployEventStore: Sendable {
                 "artifactIds": candidate.artifactIds.sorted(), "contextIds": candidate.contextIds.sorted(),
             ]).text)
         }
-
-        var values: [any PostgresEncodable] {
-            [deployIds, services, environments, artifactNames, artifactVersions, artifactDigests, artifactPurls, commits,
-             teams, owners, pipelineUrls, startedAt, finishedAt, outcomes, identifiers]
-        }
     }
 
     /// Whether any unattributed event could belong to one of `timelines`: same service and
@@ -237,9 +236,10 @@ struct DeployEventStore: Sendable {
             """
             SELECT EXISTS (
                 SELECT 1 FROM deploy_events
-                WHERE deploy_id IS NULL AND NOT attribution_pending AND ((service, environment) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                                             OR attribution_keys && $3::text[]))
-            """, [services, environments, Array(keys)])[0].decode(Bool.self, at: 0)
+                WHERE deploy_id IS NULL AND NOT attribution_pending
+                  AND ((service, environment) IN (SELECT * FROM unnest(\(services)::text[], \(environments)::text[]))
+                       OR attribution_keys && \(Array(keys))::text[]))
+            """)[0].decode(Bool.self, at: 0)
     }
 
     /// Claims the unattributed events that belong to the timeline's deploy, by the rules of
@@ -249,18 +249,18 @@ struct DeployEventStore: Sendable {
     /// many it claimed.
     func claimUnattributed(for timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> Int {
         guard let started = timeline.started, let candidate = timeline.candidate else { return 0 }
+        let (service, environment, start) = (started.service, started.environment, started.startedAt)
+        let identifiers = Array(candidate.artifactIds.union(candidate.contextIds))
+        let rollbacksToOwnArtifact = candidate.artifactIds.map(Self.rolledBackToKey)
         return try connection.query(
             """
-            UPDATE deploy_events SET deploy_id = $1
+            UPDATE deploy_events SET deploy_id = \(started.deployId)
             WHERE deploy_id IS NULL AND NOT attribution_pending
-              AND (service IS NULL OR (service = $2 AND environment = $3))
-              AND (attribution_keys && $5::text[]
-                   OR (service = $2 AND environment = $3 AND NOT attribution_keys && $7::text[]
-                       AND occurred_at >= $4 AND occurred_at <= $4 + make_interval(secs => $6)))
-            """,
-            [started.deployId, started.service, started.environment, started.startedAt,
-             Array(candidate.artifactIds.union(candidate.contextIds)), attributor.window,
-             candidate.artifactIds.map(Self.rolledBackToKey)]
+              AND (service IS NULL OR (service = \(service) AND environment = \(environment)))
+              AND (attribution_keys && \(identifiers)::text[]
+                   OR (service = \(service) AND environment = \(environment) AND NOT attribution_keys && \(rollbacksToOwnArtifact)::text[]
+                       AND occurred_at >= \(start) AND occurred_at <= \(start) + make_interval(secs => \(attributor.window))))
+            """
         ).affectedRows
     }
 
@@ -268,18 +268,17 @@ struct DeployEventStore: Sendable {
     /// attribution window before it, or sharing an artifact or CDEvents context with it; never
     /// of another service or environment than the event names.
     private func candidates(for event: DecodedEvent, on connection: isolated PostgresConnection) throws -> [DeployCandidate] {
-        let scope = event.event.serviceAndEnvironment
-        let keys = Self.attributionKeys(of: event)
+        let (service, environment) = (event.event.serviceAndEnvironment?.service, event.event.serviceAndEnvironment?.environment)
+        let (keys, at) = (Self.attributionKeys(of: event), event.event.occurredAt)
         return try connection.query(
             """
             SELECT deploy_id, service, environment, started_at, timeline->'artifactIds', timeline->'contextIds'
             FROM deploys
-            WHERE started_at IS NOT NULL AND ($1::text IS NULL OR (service = $1 AND environment = $2)) AND (
-                (service = $1 AND environment = $2
-                 AND started_at BETWEEN $3 - make_interval(secs => $4) AND $3)
-                OR (timeline->'artifactIds') ?| $5::text[] OR (timeline->'contextIds') ?| $5::text[])
-            """,
-            [scope?.service, scope?.environment, event.event.occurredAt, attributor.window, keys]
+            WHERE started_at IS NOT NULL AND (\(service)::text IS NULL OR (service = \(service) AND environment = \(environment))) AND (
+                (service = \(service) AND environment = \(environment)
+                 AND started_at BETWEEN \(at) - make_interval(secs => \(attributor.window)) AND \(at))
+                OR (timeline->'artifactIds') ?| \(keys)::text[] OR (timeline->'contextIds') ?| \(keys)::text[])
+            """
         ).map { row in
             DeployCandidate(
                 deployId: try row.decode(String.self, at: 0), service: try row.decode(String.self, at: 1),

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// One page of a keyset-paginated listing and the cursor of the next one.
 struct Page<Item: Sendable>: Sendable {
@@ -42,5 +43,50 @@ struct PageCursor: Sendable, Hashable {
     init(microseconds: Int64, id: String) {
         self.microseconds = microseconds
         self.id = id
+    }
+}
+
+/// Keyset pagination over a time column and a UUID column, the one way listings page: the
+/// condition that starts after a cursor, the order, the limit, and the page built from the
+/// rows. A page reads `limit + 1` rows along an index on (time, id), whatever the page's depth.
+struct Keyset: Sendable {
+    /// The sort time column, as SQL (e.g. `a.due_at`).
+    let time: String
+    /// The tie-breaking UUID column, as SQL (e.g. `a.action_item_id`).
+    let id: String
+    /// Newest first when true.
+    let descending: Bool
+
+    /// The select-list item of a row's cursor time (`sort_key`, microseconds since 1970).
+    var sortKey: PostgresQuery { "(extract(epoch FROM \(unescaped: time)) * 1000000)::bigint AS sort_key" }
+
+    /// The condition of rows after `cursor` (TRUE without one).
+    func after(_ cursor: PageCursor?) -> PostgresQuery {
+        guard let cursor else { return "TRUE" }
+        return """
+            (\(unescaped: time), \(unescaped: id)) \(unescaped: descending ? "<" : ">") \
+            (to_timestamp(0) + \(cursor.microseconds) * interval '1 microsecond', \(cursor.id)::uuid)
+            """
+    }
+
+    /// `ORDER BY` of the listing.
+    var order: PostgresQuery {
+        let direction = descending ? "DESC" : "ASC"
+        return "ORDER BY \(unescaped: time) \(unescaped: direction), \(unescaped: id) \(unescaped: direction)"
+    }
+
+    /// ``order`` and the `LIMIT` of a page of `limit` rows, plus one that tells whether more follow.
+    func orderAndLimit(_ limit: Int) -> PostgresQuery {
+        "\(order) LIMIT \(limit + 1)"
+    }
+
+    /// The page of `rows` (selected with ``sortKey``), each decoded with its ID by `decode`.
+    func page<Item: Sendable>(
+        _ rows: PostgresRows, limit: Int, _ decode: (PostgresRow) throws -> (item: Item, id: String)
+    ) throws -> Page<Item> {
+        Page(rows: try rows.map { row in
+            let (item, id) = try decode(row)
+            return (item, PageCursor(microseconds: try row.decode(named: "sort_key"), id: id))
+        }, limit: limit)
     }
 }

@@ -68,13 +68,13 @@ struct MetricPartitions: Sendable {
     @discardableResult
     func create(_ month: CalendarMonth, on connection: isolated PostgresConnection) throws -> Bool {
         guard try !exists(month, on: connection) else { return false }
-        try connection.query("SELECT create_metric_samples_partition($1::date)", [month.firstDay])
+        try connection.query("SELECT create_metric_samples_partition(\(month.firstDay)::date)")
         return true
     }
 
     /// Whether the partition of `month` exists.
     func exists(_ month: CalendarMonth, on connection: isolated PostgresConnection) throws -> Bool {
-        try connection.query("SELECT to_regclass(quote_ident($1)) IS NOT NULL", [month.partitionName])[0].decode(Bool.self, at: 0)
+        try connection.query("SELECT to_regclass(quote_ident(\(month.partitionName))) IS NOT NULL")[0].decode(Bool.self, at: 0)
     }
 
     /// The months that have a partition named `metric_samples_YYYY_MM`, oldest first.
@@ -88,16 +88,9 @@ struct MetricPartitions: Sendable {
     }
 
     /// Per postmortem, the service, environment and time span of the metric points its
-    /// analysis reads (as ``MetricStore/series(around:on:)`` does), given the baseline window,
-    /// the longest observation window and the grace period in seconds as $1, $2, $3.
-    private static let postmortemWindows = """
-        SELECT d.service, d.environment, d.started_at - make_interval(secs => $1) AS first_ts,
-               coalesce(p.rolled_back_at, d.started_at + make_interval(secs => $2)) + make_interval(secs => $3) AS last_ts
-        FROM postmortems p JOIN deploys d USING (deploy_id)
-        """
-
-    private var windowParameters: [any PostgresEncodable] {
-        [analysis.baselineWindow, analysis.maxObservationWindow, analysis.rollbackGrace]
+    /// analysis reads (as ``MetricRepository/series(around:on:)`` does).
+    private var postmortemWindows: PostgresQuery {
+        "SELECT d.service, d.environment, \(MetricRepository.postmortemSpan(analysis)) FROM postmortems p JOIN deploys d USING (deploy_id)"
     }
 
     /// Drops the partition of `month` in the caller's transaction: detaches it, copies the
@@ -106,16 +99,16 @@ struct MetricPartitions: Sendable {
     /// points kept.
     func drop(_ month: CalendarMonth, on connection: isolated PostgresConnection) throws -> Int {
         let name = month.partitionName
-        try connection.query(try Self.statement("ALTER TABLE metric_samples DETACH PARTITION %I", name, on: connection))
-        let keep = try Self.statement(
+        let table = try connection.quoteIdentifier(name)
+        try connection.query("ALTER TABLE metric_samples DETACH PARTITION \(unescaped: table)")
+        let kept = try connection.query(
             """
             INSERT INTO metric_samples
-            SELECT s.* FROM %I s JOIN (\(Self.postmortemWindows)) w
+            SELECT s.* FROM \(unescaped: table) s JOIN (\(postmortemWindows)) w
                 ON s.service = w.service AND s.environment = w.environment AND s.ts BETWEEN w.first_ts AND w.last_ts
             ON CONFLICT DO NOTHING
-            """, name, on: connection)
-        let kept = try connection.query(keep, windowParameters).affectedRows
-        try connection.query(try Self.statement("DROP TABLE %I", name, on: connection))
+            """).affectedRows
+        try connection.query("DROP TABLE \(unescaped: table)")
         return kept
     }
 
@@ -127,16 +120,11 @@ struct MetricPartitions: Sendable {
             """
             DELETE FROM metric_samples_default WHERE ctid = ANY (ARRAY(
                 SELECT s.ctid FROM metric_samples_default s
-                WHERE s.ts < $4 AND NOT EXISTS (
-                    SELECT 1 FROM (\(Self.postmortemWindows)) w
+                WHERE s.ts < \(cutoff) AND NOT EXISTS (
+                    SELECT 1 FROM (\(postmortemWindows)) w
                     WHERE w.service = s.service AND w.environment = s.environment AND s.ts BETWEEN w.first_ts AND w.last_ts)
-                LIMIT $5))
-            """, windowParameters + [cutoff, limit]
+                LIMIT \(limit)))
+            """
         ).affectedRows
-    }
-
-    /// `template` with its one `%I` replaced by `identifier`, quoted by PostgreSQL's `format`.
-    private static func statement(_ template: String, _ identifier: String, on connection: isolated PostgresConnection) throws -> String {
-        try connection.query("SELECT format($1, $2::text)", [template, identifier])[0].decode(String.self, at: 0)
     }
 }

@@ -2,10 +2,21 @@ import Foundation
 import Postgres
 import PostmortemCore
 
-/// Stores metric points at COPY speed without double-counting redeliveries, and reads the
-/// series around a deploy back for correlation.
-struct MetricStore: Sendable {
+/// The `metric_samples` table: stores metric points at COPY speed without double-counting
+/// redeliveries, and reads the series around a deploy back for correlation.
+struct MetricRepository: Sendable {
     let config: AnalysisConfig
+
+    /// The time span of the metric points postmortem `p` of deploy `d` reads (the rule of
+    /// ``AnalysisConfig/metricSpan(startedAt:rolledBackAt:)``, its durations bound), as the
+    /// select-list items `first_ts` and `last_ts`.
+    static func postmortemSpan(_ config: AnalysisConfig) -> PostgresQuery {
+        """
+        d.started_at - make_interval(secs => \(config.baselineWindow)) AS first_ts,
+        coalesce(p.rolled_back_at, d.started_at + make_interval(secs => \(config.maxObservationWindow)))
+            + make_interval(secs => \(config.rollbackGrace)) AS last_ts
+        """
+    }
 
     /// Stores `samples`, skipping points already stored. Returns the number of new points.
     ///
@@ -65,13 +76,12 @@ struct MetricStore: Sendable {
         for range in ranges {
             let rows = try connection.query(
                 """
-                SELECT p.deploy_id FROM postmortems p JOIN deploys d USING (deploy_id)
-                WHERE d.service = $1 AND d.environment = $2
-                  AND d.started_at - make_interval(secs => $3) <= $5
-                  AND coalesce(p.rolled_back_at, d.started_at + make_interval(secs => $4)) + make_interval(secs => $6) >= $7
-                """,
-                [range.service, range.environment, config.baselineWindow, config.maxObservationWindow, range.last,
-                 config.rollbackGrace, range.first])
+                SELECT deploy_id FROM (
+                    SELECT p.deploy_id, \(Self.postmortemSpan(config))
+                    FROM postmortems p JOIN deploys d USING (deploy_id)
+                    WHERE d.service = \(range.service) AND d.environment = \(range.environment)) AS w
+                WHERE w.first_ts <= \(range.last) AND w.last_ts >= \(range.first)
+                """)
             for row in rows { affected.insert(try row.decode(String.self, at: 0)) }
         }
         return affected
@@ -81,17 +91,15 @@ struct MetricStore: Sendable {
     /// window before its start to the end of its observation window.
     func series(around timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> [MetricSeries] {
         guard let started = timeline.started else { return [] }
-        let from = started.startedAt.addingTimeInterval(-config.baselineWindow)
-        let end = (timeline.rolledBackAt ?? started.startedAt.addingTimeInterval(config.maxObservationWindow))
-            .addingTimeInterval(config.rollbackGrace)
+        let span = config.metricSpan(startedAt: started.startedAt, rolledBackAt: timeline.rolledBackAt)
         let rows = try connection.query(
             """
             SELECT metric, labels::text, ts, value, unit, slo_threshold, slo_direction
             FROM metric_samples
-            WHERE service = $1 AND environment = $2 AND ts BETWEEN $3 AND $4
+            WHERE service = \(started.service) AND environment = \(started.environment)
+              AND ts BETWEEN \(span.lowerBound) AND \(span.upperBound)
             ORDER BY metric, labels, ts
-            """,
-            [started.service, started.environment, from, end])
+            """)
         var samples: [MetricSample] = []
         var currentKey: (String, String)?
         for row in rows {

@@ -8,33 +8,32 @@ import Postgres
 struct RecordRetention: Sendable {
     /// Deletes the events and `deploys` rows of up to `limit` deploys without a postmortem that
     /// expired before `cutoff`: started before it (or never seen starting) and with no event
-    /// received or occurring since. Must run under the analysis lock (``AnalysisQueue/lockKey``),
+    /// received or occurring since. Must run under the analysis lock (``ServiceLock/analysis``),
     /// so no analysis step opens a postmortem for a deploy while its events go. Returns the
     /// deploys and the events deleted.
     func expireDeploys(before cutoff: Date, limit: Int, on connection: isolated PostgresConnection) throws -> (deploys: Int, events: Int) {
         let expired = try connection.query(
             """
             SELECT x.deploy_id FROM (
-                SELECT deploy_id FROM deploys WHERE started_at < $1
+                SELECT deploy_id FROM deploys WHERE started_at < \(cutoff)
                 UNION
                 SELECT e.deploy_id FROM deploy_events e
-                WHERE e.deploy_id IS NOT NULL AND e.received_at < $1
+                WHERE e.deploy_id IS NOT NULL AND e.received_at < \(cutoff)
                   AND NOT EXISTS (SELECT 1 FROM deploys d WHERE d.deploy_id = e.deploy_id)
             ) x
             WHERE NOT EXISTS (SELECT 1 FROM postmortems p WHERE p.deploy_id = x.deploy_id)
-              AND NOT EXISTS (SELECT 1 FROM deploys d WHERE d.deploy_id = x.deploy_id AND d.started_at >= $1)
+              AND NOT EXISTS (SELECT 1 FROM deploys d WHERE d.deploy_id = x.deploy_id AND d.started_at >= \(cutoff))
               AND NOT EXISTS (
-                  SELECT 1 FROM deploy_events e WHERE e.deploy_id = x.deploy_id AND (e.received_at >= $1 OR e.occurred_at >= $1))
+                  SELECT 1 FROM deploy_events e WHERE e.deploy_id = x.deploy_id AND (e.received_at >= \(cutoff) OR e.occurred_at >= \(cutoff)))
               AND NOT EXISTS (SELECT 1 FROM analysis_queue q WHERE x.deploy_id = ANY (q.deploy_ids))
-            ORDER BY 1 LIMIT $2
-            """, [cutoff, limit]
+            ORDER BY 1 LIMIT \(limit)
+            """
         ).map { try $0.decode(String.self, at: 0) }
         guard !expired.isEmpty else { return (0, 0) }
         let events = try connection.query(
-            "DELETE FROM deploy_events WHERE deploy_id = ANY ($1::text[]) AND received_at < $2 AND NOT attribution_pending",
-            [expired, cutoff]
+            "DELETE FROM deploy_events WHERE deploy_id = ANY (\(expired)::text[]) AND received_at < \(cutoff) AND NOT attribution_pending"
         ).affectedRows
-        let deploys = try connection.query("DELETE FROM deploys WHERE deploy_id = ANY ($1::text[])", [expired]).affectedRows
+        let deploys = try connection.query("DELETE FROM deploys WHERE deploy_id = ANY (\(expired)::text[])").affectedRows
         return (deploys, events)
     }
 
@@ -45,9 +44,9 @@ struct RecordRetention: Sendable {
             """
             DELETE FROM deploy_events WHERE (event_source, event_id) IN (
                 SELECT event_source, event_id FROM deploy_events
-                WHERE deploy_id IS NULL AND NOT attribution_pending AND received_at < $1 AND occurred_at < $1
-                LIMIT $2)
-            """, [cutoff, limit]
+                WHERE deploy_id IS NULL AND NOT attribution_pending AND received_at < \(cutoff) AND occurred_at < \(cutoff)
+                LIMIT \(limit))
+            """
         ).affectedRows
     }
 
@@ -55,7 +54,7 @@ struct RecordRetention: Sendable {
     /// never touched. Returns how many.
     func expireSentOutbox(before cutoff: Date, limit: Int, on connection: isolated PostgresConnection) throws -> Int {
         try connection.query(
-            "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at < $1 ORDER BY seq LIMIT $2)", [cutoff, limit]
+            "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at < \(cutoff) ORDER BY seq LIMIT \(limit))"
         ).affectedRows
     }
 }

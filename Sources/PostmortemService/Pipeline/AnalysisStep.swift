@@ -13,8 +13,8 @@ import PostmortemCore
 /// follows it: the stored postmortem of a deploy converges to the analysis of all its events,
 /// whatever the number of replicas, the interleaving or the redeliveries.
 struct AnalysisStep: Sendable {
-    let events: DeployEventStore
-    let metrics: MetricStore
+    let events: DeployRepository
+    let metrics: MetricRepository
     let postmortems: PostmortemStore
     let queue: AnalysisQueue
     let analyzer: PostmortemAnalyzer
@@ -40,9 +40,7 @@ struct AnalysisStep: Sendable {
 
         // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
         let deploys = affected.sorted()
-        try connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(d, 0)) FROM (SELECT unnest($1::text[]) AS d ORDER BY 1) AS ordered",
-            [deploys])
+        try DeployLock.lock(deploys, on: connection)
         var timelines = try events.timelines(of: deploys, known: known, on: connection)
         try events.recordDeploys(timelines.values, on: connection)
         if try events.mayClaim(for: timelines.values, on: connection) {

@@ -46,7 +46,8 @@ public final class IngestPipeline: Service, Sendable {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let pool: PostgresPool
-    private let applier: BatchApplier
+    private let applier: ApplyBatch
+    private let repositories: PostgresTransaction.Repositories
     private let analysis: AnalysisStep
     private let queue: AnalysisQueue
     private let decoder: EventDecoder
@@ -59,14 +60,15 @@ public final class IngestPipeline: Service, Sendable {
     private let metrics: ServiceMetrics
 
     init(
-        consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: BatchApplier, analysis: AnalysisStep,
-        decoder: EventDecoder, settings: Settings, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
+        consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: ApplyBatch,
+        repositories: PostgresTransaction.Repositories, analysis: AnalysisStep, decoder: EventDecoder, settings: Settings, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.metrics = metrics
         self.consumer = consumer
         self.producer = producer
         self.pool = pool
         self.applier = applier
+        self.repositories = repositories
         self.analysis = analysis
         self.queue = analysis.queue
         self.decoder = decoder
@@ -137,7 +139,7 @@ public final class IngestPipeline: Service, Sendable {
         for message in messages {
             let raw = RawEvent(value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) })
             do {
-                let origin = DeployEventStore.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
+                let origin = DeployRepository.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
                 batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
             } catch where error.isIgnored {
                 batch.ignored += 1
@@ -192,10 +194,10 @@ public final class IngestPipeline: Service, Sendable {
         _ batch: [(message: KafkaMessage, event: AcceptedEvent)]
     ) async throws -> (BatchOutcome, [DeadLetter], [EventKey: DecodedEvent]) {
         guard !batch.isEmpty else { return (BatchOutcome(), [], [:]) }
-        let applier = self.applier
+        let (applier, repositories) = (self.applier, self.repositories)
         do {
             let events = batch.map(\.event)
-            let (outcome, stored) = try await pool.withTransaction { try applier.apply(events, on: $0) }
+            let (outcome, stored) = try await pool.withTransaction { try applier.run(events, in: repositories.transaction(on: $0)) }
             logger.debug("batch applied", metadata: ["events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)", "points": "\(outcome.metricPoints)"])
             return (outcome, [], Self.decoded(events, storedNow: stored))
         } catch let error where !Self.isTransient(error) {
@@ -206,7 +208,7 @@ public final class IngestPipeline: Service, Sendable {
         var known: [EventKey: DecodedEvent] = [:]
         for (message, event) in batch {
             do {
-                let (outcome, stored) = try await pool.withTransaction { try applier.apply([event], on: $0) }
+                let (outcome, stored) = try await pool.withTransaction { try applier.run([event], in: repositories.transaction(on: $0)) }
                 total.add(outcome)
                 known.merge(Self.decoded([event], storedNow: stored)) { first, _ in first }
             } catch let error where !Self.isTransient(error) {

@@ -1,78 +1,15 @@
 import Foundation
-import Postgres
 import PostmortemCore
-
-/// One accepted input message: the decoded event, its original bytes, and where it came from.
-struct AcceptedEvent: Sendable {
-    var event: DecodedEvent
-    var raw: RawEvent
-    var origin: DeployEventStore.Origin?
-}
-
-/// What applying a batch did, for logs and metrics.
-struct BatchOutcome: Sendable, Equatable {
-    /// Whether an input event was new or seen before.
-    enum EventOutcome: String, Sendable {
-        /// Stored now (metric events always: their new points are counted in ``metricPoints``).
-        case accepted
-        /// Stored before (same source + id): a redelivery.
-        case duplicate
-        /// Valid, of a CDEvents type the product does not use: neither stored nor dead-lettered.
-        case ignored
-    }
-
-    /// Input events handled, by kind (`InputEvent.kind`) and outcome.
-    var events: [Pair: Int] = [:]
-    var metricPoints = 0
-
-    /// An event kind and what became of it.
-    struct Pair: Hashable, Sendable {
-        var kind: String
-        var outcome: EventOutcome
-    }
-
-    /// Events stored now.
-    var newEvents: Int { events.filter { $0.key.outcome == .accepted }.values.reduce(0, +) }
-    /// Events seen before.
-    var duplicateEvents: Int { events.filter { $0.key.outcome == .duplicate }.values.reduce(0, +) }
-
-    /// Counts one event of `kind`.
-    mutating func count(_ kind: String, _ outcome: EventOutcome) {
-        events[Pair(kind: kind, outcome: outcome), default: 0] += 1
-    }
-
-    /// Adds what another (partial) application did.
-    mutating func add(_ other: BatchOutcome) {
-        events.merge(other.events, uniquingKeysWith: +)
-        metricPoints += other.metricPoints
-    }
-}
-
-/// What an analysis step did, for logs and metrics.
-struct AnalysisOutcome: Sendable, Equatable {
-    /// Deploys whose postmortem was opened.
-    var opened: [String] = []
-    /// Deploys whose postmortem changed.
-    var updated: [String] = []
-    /// The triggers of each postmortem opened.
-    var openedTriggers: [[String]] = []
-    /// The kind of each failure event the step could not attribute.
-    var unattributedFailures: [String] = []
-}
 
 /// Stores a batch of accepted events inside one PostgreSQL transaction, idempotently, and
 /// enqueues the analysis it implies. It attributes and analyzes nothing: that is the
 /// ``AnalysisStep``'s job, serialized across replicas, so that no two transactions can each
 /// miss what the other stores (see docs/architecture.md, "Concurrency and convergence").
-struct BatchApplier: Sendable {
-    let events: DeployEventStore
-    let metrics: MetricStore
-    let queue: AnalysisQueue
-
-    /// Applies `batch` on `connection`, which must be inside a transaction: one insert for the
-    /// events, a COPY for the points, one upsert for the deploys it starts, one queue entry.
-    /// Returns what it did and the keys of the events stored now.
-    func apply(_ batch: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> (BatchOutcome, Set<EventKey>) {
+struct ApplyBatch: Sendable {
+    /// Stores `batch` in `store`'s transaction: one insert for the events, a COPY for the
+    /// points, one upsert for the deploys it starts, one queue entry. Returns what it did and
+    /// the keys of the events stored now.
+    func run(_ batch: [AcceptedEvent], in store: some BatchStoring) throws -> (BatchOutcome, Set<EventKey>) {
         var outcome = BatchOutcome()
         var samples: [MetricSample] = []
         var deployEvents: [AcceptedEvent] = []
@@ -80,7 +17,7 @@ struct BatchApplier: Sendable {
             if case .metricSampled(let sample) = accepted.event.event { samples.append(sample) } else { deployEvents.append(accepted) }
         }
 
-        let stored = try events.insert(deployEvents, on: connection)
+        let stored = try store.insertEvents(deployEvents)
         var counted = Set<EventKey>()
         var work = AnalysisWork()
         var starts: [String: DeployTimeline] = [:]
@@ -93,12 +30,12 @@ struct BatchApplier: Sendable {
             if case .deployStarted = accepted.event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(accepted.event) }
         }
         // New deploys become attribution candidates as soon as this commits.
-        try events.recordDeploys(starts.values, onlyNew: true, on: connection)
+        try store.recordNewDeploys(starts.values.sorted { $0.deployId < $1.deployId })
 
         for _ in samples { outcome.count("metric.sampled", .accepted) }
-        outcome.metricPoints = try metrics.store(samples, on: connection)
+        outcome.metricPoints = try store.storeMetricPoints(samples)
         if outcome.metricPoints > 0 { work.metricRanges = MetricRange.covering(samples) }
-        try queue.enqueue(work, on: connection)
+        try store.enqueueAnalysis(work)
         return (outcome, stored)
     }
 }

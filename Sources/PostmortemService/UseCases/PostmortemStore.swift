@@ -3,10 +3,13 @@ import Postgres
 import PostmortemCore
 
 /// Opens or merges the one postmortem of a deploy, with its action items, and writes the
-/// matching output events to the outbox in the same transaction.
+/// matching output events to the outbox in the same transaction. No SQL of its own: the
+/// rules are here, the statements in the repositories.
 struct PostmortemStore: Sendable {
     let encoder: OutputEventEncoder
-    let outbox: OutboxWriter
+    let postmortems: PostmortemRepository
+    let actionItems: ActionItemRepository
+    let outbox: OutboxRepository
 
     /// What saving an analysis did.
     enum Outcome: Equatable, Sendable {
@@ -22,78 +25,39 @@ struct PostmortemStore: Sendable {
     /// description changed is revised, each with its lifecycle event. So the stored items
     /// never depend on the order in which the events arrived.
     func save(_ analysis: Postmortem, now: Date, on connection: isolated PostgresConnection) throws -> Outcome {
-        let storedItems = try ActionItemRows.items(ofPostmortem: analysis.id, on: connection)
+        let storedItems = try actionItems.items(ofPostmortem: analysis.id, on: connection)
         var stored = storedItems.mapValues(\.item)
         let reconciliation = Self.reconcile(storedItems, with: analysis, at: now)
         for case let after? in reconciliation.map(\.changes.last?.item) { stored[after.id] = after }
         let postmortem = Self.overlay(stored, on: analysis)
-        let digest = self.digest(of: postmortem)
+        let digest = self.digest(of: postmortem.json, id: postmortem.id)
         let newItems = postmortem.actionItems.filter { stored[$0.id] == nil }
 
-        let inserted = try connection.query(
-            """
-            INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, artifact, triggers, severity, status,
-                                     rolled_back_at, contributing_metrics, findings, document, analysis_digest,
-                                     opened_at, updated_at)
-            VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10->'contributingMetrics', $10->'findings', $10, $11, $12, $12)
-            ON CONFLICT (deploy_id) DO NOTHING
-            """,
-            try rowValues(postmortem, digest: digest, now: now)
-        ).affectedRows == 1
-
         let outcome: Outcome
-        if inserted {
+        if try postmortems.insertIfNew(postmortem, digest: digest, now: now, on: connection) {
             outcome = .opened
         } else {
-            let previous = try connection.query(
-                "SELECT analysis_digest FROM postmortems WHERE deploy_id = $1 FOR UPDATE", [postmortem.deployId])
-            guard try previous.first?.decode(String.self, at: 0) != digest else { return .unchanged }
-            try connection.query(
-                """
-                UPDATE postmortems SET artifact = $5, triggers = $6, severity = $7, status = $8, rolled_back_at = $9,
-                    contributing_metrics = $10->'contributingMetrics', findings = $10->'findings', document = $10,
-                    analysis_digest = $11, updated_at = $12, version = version + 1,
-                    closed_at = CASE WHEN $8 = 'closed' THEN coalesce(closed_at, $12) END
-                WHERE postmortem_id = $1::uuid AND deploy_id = $2 AND service = $3 AND environment = $4
-                """,
-                try rowValues(postmortem, digest: digest, now: now))
+            guard try postmortems.digestForUpdate(ofDeploy: postmortem.deployId, on: connection) != digest else { return .unchanged }
+            try postmortems.update(postmortem, digest: digest, now: now, on: connection)
             outcome = .updated
         }
-        for item in newItems { try insert(item, now: now, on: connection) }
+        for item in newItems { try actionItems.insert(item, now: now, on: connection) }
         for change in reconciliation {
-            try ActionItemRows.record(change.changes, superseded: change.superseded, now: now, encoder: encoder, outbox: outbox, on: connection)
+            try actionItems.record(change.changes, superseded: change.superseded, now: now, on: connection)
         }
         try outbox.enqueuePostmortemEvent(encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now), on: connection)
-        for item in newItems {
-            try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
-        }
+        try actionItems.announceCreated(newItems, now: now, on: connection)
         return outcome
     }
 
-    /// Stores the status `postmortem` has after one of its items changed (closed when all are
-    /// done or cancelled, else open) and announces it: `postmortem.closed`, or
-    /// `postmortem.updated` when it reopens. `eventId` is the item event that caused it.
-    func saveStatusChange(_ postmortem: Postmortem, causedBy eventId: String, now: Date, on connection: isolated PostgresConnection) throws {
-        try connection.query(
-            """
-            UPDATE postmortems SET status = $2, closed_at = CASE WHEN $2 = 'closed' THEN $3 END, updated_at = $3,
-                version = version + 1, analysis_digest = $4, document = $5
-            WHERE postmortem_id = $1::uuid
-            """,
-            // The digest re-analysis compares against, so this change is not announced twice.
-            [postmortem.id, postmortem.status.rawValue, now, digest(of: postmortem), PostgresJSON(rawJSON: postmortem.json.serialized)])
-        try outbox.enqueuePostmortemEvent(
-            encoder.encode(postmortem, as: postmortem.status == .closed ? .closed : .updated, at: now, causedBy: eventId), on: connection)
-    }
-
-    /// What identifies the content of `postmortem` (its event ID is derived from the content).
-    private func digest(of postmortem: Postmortem) -> String {
-        encoder.encode(postmortem, as: .updated, at: .distantPast).id
+    /// What identifies the content of a postmortem's document (its event ID derives from it).
+    private func digest(of document: JSONValue, id: String) -> String {
+        encoder.encodePostmortem(document, id: id, as: .updated, at: .distantPast).id
     }
 
     /// The postmortem as it stands: the analysis with the stored lifecycle of its items.
     func current(_ analysis: Postmortem, on connection: isolated PostgresConnection) throws -> Postmortem {
-        Self.overlay(try ActionItemRows.items(ofPostmortem: analysis.id, on: connection).mapValues(\.item), on: analysis)
+        Self.overlay(try actionItems.items(ofPostmortem: analysis.id, on: connection).mapValues(\.item), on: analysis)
     }
 
     /// The analysis with the stored lifecycle of its items. The status counts every item of
@@ -131,28 +95,6 @@ struct PostmortemStore: Sendable {
             guard !changes.isEmpty else { return nil }
             return ItemReconciliation(changes: changes, superseded: restore ? false : nil)
         }
-    }
-
-    private func rowValues(_ postmortem: Postmortem, digest: String, now: Date) throws -> [any PostgresEncodable] {
-        [
-            postmortem.id, postmortem.deployId, postmortem.service, postmortem.environment,
-            PostgresJSON(rawJSON: postmortem.artifact?.json.serialized ?? "{}"),
-            postmortem.triggers.map(\.trigger.description), postmortem.severity.rawValue,
-            postmortem.status == .closed ? "closed" : "open", postmortem.rolledBackAt,
-            PostgresJSON(rawJSON: postmortem.json.serialized), digest, now,
-        ]
-    }
-
-    private func insert(_ item: ActionItem, now: Date, on connection: isolated PostgresConnection) throws {
-        try connection.query(
-            """
-            INSERT INTO action_items (action_item_id, postmortem_id, finding_key, kind, gate, title, description,
-                                      owner, due_at, status, evidence_url, created_at, updated_at)
-            VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
-            ON CONFLICT (action_item_id) DO NOTHING
-            """,
-            [item.id, item.postmortemId, item.findingKey, item.kind.rawValue, item.gate.rawValue, item.title,
-             item.description, item.owner, item.dueAt, item.status.rawValue, item.evidenceUrl, now])
     }
 }
 

@@ -1,0 +1,128 @@
+import Foundation
+import PostmortemCore
+
+@testable import PostmortemService
+
+/// The use cases' ports in memory, for fast unit tests: the same contract as
+/// ``PostgresTransaction`` (one transaction, every change with its events), no database.
+/// What the use cases did is kept in the open: the rows, the events in order, the locks taken.
+final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, Locking {
+    let encoder = OutputEventEncoder()
+
+    // deploys + deploy_events
+    var events: [EventKey: AcceptedEvent] = [:]
+    var deploys: [String: DeployTimeline] = [:]
+    // metric_samples: one point per series and timestamp
+    var points: Set<String> = []
+    // analysis_queue
+    var queue: [AnalysisWork] = []
+    // postmortems and action_items
+    var postmortems: [String: PostmortemRecord] = [:]
+    var digests: [String: String] = [:]
+    var items: [String: StoredActionItem] = [:]
+    // outbox: event types in order (`action_item.completed.v1`, …) and the events
+    var outbox: [OutputEvent] = []
+    var outboxTypes: [String] { outbox.map { String($0.type.dropFirst(EventDecoder.typePrefix.count)) } }
+    // locks
+    var deployLocks: [[String]] = []
+    /// Job locks another replica holds: ``tryLock(_:)`` fails for these.
+    var heldElsewhere: Set<ServiceLock> = []
+
+    // MARK: BatchStoring
+
+    func insertEvents(_ batch: [AcceptedEvent]) throws -> Set<EventKey> {
+        var stored = Set<EventKey>()
+        for accepted in batch where events[accepted.event.key] == nil {
+            events[accepted.event.key] = accepted
+            stored.insert(accepted.event.key)
+        }
+        return stored
+    }
+
+    func recordNewDeploys(_ starts: [DeployTimeline]) throws {
+        for timeline in starts where deploys[timeline.deployId] == nil { deploys[timeline.deployId] = timeline }
+    }
+
+    func storeMetricPoints(_ samples: [MetricSample]) throws -> Int {
+        var stored = 0
+        for sample in samples {
+            for point in sample.points {
+                let key = "\(sample.service)|\(sample.environment)|\(sample.metric)|\(sample.labels.sorted { $0.key < $1.key })|\(point.at.timeIntervalSince1970)"
+                if points.insert(key).inserted { stored += 1 }
+            }
+        }
+        return stored
+    }
+
+    func enqueueAnalysis(_ work: AnalysisWork) throws {
+        if !work.isEmpty { queue.append(work) }
+    }
+
+    // MARK: ActionItemStoring
+
+    func deployId(ofItem id: String) throws -> String? { items[id]?.item.deployId }
+
+    func item(_ id: String, forUpdate: Bool) throws -> StoredActionItem? { items[id] }
+
+    func items(ofPostmortem postmortemId: String) throws -> [String: StoredActionItem] {
+        items.filter { $0.value.item.postmortemId == postmortemId }
+    }
+
+    func recordChanges(_ changes: [ActionItemChange], now: Date) throws {
+        guard let after = changes.last?.item, var stored = items[after.id] else { return }
+        stored.item = after
+        stored.version += 1
+        stored.updatedAt = now
+        items[after.id] = stored
+        outbox += changes.map { encoder.encode($0) }
+    }
+
+    func unannouncedOverdue(at now: Date, limit: Int) throws -> [(itemId: String, deployId: String)] {
+        items.values.map(\.item)
+            .filter { ActionItemStatus.active.contains($0.status) && $0.dueAt < now && $0.overdueReportedFor != $0.dueAt }
+            .sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.prefix(limit).map { ($0.id, $0.deployId) }
+    }
+
+    func recordOverdue(_ change: ActionItemChange, now: Date) throws {
+        outbox.append(encoder.encode(change))
+        items[change.item.id]?.item.overdueReportedFor = change.item.dueAt
+        items[change.item.id]?.updatedAt = now
+    }
+
+    // MARK: PostmortemStoring
+
+    func postmortem(id: String) throws -> PostmortemRecord? { postmortems[id] }
+
+    func recordStatus(
+        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date
+    ) throws {
+        postmortems[postmortemId]?.status = status
+        postmortems[postmortemId]?.document = document
+        postmortems[postmortemId]?.updatedAt = now
+        postmortems[postmortemId]?.closedAt = status == .closed ? now : nil
+        digests[postmortemId] = digest
+        outbox.append(event)
+    }
+
+    // MARK: Locking
+
+    func lockDeploys(_ deployIds: [String]) throws { deployLocks.append(deployIds.sorted()) }
+
+    func tryLock(_ lock: ServiceLock) throws -> Bool { !heldElsewhere.contains(lock) }
+
+    // MARK: Seeding
+
+    /// Stores `postmortem` as the analysis step would have (document, status) with its items
+    /// in the given statuses (by position; open when not given).
+    func seed(_ postmortem: Postmortem, statuses: [ActionItemStatus] = [], at time: Date) {
+        var items = postmortem.actionItems
+        for index in items.indices where index < statuses.count { items[index].status = statuses[index] }
+        var stored = postmortem
+        stored.actionItems = items
+        stored.status = PostmortemStatus.of(items.map(\.status))
+        postmortems[postmortem.id] = PostmortemRecord(
+            id: postmortem.id, deployId: postmortem.deployId, status: stored.status, document: stored.json,
+            openedAt: time, updatedAt: time, closedAt: nil)
+        for item in items { self.items[item.id] = StoredActionItem(item: item, version: 1, createdAt: time, updatedAt: time) }
+    }
+}
