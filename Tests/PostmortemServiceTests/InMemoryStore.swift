@@ -30,13 +30,18 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
 
     // MARK: BatchStoring
 
-    func insertEvents(_ batch: [AcceptedEvent]) throws -> Set<EventKey> {
-        var stored = Set<EventKey>()
-        for accepted in batch where events[accepted.event.key] == nil {
+    func insertEvents(_ batch: [AcceptedEvent]) throws -> DeployRepository.Insertion {
+        // Of copies of one identity, the smallest content digest is the event, stored or not.
+        let (kept, conflicts) = ConflictingDuplicate.resolve(batch + events.values) { $0.event }
+        var insertion = DeployRepository.Insertion(conflicts: conflicts)
+        for accepted in kept where events[accepted.event.key]?.event.contentDigest != accepted.event.contentDigest {
+            if let lost = events[accepted.event.key]?.event.event.deployId, lost != accepted.event.event.deployId {
+                insertion.deploysLosingEvents.insert(lost)
+            }
             events[accepted.event.key] = accepted
-            stored.insert(accepted.event.key)
+            insertion.written[accepted.event.key] = accepted.event
         }
-        return stored
+        return insertion
     }
 
     func recordNewDeploys(_ starts: [DeployTimeline]) throws {

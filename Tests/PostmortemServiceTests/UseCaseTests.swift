@@ -158,9 +158,9 @@ struct UseCaseTests {
         try accepted(#"{"specversion":"1.0","id":"\#(id ?? deployId + "-s")","source":"/t","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(deployId)","service":"api","environment":"prod","startedAt":"2026-11-26T10:00:00Z"}}"#)
     }
 
-    static func rolledBack(_ deployId: String?) throws -> AcceptedEvent {
+    static func rolledBack(_ deployId: String?, mode: String = "automatic") throws -> AcceptedEvent {
         let deploy = deployId.map { #""deployId":"\#($0)","# } ?? ""
-        return try accepted(#"{"specversion":"1.0","id":"rb-\#(deployId ?? "none")","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{\#(deploy)"service":"api","environment":"prod","mode":"automatic","rolledBackAt":"2026-11-26T10:20:00Z"}}"#)
+        return try accepted(#"{"specversion":"1.0","id":"rb-\#(deployId ?? "none")","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{\#(deploy)"service":"api","environment":"prod","mode":"\#(mode)","rolledBackAt":"2026-11-26T10:20:00Z"}}"#)
     }
 
     static func metric(points: [Int]) throws -> AcceptedEvent {
@@ -190,6 +190,22 @@ struct UseCaseTests {
         #expect(again.duplicateEvents == 4)
         #expect(again.metricPoints == 0)
         #expect(store.queue.count == 1, "a redelivery queues no analysis")
+    }
+
+    @Test func applyBatchKeepsTheSmallestDigestOfConflictingCopiesWhateverTheOrder() throws {
+        let copies = [try Self.rolledBack("d-9"), try Self.rolledBack("d-9", mode: "manual")]
+        let (smaller, larger) = copies[0].event.contentDigest < copies[1].event.contentDigest
+            ? (copies[0], copies[1]) : (copies[1], copies[0])
+        for arrival in [[smaller, larger], [larger, smaller]] {
+            let store = InMemoryStore()
+            var conflicting = 0
+            for batch in [[arrival[0]], [arrival[1]]] {
+                let (outcome, _) = try ApplyBatch().run(batch, in: store)
+                conflicting += outcome.events.filter { $0.key.outcome == .conflicting }.values.reduce(0, +)
+            }
+            #expect(store.events[smaller.event.key]?.event.contentDigest == smaller.event.contentDigest)
+            #expect(conflicting == 1, "the second copy is the conflicting one")
+        }
     }
 
     @Test func applyBatchOfOnlyKnownPointsQueuesNothing() throws {

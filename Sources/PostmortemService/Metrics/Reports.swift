@@ -1,4 +1,5 @@
 import Foundation
+import PostmortemCore
 
 // What the service's parts did, as they report it to logs and to ``ServiceMetrics``.
 
@@ -8,8 +9,11 @@ struct BatchOutcome: Sendable, Equatable {
     enum EventOutcome: String, Sendable {
         /// Stored now (metric events always: their new points are counted in ``metricPoints``).
         case accepted
-        /// Stored before (same source + id): a redelivery.
+        /// Stored before (same source + id, same content): a redelivery.
         case duplicate
+        /// One source + id seen with different contents: the smallest content digest is kept
+        /// (this copy or another), as `analyze` does.
+        case conflicting
         /// Valid, of a CDEvents type the product does not use: neither stored nor dead-lettered.
         case ignored
     }
@@ -17,6 +21,8 @@ struct BatchOutcome: Sendable, Equatable {
     /// Input events handled, by kind (`InputEvent.kind`) and outcome.
     var events: [Pair: Int] = [:]
     var metricPoints = 0
+    /// Identities seen with different contents, for a log line each.
+    var conflicts: [ConflictingDuplicate] = []
 
     /// An event kind and what became of it.
     struct Pair: Hashable, Sendable {
@@ -38,6 +44,7 @@ struct BatchOutcome: Sendable, Equatable {
     mutating func add(_ other: BatchOutcome) {
         events.merge(other.events, uniquingKeysWith: +)
         metricPoints += other.metricPoints
+        conflicts += other.conflicts
     }
 }
 

@@ -8,8 +8,8 @@ import PostmortemCore
 struct ApplyBatch: Sendable {
     /// Stores `batch` in `store`'s transaction: one insert for the events, a COPY for the
     /// points, one upsert for the deploys it starts, one queue entry. Returns what it did and
-    /// the keys of the events stored now.
-    func run(_ batch: [AcceptedEvent], in store: some BatchStoring) throws -> (BatchOutcome, Set<EventKey>) {
+    /// the events written now, by key.
+    func run(_ batch: [AcceptedEvent], in store: some BatchStoring) throws -> (BatchOutcome, [EventKey: DecodedEvent]) {
         var outcome = BatchOutcome()
         var samples: [MetricSample] = []
         var deployEvents: [AcceptedEvent] = []
@@ -17,18 +17,23 @@ struct ApplyBatch: Sendable {
             if case .metricSampled(let sample) = accepted.event.event { samples.append(sample) } else { deployEvents.append(accepted) }
         }
 
-        let stored = try store.insertEvents(deployEvents)
+        let insertion = try store.insertEvents(deployEvents)
+        let conflicting = Set(insertion.conflicts.map(\.key))
         var counted = Set<EventKey>()
-        var work = AnalysisWork()
+        var work = AnalysisWork(deployIds: insertion.deploysLosingEvents)
         var starts: [String: DeployTimeline] = [:]
         for accepted in deployEvents {
-            // A key stored now is accepted once; its other copies in the batch are duplicates.
-            let isNew = stored.contains(accepted.event.key) && counted.insert(accepted.event.key).inserted
-            outcome.count(accepted.event.event.kind, isNew ? .accepted : .duplicate)
-            guard isNew, let deployId = accepted.event.event.deployId else { continue }
-            work.deployIds.insert(deployId)
-            if case .deployStarted = accepted.event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(accepted.event) }
+            let key = accepted.event.key
+            // A key written now is accepted once; its other copies in the batch are duplicates.
+            let isNew = insertion.written[key] != nil && counted.insert(key).inserted
+            outcome.count(accepted.event.event.kind, conflicting.contains(key) ? .conflicting : isNew ? .accepted : .duplicate)
         }
+        for event in insertion.written.values {
+            guard let deployId = event.event.deployId else { continue }
+            work.deployIds.insert(deployId)
+            if case .deployStarted = event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(event) }
+        }
+        outcome.conflicts = insertion.conflicts
         // New deploys become attribution candidates as soon as this commits.
         try store.recordNewDeploys(starts.values.sorted { $0.deployId < $1.deployId })
 
@@ -36,6 +41,6 @@ struct ApplyBatch: Sendable {
         outcome.metricPoints = try store.storeMetricPoints(samples)
         if outcome.metricPoints > 0 { work.metricRanges = MetricRange.covering(samples) }
         try store.enqueueAnalysis(work)
-        return (outcome, stored)
+        return (outcome, insertion.written)
     }
 }

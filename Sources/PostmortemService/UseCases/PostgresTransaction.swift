@@ -31,7 +31,7 @@ struct PostgresTransaction: BatchStoring, ActionItemStoring, PostmortemStoring, 
 
     // MARK: BatchStoring
 
-    func insertEvents(_ events: [AcceptedEvent]) throws -> Set<EventKey> {
+    func insertEvents(_ events: [AcceptedEvent]) throws -> DeployRepository.Insertion {
         try run { try repositories.deploys.insert(events, on: $0) }
     }
 
