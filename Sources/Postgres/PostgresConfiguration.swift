@@ -21,23 +21,6 @@ public struct PostgresConfiguration: Sendable {
         self.applicationName = applicationName
     }
 
-    /// Reads `DATABASE_URL`, or the file named by `DATABASE_URL_FILE` (a mounted secret).
-    /// Neither set means libpq's `PG*` variables alone.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
-        if let url = environment["DATABASE_URL"], !url.isEmpty {
-            return Self(connectionString: url)
-        }
-        if let path = environment["DATABASE_URL_FILE"], !path.isEmpty {
-            do {
-                let text = try String(contentsOfFile: path, encoding: .utf8)
-                return Self(connectionString: text.trimmingCharacters(in: .whitespacesAndNewlines))
-            } catch {
-                throw PostgresError(.connection, "cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
-            }
-        }
-        return Self(connectionString: "")
-    }
-
     /// The connection's target without secrets, for logs and errors:
     /// `user@host:port/dbname`. Throws when the string is not a valid URL or conninfo.
     public func redacted() throws(PostgresError) -> String {

@@ -78,11 +78,31 @@ public struct ServiceConfiguration: Sendable {
         self.kafka = kafka
     }
 
+    /// The database from `DATABASE_URL`, or the file named by `DATABASE_URL_FILE` (a mounted
+    /// secret); neither set means libpq's `PG*` variables alone. (The `Postgres` module reads no
+    /// environment of its own beyond what libpq reads.)
+    public static func database(
+        fromEnvironment environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> PostgresConfiguration {
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            return PostgresConfiguration(connectionString: url)
+        }
+        if let path = environment["DATABASE_URL_FILE"], !path.isEmpty {
+            do {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                return PostgresConfiguration(connectionString: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            } catch {
+                throw PostgresError(.connection, "cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
+            }
+        }
+        return PostgresConfiguration(connectionString: "")
+    }
+
     /// Reads the configuration from `environment`; an invalid value is an error naming it.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
         var kafka = try KafkaConfig.fromEnvironment(environment)
         if kafka.groupID == nil { kafka.groupID = "deploy-postmortem" }
-        var configuration = Self(database: try PostgresConfiguration.fromEnvironment(environment), kafka: kafka)
+        var configuration = Self(database: try database(fromEnvironment: environment), kafka: kafka)
         let reader = EnvironmentReader(environment: environment)
         configuration.topics.deploys = reader.string("TOPIC_DEPLOYS") ?? configuration.topics.deploys
         configuration.topics.rollbacks = reader.string("TOPIC_ROLLBACKS") ?? configuration.topics.rollbacks

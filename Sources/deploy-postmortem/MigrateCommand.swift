@@ -19,7 +19,7 @@ struct MigrateCommand: AsyncParsableCommand {
         LogSetup.bootstrap()
         let logger = Logger(label: "deploy-postmortem.migrate")
         do {
-            var configuration = try PostgresConfiguration.fromEnvironment()
+            var configuration = try ServiceConfiguration.database(fromEnvironment: ProcessInfo.processInfo.environment)
             if let databaseURL { configuration.connectionString = databaseURL }
             let target = try configuration.redacted()
             let applied = try await DatabaseSchema.migrate(configuration)

@@ -77,11 +77,11 @@ struct ServiceConfigurationTests {
         let secret = FileManager.default.temporaryDirectory.appendingPathComponent("db-url-\(UUID())")
         try "postgresql://app:s3cret@db/app\n".write(to: secret, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: secret) }
-        let fromFile = try PostgresConfiguration.fromEnvironment(["DATABASE_URL_FILE": secret.path])
+        let fromFile = try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": secret.path])
         #expect(fromFile.connectionString == "postgresql://app:s3cret@db/app")
         #expect(try fromFile.redacted() == "app@db:5432/app")
         // DATABASE_URL wins over the file.
-        #expect(try PostgresConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path]).connectionString == "postgresql://x/y")
-        #expect(throws: PostgresError.self) { try PostgresConfiguration.fromEnvironment(["DATABASE_URL_FILE": "/nonexistent/secret"]) }
+        #expect(try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path]).connectionString == "postgresql://x/y")
+        #expect(throws: PostgresError.self) { try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": "/nonexistent/secret"]) }
     }
 }
