@@ -15,11 +15,6 @@ enum DeployLock {
             FROM (SELECT unnest(\(deployIds.sorted())::text[]) AS d ORDER BY 1) AS ordered
             """)
     }
-
-    /// Waits for the lock of `deployId`.
-    static func lock(_ deployId: String, on connection: isolated PostgresConnection) throws {
-        try lock([deployId], on: connection)
-    }
 }
 
 /// A cluster-wide lock that lets one replica at a time do a job (a PostgreSQL advisory lock,

@@ -106,19 +106,10 @@ struct PostmortemRepository: Sendable {
 
     /// The postmortem with ID `id` as stored, or nil.
     func record(id: String, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
-        try record(where: "postmortem_id = \(id)::uuid", on: connection)
-    }
-
-    /// The postmortem of `deployId` as stored, or nil.
-    func record(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
-        try record(where: "deploy_id = \(deployId)", on: connection)
-    }
-
-    private func record(where condition: PostgresQuery, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
         guard let row = try connection.query(
             """
             SELECT postmortem_id::text, deploy_id, status, document::text, opened_at, updated_at, closed_at
-            FROM postmortems WHERE \(condition)
+            FROM postmortems WHERE postmortem_id = \(id)::uuid
             """
         ).first else { return nil }
         let status: String = try row.decode(at: 2)
