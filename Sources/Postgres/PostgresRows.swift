@@ -22,7 +22,10 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
     }
 
     func columnIndex(named name: String) throws(PostgresError) -> Int32 {
-        let index = PQfnumber(result, "\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+        // Quoted, so the name is matched exactly (PQfnumber folds unquoted names to lower case).
+        let quoted = name.utf8.contains(UInt8(ascii: "\""))
+            ? name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") : name
+        let index = PQfnumber(result, "\"" + quoted + "\"")
         guard index >= 0 else { throw PostgresError(.client, "no column named \"\(name)\" in result") }
         return index
     }
