@@ -1,7 +1,7 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build demo test test-deploy test-image bench bench-postgres bench-kafka clean
+.PHONY: deps build demo test test-deploy test-image bench bench-api bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
@@ -35,6 +35,12 @@ test-image:
 ## End to end: deploy events/s, metric points/s vs psql \copy, rollback → postmortem.opened latency.
 bench: deps
 	$(SWIFT) run -c release deploy-postmortem-bench pipeline
+
+## The /v1 list endpoints under wrk while the service ingests (10k postmortems, 50k action
+## items seeded): requests/s and latency percentiles. Needs wrk (Debian package; not needed by make test).
+bench-api: deps
+	@command -v wrk >/dev/null || { echo "bench-api needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(SWIFT) run -c release deploy-postmortem-bench api $(ARGS)
 
 ## COPY throughput of the Postgres module against psql \copy (printed, not asserted).
 bench-postgres: deps

@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import LocalPostgres
+import Logging
+import Postgres
+import PostmortemService
+
+/// The `/v1` list endpoints under load while the service ingests: a throwaway database seeded
+/// with `--postmortems` postmortems of `--items` action items each, a service with its HTTP
+/// port, failing deploys produced at `--rate` per second throughout, and `wrk` (Debian package
+/// `wrk`) against `GET /v1/postmortems` and `GET /v1/action-items` in turn. Prints requests/s and
+/// wrk's latency percentiles; asserts nothing.
+struct APIBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Throughput and latency of the /v1 list endpoints during ingestion (run with -c release; needs wrk)."
+    )
+
+    @Option(help: "Postmortems seeded.")
+    var postmortems = 10_000
+
+    @Option(help: "Action items per seeded postmortem.")
+    var items = 5
+
+    @Option(help: "Seconds of wrk per endpoint.")
+    var seconds = 20
+
+    @Option(help: "wrk connections.")
+    var connections = 16
+
+    @Option(help: "Failing deploys per second produced while wrk runs (each opens a postmortem).")
+    var rate = 20
+
+    @Option(help: "HTTP port of the service.")
+    var port = 18_080
+
+    func run() async throws {
+        guard let wrk = Self.executable("wrk") else {
+            throw ValidationError("wrk is not installed (Debian: apt-get install wrk)")
+        }
+        let database = try LocalPostgresCluster.start()
+        defer { database.stop() }
+        let postgres = PostgresConfiguration(connectionString: try database.createDatabase("bench_api"))
+        try await DatabaseSchema.migrate(postgres)
+        try await seed(postgres)
+        let topics = ServiceConfiguration.Topics()
+        let broker = try MockCluster(topics: topics.all(partitions: 6))
+        defer { broker.shutdown() }
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+
+        let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        var configuration = ServiceConfiguration(
+            database: postgres,
+            kafka: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "bench-api", "linger.ms": "1"]))
+        configuration.httpPort = port
+        configuration.apiTokens = try APITokens(parsing: "bench:read:\(token)")
+        let server = try PostmortemServer(configuration: configuration, logger: logger)
+        let service = Task { try await server.run(handlesSignals: false) }
+        defer { service.cancel() }
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.databasePoolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s")
+
+        let ingestion = Task {
+            let interval = Duration.seconds(1) / rate
+            var next = ContinuousClock.now
+            var index = 0
+            while !Task.isCancelled {
+                let (start, rollback) = PipelineBenchmark.failingDeploy(index)
+                _ = try await producer.send(KafkaRecord(topic: topics.deploys, key: Array(start.key.utf8), value: Array(start.value.utf8)))
+                _ = try await producer.send(KafkaRecord(topic: topics.rollbacks, key: Array(rollback.key.utf8), value: Array(rollback.value.utf8)))
+                index += 1
+                next += interval
+                try await Task.sleep(until: next)
+            }
+            return index
+        }
+        let opened = "deploy_postmortem_postmortems_opened_total"
+        try await waitUntilIngesting(server.metrics, opened)
+
+        for path in ["/v1/postmortems", "/v1/action-items"] {
+            let before = Self.counter(server.metrics, opened)
+            let output = try Self.run(wrk, [
+                "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
+                "http://127.0.0.1:\(port)\(path)",
+            ])
+            let ingested = Int(Self.counter(server.metrics, opened) - before)
+            print("GET \(path): \(Self.summary(of: output)); postmortems opened meanwhile: \(ingested)")
+        }
+        ingestion.cancel()
+        _ = await ingestion.result
+        await producer.close()
+        service.cancel()
+        _ = await service.result
+    }
+
+    /// Seeds postmortems with realistic documents (findings, metrics) and their action items,
+    /// spread over services, owners, statuses and due dates.
+    private func seed(_ postgres: PostgresConfiguration) async throws {
+        let connection = try await PostgresConnection.connect(postgres)
+        let (postmortems, items) = (postmortems, items)
+        try await connection.run { connection in
+            try connection.query(
+                """
+                INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, triggers, severity, status, rolled_back_at,
+                                         document, analysis_digest, opened_at, updated_at)
+                SELECT md5('pm' || i)::uuid, 'seed-' || i, 'svc-' || i % 50, 'prod', ARRAY['rolled_back_automatically'], 'sev3',
+                       CASE WHEN i % 4 = 0 THEN 'closed' ELSE 'open' END, now() - i * interval '1 minute',
+                       jsonb_build_object(
+                           'id', md5('pm' || i)::uuid, 'deployId', 'seed-' || i, 'service', 'svc-' || i % 50, 'environment', 'prod',
+                           'severity', 'sev3', 'status', CASE WHEN i % 4 = 0 THEN 'closed' ELSE 'open' END, 'owner', 'team-' || i % 20,
+                           'triggers', jsonb_build_array('rolled_back_automatically'), 'assumptions', '[]'::jsonb,
+                           'findings', (SELECT jsonb_agg(jsonb_build_object('key', 'finding-' || k, 'kind', 'coverage_gap', 'gate', 'ci',
+                                            'summary', repeat('why the gate let it through ', 6), 'fix', repeat('what to change ', 4),
+                                            'evidence', jsonb_build_object('testsTotal', 420, 'coveragePercent', 81.5)))
+                                        FROM generate_series(1, \(items)) k),
+                           'actionItemIds', (SELECT jsonb_agg(md5('ai' || i || '-' || k)::uuid) FROM generate_series(1, \(items)) k)),
+                       md5(i::text), now() - i * interval '1 minute', now()
+                FROM generate_series(1, \(postmortems)) i
+                """)
+            try connection.query(
+                """
+                INSERT INTO action_items (action_item_id, postmortem_id, finding_key, kind, gate, title, description, owner, due_at,
+                                          status, created_at, updated_at)
+                SELECT md5('ai' || i || '-' || k)::uuid, md5('pm' || i)::uuid, 'finding-' || k, 'test', 'ci', 'Add a test for ' || k,
+                       repeat('what to change and why ', 8), 'team-' || i % 20, now() + ((i * 7 + k) % 120 - 30) * interval '1 day',
+                       (ARRAY['open', 'in_progress', 'done', 'cancelled'])[1 + (i + k) % 4], now(), now()
+                FROM generate_series(1, \(postmortems)) i, generate_series(1, \(items)) k
+                """)
+            try connection.query("VACUUM ANALYZE")
+        }
+        await connection.close()
+    }
+
+    /// Waits until the service has opened its first postmortem from the produced deploys.
+    private func waitUntilIngesting(_ metrics: ServiceMetrics, _ series: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while Self.counter(metrics, series) < 1 {
+            guard ContinuousClock.now < deadline else { throw ValidationError("the service opened no postmortem within 60 s") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// The sum of the service's counter series starting with `series`.
+    private static func counter(_ metrics: ServiceMetrics, _ series: String) -> Double {
+        metrics.registry.emitToString().split(separator: "\n").filter { $0.hasPrefix(series) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    /// `N req/s, p50 …, p99 …, errors …` from wrk's `--latency` report.
+    static func summary(of output: String) -> String {
+        let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        func value(after prefix: String) -> String {
+            lines.first { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) } ?? "?"
+        }
+        let errors = lines.filter { $0.hasPrefix("Non-2xx") || $0.hasPrefix("Socket errors") }
+        return "\(value(after: "Requests/sec:")) req/s, p50 \(value(after: "50%")), p90 \(value(after: "90%")), p99 \(value(after: "99%"))"
+            + (errors.isEmpty ? "" : " [\(errors.joined(separator: "; "))]")
+    }
+
+    static func executable(_ name: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `path` with `arguments` and returns its standard output; throws on failure.
+    static func run(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ValidationError("\(path) exited with \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
