@@ -94,6 +94,24 @@ struct SchemaDocsTests {
         for case .string(let field) in dataRequired { #expect(data[field] != nil, "missing data.\(field)") }
     }
 
+    /// The postmortem schema's enums are the model's: finding, data-quality and went-well kinds.
+    @Test func postmortemSchemaEnumsMatchTheModel() throws {
+        guard case .object(let schema) = try Self.load(Self.docs.appendingPathComponent("postmortem.schema.json")),
+              case .object(let properties) = schema["properties"], case .object(let data) = properties["data"],
+              case .object(let fields) = data["properties"]
+        else { Issue.record("unexpected shape"); return }
+        func kinds(_ field: String) -> [String] {
+            guard case .object(let array) = fields[field], case .object(let items) = array["items"],
+                  case .object(let members) = items["properties"], case .object(let kind) = members["kind"],
+                  case .array(let values) = kind["enum"]
+            else { return [] }
+            return values.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        }
+        #expect(kinds("findings") == FindingKind.allCases.map(\.rawValue))
+        #expect(kinds("dataQuality") == DataQualityKind.allCases.map(\.rawValue))
+        #expect(kinds("wentWell") == SuccessKind.allCases.map(\.rawValue))
+    }
+
     /// The `analyze` sample (all valid examples as JSON lines) makes one postmortem for d-42.
     @Test func analyzeSample() throws {
         let text = try String(contentsOf: Self.docs.appendingPathComponent("examples/analyze-sample.jsonl"), encoding: .utf8)

@@ -179,6 +179,8 @@ public struct Rollback: Sendable, Hashable {
     public var triggerMetric: String?
     /// Version rolled back to.
     public var toVersion: String?
+    /// Artifact rolled back to (CDEvents `service.rolledback` names it in `artifactId`).
+    public var toArtifact: String?
 }
 
 /// One metric sample.
