@@ -33,7 +33,7 @@ extension Scenario {
                     "- **Commit:** 4be1f0c", "- **Rolled back to:** 1.42.0",
                     "- **Detection:** 3 min after the problem began (2026-11-26T10:09:00Z to 2026-11-26T10:12:00Z)",
                     "- **Mitigation:** 0 s after detection (rolled back 2026-11-26T10:12:00Z)",
-                    "No other series was observed around the deploy.",
+                    "None: no other series around the deploy was judged.",
                 ])).recordingNoGate(),
         Scenario(
             name: "staging then prod of one artifact: prod's impact and rollback stay in prod; staging's series is not prod's",
@@ -506,5 +506,32 @@ extension Scenario {
                     "- **insufficient_baseline**: new_feature_errors: 3 baseline sample(s) of the 5 needed, so it was not judged.",
                     "- **no_samples_in_window**: queue_depth: no sample after the deploy started, so it was not judged.",
                 ])).recordingNoGate(),
+        Scenario(
+            name: "customer impact and no metric: a rollback 4 minutes after the impact began is timely, and the impact contained",
+            lines: [
+                Fixture.started("d-52"), Fixture.gate("d-52", "canary", from: 0, to: 5, extra: ["trafficPercent": 10, "checks": []]),
+                Fixture.impact("d-52", severity: "low", at: 6), Fixture.rollback("d-52", at: 10),
+            ],
+            // Low impact is never below sev3; items due 30 days after the impact began (10:06).
+            deployId: "d-52", triggers: ["customer_impact:low", "rolled_back_automatically"], severity: "sev3",
+            review: ExpectedReview(
+                wentWell: [
+                    "Automation rolled back 4 min after customer impact began, within the 10 min target.",
+                    "Customer impact lasted 4 min: the rollback ended it within the 10 min target.",
+                ],
+                timeToDetect: 240, timeToMitigate: 0,
+                impactStatement: "Customers were impacted (low): checkout errors for 4 min, until the rollback.",
+                dueAt: "2026-12-26T10:06:00Z")),
+        Scenario(
+            name: "customers impacted for 25 minutes before the automatic rollback: a late rollback is not something that went well",
+            lines: [
+                Fixture.started("d-53"), Fixture.gate("d-53", "canary", from: 0, to: 5, extra: ["trafficPercent": 10, "checks": []]),
+                Fixture.impact("d-53", severity: "high", at: 10), Fixture.rollback("d-53", at: 35),
+            ],
+            deployId: "d-53", triggers: ["customer_impact:high", "rolled_back_automatically"], severity: "sev2",
+            review: ExpectedReview(
+                timeToDetect: 1500, timeToMitigate: 0,
+                impactStatement: "Customers were impacted (high): checkout errors for 25 min, until the rollback.",
+                markdown: ["Nothing to keep: no gate caught the change and no rollback came within the detection target."])),
     ]
 }

@@ -120,6 +120,10 @@ struct SchemaDocsTests {
         #expect(report.unattributed.isEmpty)
         #expect(report.postmortems.map(\.deployId) == ["d-42"])
         #expect(report.postmortems.first?.severity == .sev1)
+        // Two reports say "payments time out": the impact says it once. The rollback came 20 min
+        // after customer impact began, past the 10 min target: nothing to keep.
+        #expect(report.postmortems.first?.impact?.what == "payments time out")
+        #expect(report.postmortems.first?.wentWell == [])
         #expect(report.postmortems.first?.findings.map(\.kind) == [.ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData, .intervention, .manualRollback])
     }
 }

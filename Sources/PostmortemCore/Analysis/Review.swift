@@ -43,9 +43,9 @@ public struct DataQualityWarning: Sendable, Hashable {
 public enum SuccessKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// A gate failed and so caught the change.
     case gateCaught = "gate_caught"
-    /// The rollback came within the detection target of the degradation's onset.
+    /// The rollback came within the detection target of the problem's start (earliest onset or customer impact).
     case timelyRollback = "timely_rollback"
-    /// Automation rolled back without waiting for a person (no onset known to time it against).
+    /// Automation rolled back without waiting for a person (no onset or impact to time it against).
     case automaticRollback = "automatic_rollback"
     /// Customer impact ended within the detection target of its start.
     case impactContained = "impact_contained"
@@ -130,8 +130,9 @@ enum Review {
         return warnings
     }
 
-    /// What worked: gates that failed and so caught the change, a timely or automatic rollback,
-    /// customer impact contained within the detection target.
+    /// What worked: gates that failed and so caught the change, a rollback within the detection
+    /// target of the problem's start (or, with no start known, an automatic one), customer impact
+    /// contained within the detection target. A late rollback is not a success.
     static func wentWell(_ timeline: DeployTimeline, contributing: [MetricCorrelation], impact: ImpactSummary?, config: AnalysisConfig) -> [Success] {
         var successes: [Success] = []
         for gate in Gate.allCases {
@@ -147,16 +148,19 @@ enum Review {
                 evidence: ["gate": .string(gate.rawValue), "failedChecks": .array(failed.map { .string($0.metric) })]))
         }
         let target = config.detectionTarget
-        let onset = contributing.compactMap { m in m.onset.map { (at: $0, metric: m.metric) } }.min { ($0.at, $0.metric) < ($1.at, $1.metric) }
+        // The problem's start: the earliest onset, or customer impact when it began first.
+        let starts = contributing.compactMap { m in m.onset.map { (at: $0, what: "the \(m.metric) onset") } }
+            + [impact.map { (at: $0.startedAt, what: "customer impact began") }].compactMap { $0 }
+        let start = starts.min { ($0.at, $0.what) < ($1.at, $1.what) }
         if let rollback = timeline.rollbacks.first {
             let who = rollback.mode == .automatic ? "Automation" : (rollback.initiatedBy ?? "A person")
-            if let onset, rollback.rolledBackAt >= onset.at, rollback.rolledBackAt.timeIntervalSince(onset.at).rounded() <= target {
-                let took = rollback.rolledBackAt.timeIntervalSince(onset.at).rounded()
+            if let start, rollback.rolledBackAt >= start.at, rollback.rolledBackAt.timeIntervalSince(start.at).rounded() <= target {
+                let took = rollback.rolledBackAt.timeIntervalSince(start.at).rounded()
                 successes.append(Success(
                     kind: .timelyRollback,
-                    summary: "\(who) rolled back \(formatDuration(took)) after the \(onset.metric) onset, within the \(formatDuration(target)) target.",
-                    evidence: ["mode": .string(rollback.mode.rawValue), "secondsAfterOnset": .number(took), "targetSeconds": .number(target)]))
-            } else if onset == nil, rollback.mode == .automatic {
+                    summary: "\(who) rolled back \(formatDuration(took)) after \(start.what), within the \(formatDuration(target)) target.",
+                    evidence: ["mode": .string(rollback.mode.rawValue), "secondsAfterStart": .number(took), "targetSeconds": .number(target)]))
+            } else if start == nil, rollback.mode == .automatic {
                 successes.append(Success(
                     kind: .automaticRollback,
                     summary: "Automation rolled the deploy back at \(RFC3339.format(rollback.rolledBackAt)) without waiting for a person.",

@@ -82,7 +82,7 @@ public struct MarkdownRenderer: Sendable {
     }
 
     private func ruledOutTable(_ metrics: [MetricCorrelation]) -> [String] {
-        guard !metrics.isEmpty else { return ["No other series was observed around the deploy."] }
+        guard !metrics.isEmpty else { return ["None: no other series around the deploy was judged."] }
         return ["| metric | baseline | limit | peak | why ruled out |", "|---|---|---|---|---|"]
             + metrics.map { m in
                 let unit = m.unit.map { " \($0)" } ?? ""
