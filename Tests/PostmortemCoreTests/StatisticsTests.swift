@@ -109,7 +109,7 @@ struct StatisticsTests {
         #expect(throws: error) { try HodgesLehmann.estimate(x, y) }
     }
 
-    @Test func badParametersAreRefused() {
+    @Test func badParametersAreRefused() throws {
         let big = (0..<200).map(Double.init)
         #expect(throws: StatisticsError.exactTooLarge(200, 200)) { try MannWhitneyU.test(big, big, method: .exact) }
         #expect(throws: StatisticsError.probabilityOutOfRange(1)) { try HodgesLehmann.estimate([1], [2], confidence: 1) }
@@ -134,9 +134,9 @@ struct StatisticsTests {
     /// Noise is the scaled MAD, or the standard deviation when the MAD is 0.
     @Test(arguments: [
         ([100.0, 102, 98, 101, 99, 300], 1.4826 * 1.5),
-        ([5.0, 5, 5, 5, 6], (0.2 / 1).squareRoot()),
-        ([7.0], 0),
-    ])
+        ([5.0, 5, 5, 5, 6], 0.2.squareRoot()),
+        ([7.0], 0.0),
+    ] as [([Double], Double)])
     func noise(_ baseline: [Double], _ expected: Double) {
         #expect(abs(DetectableEffect.noise(of: baseline) - expected) < 1e-12)
     }

@@ -9,7 +9,8 @@
 /// - Exact: the null distribution of U without ties (Mann & Whitney's recurrence). With ties,
 ///   like SciPy, the tie-free distribution is used at U truncated to an integer: not corrected.
 /// - Asymptotic: z = (U − n₁n₂/2 − ½) / σ with σ² = n₁n₂/12·((n+1) − Σ(t³−t)/(n(n−1))) over tie
-///   groups of size t (the ½ only with continuity correction); p = 1 − Φ(z).
+///   groups of size t (the ½ only with continuity correction); p = 1 − Φ(z). All values equal
+///   (σ = 0): p = 1 (SciPy gives 1 with continuity correction, NaN without).
 /// - Auto: exact when either sample has at most 8 values and there are no ties, else asymptotic.
 ///   One difference from SciPy: beyond ``UDistribution/maxCells`` pairs (n₁n₂ > 10,000, e.g. 8
 ///   canary points against more than 1,250 baseline points) auto is asymptotic, and exact throws.
@@ -73,7 +74,8 @@ public enum MannWhitneyU {
         } else {
             let sigma = standardDeviation(n1: n1, n2: n2, tieTerm: ranked.tieTerm)
             let numerator = u - n1 * n2 / 2 - (continuity ? 0.5 : 0)
-            tail = sigma > 0 ? NormalDistribution.sf(numerator / sigma) : (numerator < 0 ? 1 : 0.5)
+            // All values equal (σ = 0): no evidence either way.
+            tail = sigma > 0 ? NormalDistribution.sf(numerator / sigma) : 1
         }
         return Result(u: u1, pValue: min(max(tail * factor, 0), 1), method: chosen, hasTies: ranked.hasTies)
     }
