@@ -119,6 +119,24 @@ struct ReplayTests {
         #expect(Counterfactual.falseAlarms(rule.with(threshold: 104.5), healthy: healthy) == 5)
     }
 
+    /// A two-minute spike of +100 (minutes 6 and 7) that a 10-minute mean dilutes to 120 under a
+    /// threshold of 130: k one-minute points with both spikes average 100 + 200/k, above 130 for
+    /// k ≤ 6, so the nearest lookback that trips is 6 minutes, at minute 7.
+    @Test func shorterLookbackCatchesASpike() throws {
+        let regression = Self.run(minutes: 30, gate: 10) { (6...7).contains($0) ? 200 : 100 }
+        let healthy = (0..<4).map { i in Self.run(minutes: 30, gate: 10) { $0 == Double(i + 2) ? 250 : 100 } }
+        let rule = GateRule(metric: "latency", threshold: 130, direction: .above, lookback: 600)
+        #expect(rule.trip(in: regression.evaluations(of: rule)) == nil)
+        let change = try #require(Counterfactual.lookback(rule, regression: regression, healthy: healthy))
+        #expect(change.current == 600)
+        #expect(change.proposed == 360)
+        #expect(Self.minute(change.trippedAt) == 7)
+        // One healthy spike of 250 in 6 points is 125: no false alarm; a 1-minute lookback would fail all four.
+        #expect(change.falseAlarms == 0)
+        #expect(Counterfactual.lookback(rule, regression: regression, healthy: healthy, candidates: [60])?.falseAlarms == 4)
+        #expect(Counterfactual.lookback(rule, regression: regression, healthy: healthy, candidates: [420, 480]) == nil)
+    }
+
     /// A series with conflicting values at one timestamp replays its worst, as the correlation reads it.
     @Test func duplicatesReplayTheirWorst() {
         let at = Self.start.addingTimeInterval(60)
@@ -134,7 +152,7 @@ struct ReplayTests {
     /// replay equals what the brute force finds minute by minute.
     @Test func agreesWithBruteForce() throws {
         var random = SplitMix64(seed: 15)
-        var checked = (threshold: 0, proposal: 0, duration: 0, beyondGate: 0)
+        var checked = (threshold: 0, proposal: 0, duration: 0, beyondGate: 0, lookback: 0)
         for _ in 0..<150 {
             let direction: Direction = random.uniform() < 0.5 ? .above : .below
             let sign = direction == .above ? 1.0 : -1.0
@@ -191,6 +209,25 @@ struct ReplayTests {
                 #expect(regression.evaluations(of: rule).count < rule.failuresToTrip)
             }
 
+            if random.uniform() < 0.3 {
+                // Nearest lookback first (ties: shorter), each replayed by the brute force until one trips.
+                let length = regression.end.timeIntervalSince(regression.start)
+                let nearestFirst = stride(from: rule.interval, through: length, by: rule.interval)
+                    .sorted { (abs($0 - rule.lookback), $0) < (abs($1 - rule.lookback), $1) }
+                let expected = nearestFirst.lazy.compactMap { candidate -> (GateRule, Date)? in
+                    var changed = rule
+                    changed.lookback = candidate
+                    return BruteForce.trip(changed, regression).map { (changed, $0) }
+                }.first
+                let change = Counterfactual.lookback(rule, regression: regression, healthy: healthy)
+                #expect(change?.proposed == expected?.0.lookback)
+                #expect(change?.trippedAt == expected?.1)
+                if let change, let expected {
+                    checked.lookback += 1
+                    #expect(change.falseAlarms == BruteForce.falseAlarms(expected.0, healthy))
+                }
+            }
+
             let duration = Counterfactual.duration(rule, regression: regression, horizon: horizon, healthy: healthy)
             #expect(duration?.trippedAt == BruteForce.trip(rule, regression, through: horizon))
             if let duration {
@@ -202,7 +239,7 @@ struct ReplayTests {
         }
         // The draws exercise every branch.
         #expect(checked.threshold > 100 && checked.proposal > 30 && checked.proposal < checked.threshold)
-        #expect(checked.duration > 30 && checked.duration < 150 && checked.beyondGate > 10)
+        #expect(checked.duration > 30 && checked.duration < 150 && checked.beyondGate > 10 && checked.lookback > 10)
         print("replay agreed with brute force: \(checked)")
     }
 

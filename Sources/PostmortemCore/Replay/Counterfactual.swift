@@ -52,6 +52,20 @@ public enum Counterfactual {
         public var healthyRuns: Int
     }
 
+    /// A changed lookback (the trailing window each evaluation aggregates) and its evidence.
+    public struct LookbackChange: Sendable, Hashable {
+        /// The rule's lookback as it was, seconds.
+        public var current: Double
+        /// The candidate nearest to it with which the rule trips within the gate window.
+        public var proposed: Double
+        /// When it trips.
+        public var trippedAt: Date
+        /// Healthy runs the rule with the proposed lookback would have failed.
+        public var falseAlarms: Int
+        /// Healthy runs replayed.
+        public var healthyRuns: Int
+    }
+
     /// The value a threshold must be better than for `rule` to fail `evaluations`: the
     /// failuresToTrip-th worst value; nil when there are fewer evaluations than that.
     public static func critical(_ rule: GateRule, in evaluations: [Evaluation]) -> Double? {
@@ -102,5 +116,27 @@ public enum Counterfactual {
         return DurationChange(
             current: regression.end.timeIntervalSince(regression.start), proposed: proposed, trippedAt: trip.at,
             falseAlarms: falseAlarms, healthyRuns: healthy.count)
+    }
+
+    /// The lookback nearest the rule's own (ties: the shorter) among `candidates` — by default
+    /// every whole number of intervals up to the gate's length — with which `rule`, otherwise
+    /// unchanged, trips within `regression`'s gate window: a short spike a long mean hides, or a
+    /// slow drift a short window misses. Nil when no candidate trips.
+    public static func lookback(_ rule: GateRule, regression: GateRun, healthy: [GateRun], candidates: [Double]? = nil) -> LookbackChange? {
+        guard rule.isValid else { return nil }
+        let length = regression.end.timeIntervalSince(regression.start)
+        let all = candidates ?? stride(from: rule.interval, through: length, by: rule.interval).map { $0 }
+        let nearestFirst = all.filter { $0 > 0 && $0.isFinite }
+            .sorted { (abs($0 - rule.lookback), $0) < (abs($1 - rule.lookback), $1) }
+        for candidate in nearestFirst {
+            var changed = rule
+            changed.lookback = candidate
+            if let trip = changed.trip(in: regression.evaluations(of: changed)) {
+                return LookbackChange(
+                    current: rule.lookback, proposed: candidate, trippedAt: trip.at,
+                    falseAlarms: falseAlarms(changed, healthy: healthy), healthyRuns: healthy.count)
+            }
+        }
+        return nil
     }
 }
