@@ -27,12 +27,14 @@ struct DeployEventStore: Sendable {
         let rows = try connection.query(
             """
             INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
-                                       occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset)
+                                       occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset,
+                                       traceparent)
             SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb, headers::jsonb,
-                   ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset"
+                   ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", traceparent
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                        $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[])
-                AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition, "offset")
+                        $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[], $14::text[])
+                AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition, "offset",
+                     traceparent)
             ON CONFLICT (event_source, event_id) DO NOTHING
             RETURNING event_source, event_id
             """,
@@ -83,6 +85,7 @@ struct DeployEventStore: Sendable {
         var services: [String?] = [], environments: [String?] = [], occurredAt: [Date] = []
         var payloads: [String] = [], headers: [String] = [], keys: [String] = []
         var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = []
+        var traceParents: [String?] = []
 
         init(capacity: Int) {
             sources.reserveCapacity(capacity)
@@ -105,10 +108,12 @@ struct DeployEventStore: Sendable {
             topics.append(accepted.origin?.topic)
             partitions.append(accepted.origin?.partition)
             offsets.append(accepted.origin.map(\.offset))
+            traceParents.append(event.traceParent?.description)
         }
 
         var values: [any PostgresEncodable] {
-            [sources, ids, types, deployIds, services, environments, occurredAt, payloads, headers, keys, topics, partitions, offsets]
+            [sources, ids, types, deployIds, services, environments, occurredAt, payloads, headers, keys, topics, partitions, offsets,
+             traceParents]
         }
     }
 
@@ -294,6 +299,17 @@ struct DeployEventStore: Sendable {
     /// deploy of that artifact from claiming the rollback.
     static func attributionKeys(of event: DecodedEvent) -> [String] {
         event.attributionKeys + [event.rolledBackToArtifact.map(rolledBackToKey)].compactMap { $0 }
+    }
+
+    /// The trace context output events of `deployId` continue: that of its latest event (by
+    /// occurrence, then source and ID, so every replica picks the same) that carried one.
+    static func traceParent(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> TraceParent? {
+        try connection.query(
+            """
+            SELECT traceparent FROM deploy_events WHERE deploy_id = $1 AND traceparent IS NOT NULL
+            ORDER BY occurred_at DESC, event_source DESC, event_id DESC LIMIT 1
+            """, [deployId]
+        ).first.flatMap { TraceParent(try $0.decode(String.self, at: 0)) }
     }
 
     /// The stored attribution key that marks a rollback to `artifact`.
