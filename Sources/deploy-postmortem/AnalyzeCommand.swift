@@ -57,8 +57,8 @@ struct AnalyzeCommand: ParsableCommand {
         }
         for conflict in report.conflicts {
             FileHandle.standardError.write(Data(
-                ("conflicting duplicate \(conflict.key.source) \(conflict.key.id): kept content \(conflict.kept.prefix(12)), "
-                    + "dropped \(conflict.dropped.map { String($0.prefix(12)) }.joined(separator: ", ")) (the smallest content digest is kept)\n").utf8))
+                ("conflicting duplicate \(conflict.key.source) \(conflict.key.id): contents \(conflict.kept.prefix(12)), "
+                    + "\(conflict.others.map { String($0.prefix(12)) }.joined(separator: ", ")): \(conflict.resolution.rawValue)\n").utf8))
         }
         print(render(report.postmortems), terminator: "")
         if failures > 0 { throw ExitCode(2) }

@@ -288,9 +288,25 @@ struct ReproTests {
         let b = try BatchAnalysis().run(Fixture.decode(ReproCase(file: "r15b_conflicting_duplicate_order_dependent.jsonl", deploys: []).lines()))
         #expect(a == b)
         let conflict = try #require(a.conflicts.first)
-        #expect(a.conflicts.count == 1 && conflict.key == EventKey(source: "/repro", id: "rb-r15") && conflict.dropped.count == 1)
-        #expect(conflict.kept < conflict.dropped[0], "the smallest content digest is kept")
+        #expect(a.conflicts.count == 1 && conflict.key == EventKey(source: "/repro", id: "rb-r15") && conflict.others.count == 1 && conflict.resolution == .smallestDigestKept)
+        #expect(conflict.kept < conflict.others[0], "the smallest content digest is kept")
         #expect(a.postmortems.count == 1)
+    }
+
+    @Test("conflicting copies of one metric event keep every point: a resent export cannot hide a regression, whatever the order")
+    func conflictingMetricCopies() throws {
+        let flat = Fixture.metric("latency_p99_ms", Fixture.baseline(100) + (0...10).map { ($0, 100) })
+        let spiking = Fixture.metric("latency_p99_ms", Fixture.baseline(100) + (0...10).map { ($0, $0 >= 2 ? 200 : 100) })
+        let deploy = [Fixture.started("d-copies"), Fixture.rollback("d-copies", at: 8)]
+        for lines in [deploy + [flat, spiking], [spiking] + deploy + [flat]] {
+            let report = BatchAnalysis().run(try Fixture.decode(lines))
+            let conflict = try #require(report.conflicts.first)
+            #expect(report.conflicts.count == 1 && conflict.key == EventKey(source: "/exporter", id: "checkout-latency_p99_ms"))
+            #expect(conflict.resolution == .pointsMerged && conflict.others.count == 1)
+            let postmortem = try #require(report.postmortems.first)
+            #expect(postmortem.contributingMetrics.map(\.metric) == ["latency_p99_ms"])
+            #expect(postmortem.contributingMetrics.first?.peak == 200)
+        }
     }
 
     @Test("r16, r17: many events of one deploy, many deploys of one service: folded once, attributed by index")

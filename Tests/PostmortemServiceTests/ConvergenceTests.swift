@@ -20,17 +20,51 @@ struct ConvergenceTests {
     static let fleet = DemoScenarios.fleet(count: 300, endingAt: now)
     static let topics = ServiceConfiguration.Topics()
 
-    static var records: [KafkaRecord] {
-        fleet.flatMap { scenario in
-            zip(scenario.events, scenario.topicOfEach).map { event, topic in
-                let name = switch topic {
-                case "rollbacks": topics.rollbacks
-                case "metrics": topics.metrics
-                default: topics.deploys
-                }
-                let id = (try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["id"] as? String ?? event
-                return KafkaRecord(topic: name, key: Array(id.utf8), value: Array(event.utf8))
+    /// The fleet's events with their topics, then conflicting copies of some (same source + id,
+    /// other content, as a producer re-sending an edited event makes them): every 5th deploy's
+    /// rollback in the other mode, every 7th deploy's start naming another team, and every 11th
+    /// deploy's metric events with one value raised. In order, each copy comes long after its
+    /// original was stored, and the smaller content digest comes first about as often as not.
+    static let events: [(event: String, topic: String)] = {
+        let originals = fleet.flatMap { scenario in zip(scenario.events, scenario.topicOfEach).map { (event: $0, topic: $1) } }
+        let copies = fleet.enumerated().flatMap { index, scenario in
+            zip(scenario.events, scenario.topicOfEach).compactMap { event, topic in
+                conflictingCopy(of: event, deploy: index).map { (event: $0, topic: topic) }
             }
+        }
+        return originals + copies
+    }()
+
+    /// The edited copy of `event` of the `deploy`-th fleet deploy, when it gets one.
+    static func conflictingCopy(of event: String, deploy: Int) -> String? {
+        guard var object = try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any],
+            var data = object["data"] as? [String: Any], let type = object["type"] as? String
+        else { return nil }
+        switch type {
+        case let type where type.hasSuffix("deploy.rolled_back.v1") && deploy % 5 == 0:
+            data["mode"] = data["mode"] as? String == "manual" ? "automatic" : "manual"
+        case let type where type.hasSuffix("deploy.started.v1") && deploy % 7 == 0:
+            data["team"] = "edited-team"
+        case let type where type.hasSuffix("metric.sampled.v1") && deploy % 11 == 0:
+            guard var points = data["points"] as? [[String: Any]], let value = points.last?["value"] as? Double else { return nil }
+            points[points.count - 1]["value"] = value * 3 + 1
+            data["points"] = points
+        default:
+            return nil
+        }
+        object["data"] = data
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static var records: [KafkaRecord] {
+        events.map { event, topic in
+            let name = switch topic {
+            case "rollbacks": topics.rollbacks
+            case "metrics": topics.metrics
+            default: topics.deploys
+            }
+            let id = (try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["id"] as? String ?? event
+            return KafkaRecord(topic: name, key: Array(id.utf8), value: Array(event.utf8))
         }
     }
 
@@ -39,7 +73,7 @@ struct ConvergenceTests {
     static func oracle() throws -> [String: Expected] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
-        try fleet.flatMap(\.events).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        try events.map(\.event).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = BuiltProducts.executable("deploy-postmortem")
         process.arguments = ["analyze", file.path, "--format", "json", "--now", RFC3339.format(now)]
@@ -156,6 +190,7 @@ struct ConvergenceTests {
     @Test func threeReplicasWhileEventsArriveMatchAnalyze() async throws {
         let expected = try Self.oracle()
         #expect(expected.count == 300, "every deploy of the fleet fails")
+        #expect(expected.values.contains { $0.document.serialized.contains("edited-team") }, "some conflicting copies win")
         let stack = try await Stack(database: try TestDatabase.fresh("convergence"))
         let replicas = try (0..<3).map { _ in try stack.replica() }
         // Produced in slices while the replicas run, so batches interleave across replicas.

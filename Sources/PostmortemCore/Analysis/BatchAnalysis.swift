@@ -17,17 +17,6 @@ public struct UnattributedEvent: Sendable, Hashable {
     }
 }
 
-/// Messages with one identity (source + id) but different content. One is kept, by a rule that
-/// does not depend on their order: the smallest ``DecodedEvent/contentDigest``.
-public struct ConflictingDuplicate: Sendable, Hashable {
-    /// The identity they share.
-    public var key: EventKey
-    /// Content digest of the one kept.
-    public var kept: String
-    /// Content digests of the others, sorted.
-    public var dropped: [String]
-}
-
 /// The result of analyzing a batch of events offline.
 public struct BatchReport: Sendable, Hashable {
     /// Postmortems, sorted by deploy ID (healthy deploys have none).
@@ -54,7 +43,7 @@ public struct BatchAnalysis: Sendable {
     /// Folds the events into timelines, attributes those without a deploy ID, correlates metrics and
     /// analyzes every deploy. The result does not depend on the order of `events`.
     public func run(_ events: [DecodedEvent]) -> BatchReport {
-        let (unique, conflicts) = Self.resolveDuplicates(events)
+        let (unique, conflicts) = ConflictingDuplicate.resolve(events, event: { $0 })
         var byDeploy: [String: [DecodedEvent]] = [:]
         var pending: [DecodedEvent] = []
         var samples: [MetricSample] = []
@@ -82,27 +71,6 @@ public struct BatchAnalysis: Sendable {
         let analyzer = PostmortemAnalyzer(config: config)
         let postmortems = timelines.keys.sorted().compactMap { analyzer.analyze(timelines[$0]!, metrics: series) }
         return BatchReport(postmortems: postmortems, unattributed: unattributed, conflicts: conflicts)
-    }
-
-    /// One event per identity, sorted by key; of messages with one identity and different content,
-    /// the one with the smallest content digest (reported as a conflict).
-    static func resolveDuplicates(_ events: [DecodedEvent]) -> (unique: [DecodedEvent], conflicts: [ConflictingDuplicate]) {
-        let sorted = events.sorted { ($0.key, $0.contentDigest) < ($1.key, $1.contentDigest) }
-        var unique: [DecodedEvent] = []
-        var conflicts: [ConflictingDuplicate] = []
-        for event in sorted {
-            guard let kept = unique.last, kept.key == event.key else {
-                unique.append(event)
-                continue
-            }
-            guard event.contentDigest != kept.contentDigest else { continue }
-            if conflicts.last?.key == event.key {
-                if conflicts[conflicts.count - 1].dropped.last != event.contentDigest { conflicts[conflicts.count - 1].dropped.append(event.contentDigest) }
-            } else {
-                conflicts.append(ConflictingDuplicate(key: event.key, kept: kept.contentDigest, dropped: [event.contentDigest]))
-            }
-        }
-        return (unique, conflicts)
     }
 
     private static func fold(_ byDeploy: [String: [DecodedEvent]]) -> [String: DeployTimeline] {

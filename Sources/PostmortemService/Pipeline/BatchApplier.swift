@@ -15,8 +15,11 @@ struct BatchOutcome: Sendable, Equatable {
     enum EventOutcome: String, Sendable {
         /// Stored now (metric events always: their new points are counted in ``metricPoints``).
         case accepted
-        /// Stored before (same source + id): a redelivery.
+        /// Stored before (same source + id, same content): a redelivery.
         case duplicate
+        /// One source + id seen with different contents: the smallest content digest is kept
+        /// (this copy or another), as `analyze` does.
+        case conflicting
         /// Valid, of a CDEvents type the product does not use: neither stored nor dead-lettered.
         case ignored
     }
@@ -24,6 +27,8 @@ struct BatchOutcome: Sendable, Equatable {
     /// Input events handled, by kind (`InputEvent.kind`) and outcome.
     var events: [Pair: Int] = [:]
     var metricPoints = 0
+    /// Identities seen with different contents, for a log line each.
+    var conflicts: [ConflictingDuplicate] = []
 
     /// An event kind and what became of it.
     struct Pair: Hashable, Sendable {
@@ -45,6 +50,7 @@ struct BatchOutcome: Sendable, Equatable {
     mutating func add(_ other: BatchOutcome) {
         events.merge(other.events, uniquingKeysWith: +)
         metricPoints += other.metricPoints
+        conflicts += other.conflicts
     }
 }
 
@@ -71,8 +77,10 @@ struct BatchApplier: Sendable {
 
     /// Applies `batch` on `connection`, which must be inside a transaction: one insert for the
     /// events, a COPY for the points, one upsert for the deploys it starts, one queue entry.
-    /// Returns what it did and the keys of the events stored now.
-    func apply(_ batch: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> (BatchOutcome, Set<EventKey>) {
+    /// Returns what it did and the events written now, by key.
+    func apply(
+        _ batch: [AcceptedEvent], on connection: isolated PostgresConnection
+    ) throws -> (BatchOutcome, [EventKey: DecodedEvent]) {
         var outcome = BatchOutcome()
         var samples: [MetricSample] = []
         var deployEvents: [AcceptedEvent] = []
@@ -80,18 +88,23 @@ struct BatchApplier: Sendable {
             if case .metricSampled(let sample) = accepted.event.event { samples.append(sample) } else { deployEvents.append(accepted) }
         }
 
-        let stored = try events.insert(deployEvents, on: connection)
+        let insertion = try events.insert(deployEvents, on: connection)
+        let conflicting = Set(insertion.conflicts.map(\.key))
         var counted = Set<EventKey>()
-        var work = AnalysisWork()
+        var work = AnalysisWork(deployIds: insertion.deploysLosingEvents)
         var starts: [String: DeployTimeline] = [:]
         for accepted in deployEvents {
-            // A key stored now is accepted once; its other copies in the batch are duplicates.
-            let isNew = stored.contains(accepted.event.key) && counted.insert(accepted.event.key).inserted
-            outcome.count(accepted.event.event.kind, isNew ? .accepted : .duplicate)
-            guard isNew, let deployId = accepted.event.event.deployId else { continue }
-            work.deployIds.insert(deployId)
-            if case .deployStarted = accepted.event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(accepted.event) }
+            let key = accepted.event.key
+            // A key written now is accepted once; its other copies in the batch are duplicates.
+            let isNew = insertion.written[key] != nil && counted.insert(key).inserted
+            outcome.count(accepted.event.event.kind, conflicting.contains(key) ? .conflicting : isNew ? .accepted : .duplicate)
         }
+        for event in insertion.written.values {
+            guard let deployId = event.event.deployId else { continue }
+            work.deployIds.insert(deployId)
+            if case .deployStarted = event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(event) }
+        }
+        outcome.conflicts = insertion.conflicts
         // New deploys become attribution candidates as soon as this commits.
         try events.recordDeploys(starts.values, onlyNew: true, on: connection)
 
@@ -99,6 +112,6 @@ struct BatchApplier: Sendable {
         outcome.metricPoints = try metrics.store(samples, on: connection)
         if outcome.metricPoints > 0 { work.metricRanges = MetricRange.covering(samples) }
         try queue.enqueue(work, on: connection)
-        return (outcome, stored)
+        return (outcome, insertion.written)
     }
 }

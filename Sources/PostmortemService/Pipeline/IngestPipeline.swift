@@ -156,6 +156,12 @@ public final class IngestPipeline: Service, Sendable {
         // Stamped now, not when decoded: a prefetched batch may have waited out a retry.
         let (accepted, now) = (batch.accepted, clock())
         guard let (applied, rejected, known) = await retrying("apply batch", { try await self.apply(accepted) }) else { return false }
+        for conflict in applied.conflicts {
+            logger.warning(
+                "conflicting duplicate: one source and id with different contents; the smallest content digest is kept",
+                metadata: ["event_source": "\(conflict.key.source)", "event_id": "\(conflict.key.id)",
+                           "kept_digest": "\(conflict.kept)", "other_digests": "\(conflict.others.joined(separator: ","))"])
+        }
         let deadLettered = batch.deadLetters + rejected
         var undelivered = deadLettered
         guard await retrying("dead-letter", { try await self.deadLetter(&undelivered) }) != nil else { return false }
@@ -195,9 +201,9 @@ public final class IngestPipeline: Service, Sendable {
         let applier = self.applier
         do {
             let events = batch.map(\.event)
-            let (outcome, stored) = try await pool.withTransaction { try applier.apply(events, on: $0) }
+            let (outcome, written) = try await pool.withTransaction { try applier.apply(events, on: $0) }
             logger.debug("batch applied", metadata: ["events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)", "points": "\(outcome.metricPoints)"])
-            return (outcome, [], Self.decoded(events, storedNow: stored))
+            return (outcome, [], written)
         } catch let error where !Self.isTransient(error) {
             logger.warning("batch rejected; isolating the offending messages", metadata: ["error": "\(error)"])
         }
@@ -206,19 +212,15 @@ public final class IngestPipeline: Service, Sendable {
         var known: [EventKey: DecodedEvent] = [:]
         for (message, event) in batch {
             do {
-                let (outcome, stored) = try await pool.withTransaction { try applier.apply([event], on: $0) }
+                let (outcome, written) = try await pool.withTransaction { try applier.apply([event], on: $0) }
                 total.add(outcome)
-                known.merge(Self.decoded([event], storedNow: stored)) { first, _ in first }
+                // A later copy is written only when it replaced the earlier one.
+                known.merge(written) { _, later in later }
             } catch let error where !Self.isTransient(error) {
                 rejected.append(DeadLetter(message: message, error: "rejected by the database: \(error)", kind: event.event.event.kind))
             }
         }
         return (total, rejected, known)
-    }
-
-    /// The decoded events whose keys were stored now (a duplicate's stored copy may differ).
-    private static func decoded(_ events: [AcceptedEvent], storedNow: Set<EventKey>) -> [EventKey: DecodedEvent] {
-        Dictionary(events.filter { storedNow.contains($0.event.key) }.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// A message for the dead-letter topic: why, and its event kind (`invalid` when undecodable).

@@ -15,31 +15,89 @@ struct DeployEventStore: Sendable {
         var offset: Int64
     }
 
+    /// What storing a batch of deploy-side events did.
+    struct Insertion: Sendable {
+        /// The events written now, by key: new ones, and copies that replaced a stored copy of
+        /// their identity with a larger content digest.
+        var written: [EventKey: DecodedEvent] = [:]
+        /// Deploys that lost an event to a replacing copy naming another deploy (or none).
+        var deploysLosingEvents: Set<String> = []
+        /// Identities seen with different contents (in the batch or against the stored copy).
+        var conflicts: [ConflictingDuplicate] = []
+    }
+
     /// Stores `events` in one statement, each under the deploy it names; an event without a
     /// deploy ID is stored unattributed and pending, for the analysis step to attribute. An
-    /// event stored before (same source + id, also twice within `events`) is skipped. Rows go
-    /// in key order, so concurrent inserts of overlapping batches cannot deadlock. Returns the
-    /// keys stored now.
-    func insert(_ events: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> Set<EventKey> {
-        guard !events.isEmpty else { return [] }
-        var columns = EventColumns(capacity: events.count)
-        for accepted in events.sorted(by: { $0.event.key < $1.event.key }) { try columns.append(accepted) }
+    /// event stored before with the same content (also twice within `events`) is skipped. Of
+    /// copies of one identity with different contents, the one with the smallest content digest
+    /// is kept, the stored one replaced if need be: the same rule as `analyze`, whatever the
+    /// order they arrive in. Rows go in key order, so concurrent inserts of overlapping batches
+    /// cannot deadlock.
+    func insert(_ events: [AcceptedEvent], on connection: isolated PostgresConnection) throws -> Insertion {
+        guard !events.isEmpty else { return Insertion() }
+        let (kept, batchConflicts) = ConflictingDuplicate.resolve(events) { $0.event }
+        var columns = EventColumns(capacity: kept.count)
+        for accepted in kept { try columns.append(accepted) }
+        // `previous` reads the stored copies as they were before this statement.
         let rows = try connection.query(
             """
-            INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
-                                       occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition, kafka_offset,
-                                       traceparent)
-            SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb, headers::jsonb,
-                   ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", traceparent
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                        $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[], $14::text[])
-                AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition, "offset",
-                     traceparent)
-            ON CONFLICT (event_source, event_id) DO NOTHING
-            RETURNING event_source, event_id
+            WITH batch AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                                     $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[], $14::text[],
+                                     $15::text[])
+                    AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition,
+                         "offset", digest, traceparent)
+            ), previous AS (
+                SELECT s.event_source, s.event_id, s.deploy_id, s.content_digest
+                FROM deploy_events s JOIN batch b ON s.event_source = b.source AND s.event_id = b.id
+                FOR UPDATE OF s
+            ), written AS (
+                INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
+                                           occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition,
+                                           kafka_offset, content_digest, traceparent)
+                SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb,
+                       headers::jsonb, ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", digest,
+                       traceparent
+                FROM batch
+                ON CONFLICT (event_source, event_id) DO UPDATE SET
+                    event_type = EXCLUDED.event_type, deploy_id = EXCLUDED.deploy_id,
+                    attribution_pending = EXCLUDED.attribution_pending, service = EXCLUDED.service,
+                    environment = EXCLUDED.environment, occurred_at = EXCLUDED.occurred_at, received_at = now(),
+                    payload = EXCLUDED.payload, headers = EXCLUDED.headers, attribution_keys = EXCLUDED.attribution_keys,
+                    kafka_topic = EXCLUDED.kafka_topic, kafka_partition = EXCLUDED.kafka_partition,
+                    kafka_offset = EXCLUDED.kafka_offset, content_digest = EXCLUDED.content_digest,
+                    traceparent = EXCLUDED.traceparent
+                WHERE EXCLUDED.content_digest < deploy_events.content_digest
+                RETURNING event_source, event_id
+            )
+            SELECT b.source, b.id, w.event_id IS NOT NULL, p.event_id IS NOT NULL, p.deploy_id, p.content_digest
+            FROM batch b
+            LEFT JOIN written w ON w.event_source = b.source AND w.event_id = b.id
+            LEFT JOIN previous p ON p.event_source = b.source AND p.event_id = b.id
             """,
             columns.values)
-        return Set(try rows.map { EventKey(source: try $0.decode(String.self, at: 0), id: try $0.decode(String.self, at: 1)) })
+        let byKey = Dictionary(kept.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
+        var insertion = Insertion()
+        var digests = Dictionary(grouping: batchConflicts, by: \.key).mapValues { Set($0[0].others + [$0[0].kept]) }
+        for row in rows {
+            let key = EventKey(source: try row.decode(String.self, at: 0), id: try row.decode(String.self, at: 1))
+            guard let event = byKey[key] else { continue }
+            if try row.decode(Bool.self, at: 2) {
+                insertion.written[key] = event
+                if try row.decode(Bool.self, at: 3), let lost = try row.decode(String?.self, at: 4), lost != event.event.deployId {
+                    insertion.deploysLosingEvents.insert(lost)
+                }
+            }
+            // A copy stored before the digest was kept (NULL) cannot be compared: it stays.
+            if let storedDigest = try row.decode(String?.self, at: 5), storedDigest != event.contentDigest {
+                digests[key, default: [event.contentDigest]].insert(storedDigest)
+            }
+        }
+        insertion.conflicts = digests.sorted { $0.key < $1.key }.map { key, contents in
+            let sorted = contents.sorted()
+            return ConflictingDuplicate(key: key, kept: sorted[0], others: Array(sorted.dropFirst()), resolution: .smallestDigestKept)
+        }
+        return insertion
     }
 
     /// The events awaiting attribution, locked, decoded again from their stored bytes.
@@ -84,7 +142,7 @@ struct DeployEventStore: Sendable {
         var sources: [String] = [], ids: [String] = [], types: [String] = [], deployIds: [String?] = []
         var services: [String?] = [], environments: [String?] = [], occurredAt: [Date] = []
         var payloads: [String] = [], headers: [String] = [], keys: [String] = []
-        var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = []
+        var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = [], digests: [String] = []
         var traceParents: [String?] = []
 
         init(capacity: Int) {
@@ -108,12 +166,13 @@ struct DeployEventStore: Sendable {
             topics.append(accepted.origin?.topic)
             partitions.append(accepted.origin?.partition)
             offsets.append(accepted.origin.map(\.offset))
+            digests.append(event.contentDigest)
             traceParents.append(event.traceParent?.description)
         }
 
         var values: [any PostgresEncodable] {
             [sources, ids, types, deployIds, services, environments, occurredAt, payloads, headers, keys, topics, partitions, offsets,
-             traceParents]
+             digests, traceParents]
         }
     }
 
