@@ -45,9 +45,10 @@ public final class PostmortemServer: Sendable {
         let decoder = EventDecoder()
         let events = DeployEventStore(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
         let metricStore = MetricStore(config: analysis)
-        let encoder = OutputEventEncoder()
-        let outbox = OutboxWriter(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
-        let postmortems = PostmortemStore(encoder: encoder, outbox: outbox)
+        let outbox = OutboxWriter(
+            encoder: configuration.outputEvents, postmortemTopic: configuration.topics.postmortems,
+            actionItemTopic: configuration.topics.actionItems)
+        let postmortems = PostmortemStore(outbox: outbox)
         let analyzer = PostmortemAnalyzer(config: analysis)
         let queue = AnalysisQueue()
         let applier = BatchApplier(events: events, metrics: metricStore, queue: queue)
@@ -55,7 +56,7 @@ public final class PostmortemServer: Sendable {
             events: events, metrics: metricStore, postmortems: postmortems, queue: queue, analyzer: analyzer, logger: logger)
         reader = PostmortemReader(pool: pool, events: events, metrics: metricStore, postmortems: postmortems, analyzer: analyzer)
         sweeper = OverdueSweeper(
-            pool: pool, reader: reader, encoder: encoder, outbox: outbox, interval: configuration.overdueSweepInterval,
+            pool: pool, reader: reader, outbox: outbox, interval: configuration.overdueSweepInterval,
             clock: clock, logger: logger)
         maintainer = DataMaintainer(
             pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.maintenanceInterval,
@@ -69,7 +70,7 @@ public final class PostmortemServer: Sendable {
         pipeline = IngestPipeline(
             consumer: consumer, producer: producer, pool: pool, applier: applier, analysis: analysisStep, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
-        let actionItems = ActionItemStore(pool: pool, reader: reader, postmortems: postmortems, encoder: encoder, outbox: outbox)
+        let actionItems = ActionItemStore(pool: pool, reader: reader, postmortems: postmortems, outbox: outbox)
         let api = APIRoutes(
             postmortems: reader, actionItems: actionItems, tokens: configuration.apiTokens,
             maxBodyBytes: configuration.maxRequestBodyBytes, metrics: self.metrics, clock: clock)

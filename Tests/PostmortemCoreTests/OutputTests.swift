@@ -59,7 +59,7 @@ struct OutputTests {
     @Test func actionItemEvents() throws {
         let item = try #require(try ActionItemTests.postmortem("d-25").actionItems.first)
         let started = try item.applying(.start, by: "carol", at: Fixture.now)
-        let event = OutputEventEncoder().encode(started)
+        let event = OutputEventEncoder().encode(started, in: ActionItemEventScope(service: "checkout", environment: "prod", version: 2))
         #expect(event.type == "io.deploypostmortem.action_item.started.v1")
         #expect(event.key == item.postmortemId)
         guard case .object(let fields) = try JSONParser.parse(event.value, maxDepth: 32), case .object(let data) = fields["data"] else {
@@ -71,7 +71,9 @@ struct OutputTests {
         #expect(data["previousStatus"] == .string("open"))
         #expect(data["changedBy"] == .string("carol"))
         #expect(data["changedAt"] == .string("2026-11-26T18:00:00Z"))
-        #expect(OutputEventEncoder().encode(item.created(by: "deploy-postmortem", at: Fixture.now)).type == "io.deploypostmortem.action_item.created.v1")
+        let created = OutputEventEncoder().encode(
+            item.created(by: "deploy-postmortem", at: Fixture.now), in: ActionItemEventScope(service: "checkout", environment: "prod", version: 1))
+        #expect(created.type == "io.deploypostmortem.action_item.created.v1")
     }
 
     @Test func markdown() throws {

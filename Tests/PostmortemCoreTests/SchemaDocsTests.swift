@@ -82,7 +82,9 @@ struct SchemaDocsTests {
         let p = try ActionItemTests.postmortem("d-25")
         let event = name == "postmortem"
             ? OutputEventEncoder().encode(p, as: .opened, at: p.detectedAt)
-            : OutputEventEncoder().encode(p.actionItems[0].created(by: "deploy-postmortem", at: p.detectedAt))
+            : OutputEventEncoder().encode(
+                p.actionItems[0].created(by: "deploy-postmortem", at: p.detectedAt),
+                in: ActionItemEventScope(service: p.service, environment: p.environment, version: 1))
         guard case .object(let schema) = try Self.load(Self.docs.appendingPathComponent("\(name).schema.json")),
               case .array(let required) = schema["required"], case .object(let properties) = schema["properties"],
               case .object(let typeSchema) = properties["type"], case .array(let types) = typeSchema["enum"],

@@ -14,19 +14,17 @@ public final class OverdueSweeper: Service, Sendable {
 
     private let pool: PostgresPool
     private let reader: PostmortemReader
-    private let encoder: OutputEventEncoder
     private let outbox: OutboxWriter
     private let interval: Duration
     private let clock: @Sendable () -> Date
     private let logger: Logger
 
     init(
-        pool: PostgresPool, reader: PostmortemReader, encoder: OutputEventEncoder, outbox: OutboxWriter,
+        pool: PostgresPool, reader: PostmortemReader, outbox: OutboxWriter,
         interval: Duration, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.pool = pool
         self.reader = reader
-        self.encoder = encoder
         self.outbox = outbox
         self.interval = interval
         self.clock = clock
@@ -43,7 +41,7 @@ public final class OverdueSweeper: Service, Sendable {
     /// replica is sweeping.
     @discardableResult
     public func sweep() async throws -> Int {
-        let (now, reader, encoder, outbox) = (clock(), reader, encoder, outbox)
+        let (now, reader, outbox) = (clock(), reader, outbox)
         let announced = try await pool.withTransaction { connection -> [String] in
             guard try connection.query("SELECT pg_try_advisory_xact_lock($1)", [Self.lockKey])[0].decode(Bool.self, at: 0) else {
                 return []
@@ -63,7 +61,7 @@ public final class OverdueSweeper: Service, Sendable {
                 guard let postmortem = try reader.postmortem(ofDeploy: deployId, on: connection) else { continue }
                 for item in postmortem.actionItems where itemIds.contains(item.id) {
                     guard let change = item.overdueChange(at: now) else { continue }
-                    try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection)
+                    try outbox.enqueueActionItemEvent(change, on: connection)
                     try connection.query(
                         "UPDATE action_items SET overdue_reported_for = $3, updated_at = $2 WHERE action_item_id = $1::uuid",
                         [item.id, now, item.dueAt])

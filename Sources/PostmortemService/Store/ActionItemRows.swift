@@ -27,7 +27,7 @@ enum ActionItemRows {
     /// with a new version, its history, and one lifecycle event each in the outbox.
     /// `superseded` sets the re-analysis mark; nil leaves it.
     static func record(
-        _ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, encoder: OutputEventEncoder, outbox: OutboxWriter,
+        _ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, outbox: OutboxWriter,
         on connection: isolated PostgresConnection
     ) throws {
         guard let after = changes.last?.item else { return }
@@ -39,7 +39,7 @@ enum ActionItemRows {
             """,
             [after.id, after.owner, after.dueAt, after.status.rawValue, after.evidenceUrl, after.title, after.description,
              superseded, now, PostgresJSON(rawJSON: JSONValue.array(changes.map(\.historyEntry)).serialized)])
-        for change in changes { try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection) }
+        for change in changes { try outbox.enqueueActionItemEvent(change, on: connection) }
     }
 
     /// A row selected with ``columns``.

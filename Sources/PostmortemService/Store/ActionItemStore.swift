@@ -44,7 +44,6 @@ struct ActionItemStore: Sendable {
     let pool: PostgresPool
     let reader: PostmortemReader
     let postmortems: PostmortemStore
-    let encoder: OutputEventEncoder
     let outbox: OutboxWriter
 
     /// One page of items, by due date then ID.
@@ -105,7 +104,7 @@ struct ActionItemStore: Sendable {
     func edit(
         _ id: String, patch: ActionItemPatch, expectedVersion: Int?, actor: String, now: Date
     ) async throws -> StoredActionItem {
-        let (reader, postmortems, encoder, outbox) = (reader, postmortems, encoder, outbox)
+        let (reader, postmortems, outbox) = (reader, postmortems, outbox)
         return try await pool.withTransaction { connection in
             // The deploy's advisory lock first, as the pipeline and the sweeper take it: edits and
             // re-analysis of one postmortem never interleave (status, closing, digest).
@@ -126,9 +125,9 @@ struct ActionItemStore: Sendable {
             }
             guard let after = changes.last?.item else { return stored }
 
-            try ActionItemRows.record(changes, now: now, encoder: encoder, outbox: outbox, on: connection)
+            try ActionItemRows.record(changes, now: now, outbox: outbox, on: connection)
             try Self.updatePostmortemStatus(
-                of: stored.item, causedBy: encoder.encode(changes[changes.count - 1]).id, now: now,
+                of: stored.item, causedBy: outbox.encoder.eventID(of: changes[changes.count - 1]), now: now,
                 reader: reader, postmortems: postmortems, on: connection)
             var result = stored
             result.item = after

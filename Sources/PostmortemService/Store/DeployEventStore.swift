@@ -43,9 +43,10 @@ struct DeployEventStore: Sendable {
             """
             WITH batch AS (
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                                     $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[], $14::text[])
+                                     $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[], $13::int8[], $14::text[],
+                                     $15::text[])
                     AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition,
-                         "offset", digest)
+                         "offset", digest, traceparent)
             ), previous AS (
                 SELECT s.event_source, s.event_id, s.deploy_id, s.content_digest
                 FROM deploy_events s JOIN batch b ON s.event_source = b.source AND s.event_id = b.id
@@ -53,9 +54,10 @@ struct DeployEventStore: Sendable {
             ), written AS (
                 INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
                                            occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition,
-                                           kafka_offset, content_digest)
+                                           kafka_offset, content_digest, traceparent)
                 SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb,
-                       headers::jsonb, ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", digest
+                       headers::jsonb, ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", digest,
+                       traceparent
                 FROM batch
                 ON CONFLICT (event_source, event_id) DO UPDATE SET
                     event_type = EXCLUDED.event_type, deploy_id = EXCLUDED.deploy_id,
@@ -63,7 +65,8 @@ struct DeployEventStore: Sendable {
                     environment = EXCLUDED.environment, occurred_at = EXCLUDED.occurred_at, received_at = now(),
                     payload = EXCLUDED.payload, headers = EXCLUDED.headers, attribution_keys = EXCLUDED.attribution_keys,
                     kafka_topic = EXCLUDED.kafka_topic, kafka_partition = EXCLUDED.kafka_partition,
-                    kafka_offset = EXCLUDED.kafka_offset, content_digest = EXCLUDED.content_digest
+                    kafka_offset = EXCLUDED.kafka_offset, content_digest = EXCLUDED.content_digest,
+                    traceparent = EXCLUDED.traceparent
                 WHERE EXCLUDED.content_digest < deploy_events.content_digest
                 RETURNING event_source, event_id
             )
@@ -140,6 +143,7 @@ struct DeployEventStore: Sendable {
         var services: [String?] = [], environments: [String?] = [], occurredAt: [Date] = []
         var payloads: [String] = [], headers: [String] = [], keys: [String] = []
         var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = [], digests: [String] = []
+        var traceParents: [String?] = []
 
         init(capacity: Int) {
             sources.reserveCapacity(capacity)
@@ -163,11 +167,12 @@ struct DeployEventStore: Sendable {
             partitions.append(accepted.origin?.partition)
             offsets.append(accepted.origin.map(\.offset))
             digests.append(event.contentDigest)
+            traceParents.append(event.traceParent?.description)
         }
 
         var values: [any PostgresEncodable] {
             [sources, ids, types, deployIds, services, environments, occurredAt, payloads, headers, keys, topics, partitions, offsets,
-             digests]
+             digests, traceParents]
         }
     }
 
@@ -353,6 +358,17 @@ struct DeployEventStore: Sendable {
     /// deploy of that artifact from claiming the rollback.
     static func attributionKeys(of event: DecodedEvent) -> [String] {
         event.attributionKeys + [event.rolledBackToArtifact.map(rolledBackToKey)].compactMap { $0 }
+    }
+
+    /// The trace context output events of `deployId` continue: that of its latest event (by
+    /// occurrence, then source and ID, so every replica picks the same) that carried one.
+    static func traceParent(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> TraceParent? {
+        try connection.query(
+            """
+            SELECT traceparent FROM deploy_events WHERE deploy_id = $1 AND traceparent IS NOT NULL
+            ORDER BY occurred_at DESC, event_source DESC, event_id DESC LIMIT 1
+            """, [deployId]
+        ).first.flatMap { TraceParent(try $0.decode(String.self, at: 0)) }
     }
 
     /// The stored attribution key that marks a rollback to `artifact`.

@@ -5,7 +5,6 @@ import PostmortemCore
 /// Opens or merges the one postmortem of a deploy, with its action items, and writes the
 /// matching output events to the outbox in the same transaction.
 struct PostmortemStore: Sendable {
-    let encoder: OutputEventEncoder
     let outbox: OutboxWriter
 
     /// What saving an analysis did.
@@ -61,11 +60,11 @@ struct PostmortemStore: Sendable {
         }
         for item in newItems { try insert(item, now: now, on: connection) }
         for change in reconciliation {
-            try ActionItemRows.record(change.changes, superseded: change.superseded, now: now, encoder: encoder, outbox: outbox, on: connection)
+            try ActionItemRows.record(change.changes, superseded: change.superseded, now: now, outbox: outbox, on: connection)
         }
-        try outbox.enqueuePostmortemEvent(encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now), on: connection)
+        try outbox.enqueuePostmortemEvent(postmortem, as: outcome == .opened ? .opened : .updated, at: now, on: connection)
         for item in newItems {
-            try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
+            try outbox.enqueueActionItemEvent(item.created(by: "deploy-postmortem", at: now), on: connection)
         }
         return outcome
     }
@@ -83,12 +82,12 @@ struct PostmortemStore: Sendable {
             // The digest re-analysis compares against, so this change is not announced twice.
             [postmortem.id, postmortem.status.rawValue, now, digest(of: postmortem), PostgresJSON(rawJSON: postmortem.json.serialized)])
         try outbox.enqueuePostmortemEvent(
-            encoder.encode(postmortem, as: postmortem.status == .closed ? .closed : .updated, at: now, causedBy: eventId), on: connection)
+            postmortem, as: postmortem.status == .closed ? .closed : .updated, at: now, causedBy: eventId, on: connection)
     }
 
     /// What identifies the content of `postmortem` (its event ID is derived from the content).
     private func digest(of postmortem: Postmortem) -> String {
-        encoder.encode(postmortem, as: .updated, at: .distantPast).id
+        outbox.encoder.encode(postmortem, as: .updated, at: .distantPast).id
     }
 
     /// The postmortem as it stands: the analysis with the stored lifecycle of its items.
