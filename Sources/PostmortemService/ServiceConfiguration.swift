@@ -142,9 +142,11 @@ public struct ServiceConfiguration: Sendable {
         retention.metricSamplesDays = try reader.days("RETENTION_METRIC_SAMPLES_DAYS", minimum: 7) ?? retention.metricSamplesDays
         retention.deployEventsDays = try reader.days("RETENTION_DEPLOY_EVENTS_DAYS", minimum: 7) ?? retention.deployEventsDays
         retention.sentOutboxDays = try reader.days("RETENTION_OUTBOX_SENT_DAYS", minimum: 1) ?? retention.sentOutboxDays
-        if retention.metricSamplesDays > 0, retention.deployEventsDays > 0, retention.metricSamplesDays < retention.deployEventsDays {
+        // 0 is forever: longer than any number of days.
+        if retention.metricSamplesDays > 0, retention.deployEventsDays == 0 || retention.metricSamplesDays < retention.deployEventsDays {
+            let events = retention.deployEventsDays == 0 ? "0 (forever)" : "\(retention.deployEventsDays)"
             throw ConfigurationError(
-                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(retention.deployEventsDays): a postmortem opened late for a deploy whose events are kept would have no metric points")
+                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(events): a postmortem opened late for a deploy whose events are kept would have no metric points")
         }
         return retention
     }

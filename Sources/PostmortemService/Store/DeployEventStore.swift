@@ -38,7 +38,10 @@ struct DeployEventStore: Sendable {
         let (kept, batchConflicts) = ConflictingDuplicate.resolve(events) { $0.event }
         var columns = EventColumns(capacity: kept.count)
         for accepted in kept { try columns.append(accepted) }
-        // `previous` reads the stored copies as they were before this statement.
+        // The upsert records the deploy a replaced copy belonged to in the row it rewrites
+        // (`replaced_deploy_id`): read in the same statement, so no concurrent writer can slip
+        // between. `stored` reads the statement's snapshot, i.e. the copies as they were before
+        // it: their digests are only reported.
         let rows = try connection.query(
             """
             WITH batch AS (
@@ -47,10 +50,6 @@ struct DeployEventStore: Sendable {
                                      $15::text[])
                     AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition,
                          "offset", digest, traceparent)
-            ), previous AS (
-                SELECT s.event_source, s.event_id, s.deploy_id, s.content_digest
-                FROM deploy_events s JOIN batch b ON s.event_source = b.source AND s.event_id = b.id
-                FOR UPDATE OF s
             ), written AS (
                 INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
                                            occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition,
@@ -66,14 +65,14 @@ struct DeployEventStore: Sendable {
                     payload = EXCLUDED.payload, headers = EXCLUDED.headers, attribution_keys = EXCLUDED.attribution_keys,
                     kafka_topic = EXCLUDED.kafka_topic, kafka_partition = EXCLUDED.kafka_partition,
                     kafka_offset = EXCLUDED.kafka_offset, content_digest = EXCLUDED.content_digest,
-                    traceparent = EXCLUDED.traceparent
+                    traceparent = EXCLUDED.traceparent, replaced_deploy_id = deploy_events.deploy_id
                 WHERE EXCLUDED.content_digest < deploy_events.content_digest
-                RETURNING event_source, event_id
+                RETURNING event_source, event_id, xmax <> 0 AS replaced, replaced_deploy_id
             )
-            SELECT b.source, b.id, w.event_id IS NOT NULL, p.event_id IS NOT NULL, p.deploy_id, p.content_digest
+            SELECT b.source, b.id, w.event_id IS NOT NULL, coalesce(w.replaced, false), w.replaced_deploy_id, s.content_digest
             FROM batch b
             LEFT JOIN written w ON w.event_source = b.source AND w.event_id = b.id
-            LEFT JOIN previous p ON p.event_source = b.source AND p.event_id = b.id
+            LEFT JOIN deploy_events s ON s.event_source = b.source AND s.event_id = b.id
             """,
             columns.values)
         let byKey = Dictionary(kept.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
@@ -88,7 +87,9 @@ struct DeployEventStore: Sendable {
                     insertion.deploysLosingEvents.insert(lost)
                 }
             }
-            // A copy stored before the digest was kept (NULL) cannot be compared: it stays.
+            // A copy stored before the digest was kept (NULL) cannot be compared: it stays. (A
+            // copy another replica committed during this statement is outside its snapshot: it is
+            // still resolved by the rule, only not reported.)
             if let storedDigest = try row.decode(String?.self, at: 5), storedDigest != event.contentDigest {
                 digests[key, default: [event.contentDigest]].insert(storedDigest)
             }
@@ -177,7 +178,7 @@ struct DeployEventStore: Sendable {
     }
 
     /// The timelines of `deployIds`, folded from every stored event of each (one query). Events
-    /// in `known` (decoded moments ago) are not decoded again.
+    /// in `known` (decoded moments ago) are not decoded again while they are the stored copy.
     func timelines(
         of deployIds: [String], known: [EventKey: DecodedEvent] = [:], on connection: isolated PostgresConnection
     ) throws -> [String: DeployTimeline] {
@@ -185,12 +186,15 @@ struct DeployEventStore: Sendable {
         var events: [String: [DecodedEvent]] = [:]
         let rows = try connection.query(
             """
-            SELECT deploy_id, event_source, event_id, payload::text, headers::text FROM deploy_events
+            SELECT deploy_id, event_source, event_id, payload::text, headers::text, content_digest FROM deploy_events
             WHERE deploy_id = ANY($1::text[])
             """, [deployIds])
         for row in rows {
             let key = EventKey(source: try row.decode(String.self, at: 1), id: try row.decode(String.self, at: 2))
-            let event = try known[key] ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
+            // What this replica decoded is used only while it is still the stored copy: another
+            // replica may have replaced it by a conflicting copy with a smaller digest since.
+            let stillStored = try known[key].flatMap { $0.contentDigest == (try row.decode(String?.self, at: 5)) ? $0 : nil }
+            let event = try stillStored ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
             events[try row.decode(String.self, at: 0), default: []].append(event)
         }
         return Dictionary(uniqueKeysWithValues: deployIds.map { deployId in

@@ -99,7 +99,8 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- end }}
 {{- /* JSON Schema cannot compare two values. */}}
 {{- with .Values.config.retention }}
-{{- if and (gt (int .metricSamplesDays) 0) (gt (int .deployEventsDays) 0) (lt (int .metricSamplesDays) (int .deployEventsDays)) }}
+{{- /* 0 is forever: longer than any number of days. */}}
+{{- if and (gt (int .metricSamplesDays) 0) (or (eq (int .deployEventsDays) 0) (lt (int .metricSamplesDays) (int .deployEventsDays))) }}
 {{- fail (printf "config.retention.metricSamplesDays (%v) must not be shorter than deployEventsDays (%v): a postmortem opened late for a deploy whose events are kept needs its metric points" .metricSamplesDays .deployEventsDays) }}
 {{- end }}
 {{- end }}
