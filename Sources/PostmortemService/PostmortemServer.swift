@@ -45,7 +45,7 @@ public final class PostmortemServer: Sendable {
         let decoder = EventDecoder()
         let events = DeployRepository(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
         let metricRepository = MetricRepository(config: analysis)
-        let encoder = OutputEventEncoder()
+        let encoder = configuration.outputEvents
         let outbox = OutboxRepository(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
         let postmortemRepository = PostmortemRepository()
         let actionItemRepository = ActionItemRepository(encoder: encoder, outbox: outbox)

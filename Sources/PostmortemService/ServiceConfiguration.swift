@@ -71,6 +71,10 @@ public struct ServiceConfiguration: Sendable {
     public var retention = Retention()
     /// How often partitions are created ahead and the retention applied (`MAINTENANCE_INTERVAL_SECONDS`).
     public var maintenanceInterval: Duration = .seconds(86_400)
+    /// What output events carry besides their data: `source` (`EVENT_SOURCE`), the base of
+    /// `dataschema` (`EVENT_DATASCHEMA_BASE_URL`) and the links to the postmortem
+    /// (`PUBLIC_API_URL`, `PUBLIC_UI_URL`).
+    public var outputEvents = OutputEventEncoder()
 
     /// Creates a configuration from explicit parts.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
@@ -123,6 +127,7 @@ public struct ServiceConfiguration: Sendable {
         if let seconds = try reader.integer("MAINTENANCE_INTERVAL_SECONDS", in: 60...86_400) {
             configuration.maintenanceInterval = .seconds(seconds)
         }
+        configuration.outputEvents = try Self.outputEvents(reader)
 
         var analysis = configuration.analysis
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
@@ -157,11 +162,24 @@ public struct ServiceConfiguration: Sendable {
         retention.metricSamplesDays = try reader.days("RETENTION_METRIC_SAMPLES_DAYS", minimum: 7) ?? retention.metricSamplesDays
         retention.deployEventsDays = try reader.days("RETENTION_DEPLOY_EVENTS_DAYS", minimum: 7) ?? retention.deployEventsDays
         retention.sentOutboxDays = try reader.days("RETENTION_OUTBOX_SENT_DAYS", minimum: 1) ?? retention.sentOutboxDays
-        if retention.metricSamplesDays > 0, retention.deployEventsDays > 0, retention.metricSamplesDays < retention.deployEventsDays {
+        // 0 is forever: longer than any number of days.
+        if retention.metricSamplesDays > 0, retention.deployEventsDays == 0 || retention.metricSamplesDays < retention.deployEventsDays {
+            let events = retention.deployEventsDays == 0 ? "0 (forever)" : "\(retention.deployEventsDays)"
             throw ConfigurationError(
-                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(retention.deployEventsDays): a postmortem opened late for a deploy whose events are kept would have no metric points")
+                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(events): a postmortem opened late for a deploy whose events are kept would have no metric points")
         }
         return retention
+    }
+
+    /// Reads what output events carry besides their data. `EVENT_SOURCE` must be a URI-reference
+    /// (CloudEvents `source`), `EVENT_DATASCHEMA_BASE_URL` an absolute URI, and the public
+    /// URLs absolute http(s) URLs; none may carry a query or fragment (paths are appended).
+    static func outputEvents(_ reader: EnvironmentReader) throws -> OutputEventEncoder {
+        OutputEventEncoder(
+            source: try reader.uriReference("EVENT_SOURCE", absolute: false) ?? OutputEventEncoder.defaultSource,
+            schemaBase: try reader.uriReference("EVENT_DATASCHEMA_BASE_URL", absolute: true) ?? OutputEventEncoder.defaultSchemaBase,
+            apiBaseURL: try reader.uriReference("PUBLIC_API_URL", absolute: true, web: true),
+            uiBaseURL: try reader.uriReference("PUBLIC_UI_URL", absolute: true, web: true))
     }
 
     /// Reads the API tokens of `API_TOKENS_FILE` and `API_TOKENS` (both may be set). Errors
@@ -229,6 +247,41 @@ struct EnvironmentReader {
             throw ConfigurationError("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
         }
         return value
+    }
+
+    /// An RFC 3986 URI-reference: only URI characters and `%XX` escapes, a scheme (when there is
+    /// one) of a letter then letters, digits, `+`, `-` or `.`. `absolute` requires the scheme
+    /// and no query or fragment; `web` requires `http` or `https` and a host.
+    func uriReference(_ name: String, absolute: Bool, web: Bool = false) throws -> String? {
+        guard let text = string(name) else { return nil }
+        func refuse(_ reason: String) -> ConfigurationError { ConfigurationError("\(name)=\(text): \(reason)") }
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
+        guard text.allSatisfy(allowed.contains) else { throw refuse("not a URI-reference (only URI characters; escape others as %XX)") }
+        let characters = Array(text)
+        for (index, character) in characters.enumerated() where character == "%" {
+            guard index + 2 < characters.count, characters[index + 1].isHexDigit, characters[index + 2].isHexDigit else {
+                throw refuse("a % must start an escape %XX")
+            }
+        }
+        let head = text.prefix { !"/?#".contains($0) }
+        var scheme: Substring?
+        if let colon = head.firstIndex(of: ":") {
+            let candidate = head[..<colon]
+            guard let first = candidate.first, first.isASCII, first.isLetter,
+                  candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+            else { throw refuse("not a URI-reference (\"\(candidate)\" before the first \":\" is not a scheme)") }
+            scheme = candidate
+        }
+        if absolute {
+            guard scheme != nil else { throw refuse("expected an absolute URI with a scheme, e.g. https://example.com/path") }
+            guard !text.contains("?"), !text.contains("#") else { throw refuse("must not have a query or fragment: paths are appended to it") }
+        }
+        if web {
+            guard let scheme, ["http", "https"].contains(scheme.lowercased()), text.dropFirst(scheme.count).hasPrefix("://"),
+                  text.dropFirst(scheme.count + 3).first.map({ !"/".contains($0) }) == true
+            else { throw refuse("expected an http(s) URL with a host, e.g. https://postmortems.example.com") }
+        }
+        return text
     }
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {

@@ -49,6 +49,11 @@ enum ConfigurationCheck {
     static func problems(in environment: [String: String]) -> [String] {
         var remaining = environment
         var problems: [String] = []
+        do {
+            _ = try LogSetup.settings(environment)
+        } catch {
+            problems.append(error.description)
+        }
         while true {
             do {
                 let configuration = try ServiceConfiguration.fromEnvironment(remaining)

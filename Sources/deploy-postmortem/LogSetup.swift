@@ -3,16 +3,51 @@ import Logging
 
 /// Chooses the log format once per process: JSON lines in production (`LOG_FORMAT=json`, the
 /// default when standard error is not a terminal), readable text on a terminal (`LOG_FORMAT=text`).
-/// `LOG_LEVEL` sets the level (trace … critical, default info).
+/// `LOG_LEVEL` sets the level (trace … critical, default info). Logs go to standard error.
 enum LogSetup {
-    static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let json = environment["LOG_FORMAT"].map { $0 == "json" } ?? (isatty(STDERR_FILENO) == 0)
+    /// An unknown `LOG_LEVEL` or `LOG_FORMAT`, naming the variable and what it accepts.
+    struct InvalidSetting: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The level and format `environment` asks for (absent or empty: the defaults).
+    static func settings(_ environment: [String: String]) throws(InvalidSetting) -> (level: Logger.Level, json: Bool) {
+        func value(_ name: String) -> String? {
+            environment[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var level = Logger.Level.info
+        if let text = value("LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
+                throw InvalidSetting(description: "LOG_LEVEL=\(text): expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            level = parsed
+        }
+        var json = isatty(STDERR_FILENO) == 0
+        if let text = value("LOG_FORMAT") {
+            guard ["json", "text"].contains(text.lowercased()) else { throw InvalidSetting(description: "LOG_FORMAT=\(text): expected json or text") }
+            json = text.lowercased() == "json"
+        }
+        return (level, json)
+    }
+
+    /// Bootstraps logging from `environment`. When `LOG_LEVEL` or `LOG_FORMAT` is invalid, the
+    /// defaults are used and the problem is returned, for the command to report and refuse.
+    @discardableResult
+    static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) -> InvalidSetting? {
+        var problem: InvalidSetting?
+        let (level, json): (Logger.Level, Bool)
+        do {
+            (level, json) = try settings(environment)
+        } catch {
+            problem = error
+            (level, json) = (.info, isatty(STDERR_FILENO) == 0)
+        }
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
+        return problem
     }
 }
 

@@ -16,9 +16,10 @@ struct MigrateCommand: AsyncParsableCommand {
     var databaseURL: String?
 
     func run() async throws {
-        LogSetup.bootstrap()
+        let logging = LogSetup.bootstrap()
         let logger = Logger(label: "deploy-postmortem.migrate")
         do {
+            if let logging { throw logging }
             var configuration = try ServiceConfiguration.database(fromEnvironment: ProcessInfo.processInfo.environment)
             if let databaseURL { configuration.connectionString = databaseURL }
             let target = try configuration.redacted()

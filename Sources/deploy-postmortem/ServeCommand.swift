@@ -31,9 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap()
+        let logging = LogSetup.bootstrap()
         let logger = Logger(label: "deploy-postmortem")
         do {
+            if let logging { throw logging }
             var configuration = try ServiceConfiguration.fromEnvironment()
             if let databaseURL { configuration.database.connectionString = databaseURL }
             if let bootstrapServers { configuration.kafka.bootstrapServers = bootstrapServers }
@@ -47,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "api_tokens": "\(configuration.apiTokens.names.joined(separator: ","))",
             ])
             try await server.run()
+            logger.info("stopped", metadata: ["version": "\(ProductVersion.current)"])
         } catch {
             logger.critical("deploy-postmortem serve failed", metadata: ["error": "\(error)"])
             throw ExitCode.failure

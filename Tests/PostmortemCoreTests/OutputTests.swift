@@ -10,6 +10,22 @@ struct OutputTests {
         #expect(StableID.sha1Hex(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
 
+    @Test("durations read as people say them", arguments: [
+        (0, "0 s"), (45, "45 s"), (119.6, "2 min"), (600, "10 min"), (1530, "26 min"), (3599, "1 h"),
+        (3600, "1 h"), (7020, "1 h 57 min"), (8100, "2 h 15 min"), (90_000, "25 h"),
+    ] as [(Double, String)])
+    func humanDuration(_ seconds: Double, _ text: String) {
+        #expect(formatDuration(seconds) == text)
+    }
+
+    @Test("suggested durations round up to a step one would configure", arguments: [
+        (1, 60), (540, 540), (541, 600), (1170, 1200), (1350, 1500), (3600, 3600), (3601, 4500),
+        (7020, 7200), (8100, 8100), (14_401, 18_000),
+    ] as [(Double, Double)])
+    func suggestedDuration(_ seconds: Double, _ rounded: Double) {
+        #expect(roundUpDuration(seconds) == rounded)
+    }
+
     @Test func uuidV5Shape() {
         let id = StableID.uuid("postmortem|d-1")
         #expect(id == StableID.uuid("postmortem|d-1"))
@@ -43,7 +59,7 @@ struct OutputTests {
     @Test func actionItemEvents() throws {
         let item = try #require(try ActionItemTests.postmortem("d-25").actionItems.first)
         let started = try item.applying(.start, by: "carol", at: Fixture.now)
-        let event = OutputEventEncoder().encode(started)
+        let event = OutputEventEncoder().encode(started, in: ActionItemEventScope(service: "checkout", environment: "prod", version: 2))
         #expect(event.type == "io.deploypostmortem.action_item.started.v1")
         #expect(event.key == item.postmortemId)
         guard case .object(let fields) = try JSONParser.parse(event.value, maxDepth: 32), case .object(let data) = fields["data"] else {
@@ -55,7 +71,9 @@ struct OutputTests {
         #expect(data["previousStatus"] == .string("open"))
         #expect(data["changedBy"] == .string("carol"))
         #expect(data["changedAt"] == .string("2026-11-26T18:00:00Z"))
-        #expect(OutputEventEncoder().encode(item.created(by: "deploy-postmortem", at: Fixture.now)).type == "io.deploypostmortem.action_item.created.v1")
+        let created = OutputEventEncoder().encode(
+            item.created(by: "deploy-postmortem", at: Fixture.now), in: ActionItemEventScope(service: "checkout", environment: "prod", version: 1))
+        #expect(created.type == "io.deploypostmortem.action_item.created.v1")
     }
 
     @Test func markdown() throws {
@@ -74,10 +92,10 @@ struct OutputTests {
             "## What broke", "## Why CI did not catch it", "## Why canary did not catch it",
             "## Why the soak window did not catch it",
             "The soak gate did not run: no result was recorded, so it could not catch anything.", "## Beyond the gates",
-            "- **Owner:** payments", "## Customer impact", "- **How long:** 1800s", "- **Time to detect:** 1800s",
-            "- **Time to mitigate:** 0s", "- **Incident:** <https://incidents.example.com/1>",
-            "- **slow_detection**: 2100s passed from the latency_p99_ms onset to rollback; the target is 600s.",
-            "| \(p.actionItems[4].id) | tooling | rollback | Alert and roll back on latency_p99_ms within 600s (took 2100s) | payments | 2026-12-10T10:01:00Z | open |",
+            "- **Owner:** payments", "## Customer impact", "- **How long:** 30 min", "- **Time to detect:** 30 min",
+            "- **Time to mitigate:** 0 s", "- **Incident:** <https://incidents.example.com/1>",
+            "- **slow_detection**: 35 min passed from the latency_p99_ms onset to rollback; the target is 10 min.",
+            "| \(p.actionItems[4].id) | tooling | rollback | Alert and roll back on latency_p99_ms within 10 min (took 35 min) | payments | 2026-12-10T10:01:00Z | open |",
         ] {
             #expect(md.split(separator: "\n").contains { $0 == line }, "missing line: \(line)")
         }

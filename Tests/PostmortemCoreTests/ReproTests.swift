@@ -108,8 +108,8 @@ struct ReproTests {
                           "Run the soak gate on every deploy of svc and report its result"],
                 owner: "payments",
                 markdown: [
-                    "- **Owner:** payments", "## Customer impact", "- **How long:** 180s", "- **Time to detect:** 180s",
-                    "- **Time to mitigate:** 0s", "- **Incident:** <https://status.example.com/i/1>",
+                    "- **Owner:** payments", "## Customer impact", "- **How long:** 3 min", "- **Time to detect:** 3 min",
+                    "- **Time to mitigate:** 0 s", "- **Incident:** <https://status.example.com/i/1>",
                     "The ci gate did not run", "The canary gate did not run", "The soak gate did not run",
                 ]),
         ]),
@@ -254,7 +254,7 @@ struct ReproTests {
                     "canary.canary_metric_not_checked:success_ratio": ["baseline": num(0.997), "peak": num(0.95)],
                 ],
                 actions: ["Add a canary check on success_ratio that fails below 0.9964"],
-                markdown: ["## Assumptions", "| success_ratio | 0.997 | 0.9964 | 0.95 |"]),
+                markdown: ["## Data quality and assumptions", "| success_ratio | 0.997 | 0.9964 | 0.95 |"]),
         ])
         try repro.check()
         let p = try #require(BatchAnalysis().run(try Fixture.decode(repro.lines())).postmortems.first)

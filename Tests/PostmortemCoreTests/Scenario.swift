@@ -16,8 +16,40 @@ struct Scenario: Sendable, CustomStringConvertible {
     var findings: [(key: String, evidence: [String: JSONValue])] = []
     /// Expected action-item titles, in finding order.
     var actions: [String] = []
+    /// Other deploys of the same events that must have no postmortem.
+    var noPostmortem: [String] = []
+    /// How many events must stay unattributed; nil = not checked.
+    var unattributed: Int?
+    /// The analysis configuration.
+    var config = AnalysisConfig()
+    /// What the reviewer-facing parts must say; nil = not checked.
+    var review: ExpectedReview?
 
     var description: String { name }
+}
+
+/// What a postmortem must say beyond triggers, findings and actions. Every member is checked
+/// exactly (an empty list means none, nil means absent).
+struct ExpectedReview: Sendable {
+    /// The commit.
+    var commit: String?
+    /// The rollback target: version and artifact.
+    var rolledBackTo: (version: String?, artifact: String?)?
+    /// Ruled-out series with their baseline, limit and peak, by name.
+    var ruledOut: [(metric: String, baseline: Double, limit: Double, peak: Double)] = []
+    /// Data-quality warnings as `kind metric`, in order.
+    var dataQuality: [String] = []
+    /// What went well: the summaries, in order.
+    var wentWell: [String] = []
+    /// Seconds from the problem's start to detection, and from detection to mitigation.
+    var timeToDetect: Double?
+    var timeToMitigate: Double?
+    /// The impact statement.
+    var impactStatement: String
+    /// Every action item's due date, when pinned.
+    var dueAt: String?
+    /// Lines the Markdown must contain.
+    var markdown: [String] = []
 }
 
 /// Shorthand for evidence numbers and strings.

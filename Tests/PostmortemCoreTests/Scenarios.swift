@@ -49,7 +49,7 @@ extension Scenario {
             actions: [
                 "Add a canary check on latency_p99_ms that fails above 120",
                 "Add an automated rollback on latency_p99_ms",
-                "Alert and roll back on latency_p99_ms within 600s (took 1500s)",
+                "Alert and roll back on latency_p99_ms within 10 min (took 25 min)",
             ]),
         Scenario(
             name: "deploy failed after CI retried flaky tests green",
@@ -90,7 +90,7 @@ extension Scenario {
                 "windowSeconds": num(600), "onsetAfterStartSeconds": num(1200), "suggestedWindowSeconds": num(1800),
                 "metric": str("latency_p99_ms"),
             ])],
-            actions: ["Extend the canary window from 600s to at least 1800s"]),
+            actions: ["Extend the canary window from 10 min to at least 30 min"]),
         Scenario(
             name: "canary traffic too low",
             lines: [
@@ -112,7 +112,7 @@ extension Scenario {
                 ("soak.soak_metric_not_checked:latency_p99_ms", ["baseline": num(100), "peak": num(200), "suggestedThreshold": num(120)]),
                 ("soak.soak_window_too_short", ["windowSeconds": num(1200), "onsetAfterStartSeconds": num(1800), "suggestedWindowSeconds": num(2700)]),
             ],
-            actions: ["Add a soak check on latency_p99_ms that fails above 120", "Extend the soak window from 1200s to at least 2700s"]),
+            actions: ["Add a soak check on latency_p99_ms that fails above 120", "Extend the soak window from 20 min to at least 45 min"]),
         Scenario(
             name: "soak check passed although the soak saw the degradation: threshold too loose",
             lines: [
@@ -126,7 +126,7 @@ extension Scenario {
                 ("soak.soak_threshold_too_loose:latency_p99_ms", ["threshold": num(300), "observed": num(200), "suggestedThreshold": num(120)]),
             ],
             actions: [
-                "Alert and roll back on latency_p99_ms within 600s (took 1980s)",
+                "Alert and roll back on latency_p99_ms within 10 min (took 33 min)",
                 "Tighten the soak threshold on latency_p99_ms from 300 to 120",
             ]),
         Scenario(
@@ -151,7 +151,7 @@ extension Scenario {
                 ("soak.intermittent_regression:latency_p99_ms", ["breachFraction": num(4.0 / 11), "threshold": num(0.5)]),
             ],
             actions: [
-                "Alert and roll back on latency_p99_ms within 600s (took 1620s)",
+                "Alert and roll back on latency_p99_ms within 10 min (took 27 min)",
                 "Alert on sustained bursts of latency_p99_ms beyond 120, not on window averages",
             ]).recordingNoGate(),
         Scenario(
@@ -265,7 +265,7 @@ extension Scenario {
                 "Add a regression test that reproduces the latency_p99_ms regression in CI",
                 "Make the gate bypass a reviewed step of the pipeline",
                 "Add an automated rollback on latency_p99_ms",
-                "Alert and roll back on latency_p99_ms within 600s (took 2100s)",
+                "Alert and roll back on latency_p99_ms within 10 min (took 35 min)",
             ]),
     ] + InterventionKind.allCases.map { kind in
         let id = "d-6-\(kind.rawValue)"

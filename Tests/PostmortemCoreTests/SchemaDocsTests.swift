@@ -82,7 +82,9 @@ struct SchemaDocsTests {
         let p = try ActionItemTests.postmortem("d-25")
         let event = name == "postmortem"
             ? OutputEventEncoder().encode(p, as: .opened, at: p.detectedAt)
-            : OutputEventEncoder().encode(p.actionItems[0].created(by: "deploy-postmortem", at: p.detectedAt))
+            : OutputEventEncoder().encode(
+                p.actionItems[0].created(by: "deploy-postmortem", at: p.detectedAt),
+                in: ActionItemEventScope(service: p.service, environment: p.environment, version: 1))
         guard case .object(let schema) = try Self.load(Self.docs.appendingPathComponent("\(name).schema.json")),
               case .array(let required) = schema["required"], case .object(let properties) = schema["properties"],
               case .object(let typeSchema) = properties["type"], case .array(let types) = typeSchema["enum"],
@@ -94,6 +96,24 @@ struct SchemaDocsTests {
         for case .string(let field) in dataRequired { #expect(data[field] != nil, "missing data.\(field)") }
     }
 
+    /// The postmortem schema's enums are the model's: finding, data-quality and went-well kinds.
+    @Test func postmortemSchemaEnumsMatchTheModel() throws {
+        guard case .object(let schema) = try Self.load(Self.docs.appendingPathComponent("postmortem.schema.json")),
+              case .object(let properties) = schema["properties"], case .object(let data) = properties["data"],
+              case .object(let fields) = data["properties"]
+        else { Issue.record("unexpected shape"); return }
+        func kinds(_ field: String) -> [String] {
+            guard case .object(let array) = fields[field], case .object(let items) = array["items"],
+                  case .object(let members) = items["properties"], case .object(let kind) = members["kind"],
+                  case .array(let values) = kind["enum"]
+            else { return [] }
+            return values.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        }
+        #expect(kinds("findings") == FindingKind.allCases.map(\.rawValue))
+        #expect(kinds("dataQuality") == DataQualityKind.allCases.map(\.rawValue))
+        #expect(kinds("wentWell") == SuccessKind.allCases.map(\.rawValue))
+    }
+
     /// The `analyze` sample (all valid examples as JSON lines) makes one postmortem for d-42.
     @Test func analyzeSample() throws {
         let text = try String(contentsOf: Self.docs.appendingPathComponent("examples/analyze-sample.jsonl"), encoding: .utf8)
@@ -102,6 +122,10 @@ struct SchemaDocsTests {
         #expect(report.unattributed.isEmpty)
         #expect(report.postmortems.map(\.deployId) == ["d-42"])
         #expect(report.postmortems.first?.severity == .sev1)
+        // Two reports say "payments time out": the impact says it once. The rollback came 20 min
+        // after customer impact began, past the 10 min target: nothing to keep.
+        #expect(report.postmortems.first?.impact?.what == "payments time out")
+        #expect(report.postmortems.first?.wentWell == [])
         #expect(report.postmortems.first?.findings.map(\.kind) == [.ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData, .intervention, .manualRollback])
     }
 }

@@ -67,38 +67,46 @@ enum Fixture {
         return event("deploy.finished.v1", id: "\(deployId)-finished", data)
     }
 
-    static func intervention(_ deployId: String?, kind: String, at minutes: Double, service: String = "checkout") -> String {
+    static func intervention(
+        _ deployId: String?, kind: String, at minutes: Double, service: String = "checkout", actor: String = "bob",
+        description: String = "changed pool size"
+    ) -> String {
         var data: [String: Any] = [
-            "service": service, "environment": "prod", "kind": kind, "at": t(minutes), "actor": "bob",
-            "description": "changed pool size",
+            "service": service, "environment": "prod", "kind": kind, "at": t(minutes), "actor": actor, "description": description,
         ]
         data["deployId"] = deployId
         return event("deploy.intervened.v1", id: "\(deployId ?? service)-intervened-\(kind)-\(Int(minutes))", data)
     }
 
-    static func impact(_ deployId: String?, severity: String, at minutes: Double, service: String = "checkout") -> String {
+    static func impact(
+        _ deployId: String?, severity: String, at minutes: Double, service: String = "checkout", extra: [String: Any] = [:]
+    ) -> String {
         var data: [String: Any] = [
             "service": service, "environment": "prod", "severity": severity, "startedAt": t(minutes),
             "description": "checkout errors", "incidentUrl": "https://incidents.example.com/1",
         ]
         data["deployId"] = deployId
+        data.merge(extra) { $1 }
         return event("deploy.impacted_customers.v1", id: "\(deployId ?? service)-impact-\(Int(minutes))", data)
     }
 
-    /// One hour of baseline samples (one a minute, cycling value-1, value, value+1: median value, MAD 1).
-    static func baseline(_ value: Double) -> [(Int, Double)] {
-        (-60 ... -1).map { ($0, value + Double(($0 + 60) % 3) - 1) }
+    /// One hour of baseline samples before minute `end` (one a minute, cycling value-1, value,
+    /// value+1: median value, MAD 1).
+    static func baseline(_ value: Double, before end: Int = 0) -> [(Int, Double)] {
+        (end - 60 ... end - 1).map { ($0, value + Double(($0 - end + 60) % 3) - 1) }
     }
 
     /// A metric event with points at the given minutes.
     static func metric(
-        _ name: String, _ points: [(Int, Double)], service: String = "checkout", slo: [String: Any]? = nil, id: String? = nil
+        _ name: String, _ points: [(Int, Double)], service: String = "checkout", slo: [String: Any]? = nil, id: String? = nil,
+        environment: String = "prod", unit: String = "ms", labels: [String: String] = [:]
     ) -> String {
         var data: [String: Any] = [
-            "service": service, "environment": "prod", "metric": name, "unit": "ms",
+            "service": service, "environment": environment, "metric": name, "unit": unit,
             "points": points.map { ["at": t(Double($0.0)), "value": $0.1] },
         ]
         data["slo"] = slo
+        if !labels.isEmpty { data["labels"] = labels }
         return event("metric.sampled.v1", id: id ?? "\(service)-\(name)", source: "/exporter", data)
     }
 

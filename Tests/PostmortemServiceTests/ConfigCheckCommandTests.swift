@@ -92,11 +92,15 @@ struct ConfigCheckCommandTests {
         environment["KAFKA_SSL_CA_LOCATION"] = files.missing("kafka-ca.crt")
         environment["KAFKA_SESSION_TIMEOUT_MS"] = "soon"
         environment["KAFKA_NO_SUCH_PROPERTY"] = "1"
+        environment["LOG_LEVEL"] = "verbose"
+        environment["EVENT_SOURCE"] = "deploy postmortem"
+        environment["PUBLIC_UI_URL"] = "ui.example.com"
         let outcome = try Self.check(environment)
         #expect(outcome.status == 1)
         let lines = Self.lines(outcome)
+        #expect(lines.first == "LOG_LEVEL=verbose: expected one of trace, debug, info, notice, warning, error, critical")
         let expected = [
-            "ANALYSIS_BASELINE_WINDOW_SECONDS", "ANALYSIS_RELATIVE_MARGIN", "HTTP_PORT", "OWNERSHIP_MAP_FILE",
+            "LOG_LEVEL", "EVENT_SOURCE", "PUBLIC_UI_URL", "ANALYSIS_BASELINE_WINDOW_SECONDS", "ANALYSIS_RELATIVE_MARGIN", "HTTP_PORT", "OWNERSHIP_MAP_FILE",
             "API_TOKENS_FILE", "DATABASE_URL_FILE", "KAFKA_SSL_CA_LOCATION", "KAFKA_SESSION_TIMEOUT_MS", "KAFKA_NO_SUCH_PROPERTY",
         ]
         #expect(lines.count == expected.count, "\(outcome.standardOutput)")

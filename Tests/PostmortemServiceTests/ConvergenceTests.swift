@@ -21,9 +21,9 @@ struct ConvergenceTests {
     static let topics = ServiceConfiguration.Topics()
 
     /// The fleet's events with their topics, then conflicting copies of some (same source + id,
-    /// other content, as a producer re-sending an edited event makes them): every 5th deploy's
-    /// rollback in the other mode, every 7th deploy's start naming another team, and every 11th
-    /// deploy's metric events with one value raised. In order, each copy comes long after its
+    /// other content, as a producer re-sending an edited event makes them): some rollbacks naming
+    /// another deploy, every 5th deploy's rollback in the other mode, every 7th deploy's start
+    /// naming another team, and every 11th deploy's metric events with one value raised. In order, each copy comes long after its
     /// original was stored, and the smaller content digest comes first about as often as not.
     static let events: [(event: String, topic: String)] = {
         let originals = fleet.flatMap { scenario in zip(scenario.events, scenario.topicOfEach).map { (event: $0, topic: $1) } }
@@ -41,6 +41,10 @@ struct ConvergenceTests {
             var data = object["data"] as? [String: Any], let type = object["type"] as? String
         else { return nil }
         switch type {
+        case let type where type.hasSuffix("deploy.rolled_back.v1") && deploy % 12 == 10 && data["deployId"] != nil:
+            // Names another deploy (of the previous story): if this copy wins, the deploy that
+            // held the rollback loses it (its customer impact still makes it a postmortem).
+            data["deployId"] = fleet[deploy - 1].deployId
         case let type where type.hasSuffix("deploy.rolled_back.v1") && deploy % 5 == 0:
             data["mode"] = data["mode"] as? String == "manual" ? "automatic" : "manual"
         case let type where type.hasSuffix("deploy.started.v1") && deploy % 7 == 0:

@@ -256,11 +256,11 @@ struct RetentionConfigurationTests {
         #expect(defaults.maintenanceInterval == .seconds(86_400))
 
         let set = try Self.configuration([
-            "RETENTION_METRIC_SAMPLES_DAYS": "400", "RETENTION_DEPLOY_EVENTS_DAYS": "0", "RETENTION_OUTBOX_SENT_DAYS": "7",
+            "RETENTION_METRIC_SAMPLES_DAYS": "0", "RETENTION_DEPLOY_EVENTS_DAYS": "400", "RETENTION_OUTBOX_SENT_DAYS": "7",
             "MAINTENANCE_INTERVAL_SECONDS": "3600",
         ])
         let setDays: [Int] = [set.retention.metricSamplesDays, set.retention.deployEventsDays, set.retention.sentOutboxDays]
-        #expect(setDays == [400, 0, 7])
+        #expect(setDays == [0, 400, 7])
         #expect(set.maintenanceInterval == .seconds(3600))
     }
 
@@ -271,6 +271,8 @@ struct RetentionConfigurationTests {
         ("MAINTENANCE_INTERVAL_SECONDS", "10", "MAINTENANCE_INTERVAL_SECONDS=10: expected an integer in 60...86400"),
         ("RETENTION_METRIC_SAMPLES_DAYS", "30",
          "RETENTION_METRIC_SAMPLES_DAYS=30 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=90: a postmortem opened late for a deploy whose events are kept would have no metric points"),
+        ("RETENTION_DEPLOY_EVENTS_DAYS", "0",
+         "RETENTION_METRIC_SAMPLES_DAYS=90 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=0 (forever): a postmortem opened late for a deploy whose events are kept would have no metric points"),
     ])
     func invalidValuesNameTheVariable(name: String, value: String, message: String) throws {
         let error = #expect(throws: ConfigurationError.self) { try Self.configuration([name: value]) }

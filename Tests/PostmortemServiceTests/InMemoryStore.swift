@@ -12,7 +12,7 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
     // deploys + deploy_events
     var events: [EventKey: AcceptedEvent] = [:]
     var deploys: [String: DeployTimeline] = [:]
-    // metric_samples: one point per series and timestamp
+    // metric_samples: one row per series, timestamp, value, unit and SLO (`metric_samples_point`)
     var points: Set<String> = []
     // analysis_queue
     var queue: [AnalysisWork] = []
@@ -20,6 +20,10 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
     var postmortems: [String: PostmortemRecord] = [:]
     var digests: [String: String] = [:]
     var items: [String: StoredActionItem] = [:]
+    /// `action_items.event_version`: the number of each item's latest event.
+    var eventVersions: [String: Int] = [:]
+    /// `postmortems.service`, `environment`: by postmortem ID.
+    var scopes: [String: (service: String, environment: String)] = [:]
     // outbox: event types in order (`action_item.completed.v1`, …) and the events
     var outbox: [OutputEvent] = []
     var outboxTypes: [String] { outbox.map { String($0.type.dropFirst(EventDecoder.typePrefix.count)) } }
@@ -52,7 +56,8 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
         var stored = 0
         for sample in samples {
             for point in sample.points {
-                let key = "\(sample.service)|\(sample.environment)|\(sample.metric)|\(sample.labels.sorted { $0.key < $1.key })|\(point.at.timeIntervalSince1970)"
+                let key = "\(sample.service)|\(sample.environment)|\(sample.metric)|\(sample.labels.sorted { $0.key < $1.key })|"
+                    + "\(point.at.timeIntervalSince1970)|\(point.value)|\(sample.unit ?? "")|\(String(describing: sample.slo))"
                 if points.insert(key).inserted { stored += 1 }
             }
         }
@@ -79,7 +84,19 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
         stored.version += 1
         stored.updatedAt = now
         items[after.id] = stored
-        outbox += changes.map { encoder.encode($0) }
+        for change in changes { try announce(change) }
+    }
+
+    /// The item's event, numbered with its next event version, in its deploy's trace (as
+    /// ``ActionItemRepository`` does).
+    private func announce(_ change: ActionItemChange) throws {
+        guard let scope = scopes[change.item.postmortemId] else { throw ActionItemEditError.notFound }
+        let version = eventVersions[change.item.id, default: 0] + 1
+        eventVersions[change.item.id] = version
+        outbox.append(
+            encoder.encode(
+                change, in: ActionItemEventScope(service: scope.service, environment: scope.environment, version: version),
+                trace: try traceParent(ofDeploy: change.item.deployId)))
     }
 
     func unannouncedOverdue(at now: Date, limit: Int) throws -> [(itemId: String, deployId: String)] {
@@ -89,7 +106,7 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
     }
 
     func recordOverdue(_ change: ActionItemChange, now: Date) throws {
-        outbox.append(encoder.encode(change))
+        try announce(change)
         items[change.item.id]?.item.overdueReportedFor = change.item.dueAt
         items[change.item.id]?.updatedAt = now
     }
@@ -97,6 +114,11 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
     // MARK: PostmortemStoring
 
     func postmortem(id: String) throws -> PostmortemRecord? { postmortems[id] }
+
+    func traceParent(ofDeploy deployId: String) throws -> TraceParent? {
+        events.values.map(\.event).filter { $0.event.deployId == deployId && $0.traceParent != nil }
+            .max { ($0.event.occurredAt, $0.key.source, $0.key.id) < ($1.event.occurredAt, $1.key.source, $1.key.id) }?.traceParent
+    }
 
     func recordStatus(
         of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date
@@ -128,6 +150,10 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
         postmortems[postmortem.id] = PostmortemRecord(
             id: postmortem.id, deployId: postmortem.deployId, status: stored.status, document: stored.json,
             openedAt: time, updatedAt: time, closedAt: nil)
-        for item in items { self.items[item.id] = StoredActionItem(item: item, version: 1, createdAt: time, updatedAt: time) }
+        scopes[postmortem.id] = (postmortem.service, postmortem.environment)
+        for item in items {
+            self.items[item.id] = StoredActionItem(item: item, version: 1, createdAt: time, updatedAt: time)
+            eventVersions[item.id] = 1  // its `created` event
+        }
     }
 }

@@ -3,6 +3,7 @@ import Kafka
 import LocalPostgres
 import Postgres
 import PostmortemService
+import Synchronization
 import Testing
 import TestSupport
 
@@ -17,7 +18,11 @@ struct ServeProcessTests {
     final class ServeProcess: Sendable {
         let process: Process
 
-        init(database: String, bootstrap: String, group: String, migrate: Bool = true) throws {
+        /// `environment` is added last (e.g. logging settings); `standardError` receives the logs.
+        init(
+            database: String, bootstrap: String, group: String, migrate: Bool = true, environment: [String: String] = [:],
+            standardError: Pipe? = nil
+        ) throws {
             process = Process()
             process.executableURL = BuiltProducts.executable("deploy-postmortem")
             process.arguments = ["serve", "--http-port", "0"] + (migrate ? [] : ["--no-migrate"])
@@ -25,9 +30,9 @@ struct ServeProcessTests {
                 "DATABASE_URL": database, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_GROUP_ID": group,
                 "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
                 "KAFKA_TOPIC_METADATA_REFRESH_INTERVAL_MS": "1000", "KAFKA_LINGER_MS": "1", "LOG_LEVEL": "error",
-            ]) { $1 }
+            ]) { $1 }.merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            process.standardError = standardError ?? FileHandle.nullDevice
             try process.run()
         }
 
@@ -88,6 +93,75 @@ struct ServeProcessTests {
         }
         await connection.close()
         return empty
+    }
+
+    /// The log lines of one `serve` run, started with `environment` and stopped by SIGTERM once
+    /// its log contains `marker` (or after 30 s).
+    static func logs(of environment: [String: String], database: String, until marker: String) async throws -> [String] {
+        let broker = try Self.cluster()
+        defer { broker.shutdown() }
+        let errors = Pipe()
+        let serve = try ServeProcess(
+            database: database, bootstrap: broker.bootstrapServers, group: "logs-\(UUID().uuidString.prefix(6))",
+            environment: environment, standardError: errors)
+        let collected = Mutex(Data())
+        let reader = Thread {
+            while true {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                collected.withLock { $0.append(chunk) }
+            }
+        }
+        reader.start()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, !collected.withLock({ String(decoding: $0, as: UTF8.self).contains(marker) }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        serve.terminate()
+        try await waitUntil("the log stream closed", timeout: .seconds(10)) { reader.isFinished }
+        let text = collected.withLock { String(decoding: $0, as: UTF8.self) }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// What docs/operations.md ("Logs") promises: JSON lines on standard error with `ts`,
+    /// `level`, `logger` and `msg`; `serving` with the version at start, `stopped` after a
+    /// graceful shutdown; `LOG_LEVEL` filters; passwords never appear.
+    @Test func logsAreJSONLinesOnStandardErrorAtTheConfiguredLevelWithoutSecrets() async throws {
+        let database = try TestDatabase.fresh("logs")
+        try await DatabaseSchema.migrate(database)
+        let secretURL = database.connectionString.replacingOccurrences(of: "postgres@", with: "postgres:db-secret-4711@")
+        #expect(secretURL.contains("db-secret-4711"))
+        let secrets = ["KAFKA_SASL_PASSWORD": "kafka-secret-0815", "LOG_FORMAT": "json"]
+
+        let info = try await Self.logs(of: secrets.merging(["LOG_LEVEL": "info"]) { $1 }, database: secretURL, until: #""msg":"serving""#)
+        let objects = info.map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!info.isEmpty && objects.allSatisfy { $0 != nil }, "every line is a JSON object: \(info)")
+        for object in objects.compactMap({ $0 }) {
+            #expect(["ts", "level", "logger", "msg"].allSatisfy { object[$0] is String }, "\(object)")
+            #expect((object["ts"] as? String)?.hasSuffix("Z") == true)
+        }
+        let serving = try #require(objects.compactMap { $0 }.first { $0["msg"] as? String == "serving" })
+        #expect(serving["level"] as? String == "info")
+        #expect(serving["version"] as? String == ProductVersion.current)
+        #expect((serving["database"] as? String)?.hasPrefix("postgres@127.0.0.1:") == true)
+        #expect(objects.compactMap { $0 }.last?["msg"] as? String == "stopped")
+        #expect(!info.joined().contains("db-secret-4711") && !info.joined().contains("kafka-secret-0815"))
+
+        // No API tokens: serve warns just before it logs `serving`.
+        #expect(objects.contains { $0?["level"] as? String == "warning" && ($0?["msg"] as? String)?.hasPrefix("no API tokens") == true })
+        let warnings = try await Self.logs(
+            of: secrets.merging(["LOG_LEVEL": "warning"]) { $1 }, database: secretURL, until: "no API tokens configured")
+        let levels = Set(warnings.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["level"] as? String })
+        #expect(levels.contains("warning") && levels.isSubset(of: ["warning", "error", "critical"]), "LOG_LEVEL=warning hides info: \(warnings)")
+        #expect(!warnings.contains { $0.contains(#""msg":"serving""#) })
+
+        // An unknown level is refused like any other invalid setting, naming the variable.
+        let refused = try await BuiltProducts.deployPostmortem(
+            ["serve"], environment: ["LOG_LEVEL": "verbose", "LOG_FORMAT": "json", "DATABASE_URL": secretURL])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("LOG_LEVEL=verbose: expected one of trace, debug, info, notice, warning, error, critical"))
+        #expect(!refused.standardError.contains("db-secret-4711"))
     }
 
     @Test func replicaKilledMidStreamLosesNothingAndDuplicatesNothing() async throws {

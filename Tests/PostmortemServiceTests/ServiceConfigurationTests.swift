@@ -18,6 +18,9 @@ struct ServiceConfigurationTests {
         #expect(configuration.httpLimits == ServiceConfiguration.HTTPLimits())
         #expect(configuration.httpLimits.headerTimeout == .seconds(10) && configuration.httpLimits.bodyTimeout == .seconds(30))
         #expect(configuration.httpLimits.idleTimeout == .seconds(75) && configuration.httpLimits.maxConnections == 4096)
+        #expect(configuration.outputEvents.source == "/deploy-postmortem")
+        #expect(configuration.outputEvents.schemaBase == "https://deploy-postmortem.dev/schemas/events/")
+        #expect(configuration.outputEvents.apiBaseURL == nil && configuration.outputEvents.uiBaseURL == nil)
     }
 
     @Test func everySettingIsRead() throws {
@@ -34,6 +37,8 @@ struct ServiceConfigurationTests {
             "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60", "ANALYSIS_RELATIVE_MARGIN": "0.5",
             "ANALYSIS_ABSOLUTE_MARGIN": "2", "ATTRIBUTION_WINDOW_SECONDS": "600", "DETECTION_TARGET_SECONDS": "120",
             "OWNERSHIP_MAP_FILE": ownership.path,
+            "EVENT_SOURCE": "urn:example:deploy-postmortem:prod", "EVENT_DATASCHEMA_BASE_URL": "https://schemas.example.com/events",
+            "PUBLIC_API_URL": "https://pm.example.com/", "PUBLIC_UI_URL": "http://ui.example.com:8080/base",
         ])
         #expect(configuration.kafka.groupID == "g")
         #expect(configuration.kafka["session.timeout.ms"] == "7000")
@@ -50,6 +55,17 @@ struct ServiceConfigurationTests {
         #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
                  analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
         #expect(analysis.ownership == ["checkout": "payments"])
+        #expect(configuration.outputEvents.source == "urn:example:deploy-postmortem:prod")
+        #expect(configuration.outputEvents.schemaBase == "https://schemas.example.com/events/")
+        #expect(configuration.outputEvents.apiBaseURL == "https://pm.example.com")
+        #expect(configuration.outputEvents.uiBaseURL == "http://ui.example.com:8080/base")
+    }
+
+    /// CloudEvents `source` is a URI-reference (RFC 3986): relative references and URNs too.
+    @Test(arguments: ["/deploy-postmortem", "deploy-postmortem", "urn:acme:deploy-postmortem:prod", "https://acme.example/pm?region=eu", "/a%20b"])
+    func eventSourceAcceptsURIReferences(_ source: String) throws {
+        let configuration = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "EVENT_SOURCE": source])
+        #expect(configuration.outputEvents.source == source)
     }
 
     static let invalid: [(variable: String, value: String, message: String)] = [
@@ -63,6 +79,15 @@ struct ServiceConfigurationTests {
         ("HTTP_IDLE_TIMEOUT_SECONDS", "forever", "HTTP_IDLE_TIMEOUT_SECONDS=forever: expected an integer in 1...3600"),
         ("HTTP_MAX_CONNECTIONS", "8", "HTTP_MAX_CONNECTIONS=8: expected an integer in 16...1000000"),
         ("OWNERSHIP_MAP_FILE", "/nonexistent/ownership.json", "OWNERSHIP_MAP_FILE /nonexistent/ownership.json: "),
+        ("EVENT_SOURCE", "deploy postmortem", "EVENT_SOURCE=deploy postmortem: not a URI-reference"),
+        ("EVENT_SOURCE", "1pm:x", "EVENT_SOURCE=1pm:x: not a URI-reference (\"1pm\" before the first \":\" is not a scheme)"),
+        ("EVENT_SOURCE", "/pm%zz", "EVENT_SOURCE=/pm%zz: a % must start an escape %XX"),
+        ("EVENT_DATASCHEMA_BASE_URL", "/schemas/", "EVENT_DATASCHEMA_BASE_URL=/schemas/: expected an absolute URI"),
+        ("EVENT_DATASCHEMA_BASE_URL", "https://s.example/x#y", "EVENT_DATASCHEMA_BASE_URL=https://s.example/x#y: must not have a query or fragment"),
+        ("PUBLIC_API_URL", "pm.example.com", "PUBLIC_API_URL=pm.example.com: expected an absolute URI"),
+        ("PUBLIC_API_URL", "ftp://pm.example.com", "PUBLIC_API_URL=ftp://pm.example.com: expected an http(s) URL with a host"),
+        ("PUBLIC_UI_URL", "https:///path", "PUBLIC_UI_URL=https:///path: expected an http(s) URL with a host"),
+        ("PUBLIC_UI_URL", "https://ui.example.com/?tab=1", "PUBLIC_UI_URL=https://ui.example.com/?tab=1: must not have a query or fragment"),
     ]
 
     @Test(arguments: invalid)

@@ -93,6 +93,16 @@ final class ServiceHarness: Sendable {
         for outcome in await producer.send(records) { _ = try outcome.get() }
     }
 
+    /// Produces documents as ``produce(_:)`` does, each with its Kafka headers (`headers[i]` for `documents[i]`).
+    func produce(_ documents: [String], headers: [[KafkaHeader]]) async throws {
+        let records = zip(documents, headers).map { document, headers in
+            KafkaRecord(
+                topic: Self.topic(of: document, configuration.topics), key: Array(Self.key(of: document).utf8),
+                value: Array(document.utf8), headers: headers)
+        }
+        for outcome in await producer.send(records) { _ = try outcome.get() }
+    }
+
     /// Produces raw bytes to a topic (poison messages).
     func produceRaw(_ values: [[UInt8]], topic: String) async throws {
         for outcome in await producer.send(values.map { KafkaRecord(topic: topic, key: Array("poison".utf8), value: $0) }) { _ = try outcome.get() }

@@ -91,6 +91,30 @@ struct UseCaseTests {
         }
     }
 
+    @Test func editEventsAreNumberedPerItemAndContinueTheDeploysLatestTrace() throws {
+        let store = InMemoryStore()
+        store.seed(Self.analysis, statuses: Self.othersDone, at: Self.now)
+        let deployId = Self.analysis.deployId
+        // Two stored events of the deploy with a trace context: the later one's trace continues.
+        for (id, minute, trace) in [("t-1", "05", "00-11111111111111111111111111111111-1111111111111111-01"),
+                                    ("t-2", "07", "00-22222222222222222222222222222222-2222222222222222-01")] {
+            let event = try Self.accepted(#"{"specversion":"1.0","id":"\#(id)","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","traceparent":"\#(trace)","data":{"deployId":"\#(deployId)","service":"api","environment":"prod","mode":"manual","rolledBackAt":"2026-11-26T10:\#(minute):00Z"}}"#)
+            store.events[event.event.key] = event
+        }
+        let id = Self.analysis.actionItems[0].id
+        let edit = EditActionItem(encoder: OutputEventEncoder())
+        _ = try edit.run(id, patch: ActionItemPatch(status: .done), expectedVersion: nil, actor: "ana", now: Self.now, in: store)
+        _ = try edit.run(id, patch: ActionItemPatch(status: .open), expectedVersion: nil, actor: "ana", now: Self.now, in: store)
+
+        #expect(store.outboxTypes == ["action_item.completed.v1", "postmortem.closed.v1", "action_item.reopened.v1", "postmortem.updated.v1"])
+        let events = try store.outbox.map { try #require(JSONParser.parse($0.value, maxDepth: 64).object) }
+        let items = events.filter { ($0["type"]?.string ?? "").contains("action_item.") }.compactMap { $0["data"]?.object }
+        #expect(items.map { $0["version"] } == [.number(2), .number(3)], "1 was `created`; one more per event")
+        #expect(items.allSatisfy { $0["service"] == .string(Self.analysis.service) && $0["environment"] == .string(Self.analysis.environment) })
+        let traces = events.map { $0["traceparent"]?.string.flatMap(TraceParent.init)?.traceID }
+        #expect(traces == Array(repeating: "22222222222222222222222222222222", count: 4), "every event continues the latest trace")
+    }
+
     @Test func editOfAnUnknownItemIsNotFoundAndTouchesNothing() throws {
         let store = InMemoryStore()
         store.seed(Self.analysis, at: Self.now)
@@ -221,5 +245,10 @@ extension JSONValue {
     /// The members of an object; nil for other values.
     fileprivate var object: [String: JSONValue]? {
         if case .object(let fields) = self { fields } else { nil }
+    }
+
+    /// The text of a string; nil for other values.
+    fileprivate var string: String? {
+        if case .string(let text) = self { text } else { nil }
     }
 }

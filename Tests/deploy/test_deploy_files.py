@@ -54,6 +54,7 @@ DOCUMENTED_DEFAULTS = {
     "TOPIC_ACTION_ITEMS": "postmortem.action-items",
     "TOPIC_DLQ": "deploy.postmortem.dlq",
     "HTTP_PORT": "8080",
+    "HTTP_HOST": "0.0.0.0",
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "info",
     "ANALYSIS_BASELINE_WINDOW_SECONDS": "3600",
@@ -62,6 +63,16 @@ DOCUMENTED_DEFAULTS = {
     "ANALYSIS_ABSOLUTE_MARGIN": "0",
     "ATTRIBUTION_WINDOW_SECONDS": "7200",
     "DETECTION_TARGET_SECONDS": "600",
+    "HTTP_HEADER_TIMEOUT_SECONDS": "10",
+    "HTTP_BODY_TIMEOUT_SECONDS": "30",
+    "HTTP_IDLE_TIMEOUT_SECONDS": "75",
+    "HTTP_MAX_CONNECTIONS": "4096",
+    "RETENTION_METRIC_SAMPLES_DAYS": "90",
+    "RETENTION_DEPLOY_EVENTS_DAYS": "90",
+    "RETENTION_OUTBOX_SENT_DAYS": "30",
+    "MAINTENANCE_INTERVAL_SECONDS": "86400",
+    "EVENT_SOURCE": "/deploy-postmortem",
+    "EVENT_DATASCHEMA_BASE_URL": "https://deploy-postmortem.dev/schemas/events/",
 }
 KNOWN_ENV = set(DOCUMENTED_DEFAULTS) | {
     "DATABASE_URL", "DATABASE_URL_FILE", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_CLIENT_ID",
@@ -69,6 +80,7 @@ KNOWN_ENV = set(DOCUMENTED_DEFAULTS) | {
     "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CA_LOCATION",
     "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "API_TOKENS_FILE",
     "OWNERSHIP_MAP_FILE", "API_TOKENS", "DATABASE_POOL_SIZE", "OVERDUE_SWEEP_INTERVAL_SECONDS",
+    "PUBLIC_API_URL", "PUBLIC_UI_URL",
 }
 # Never a plain value nor in a ConfigMap: a *_FILE path, or valueFrom.secretKeyRef / envFrom a Secret.
 SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_PASSWORD", "API_TOKENS"}
@@ -461,8 +473,20 @@ CI_VALUE_FILES = sorted((CHART / "ci").glob("*.yaml"))
 VALUE_SETS = ["default"] + [p.name for p in CI_VALUE_FILES]
 
 
+# The one value without a default: no public image exists (docs/operations.md, "Container image").
+REQUIRED_VALUES = {"image": {"repository": "registry.example.com/platform/deploy-postmortem"}}
+
+
 def values_for(name: str) -> dict[str, Any]:
-    return {} if name == "default" else yaml.safe_load((CHART / "ci" / name).read_text()) or {}
+    return copy.deepcopy(REQUIRED_VALUES) if name == "default" else yaml.safe_load((CHART / "ci" / name).read_text()) or {}
+
+
+def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`, maps merged recursively (as Helm merges values)."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+    return result
 
 
 @functools.lru_cache(maxsize=None)
@@ -582,7 +606,7 @@ def test_helm_keda_excludes_hpa_and_replicas() -> None:
 def test_helm_hpa_and_keda_are_mutually_exclusive() -> None:
     both = {"autoscaling": {"hpa": {"enabled": True}, "keda": {"enabled": True}}}
     with pytest.raises(helm.HelmError, match="mutually exclusive"):
-        chart().render(both, name=RELEASE, namespace=NAMESPACE)
+        chart().render(merged(REQUIRED_VALUES, both), name=RELEASE, namespace=NAMESPACE)
 
 
 def test_helm_schema_rejects_unknown_and_invalid_values() -> None:
@@ -590,6 +614,36 @@ def test_helm_schema_rejects_unknown_and_invalid_values() -> None:
                 {"terminationGracePeriodSeconds": 30}, {"config": {"logFormat": "xml"}}):
         with pytest.raises(helm.HelmValuesError):
             chart().validate_schema(bad)
+
+
+def test_helm_refuses_to_render_without_an_image() -> None:
+    """No public image exists: without image.repository the chart says how to get one."""
+    with pytest.raises(helm.HelmError, match=r"image.repository is not set: .*Build deploy/Dockerfile"):
+        chart().render({}, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    for path in CI_VALUE_FILES:
+        assert yaml.safe_load(path.read_text())["image"]["repository"], f"{path.name}: a complete example names its image"
+
+
+def service_environment_variables() -> set[str]:
+    """The environment variables the service reads by name: those ServiceConfiguration passes to
+    its EnvironmentReader and the log setup's (KAFKA_*, DATABASE_URL* and PG* are families,
+    documented as such)."""
+    sources = ROOT / "Sources"
+    names: set[str] = set()
+    for path in [sources / "PostmortemService" / "ServiceConfiguration.swift", sources / "deploy-postmortem" / "LogSetup.swift"]:
+        names |= set(re.findall(r'(?:reader\.\w+\(|environment\[|value\()"([A-Z][A-Z0-9_]+)"', path.read_text()))
+    assert {"EVENT_SOURCE", "RETENTION_OUTBOX_SENT_DAYS", "HTTP_MAX_CONNECTIONS", "LOG_LEVEL"} <= names, sorted(names)
+    return names
+
+
+def test_every_service_variable_is_documented_and_settable() -> None:
+    """docs/operations.md lists every variable the service reads, and the chart sets it from a
+    value or lets config.extraEnv set it (with the range the service accepts documented)."""
+    operations = DOCS.read_text()
+    chart_surface = (CHART / "templates" / "_helpers.tpl").read_text() + (CHART / "README.md").read_text()
+    for name in sorted(service_environment_variables()):
+        assert f"`{name}`" in operations, f"docs/operations.md does not document {name}"
+        assert name in chart_surface, f"the chart neither sets {name} nor documents it under config.extraEnv"
 
 
 def test_helm_migration_hook() -> None:
@@ -743,6 +797,12 @@ def test_kustomize_base_config_matches_documented_defaults() -> None:
     env = server_environment(kustomized("base"))
     for key, value in DOCUMENTED_DEFAULTS.items():
         assert env.get(key) == value, key
+
+
+def test_kustomize_base_image_is_a_placeholder_the_overlay_replaces() -> None:
+    for w in by_kind(kustomized("base"), "Deployment") + by_kind(kustomized("base"), "Job"):
+        assert pod_spec(w)["containers"][0]["image"].startswith("registry.invalid/"), \
+            "the base names no pullable image: there is no public one"
 
 
 def test_kustomize_production_overlay() -> None:
@@ -940,7 +1000,7 @@ BAD_VALUES = sorted((ROOT / "Tests" / "deploy" / "bad-values").glob("*.yaml"))
 def test_helm_refuses_bad_values(path: Path) -> None:
     text = path.read_text()
     expected = re.match(r"# refused: (.+)", text).group(1).strip()
-    values = yaml.safe_load(text)
+    values = merged(REQUIRED_VALUES, yaml.safe_load(text))
     with pytest.raises((helm.HelmValuesError, helm.HelmError)) as refused:
         chart().render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
     assert expected in str(refused.value), f"{path.name}: refused for another reason: {refused.value}"
@@ -1020,7 +1080,7 @@ def test_alerts_watch_exported_metrics_only() -> None:
 def test_helm_prometheus_rule_is_the_rule_file(tmp_path: Path) -> None:
     """The chart's PrometheusRule with default thresholds is deploy/prometheus's rule file."""
     def rule(values: dict[str, Any]) -> dict[str, Any]:
-        manifests = chart().render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+        manifests = chart().render(merged(REQUIRED_VALUES, values), name=RELEASE, namespace=NAMESPACE, is_install=True)
         (obj,) = by_kind(load_docs(manifests["deploy-postmortem/templates/prometheusrule.yaml"]), "PrometheusRule")
         validate_object(obj, "helm[prometheusRule]")
         return obj

@@ -56,6 +56,8 @@ public struct ActionItemChange: Sendable, Hashable {
     public var changedAt: Date
     /// Why, when the service made the change on its own (e.g. the finding no longer applies).
     public var reason: String? = nil
+    /// The owner before an `assigned` change (nil on other changes, or when it had none).
+    public var previousOwner: String? = nil
 }
 
 /// A command that is not allowed in the item's current state.
@@ -115,7 +117,9 @@ extension ActionItem {
         default:
             throw ActionItemTransitionError(status: status, command: command)
         }
-        return ActionItemChange(item: next, type: type, previousStatus: status, changedBy: actor, changedAt: time)
+        return ActionItemChange(
+            item: next, type: type, previousStatus: status, changedBy: actor, changedAt: time,
+            previousOwner: type == .assigned && !owner.isEmpty ? owner : nil)
     }
 
     /// The change re-analysis makes when the item's finding no longer applies: an item still

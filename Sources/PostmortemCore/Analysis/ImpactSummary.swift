@@ -5,7 +5,7 @@ import Foundation
 public struct ImpactSummary: Sendable, Hashable {
     /// The worst reported severity.
     public var severity: ImpactSeverity
-    /// What customers saw (the reports' descriptions, in time order), or nil when none says.
+    /// What customers saw (the reports' distinct descriptions, in time order), or nil when none says.
     public var what: String?
     /// When the impact began (earliest report).
     public var startedAt: Date
@@ -32,7 +32,8 @@ public struct ImpactSummary: Sendable, Hashable {
         guard let first = timeline.impacts.first else { return nil }
         let impacts = timeline.impacts
         severity = impacts.map(\.severity).min() ?? first.severity
-        let descriptions = impacts.compactMap(\.description)
+        var descriptions: [String] = []
+        for d in impacts.compactMap(\.description) where !descriptions.contains(d) { descriptions.append(d) }
         what = descriptions.isEmpty ? nil : descriptions.joined(separator: "; ")
         startedAt = first.startedAt
         let start = first.startedAt

@@ -33,12 +33,18 @@ public struct Postmortem: Sendable, Hashable {
     public var environment: String
     /// What was deployed.
     public var artifact: Artifact?
+    /// The source commit deployed, when the deploy says.
+    public var commit: String?
     /// Who owns the follow-up: the deploy's team, else its owner, else the ownership map, else the default owner.
     public var owner: String
     /// The outcome of each gate that reported a result; a gate absent here never ran (or never said so).
     public var gates: [Gate: GateOutcome]
     /// Customer impact, when any was reported.
     public var impact: ImpactSummary?
+    /// Who was hurt and for how long, else what degraded, in one or two sentences.
+    public var impactStatement: String
+    /// When the problem began, was noticed and was mitigated, over all signals.
+    public var response: ResponseTimes
     /// Why there is a postmortem, sorted.
     public var triggers: [TriggerOccurrence]
     /// Worst severity by the policy.
@@ -49,10 +55,18 @@ public struct Postmortem: Sendable, Hashable {
     public var detectedAt: Date
     /// Earliest rollback.
     public var rolledBackAt: Date?
-    /// What the analysis had to assume, e.g. a metric's bad direction nobody declared.
+    /// What the earliest rollback that says restored.
+    public var rollbackTarget: RollbackTarget?
+    /// What the analysis had to assume: the summaries of the `assumed_direction` warnings.
     public var assumptions: [String]
+    /// Why some metric data deserves less trust, by series then kind.
+    public var dataQuality: [DataQualityWarning]
     /// Metrics that contributed, sorted by name.
     public var contributingMetrics: [MetricCorrelation]
+    /// Series observed around the deploy that were judged and did not degrade, sorted by name.
+    public var ruledOutMetrics: [MetricCorrelation]
+    /// What worked and should be kept: the gate that caught it, a timely rollback, contained impact.
+    public var wentWell: [Success]
     /// Gaps found, sorted by key.
     public var findings: [Finding]
     /// One item per finding, in finding order.

@@ -30,16 +30,19 @@ public struct PostmortemAnalyzer: Sendable {
         links["pipeline"] = started.pipelineUrl
         links["ciRun"] = timeline.gates[.ci]?.ci?.runUrl
         links["incident"] = timeline.impacts.compactMap(\.incidentUrl).first
+        let dataQuality = Review.dataQuality(correlations, config: config)
         return Postmortem(
             id: id, deployId: timeline.deployId, service: started.service, environment: started.environment,
-            artifact: started.artifact, owner: planner.owner(of: started), gates: timeline.gates.mapValues(\.outcome),
-            impact: impact, triggers: triggers,
-            severity: severity, status: .open, detectedAt: detectedAt, rolledBackAt: timeline.rolledBackAt,
-            assumptions: contributing.filter { $0.directionSource == .inferred }.map { m in
-                "\(m.metric): no SLO or configured direction says which side is bad; inferred \(m.direction.rawValue) "
-                    + "from its change (\(formatNumber(m.baseline)) to \(formatNumber(m.peak)))"
-            },
-            contributingMetrics: contributing, findings: findings, actionItems: items,
+            artifact: started.artifact, commit: started.commit, owner: planner.owner(of: started),
+            gates: timeline.gates.mapValues(\.outcome), impact: impact,
+            impactStatement: Review.impactStatement(impact: impact, contributing: contributing, rolledBack: !timeline.rollbacks.isEmpty),
+            response: Review.responseTimes(timeline, contributing: contributing, impact: impact),
+            triggers: triggers, severity: severity, status: .open, detectedAt: detectedAt, rolledBackAt: timeline.rolledBackAt,
+            rollbackTarget: RollbackTarget(timeline),
+            assumptions: dataQuality.filter { $0.kind == .assumedDirection }.map(\.summary), dataQuality: dataQuality,
+            contributingMetrics: contributing, ruledOutMetrics: Review.ruledOut(correlations, config: config),
+            wentWell: Review.wentWell(timeline, contributing: contributing, impact: impact, config: config),
+            findings: findings, actionItems: items,
             timeline: TimelineNarrative.entries(timeline, contributing: contributing), links: links)
     }
 }

@@ -40,6 +40,7 @@ public struct Correlator: Sendable {
         let points = Self.worstPerTimestamp(series.points, direction: direction)
         let baselineValues = points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value)
         let observed = points.filter { window.contains($0.at) }
+        let gap = Self.largestGap(points.lazy.filter { $0.at >= baselineStart && $0.at <= window.upperBound })
         let baseline = RobustStatistics.median(baselineValues)
         // A ratio (every value in 0…1) that is bad below degrades relative to its headroom: 0.985
         // to 0.93 is the failure share growing 4.7×, not a 6 % dip.
@@ -66,7 +67,8 @@ public struct Correlator: Sendable {
             onset: reason == nil ? onset : nil,
             lastBreach: reason == nil ? breaching.lastIndex(of: true).map { observed[$0].at } : nil,
             breachFraction: breachFraction(observed, breaching: breaching, from: onset),
-            observedPoints: observed.count,
+            observedPoints: observed.count, baselinePoints: baselineValues.count,
+            largestGap: gap.flatMap { $0.seconds > config.maxSampleGap ? $0 : nil },
             sloBreached: series.slo.map { slo in values.contains { slo.direction.isWorse($0, than: slo.threshold) } } ?? false,
             contributing: reason == nil, reason: reason)
     }
@@ -96,6 +98,19 @@ public struct Correlator: Sendable {
             }
         }
         return result
+    }
+
+    /// The longest stretch without a sample between two consecutive samples of `points` (sorted).
+    static func largestGap(_ points: some Sequence<MetricPoint>) -> SampleGap? {
+        var largest: SampleGap?
+        var previous: Date?
+        for point in points {
+            if let previous, point.at.timeIntervalSince(previous) > (largest?.seconds ?? 0) {
+                largest = SampleGap(from: previous, to: point.at)
+            }
+            previous = point.at
+        }
+        return largest
     }
 
     /// Share of breaching samples from the onset (or the window start without one) to the window end.

@@ -10,6 +10,16 @@ public enum DirectionSource: String, Sendable, Hashable, CaseIterable, Codable {
     case inferred
 }
 
+/// A stretch without samples between two consecutive samples of a series.
+public struct SampleGap: Sendable, Hashable {
+    /// The last sample before the gap.
+    public var from: Date
+    /// The first sample after the gap.
+    public var to: Date
+    /// Its length, seconds.
+    public var seconds: Double { to.timeIntervalSince(from) }
+}
+
 /// How one metric series behaved after a deploy compared with its baseline.
 public struct MetricCorrelation: Sendable, Hashable {
     /// The series' name: the metric, with its labels when it has any (``MetricSeries/name``).
@@ -38,6 +48,11 @@ public struct MetricCorrelation: Sendable, Hashable {
     public var breachFraction: Double
     /// Samples in the observation window.
     public var observedPoints: Int
+    /// Samples in the baseline window.
+    public var baselinePoints: Int
+    /// The longest stretch without samples from the baseline start to the window end, when it is
+    /// longer than `maxSampleGap` (a breach could hide in it).
+    public var largestGap: SampleGap?
     /// Whether a sample breached the declared SLO.
     public var sloBreached: Bool
     /// Whether the metric contributes to the failure (a sustained breach exists).

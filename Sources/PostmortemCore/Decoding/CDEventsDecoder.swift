@@ -152,7 +152,7 @@ enum CDEventsDecoder {
             mode: try i.custom?.enumeration("mode", RollbackMode.self) ?? .automatic, rolledBackAt: i.timestamp,
             deployId: try i.custom?.string("deployId"), initiatedBy: try i.custom?.string("initiatedBy"),
             reason: try i.custom?.string("reason"), triggerMetric: try i.custom?.string("triggerMetric"),
-            toVersion: try i.custom?.string("toVersion"))
+            toVersion: try i.custom?.string("toVersion"), toArtifact: artifactId)
         return (.rolledBack(rollback), artifactId)
     }
 

@@ -51,6 +51,7 @@ public struct EventDecoder: Sendable {
         guard let binary = try binaryAttributes(message.headers) else {
             var event = try decodeDocument(json, context: context)
             event.contentDigest = StableID.sha1Hex(json.serialized)
+            event.traceParent = Self.traceParent(attributes: json, headers: message.headers)
             return event
         }
         let attributes = try FieldReader(binary, path: "", context: context) { "header ce_\($0)" }
@@ -60,7 +61,20 @@ public struct EventDecoder: Sendable {
             throw DecodingError(path: "header content-type", reason: "required in binary mode; expected application/json")
         }
         event.contentDigest = StableID.sha1Hex(JSONValue.object(["ce": binary, "data": json]).serialized)
+        event.traceParent = Self.traceParent(attributes: binary, headers: message.headers)
         return event
+    }
+
+    /// The event's `traceparent` attribute (CloudEvents distributed-tracing extension) when it
+    /// is a valid W3C trace context, else the message's `traceparent` header when that is one.
+    /// A malformed value is ignored, never an error: tracing must not cost an event.
+    private static func traceParent(attributes: JSONValue, headers: [RawEvent.Header]) -> TraceParent? {
+        if case .object(let fields) = attributes, case .string(let text)? = fields["traceparent"], let trace = TraceParent(text) {
+            return trace
+        }
+        return headers.last { $0.key.lowercased() == "traceparent" }
+            .flatMap { String(validating: $0.value, as: UTF8.self) }
+            .flatMap { TraceParent($0) }
     }
 
     /// The media type of the `content-type` header (lowercased, parameters dropped), nil when

@@ -21,8 +21,8 @@ enum BeyondGatesAnalysis {
             if took > target {
                 findings.append(Finding(
                     kind: .slowDetection, area: .rollback, metric: first.metric,
-                    summary: "\(Int(took))s passed from the \(first.metric) onset to rollback; the target is \(Int(target))s.",
-                    fix: "Alert and roll back on \(first.metric) within \(Int(target))s (took \(Int(took))s)",
+                    summary: "\(formatDuration(took)) passed from the \(first.metric) onset to rollback; the target is \(formatDuration(target)).",
+                    fix: "Alert and roll back on \(first.metric) within \(formatDuration(target)) (took \(formatDuration(took)))",
                     evidence: ["detectionSeconds": .number(took), "targetSeconds": .number(target), "metric": .string(first.metric)]))
             }
         }

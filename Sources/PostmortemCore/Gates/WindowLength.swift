@@ -8,12 +8,12 @@ enum WindowLength {
         let start = gate.startedAt ?? input.timeline.started?.startedAt ?? end
         let window = input.seconds(from: start, to: end)
         let offset = input.seconds(from: start, to: onset)
-        let suggested = (offset * input.config.windowSafetyFactor / 60).rounded(.up) * 60
+        let suggested = roundUpDuration(offset * input.config.windowSafetyFactor)
         let name = area.rawValue
         return Finding(
             kind: kind, area: area, metric: first.metric,
-            summary: "\(first.metric) began degrading \(Int(offset))s after the \(name) started, but the \(name) window was only \(Int(window))s.",
-            fix: "Extend the \(name) window from \(Int(window))s to at least \(Int(suggested))s",
+            summary: "\(first.metric) began degrading \(formatDuration(offset)) after the \(name) started, but the \(name) window was only \(formatDuration(window)).",
+            fix: "Extend the \(name) window from \(formatDuration(window)) to at least \(formatDuration(suggested))",
             evidence: [
                 "windowSeconds": .number(window), "onsetAfterStartSeconds": .number(offset),
                 "suggestedWindowSeconds": .number(suggested), "metric": .string(first.metric),

@@ -179,6 +179,8 @@ public struct Rollback: Sendable, Hashable {
     public var triggerMetric: String?
     /// Version rolled back to.
     public var toVersion: String?
+    /// Artifact rolled back to (CDEvents `service.rolledback` names it in `artifactId`).
+    public var toArtifact: String?
 }
 
 /// One metric sample.
@@ -362,6 +364,10 @@ public struct DecodedEvent: Sendable, Hashable {
     /// attributes and the data): tells conflicting duplicates (same source + id, different
     /// content) apart and picks one of them whatever the order. Empty when not decoded from a message.
     public var contentDigest = ""
+    /// The W3C trace context the message carried, when valid: its CloudEvents `traceparent`
+    /// attribute (`ce_traceparent` in binary mode), else its `traceparent` header. Not part of
+    /// the event's content: it only links the output events to the trace.
+    public var traceParent: TraceParent?
 
     /// Creates a decoded event.
     public init(

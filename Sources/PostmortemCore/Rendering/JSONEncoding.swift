@@ -2,8 +2,10 @@ import Foundation
 
 /// JSON forms of the output data (the `data` of output CloudEvents and `analyze --format json`).
 extension Postmortem {
-    /// The postmortem as JSON: id, deployId, service, environment, artifact, owner, gates, impact,
-    /// triggers, severity, status, rolledBackAt, contributingMetrics, findings, actionItemIds, links.
+    /// The postmortem as JSON: id, deployId, service, environment, artifact, commit, owner, gates,
+    /// impact, impactStatement, response, triggers, severity, status, detectedAt, rolledBackAt,
+    /// rollbackTarget, assumptions, dataQuality, contributingMetrics, ruledOutMetrics, wentWell,
+    /// findings, actionItemIds, links (unknown members omitted).
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
             "id": .string(id), "deployId": .string(deployId), "service": .string(service),
@@ -16,12 +18,49 @@ extension Postmortem {
             "links": .object(links.mapValues { .string($0) }),
             "owner": .string(owner),
             "assumptions": .array(assumptions.map { .string($0) }),
+            "dataQuality": .array(dataQuality.map(\.json)),
+            "ruledOutMetrics": .array(ruledOutMetrics.map(\.json)),
+            "wentWell": .array(wentWell.map(\.json)),
+            "impactStatement": .string(impactStatement),
+            "response": response.json,
             "gates": .object(Dictionary(uniqueKeysWithValues: gates.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
         ]
         fields["artifact"] = artifact.map(\.json)
         fields["impact"] = impact.map(\.json)
         fields["rolledBackAt"] = rolledBackAt.map { .string(RFC3339.format($0)) }
+        fields["commit"] = commit.map { .string($0) }
+        fields["rollbackTarget"] = rollbackTarget.map { t in
+            .object(["version": t.version, "artifact": t.artifact].compactMapValues { $0.map { .string($0) } })
+        }
         return .object(fields)
+    }
+}
+
+extension ResponseTimes {
+    /// The times as JSON: problemStartedAt, detectedAt, mitigatedAt, timeToDetectSeconds,
+    /// timeToMitigateSeconds (unknown members omitted).
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [:]
+        fields["problemStartedAt"] = problemStartedAt.map { .string(RFC3339.format($0)) }
+        fields["detectedAt"] = detectedAt.map { .string(RFC3339.format($0)) }
+        fields["mitigatedAt"] = mitigatedAt.map { .string(RFC3339.format($0)) }
+        fields["timeToDetectSeconds"] = timeToDetectSeconds.map { .number($0) }
+        fields["timeToMitigateSeconds"] = timeToMitigateSeconds.map { .number($0) }
+        return .object(fields)
+    }
+}
+
+extension DataQualityWarning {
+    /// The warning as JSON: kind, metric, summary, evidence.
+    public var json: JSONValue {
+        .object(["kind": .string(kind.rawValue), "metric": .string(metric), "summary": .string(summary), "evidence": .object(evidence)])
+    }
+}
+
+extension Success {
+    /// What went well as JSON: kind, summary, evidence.
+    public var json: JSONValue {
+        .object(["kind": .string(kind.rawValue), "summary": .string(summary), "evidence": .object(evidence)])
     }
 }
 
@@ -49,7 +88,7 @@ extension Artifact {
 }
 
 extension MetricCorrelation {
-    /// The correlation as JSON.
+    /// The correlation as JSON (`reason` only for a series that did not contribute).
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
             "metric": .string(metric), "direction": .string(direction.rawValue), "baseline": .number(baseline),
@@ -59,6 +98,7 @@ extension MetricCorrelation {
         if !labels.isEmpty { fields["labels"] = .object(labels.mapValues { .string($0) }) }
         fields["unit"] = unit.map { .string($0) }
         fields["onset"] = onset.map { .string(RFC3339.format($0)) }
+        fields["reason"] = reason.map { .string($0) }
         return .object(fields)
     }
 }

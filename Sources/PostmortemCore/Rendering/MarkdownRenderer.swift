@@ -11,7 +11,10 @@ public struct MarkdownRenderer: Sendable {
         lines += summary(p)
         lines += ["", "## Timeline", ""] + p.timeline.map { "- \(RFC3339.format($0.at)) — \(escape($0.text))" }
         lines += ["", "## Contributing metrics", ""] + metricsTable(p.contributingMetrics)
-        if !p.assumptions.isEmpty { lines += ["", "## Assumptions", ""] + p.assumptions.map { "- \(escape($0))" } }
+        lines += ["", "## Metrics ruled out", ""] + ruledOutTable(p.ruledOutMetrics)
+        if !p.dataQuality.isEmpty {
+            lines += ["", "## Data quality and assumptions", ""] + p.dataQuality.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
+        }
         lines += ["", "## What broke", ""] + whatBroke(p)
         if let impact = p.impact { lines += ["", "## Customer impact", ""] + impactSection(impact) }
         let sections: [(String, Set<FindingArea>, Gate?)] = [
@@ -28,6 +31,10 @@ public struct MarkdownRenderer: Sendable {
             }
             lines += found.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
         }
+        lines += ["", "## What went well", ""]
+            + (p.wentWell.isEmpty
+                ? ["Nothing to keep: no gate caught the change and no rollback came within the detection target."]
+                : p.wentWell.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" })
         lines += ["", "## Action items", ""] + actionItemsTable(p.actionItems)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -40,10 +47,26 @@ public struct MarkdownRenderer: Sendable {
             let nameVersion = [a.name, a.version.map { "@\($0)" }].compactMap { $0 }.joined()
             rows.append("- **Artifact:** " + [nameVersion, a.digest, a.purl].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " "))
         }
+        if let commit = p.commit { rows.append("- **Commit:** \(escape(commit))") }
+        rows.append("- **Impact:** \(escape(p.impactStatement))")
         rows.append("- **Triggers:** " + p.triggers.map { "`\($0.trigger)`" }.joined(separator: ", "))
         rows.append("- **Severity:** \(p.severity.rawValue.uppercased())")
         rows.append("- **Owner:** \(escape(p.owner))")
         rows.append("- **Rolled back at:** " + (p.rolledBackAt.map(RFC3339.format) ?? "not rolled back"))
+        if let t = p.rollbackTarget {
+            rows.append("- **Rolled back to:** " + [t.version, t.artifact].compactMap { $0 }.map(escape).joined(separator: " "))
+        }
+        let r = p.response
+        if let began = r.problemStartedAt, let noticed = r.detectedAt, let seconds = r.timeToDetectSeconds {
+            rows.append("- **Detection:** \(formatDuration(seconds)) after the problem began (\(RFC3339.format(began)) to \(RFC3339.format(noticed)))")
+        } else {
+            rows.append("- **Detection:** time unknown (no metric onset or customer impact start to time it from)")
+        }
+        if let mitigated = r.mitigatedAt, let seconds = r.timeToMitigateSeconds {
+            rows.append("- **Mitigation:** \(formatDuration(seconds)) after detection (rolled back \(RFC3339.format(mitigated)))")
+        } else {
+            rows.append("- **Mitigation:** none recorded (no rollback after detection)")
+        }
         rows.append("- **Deploy log:** " + (p.links["pipeline"].map { "<\($0)>" } ?? "none"))
         return rows
     }
@@ -58,6 +81,16 @@ public struct MarkdownRenderer: Sendable {
             }
     }
 
+    private func ruledOutTable(_ metrics: [MetricCorrelation]) -> [String] {
+        guard !metrics.isEmpty else { return ["None: no other series around the deploy was judged."] }
+        return ["| metric | baseline | limit | peak | why ruled out |", "|---|---|---|---|---|"]
+            + metrics.map { m in
+                let unit = m.unit.map { " \($0)" } ?? ""
+                return "| \(escape(m.metric)) | \(formatNumber(m.baseline))\(unit) | \(formatNumber(m.limit))\(unit) | \(formatNumber(m.peak))\(unit) | "
+                    + "\(m.reason ?? "did not degrade") (\(m.direction.rawValue) \(formatNumber(m.limit)) is bad) |"
+            }
+    }
+
     private func whatBroke(_ p: Postmortem) -> [String] {
         var lines = p.triggers.map { "- `\($0.trigger)` at \(RFC3339.format($0.at))" }
         for m in p.contributingMetrics {
@@ -68,7 +101,7 @@ public struct MarkdownRenderer: Sendable {
     }
 
     private func impactSection(_ i: ImpactSummary) -> [String] {
-        func duration(_ seconds: Double?, unknown: String) -> String { seconds.map { "\(Int($0.rounded()))s" } ?? unknown }
+        func duration(_ seconds: Double?, unknown: String) -> String { seconds.map(formatDuration) ?? unknown }
         return [
             "- **What:** " + (i.what.map(escape) ?? "not described") + " (severity \(i.severity.rawValue))",
             "- **Began:** \(RFC3339.format(i.startedAt))",

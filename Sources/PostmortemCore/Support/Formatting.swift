@@ -9,3 +9,23 @@ func formatNumber(_ value: Double) -> String {
     let scale = pow(10, Double(decimals))
     return JSONValue.format(number: (value * scale).rounded() / scale)
 }
+
+/// A duration as people say it: `45 s` under two minutes, whole minutes under an hour (`25 min`),
+/// hours and minutes beyond (`1 h 57 min`, `2 h`). Rounded to the nearest second or minute.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "\(formatNumber(seconds)) s" }
+    let s = seconds.rounded()
+    if abs(s) < 120 { return "\(Int(s)) s" }
+    guard abs(s) < 1e15 else { return "\(formatNumber(s / 3600)) h" }
+    let minutes = Int((s / 60).rounded())
+    if abs(minutes) < 60 { return "\(minutes) min" }
+    let (hours, rest) = (minutes / 60, abs(minutes % 60))
+    return rest == 0 ? "\(hours) h" : "\(hours) h \(rest) min"
+}
+
+/// A duration to recommend, rounded up to a step people would configure: whole minutes up to
+/// 10 min, 5 min up to 1 h, 15 min up to 4 h, whole hours beyond (7,020 s becomes 2 h).
+func roundUpDuration(_ seconds: Double) -> Double {
+    let step: Double = seconds <= 600 ? 60 : seconds <= 3600 ? 300 : seconds <= 14_400 ? 900 : 3600
+    return max(step, (seconds / step).rounded(.up) * step)
+}

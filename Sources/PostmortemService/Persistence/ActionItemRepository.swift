@@ -28,8 +28,11 @@ struct ActionItemFilter: Sendable {
 }
 
 /// The `action_items` table: every statement that reads or writes it. A change is recorded
-/// with its history entry and its lifecycle events in the outbox, in the caller's transaction.
+/// with its history entry and its lifecycle events in the outbox, in the caller's transaction;
+/// each event is numbered with the item's next event version and continues the trace of the
+/// deploy's input events.
 struct ActionItemRepository: Sendable {
+    /// Source, schema base and links of every event.
     let encoder: OutputEventEncoder
     let outbox: OutboxRepository
 
@@ -123,7 +126,7 @@ struct ActionItemRepository: Sendable {
     /// Records that `change` (an `action_item.overdue`) was announced: the due date it was for,
     /// and its event in the outbox. Neither the version nor the history moves: nobody edited it.
     func recordOverdue(_ change: ActionItemChange, now: Date, on connection: isolated PostgresConnection) throws {
-        try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection)
+        try announce(change, on: connection)
         try connection.query(
             """
             UPDATE action_items SET overdue_reported_for = \(change.item.dueAt), updated_at = \(now)
@@ -146,9 +149,7 @@ struct ActionItemRepository: Sendable {
 
     /// Announces items inserted with ``insert(_:now:on:)`` (after their postmortem's event).
     func announceCreated(_ items: [ActionItem], now: Date, on connection: isolated PostgresConnection) throws {
-        for item in items {
-            try outbox.enqueueActionItemEvent(encoder.encode(item.created(by: "deploy-postmortem", at: now)), on: connection)
-        }
+        for item in items { try announce(item.created(by: "deploy-postmortem", at: now), on: connection) }
     }
 
     /// Records `changes` of one item (in order; the last holds its state afterwards): the row
@@ -165,7 +166,26 @@ struct ActionItemRepository: Sendable {
                 history = history || \(history)::jsonb
             WHERE action_item_id = \(after.id)::uuid
             """)
-        for change in changes { try outbox.enqueueActionItemEvent(encoder.encode(change), on: connection) }
+        for change in changes { try announce(change, on: connection) }
+    }
+
+    /// Enqueues the event of `change` to a stored item, numbered with the item's next event
+    /// version (counted in `action_items.event_version`, under the caller's lock of the item's
+    /// deploy), with its postmortem's service and environment, continuing the trace of the
+    /// deploy's input events (``DeployRepository/traceParent(ofDeploy:on:)``).
+    private func announce(_ change: ActionItemChange, on connection: isolated PostgresConnection) throws {
+        guard let row = try connection.query(
+            """
+            UPDATE action_items a SET event_version = a.event_version + 1 FROM postmortems p
+            WHERE a.action_item_id = \(change.item.id)::uuid AND p.postmortem_id = a.postmortem_id
+            RETURNING a.event_version, p.service, p.environment
+            """
+        ).first else { throw PostgresError(.client, "action item \(change.item.id) is not stored; its event cannot be numbered") }
+        let scope = ActionItemEventScope(
+            service: try row.decode(String.self, at: 1), environment: try row.decode(String.self, at: 2),
+            version: try row.decode(Int.self, at: 0))
+        let trace = try DeployRepository.traceParent(ofDeploy: change.item.deployId, on: connection)
+        try outbox.enqueueActionItemEvent(encoder.encode(change, in: scope, trace: trace), on: connection)
     }
 
     /// A row selected with ``columns``.

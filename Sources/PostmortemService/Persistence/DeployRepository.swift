@@ -46,26 +46,27 @@ struct DeployRepository: Sendable {
         let (kept, batchConflicts) = ConflictingDuplicate.resolve(events) { $0.event }
         var e = EventColumns(capacity: kept.count)
         for accepted in kept { try e.append(accepted) }
-        // `previous` reads the stored copies as they were before this statement.
+        // The upsert records the deploy a replaced copy belonged to in the row it rewrites
+        // (`replaced_deploy_id`): read in the same statement, so no concurrent writer can slip
+        // between. `stored` reads the statement's snapshot, i.e. the copies as they were before
+        // it: their digests are only reported.
         let rows = try connection.query(
             """
             WITH batch AS (
                 SELECT * FROM unnest(\(e.sources)::text[], \(e.ids)::text[], \(e.types)::text[], \(e.deployIds)::text[],
                                      \(e.services)::text[], \(e.environments)::text[], \(e.occurredAt)::timestamptz[],
                                      \(e.payloads)::text[], \(e.headers)::text[], \(e.keys)::text[], \(e.topics)::text[],
-                                     \(e.partitions)::int4[], \(e.offsets)::int8[], \(e.digests)::text[])
+                                     \(e.partitions)::int4[], \(e.offsets)::int8[], \(e.digests)::text[],
+                                     \(e.traceParents)::text[])
                     AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition,
-                         "offset", digest)
-            ), previous AS (
-                SELECT s.event_source, s.event_id, s.deploy_id, s.content_digest
-                FROM deploy_events s JOIN batch b ON s.event_source = b.source AND s.event_id = b.id
-                FOR UPDATE OF s
+                         "offset", digest, traceparent)
             ), written AS (
                 INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
                                            occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition,
-                                           kafka_offset, content_digest)
+                                           kafka_offset, content_digest, traceparent)
                 SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb,
-                       headers::jsonb, ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", digest
+                       headers::jsonb, ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", digest,
+                       traceparent
                 FROM batch
                 ON CONFLICT (event_source, event_id) DO UPDATE SET
                     event_type = EXCLUDED.event_type, deploy_id = EXCLUDED.deploy_id,
@@ -73,14 +74,15 @@ struct DeployRepository: Sendable {
                     environment = EXCLUDED.environment, occurred_at = EXCLUDED.occurred_at, received_at = now(),
                     payload = EXCLUDED.payload, headers = EXCLUDED.headers, attribution_keys = EXCLUDED.attribution_keys,
                     kafka_topic = EXCLUDED.kafka_topic, kafka_partition = EXCLUDED.kafka_partition,
-                    kafka_offset = EXCLUDED.kafka_offset, content_digest = EXCLUDED.content_digest
+                    kafka_offset = EXCLUDED.kafka_offset, content_digest = EXCLUDED.content_digest,
+                    traceparent = EXCLUDED.traceparent, replaced_deploy_id = deploy_events.deploy_id
                 WHERE EXCLUDED.content_digest < deploy_events.content_digest
-                RETURNING event_source, event_id
+                RETURNING event_source, event_id, xmax <> 0 AS replaced, replaced_deploy_id
             )
-            SELECT b.source, b.id, w.event_id IS NOT NULL, p.event_id IS NOT NULL, p.deploy_id, p.content_digest
+            SELECT b.source, b.id, w.event_id IS NOT NULL, coalesce(w.replaced, false), w.replaced_deploy_id, s.content_digest
             FROM batch b
             LEFT JOIN written w ON w.event_source = b.source AND w.event_id = b.id
-            LEFT JOIN previous p ON p.event_source = b.source AND p.event_id = b.id
+            LEFT JOIN deploy_events s ON s.event_source = b.source AND s.event_id = b.id
             """)
         let byKey = Dictionary(kept.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
         var insertion = Insertion()
@@ -94,7 +96,9 @@ struct DeployRepository: Sendable {
                     insertion.deploysLosingEvents.insert(lost)
                 }
             }
-            // A copy stored before the digest was kept (NULL) cannot be compared: it stays.
+            // A copy stored before the digest was kept (NULL) cannot be compared: it stays. (A
+            // copy another replica committed during this statement is outside its snapshot: it is
+            // still resolved by the rule, only not reported.)
             if let storedDigest = try row.decode(String?.self, at: 5), storedDigest != event.contentDigest {
                 digests[key, default: [event.contentDigest]].insert(storedDigest)
             }
@@ -148,6 +152,7 @@ struct DeployRepository: Sendable {
         var services: [String?] = [], environments: [String?] = [], occurredAt: [Date] = []
         var payloads: [String] = [], headers: [String] = [], keys: [String] = []
         var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = [], digests: [String] = []
+        var traceParents: [String?] = []
 
         init(capacity: Int) {
             sources.reserveCapacity(capacity)
@@ -171,11 +176,12 @@ struct DeployRepository: Sendable {
             partitions.append(accepted.origin?.partition)
             offsets.append(accepted.origin.map(\.offset))
             digests.append(event.contentDigest)
+            traceParents.append(event.traceParent?.description)
         }
     }
 
     /// The timelines of `deployIds`, folded from every stored event of each (one query). Events
-    /// in `known` (decoded moments ago) are not decoded again.
+    /// in `known` (decoded moments ago) are not decoded again while they are the stored copy.
     func timelines(
         of deployIds: [String], known: [EventKey: DecodedEvent] = [:], on connection: isolated PostgresConnection
     ) throws -> [String: DeployTimeline] {
@@ -183,12 +189,15 @@ struct DeployRepository: Sendable {
         var events: [String: [DecodedEvent]] = [:]
         let rows = try connection.query(
             """
-            SELECT deploy_id, event_source, event_id, payload::text, headers::text FROM deploy_events
+            SELECT deploy_id, event_source, event_id, payload::text, headers::text, content_digest FROM deploy_events
             WHERE deploy_id = ANY(\(deployIds)::text[])
             """)
         for row in rows {
             let key = EventKey(source: try row.decode(String.self, at: 1), id: try row.decode(String.self, at: 2))
-            let event = try known[key] ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
+            // What this replica decoded is used only while it is still the stored copy: another
+            // replica may have replaced it by a conflicting copy with a smaller digest since.
+            let stillStored = try known[key].flatMap { $0.contentDigest == (try row.decode(String?.self, at: 5)) ? $0 : nil }
+            let event = try stillStored ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
             events[try row.decode(String.self, at: 0), default: []].append(event)
         }
         return Dictionary(uniqueKeysWithValues: deployIds.map { deployId in
@@ -352,6 +361,17 @@ struct DeployRepository: Sendable {
     /// deploy of that artifact from claiming the rollback.
     static func attributionKeys(of event: DecodedEvent) -> [String] {
         event.attributionKeys + [event.rolledBackToArtifact.map(rolledBackToKey)].compactMap { $0 }
+    }
+
+    /// The trace context output events of `deployId` continue: that of its latest event (by
+    /// occurrence, then source and ID, so every replica picks the same) that carried one.
+    static func traceParent(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> TraceParent? {
+        try connection.query(
+            """
+            SELECT traceparent FROM deploy_events WHERE deploy_id = \(deployId) AND traceparent IS NOT NULL
+            ORDER BY occurred_at DESC, event_source DESC, event_id DESC LIMIT 1
+            """
+        ).first.flatMap { TraceParent(try $0.decode(String.self, at: 0)) }
     }
 
     /// The stored attribution key that marks a rollback to `artifact`.

@@ -92,33 +92,38 @@ struct MetricRepository: Sendable {
     func series(around timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> [MetricSeries] {
         guard let started = timeline.started else { return [] }
         let span = config.metricSpan(startedAt: started.startedAt, rolledBackAt: timeline.rolledBackAt)
+        // One sample per metric, labels, unit and SLO: of copies that differ in unit or SLO,
+        // `MetricSeries.series` takes the smallest, as `analyze` does.
         let rows = try connection.query(
             """
             SELECT metric, labels::text, ts, value, unit, slo_threshold, slo_direction
             FROM metric_samples
             WHERE service = \(started.service) AND environment = \(started.environment)
               AND ts BETWEEN \(span.lowerBound) AND \(span.upperBound)
-            ORDER BY metric, labels, ts
+            ORDER BY metric, labels, unit, slo_threshold, slo_direction, ts, value
             """)
         var samples: [MetricSample] = []
-        var currentKey: (String, String)?
+        var currentKey: [String?]?
         for row in rows {
             let metric = try row.decode(String.self, at: 0)
             let labelsText = try row.decode(String.self, at: 1)
             let point = MetricPoint(at: try row.decode(Date.self, at: 2), value: try row.decode(Double.self, at: 3))
-            if let currentKey, currentKey == (metric, labelsText) {
+            let unit = try row.decode(String?.self, at: 4)
+            let sloThreshold = try row.decode(Double?.self, at: 5), sloDirection = try row.decode(String?.self, at: 6)
+            let key = [metric, labelsText, unit, sloThreshold.map { "\($0)" }, sloDirection]
+            if key == currentKey {
                 samples[samples.count - 1].points.append(point)
                 continue
             }
-            currentKey = (metric, labelsText)
+            currentKey = key
             let labels = try PostgresJSON(rawJSON: labelsText).decode([String: String].self)
-            let slo = try row.decode(Double?.self, at: 5).flatMap { threshold in
-                try row.decode(String?.self, at: 6).flatMap(Direction.init(rawValue:)).map { SLO(threshold: threshold, direction: $0) }
+            let slo = sloThreshold.flatMap { threshold in
+                sloDirection.flatMap(Direction.init(rawValue:)).map { SLO(threshold: threshold, direction: $0) }
             }
             samples.append(
                 MetricSample(
                     service: started.service, environment: started.environment, metric: metric, points: [point],
-                    unit: try row.decode(String?.self, at: 4), labels: labels, slo: slo))
+                    unit: unit, labels: labels, slo: slo))
         }
         return MetricSeries.series(from: samples)
     }

@@ -38,7 +38,7 @@ struct EditActionItem: Sendable {
         guard let last = changes.last else { return stored }
 
         try store.recordChanges(changes, now: now)
-        try updateStatus(ofPostmortem: stored.item.postmortemId, causedBy: encoder.encode(last).id, now: now, in: store)
+        try updateStatus(ofPostmortem: stored.item.postmortemId, causedBy: encoder.eventID(of: last), now: now, in: store)
         var result = stored
         result.item = last.item
         result.version += 1
@@ -57,7 +57,9 @@ struct EditActionItem: Sendable {
         guard status != record.status, case .object(var fields) = record.document else { return }
         fields["status"] = .string(status.rawValue)
         let document = JSONValue.object(fields)
-        let event = encoder.encodePostmortem(document, id: postmortemId, as: status == .closed ? .closed : .updated, at: now, causedBy: eventId)
+        let event = encoder.encodePostmortem(
+            document, id: postmortemId, as: status == .closed ? .closed : .updated, at: now, causedBy: eventId,
+            trace: try store.traceParent(ofDeploy: record.deployId))
         // The digest re-analysis compares against (``PostmortemStore``), so this change is not announced twice.
         let digest = encoder.encodePostmortem(document, id: postmortemId, as: .updated, at: .distantPast).id
         try store.recordStatus(of: postmortemId, status, document: document, digest: digest, event: event, now: now)

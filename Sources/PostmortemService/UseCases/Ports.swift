@@ -27,7 +27,8 @@ protocol ActionItemStoring {
     /// Every item of a postmortem, by ID.
     func items(ofPostmortem postmortemId: String) throws -> [String: StoredActionItem]
     /// Records `changes` of one item (the last holds its state) with a new version, its
-    /// history, and one lifecycle event each.
+    /// history, and one lifecycle event each (numbered with the item's event version, in the
+    /// trace of its deploy).
     func recordChanges(_ changes: [ActionItemChange], now: Date) throws
     /// Items overdue at `now` not announced for their current due date, with their deploys.
     func unannouncedOverdue(at now: Date, limit: Int) throws -> [(itemId: String, deployId: String)]
@@ -39,6 +40,9 @@ protocol ActionItemStoring {
 protocol PostmortemStoring {
     /// The postmortem as stored, or nil.
     func postmortem(id: String) throws -> PostmortemRecord?
+    /// The trace context the output events of `deployId` continue: that of its latest stored
+    /// event (by occurrence, then source and ID) that carried one.
+    func traceParent(ofDeploy deployId: String) throws -> TraceParent?
     /// Stores the postmortem's new status, its document and its digest, and its event.
     func recordStatus(
         of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date

@@ -79,6 +79,10 @@ struct PostgresTransaction: BatchStoring, ActionItemStoring, PostmortemStoring, 
         try run { try repositories.postmortems.record(id: id, on: $0) }
     }
 
+    func traceParent(ofDeploy deployId: String) throws -> TraceParent? {
+        try run { try DeployRepository.traceParent(ofDeploy: deployId, on: $0) }
+    }
+
     func recordStatus(
         of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date
     ) throws {

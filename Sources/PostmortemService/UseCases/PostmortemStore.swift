@@ -45,7 +45,9 @@ struct PostmortemStore: Sendable {
         for change in reconciliation {
             try actionItems.record(change.changes, superseded: change.superseded, now: now, on: connection)
         }
-        try outbox.enqueuePostmortemEvent(encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now), on: connection)
+        let trace = try DeployRepository.traceParent(ofDeploy: postmortem.deployId, on: connection)
+        try outbox.enqueuePostmortemEvent(
+            encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now, trace: trace), on: connection)
         try actionItems.announceCreated(newItems, now: now, on: connection)
         return outcome
     }

@@ -98,6 +98,12 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- fail "database.urlFrom none needs envFromSecrets (a Secret with DATABASE_URL)" }}
 {{- end }}
 {{- /* JSON Schema cannot compare two values. */}}
+{{- with .Values.config.retention }}
+{{- /* 0 is forever: longer than any number of days. */}}
+{{- if and (gt (int .metricSamplesDays) 0) (or (eq (int .deployEventsDays) 0) (lt (int .metricSamplesDays) (int .deployEventsDays))) }}
+{{- fail (printf "config.retention.metricSamplesDays (%v) must not be shorter than deployEventsDays (%v): a postmortem opened late for a deploy whose events are kept needs its metric points" .metricSamplesDays .deployEventsDays) }}
+{{- end }}
+{{- end }}
 {{- with .Values.autoscaling.hpa }}
 {{- if and .enabled (gt (int .minReplicas) (int .maxReplicas)) }}
 {{- fail (printf "autoscaling.hpa.minReplicas (%v) must not exceed maxReplicas (%v)" .minReplicas .maxReplicas) }}
@@ -130,6 +136,9 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- end }}
 {{- $_ := set $seen .name true }}
 {{- end }}
+{{- if not .Values.image.repository }}
+{{- fail "image.repository is not set: no public image is published. Build deploy/Dockerfile, push it to your registry and set image.repository (and image.tag or image.digest); see docs/operations.md, \"Container image\"" }}
+{{- end }}
 {{- end }}
 
 {{/* Adds variable (index . 1) = (index . 2) to the dict (index . 0); a name set twice fails,
@@ -149,6 +158,8 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- $dir := include "deploy-postmortem.secretsDir" . }}
 {{- $k := .Values.kafka }}
 {{- include "deploy-postmortem.putEnv" (list $env "HTTP_PORT" .Values.config.httpPort "config.httpPort") }}
+{{- /* Probes and the Service reach the pod IP: bind every address. */}}
+{{- include "deploy-postmortem.putEnv" (list $env "HTTP_HOST" "0.0.0.0" "the chart") }}
 {{- include "deploy-postmortem.putEnv" (list $env "KAFKA_BOOTSTRAP_SERVERS" $k.bootstrapServers "kafka.bootstrapServers") }}
 {{- include "deploy-postmortem.putEnv" (list $env "KAFKA_GROUP_ID" $k.groupId "kafka.groupId") }}
 {{- with $k.clientId }}
@@ -189,6 +200,28 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- end }}
 {{- if include "deploy-postmortem.ownershipEnabled" . }}
 {{- include "deploy-postmortem.putEnv" (list $env "OWNERSHIP_MAP_FILE" (printf "/etc/deploy-postmortem/ownership/%s" .Values.ownershipMap.fileName) "ownershipMap") }}
+{{- end }}
+{{- with .Values.config.http }}
+{{- include "deploy-postmortem.putEnv" (list $env "HTTP_HEADER_TIMEOUT_SECONDS" .headerTimeoutSeconds "config.http.headerTimeoutSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "HTTP_BODY_TIMEOUT_SECONDS" .bodyTimeoutSeconds "config.http.bodyTimeoutSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "HTTP_IDLE_TIMEOUT_SECONDS" .idleTimeoutSeconds "config.http.idleTimeoutSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "HTTP_MAX_CONNECTIONS" .maxConnections "config.http.maxConnections") }}
+{{- end }}
+{{- with .Values.config.retention }}
+{{- include "deploy-postmortem.putEnv" (list $env "RETENTION_METRIC_SAMPLES_DAYS" .metricSamplesDays "config.retention.metricSamplesDays") }}
+{{- include "deploy-postmortem.putEnv" (list $env "RETENTION_DEPLOY_EVENTS_DAYS" .deployEventsDays "config.retention.deployEventsDays") }}
+{{- include "deploy-postmortem.putEnv" (list $env "RETENTION_OUTBOX_SENT_DAYS" .outboxSentDays "config.retention.outboxSentDays") }}
+{{- end }}
+{{- include "deploy-postmortem.putEnv" (list $env "MAINTENANCE_INTERVAL_SECONDS" .Values.config.maintenanceIntervalSeconds "config.maintenanceIntervalSeconds") }}
+{{- with .Values.config.events }}
+{{- include "deploy-postmortem.putEnv" (list $env "EVENT_SOURCE" .source "config.events.source") }}
+{{- include "deploy-postmortem.putEnv" (list $env "EVENT_DATASCHEMA_BASE_URL" .dataschemaBaseUrl "config.events.dataschemaBaseUrl") }}
+{{- with .publicApiUrl }}
+{{- include "deploy-postmortem.putEnv" (list $env "PUBLIC_API_URL" . "config.events.publicApiUrl") }}
+{{- end }}
+{{- with .publicUiUrl }}
+{{- include "deploy-postmortem.putEnv" (list $env "PUBLIC_UI_URL" . "config.events.publicUiUrl") }}
+{{- end }}
 {{- end }}
 {{- with .Values.config.analysis }}
 {{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_BASELINE_WINDOW_SECONDS" .baselineWindowSeconds "config.analysis.baselineWindowSeconds") }}
