@@ -13,13 +13,7 @@ struct ListingTests {
     @Test func postmortemsPageNewestFirstAndServeTheStoredDocument() async throws {
         let scenarios = DemoScenarios.all(endingAt: Date())
         try await ServiceHarness.with { harness in
-            let topics = harness.configuration.topics
-            for scenario in scenarios {
-                let routed = zip(scenario.events, scenario.topicOfEach).map { event, role in
-                    (role == "metrics" ? topics.metrics : role == "rollbacks" ? topics.rollbacks : topics.deploys, scenario.deployId, event)
-                }
-                try await harness.produceRouted(routed)
-            }
+            try await harness.produce(scenarios)
             let failing = scenarios.filter(\.opensPostmortem).count
             try await harness.wait("every postmortem published") {
                 let postmortems = try await harness.count("SELECT count(*) FROM postmortems")

@@ -1,3 +1,4 @@
+import DemoScenarios
 import Foundation
 import Kafka
 import Logging
@@ -91,6 +92,16 @@ final class ServiceHarness: Sendable {
     func produceRouted(_ documents: [(topic: String, key: String, value: String)]) async throws {
         let records = documents.map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
         for outcome in await producer.send(records) { _ = try outcome.get() }
+    }
+
+    /// Produces each demo scenario's events to the topic of its role, keyed by its deploy ID, in order.
+    func produce(_ scenarios: [DemoScenarios.Scenario]) async throws {
+        let topics = configuration.topics
+        for scenario in scenarios {
+            try await produceRouted(zip(scenario.events, scenario.topicOfEach).map { event, role in
+                (role == "metrics" ? topics.metrics : role == "rollbacks" ? topics.rollbacks : topics.deploys, scenario.deployId, event)
+            })
+        }
     }
 
     /// Produces documents as ``produce(_:)`` does, each with its Kafka headers (`headers[i]` for `documents[i]`).
