@@ -135,6 +135,22 @@ struct PipelineTests {
         try await harness.wait("the 36 redelivered deploy events counted as duplicates") { try duplicates() == before + 36 }
         #expect(try await harness.count("SELECT count(*) FROM outbox") == outboxCount)
         #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
+
+        // An edited copy of the rollback (same source and id, automatic instead of manual: another
+        // trigger) is a conflicting duplicate: counted, and resolved as `analyze` resolves it.
+        func conflicting() throws -> Double {
+            HTTPTests.total(
+                try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()), "deploy_postmortem_events_processed_total",
+                #"outcome="conflicting""#)
+        }
+        let rollback = try #require(SampleEvents.lines.first { $0.contains(#""mode": "manual""#) })
+        let edited = rollback.replacingOccurrences(of: #""mode": "manual""#, with: #""mode": "automatic""#)
+        #expect(edited != rollback)
+        try await harness.produce([edited])
+        try await harness.wait("the edited rollback counted as conflicting") { try conflicting() == 1 }
+        try await harness.wait("the stored postmortem equals analyze of every copy") {
+            try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines + [edited])
+        }
         }
     }
 
