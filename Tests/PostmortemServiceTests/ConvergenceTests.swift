@@ -116,9 +116,7 @@ struct ConvergenceTests {
     /// What the database holds, in the same shape: every postmortem's document, and its items
     /// that re-analysis has not superseded.
     static func stored(_ database: PostgresConfiguration) async throws -> [String: Expected] {
-        let connection = try await PostgresConnection.connect(database)
-        defer { Task { await connection.close() } }
-        return try await connection.run { connection in
+        try await StackState.query(database) { connection in
             var stored: [String: Expected] = [:]
             for row in try connection.query("SELECT deploy_id, document::text FROM postmortems") {
                 stored[try row.decode(String.self, at: 0)] = Expected(
@@ -156,7 +154,8 @@ struct ConvergenceTests {
             if diff.isEmpty, try await ServeProcessTests.queueIsEmpty(database) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        #expect(diff.isEmpty, "\(diff.count) of \(expected.count) deploys differ from analyze: \(diff.prefix(3).joined(separator: "\n"))")
+        let state = diff.isEmpty ? "" : await StackState.describe(database)
+        #expect(diff.isEmpty, "\(diff.count) of \(expected.count) deploys differ from analyze (\(state)): \(diff.prefix(3).joined(separator: "\n"))")
     }
 
 
@@ -181,13 +180,16 @@ struct ConvergenceTests {
         }
 
         func produce(_ records: some Collection<KafkaRecord>) async throws {
-            for outcome in await producer.send(Array(records)) { _ = try outcome.get() }
+            let (producer, records) = (producer, Array(records))
+            let outcomes = try await withDeadline(ServiceHarness.produceTimeout, "delivering \(records.count) records") { await producer.send(records) }
+            for outcome in outcomes { _ = try outcome.get() }
         }
 
-        func stop(_ replicas: [ServeProcessTests.ServeProcess]) async {
+        func stop(_ replicas: [ServeProcessTests.ServeProcess]) async throws {
             for replica in replicas where replica.process.isRunning { replica.terminate() }
-            await producer.close()
-            broker.shutdown()
+            let (producer, broker) = (producer, broker)
+            try await withDeadline(ServiceHarness.stopTimeout, "the test producer closing") { await producer.close() }
+            try await onThread(ServiceHarness.stopTimeout, "the mock cluster shutting down") { broker.shutdown() }
         }
     }
 
@@ -204,7 +206,7 @@ struct ConvergenceTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Self.expectConvergence(stack.database, to: expected)
-        await stack.stop(replicas)
+        try await stack.stop(replicas)
     }
 
     @Test func shuffledTripleRedeliveryWithAReplicaKilledMatchesAnalyze() async throws {
@@ -215,11 +217,13 @@ struct ConvergenceTests {
         let records = (0..<3).flatMap { _ in Self.records.shuffled(using: &generator) }
         let third = records.count / 3
         try await stack.produce(records[..<third])
-        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(stack.database).postmortems >= 20 }
+        try await waitUntil("the first postmortems", state: { await StackState.describe(stack.database) }) {
+            try await ServeProcessTests.counts(stack.database).postmortems >= 20
+        }
         replicas[2].kill()
         try await stack.produce(records[third...])
         try await Self.expectConvergence(stack.database, to: expected)
-        await stack.stop(replicas)
+        try await stack.stop(replicas)
     }
 
     @Test func twoReplicasThroughAFifteenSecondDatabaseOutageMatchAnalyze() async throws {
@@ -231,14 +235,16 @@ struct ConvergenceTests {
         let records = Self.records
         let half = records.count / 2
         try await stack.produce(records[..<half])
-        try await waitUntil("the first postmortems") { try await ServeProcessTests.counts(stack.database).postmortems >= 20 }
+        try await waitUntil("the first postmortems", state: { await StackState.describe(stack.database) }) {
+            try await ServeProcessTests.counts(stack.database).postmortems >= 20
+        }
         try cluster.pause()
         try await stack.produce(records[half...])
         try await Task.sleep(for: .seconds(15))
         #expect(replicas.filter { $0.process.isRunning }.count == 2, "the replicas must survive the outage")
         try cluster.resume()
         try await Self.expectConvergence(stack.database, to: expected)
-        await stack.stop(replicas)
+        try await stack.stop(replicas)
     }
 }
 

@@ -125,7 +125,7 @@ struct PipelineTests {
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
 
         // Once converged, redelivering everything again emits nothing.
-        func duplicates() throws -> Double {
+        @Sendable func duplicates() throws -> Double {
             HTTPTests.total(
                 try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()), "deploy_postmortem_events_processed_total",
                 #"outcome="duplicate""#)
@@ -138,7 +138,7 @@ struct PipelineTests {
 
         // An edited copy of the rollback (same source and id, automatic instead of manual: another
         // trigger) is a conflicting duplicate: counted, and resolved as `analyze` resolves it.
-        func conflicting() throws -> Double {
+        @Sendable func conflicting() throws -> Double {
             HTTPTests.total(
                 try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()), "deploy_postmortem_events_processed_total",
                 #"outcome="conflicting""#)

@@ -36,14 +36,45 @@ struct ServeProcessTests {
             try process.run()
         }
 
+        /// Sends SIGKILL and waits (at most 10 s) until the process is gone.
         func kill() {
             Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            if !waitForExit(within: .seconds(10)) {
+                Issue.record("serve (pid \(process.processIdentifier)) still there 10 s after SIGKILL")
+            }
         }
 
+        /// How long `serve` gets to shut down gracefully after SIGTERM.
+        static let shutdownTimeout: Duration = .seconds(30)
+
+        /// Sends SIGTERM and waits for the exit; a process still running after
+        /// ``shutdownTimeout`` fails the test and is killed (a hang would stall the whole run).
         func terminate() {
             Glibc.kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+            if !waitForExit(within: Self.shutdownTimeout) {
+                Issue.record("serve (pid \(process.processIdentifier)) still running \(Self.shutdownTimeout) after SIGTERM; killed")
+                kill()
+            }
+        }
+
+        /// Waits until the process has exited, at most `timeout`. Besides `Process.isRunning` it
+        /// looks at the process itself (gone, or a zombie), so an exit Foundation fails to notice
+        /// cannot make the test wait forever as `waitUntilExit()` would.
+        func waitForExit(within timeout: Duration) -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if !process.isRunning || Self.hasExited(process.processIdentifier) { return true }
+                usleep(50_000)
+            }
+            return false
+        }
+
+        /// Whether `pid` no longer runs: reaped, or exited and awaiting its parent's `wait`.
+        static func hasExited(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            // The state follows the parenthesized command name: "pid (comm) S …".
+            guard let close = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
         }
 
         // A test that throws before stopping its replicas must not leave them running.
@@ -61,7 +92,8 @@ struct ServeProcessTests {
 
     static func produce(_ range: Range<Int>, via producer: KafkaProducer) async throws {
         let records = range.flatMap(failedDeploy).map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
-        for outcome in await producer.send(records) { _ = try outcome.get() }
+        let outcomes = try await withDeadline(ServiceHarness.produceTimeout, "delivering \(records.count) records") { await producer.send(records) }
+        for outcome in outcomes { _ = try outcome.get() }
     }
 
     static func cluster() throws -> MockCluster {
@@ -70,8 +102,7 @@ struct ServeProcessTests {
     }
 
     static func counts(_ database: PostgresConfiguration) async throws -> (postmortems: Int, opened: Int, unsent: Int) {
-        let connection = try await PostgresConnection.connect(database)
-        let row = try await connection.run { connection in
+        let row = try await StackState.query(database) { connection in
             try connection.query(
                 """
                 SELECT (SELECT count(*) FROM postmortems),
@@ -79,20 +110,16 @@ struct ServeProcessTests {
                        (SELECT count(*) FROM outbox WHERE sent_at IS NULL)
                 """)[0]
         }
-        await connection.close()
         return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Int.self, at: 2))
     }
 
     /// Whether no analysis work is queued and no event awaits attribution.
     static func queueIsEmpty(_ database: PostgresConfiguration) async throws -> Bool {
-        let connection = try await PostgresConnection.connect(database)
-        let empty = try await connection.run { connection in
+        try await StackState.query(database) { connection in
             try connection.query(
                 "SELECT NOT EXISTS (SELECT 1 FROM analysis_queue) AND NOT EXISTS (SELECT 1 FROM deploy_events WHERE attribution_pending)"
             )[0].decode(Bool.self, at: 0)
         }
-        await connection.close()
-        return empty
     }
 
     /// The log lines of one `serve` run, started with `environment` and stopped by SIGTERM once
@@ -105,21 +132,22 @@ struct ServeProcessTests {
             database: database, bootstrap: broker.bootstrapServers, group: "logs-\(UUID().uuidString.prefix(6))",
             environment: environment, standardError: errors)
         let collected = Mutex(Data())
-        let reader = Thread {
+        let readerDone = DispatchSemaphore(value: 0)
+        Thread {
             while true {
                 let chunk = errors.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 collected.withLock { $0.append(chunk) }
             }
-        }
-        reader.start()
+            readerDone.signal()
+        }.start()
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, !collected.withLock({ String(decoding: $0, as: UTF8.self).contains(marker) }) {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .milliseconds(300))
         serve.terminate()
-        try await waitUntil("the log stream closed", timeout: .seconds(10)) { reader.isFinished }
+        try await waitUntil("the log stream closed", timeout: .seconds(10)) { readerDone.wait(timeout: .now()) == .success }
         let text = collected.withLock { String(decoding: $0, as: UTF8.self) }
         return text.split(separator: "\n").map(String.init)
     }
@@ -176,7 +204,9 @@ struct ServeProcessTests {
         let second = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
         defer { second.terminate() }
         try await Self.produce(0..<40, via: producer)
-        try await waitUntil("the first postmortems") { try await Self.counts(database).postmortems >= 5 }
+        try await waitUntil("the first postmortems", state: { await StackState.describe(database) }) {
+            try await Self.counts(database).postmortems >= 5
+        }
         first.kill()
         try await Self.produce(40..<80, via: producer)
         try await Task.sleep(for: .seconds(2))
@@ -184,7 +214,7 @@ struct ServeProcessTests {
         defer { restarted.terminate() }
         try await Self.produce(80..<100, via: producer)
 
-        try await waitUntil("100 postmortems, all published", timeout: .seconds(90)) {
+        try await waitUntil("100 postmortems, all published", timeout: .seconds(90), state: { await StackState.describe(database) }) {
             let counts = try await Self.counts(database)
             return counts.postmortems == 100 && counts.unsent == 0
         }
@@ -229,7 +259,9 @@ struct ServeProcessTests {
         #expect(deadLetters == 0, "nothing is dead-lettered while the schema is missing")
 
         try await DatabaseSchema.migrate(database)
-        try await waitUntil("the held events analyzed", timeout: .seconds(60)) { try await Self.counts(database).postmortems == 10 }
+        try await waitUntil("the held events analyzed", timeout: .seconds(60), state: { await StackState.describe(database) }) {
+            try await Self.counts(database).postmortems == 10
+        }
         await producer.close()
     }
 
@@ -245,14 +277,16 @@ struct ServeProcessTests {
         defer { serve.terminate() }
 
         try await Self.produce(0..<10, via: producer)
-        try await waitUntil("the first postmortems") { try await Self.counts(database).postmortems == 10 }
+        try await waitUntil("the first postmortems", state: { await StackState.describe(database) }) {
+            try await Self.counts(database).postmortems == 10
+        }
         try cluster.pause()
         try await Self.produce(10..<30, via: producer)
         try await Task.sleep(for: .seconds(10))
         #expect(serve.process.isRunning, "the service must survive the outage")
         try cluster.resume()
 
-        try await waitUntil("recovery", timeout: .seconds(90)) {
+        try await waitUntil("recovery", timeout: .seconds(90), state: { await StackState.describe(database) }) {
             let counts = try await Self.counts(database)
             return counts.postmortems == 30 && counts.unsent == 0
         }

@@ -4,7 +4,7 @@ import Kafka
 import Logging
 import Postgres
 import PostmortemCore
-import PostmortemService
+@testable import PostmortemService
 import TestSupport
 
 /// An isolated stack for one end-to-end test: a mock Kafka cluster over TCP, a fresh
@@ -70,18 +70,36 @@ final class ServiceHarness: Sendable {
         do {
             try await body(harness)
         } catch {
-            await harness.stop()
+            try? await harness.stop()
             throw error
         }
-        await harness.stop()
+        try await harness.stop()
     }
 
-    func stop() async {
+    /// Stops the server, the test's producer and the cluster, each within a deadline: a part
+    /// that does not stop fails the test with what it was doing instead of hanging the run.
+    func stop() async throws {
+        let (serverTask, producer, cluster) = (self.serverTask, self.producer, self.cluster)
         serverTask.cancel()
-        _ = await serverTask.result
-        await producer.close()
-        cluster.shutdown()
+        var failures: [String] = []
+        do {
+            try await withDeadline(Self.stopTimeout, "the server stopping after cancellation") { _ = await serverTask.result }
+        } catch {
+            failures.append("\(error); state: \(await snapshot())")
+        }
+        do {
+            try await withDeadline(Self.stopTimeout, "the test producer closing") { await producer.close() }
+            try await onThread(Self.stopTimeout, "the mock cluster shutting down") { cluster.shutdown() }
+        } catch {
+            failures.append("\(error)")
+        }
+        if !failures.isEmpty { throw HarnessError(failures.joined(separator: "; ")) }
     }
+
+    /// How long each part gets to stop.
+    static let stopTimeout: Duration = .seconds(30)
+    /// How long producing waits for delivery reports (the producer's `message.timeout.ms` is 5 min).
+    static let produceTimeout: Duration = .seconds(60)
 
     /// Produces JSON documents, each to the input topic its event type belongs on, keyed by deploy ID or service.
     func produce(_ documents: [String]) async throws {
@@ -91,7 +109,14 @@ final class ServiceHarness: Sendable {
     /// Produces documents to the given topics and keys, in order.
     func produceRouted(_ documents: [(topic: String, key: String, value: String)]) async throws {
         let records = documents.map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
-        for outcome in await producer.send(records) { _ = try outcome.get() }
+        try await send(records)
+    }
+
+    /// Sends `records` and checks every delivery report, failing after ``produceTimeout``.
+    private func send(_ records: [KafkaRecord]) async throws {
+        let producer = producer
+        let outcomes = try await withDeadline(Self.produceTimeout, "delivering \(records.count) records") { await producer.send(records) }
+        for outcome in outcomes { _ = try outcome.get() }
     }
 
     /// Produces each demo scenario's events to the topic of its role, keyed by its deploy ID, in order.
@@ -111,12 +136,12 @@ final class ServiceHarness: Sendable {
                 topic: Self.topic(of: document, configuration.topics), key: Array(Self.key(of: document).utf8),
                 value: Array(document.utf8), headers: headers)
         }
-        for outcome in await producer.send(records) { _ = try outcome.get() }
+        try await send(records)
     }
 
     /// Produces raw bytes to a topic (poison messages).
     func produceRaw(_ values: [[UInt8]], topic: String) async throws {
-        for outcome in await producer.send(values.map { KafkaRecord(topic: topic, key: Array("poison".utf8), value: $0) }) { _ = try outcome.get() }
+        try await send(values.map { KafkaRecord(topic: topic, key: Array("poison".utf8), value: $0) })
     }
 
     static func topic(of document: String, _ topics: ServiceConfiguration.Topics) -> String {
@@ -131,21 +156,45 @@ final class ServiceHarness: Sendable {
         return data["deployId"] as? String ?? data["service"] as? String ?? ""
     }
 
-    /// Runs a query on a short-lived connection.
+    /// Runs a query on a short-lived connection, failing after 30 s.
     func query<T: Sendable>(_ body: @escaping @Sendable (isolated PostgresConnection) throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(database)
-        let value = try await connection.run(body)
-        await connection.close()
-        return value
+        try await StackState.query(database, body)
     }
 
     func count(_ sql: String) async throws -> Int {
         try await query { try $0.query(sql)[0].decode(Int.self, at: 0) }
     }
 
-    /// Waits until `condition` holds (see ``waitUntil(_:timeout:_:)``).
-    func wait(_ what: String, timeout: Duration = .seconds(60), until condition: () async throws -> Bool) async throws {
-        try await waitUntil(what, timeout: timeout, condition)
+    /// Waits until `condition` holds (see ``waitUntil(_:timeout:state:_:)``); a timeout tells
+    /// the ``snapshot()`` of the stack.
+    func wait(_ what: String, timeout: Duration = .seconds(60), until condition: @escaping @Sendable () async throws -> Bool) async throws {
+        try await waitUntil(what, timeout: timeout, state: { await self.snapshot() }, condition)
+    }
+
+    /// The `deploy_postmortem_events_processed_total` samples of the server's metrics, labels and value.
+    private func processedSeries() -> [String] {
+        let name = "deploy_postmortem_events_processed_total"
+        return String(decoding: server.metrics.registry.emitToBuffer(), as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix(name + "{") }.map { String($0.dropFirst(name.count)) }
+    }
+
+    /// What the stack is doing, for a test that timed out: the database's rows (see
+    /// ``StackState``), the pipeline's failure, the relay's state, the consumer's assignment and
+    /// lag, and the messages processed by outcome. Each part is bounded by its own deadline, so
+    /// a stuck part shows as such rather than hiding the others.
+    func snapshot() async -> String {
+        let server = server
+        async let database = StackState.describe(database)
+        async let relay = StackState.bounded("relay") { "\(await server.relay.stats)" }
+        async let lag = StackState.bounded("consumer lag") {
+            let lags = try await server.pipeline.consumerLag()
+            return lags.isEmpty ? "no partitions assigned"
+                : lags.map { "\($0.topicPartition)@\($0.position.map(String.init) ?? "?")/\($0.highWatermark.map(String.init) ?? "?")" }
+                    .joined(separator: " ")
+        }
+        let processed = processedSeries().joined(separator: " ")
+        let failure = server.pipeline.health.currentFailure.map { "retrying: \($0)" } ?? "ok"
+        return await "\(database); pipeline: \(failure); relay: \(relay); assignment (position/high watermark): \(lag); processed: \(processed.isEmpty ? "nothing" : processed)"
     }
 
     /// Reads every message of `topic` from the beginning with a fresh group, until `count` arrived.
@@ -156,19 +205,100 @@ final class ServiceHarness: Sendable {
         var received: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
         while received.count < count, ContinuousClock.now < deadline {
-            received += try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200))
+            received += try await withDeadline(.seconds(10), "polling \(topic)") { try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200)) }
         }
-        await consumer.close()
+        try await withDeadline(Self.stopTimeout, "closing the reader of \(topic)") { await consumer.close() }
         return received
     }
 }
 
-/// Waits until `condition` holds (checked every 100 ms), failing with `what` after `timeout`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting for \(what)") }
+/// Waits until `condition` holds (checked every 100 ms), failing with `what` after `timeout`,
+/// and with what `state` then says about the system under test. A check that itself hangs
+/// fails the wait too, once `timeout` is over.
+func waitUntil(
+    _ what: String, timeout: Duration = .seconds(60), state: (@Sendable () async -> String)? = nil,
+    _ condition: @escaping @Sendable () async throws -> Bool
+) async throws {
+    let start = ContinuousClock.now
+    let deadline = start + timeout
+    func timedOut(_ detail: String) async -> HarnessError {
+        let snapshot = await state?() ?? ""
+        return HarnessError("timed out waiting for \(what) after \(ContinuousClock.now - start)\(detail)\(snapshot.isEmpty ? "" : "; state: \(snapshot)")")
+    }
+    while true {
+        let held: Bool
+        do {
+            held = try await withDeadline(max(deadline - .now, .seconds(5)), "checking whether \(what)", condition)
+        } catch let error as DeadlineExceeded {
+            throw await timedOut(" (\(error))")
+        }
+        if held { return }
+        guard ContinuousClock.now < deadline else { throw await timedOut("") }
         try await Task.sleep(for: .milliseconds(100))
+    }
+}
+
+/// The rows of a stack's database that tell how far the pipeline got, for failure messages of
+/// tests that run the service in-process or as `serve` processes.
+enum StackState {
+    /// How long one query of a test may take.
+    static let queryTimeout: Duration = .seconds(30)
+
+    /// Runs `body` on a short-lived connection to `database`, failing after ``queryTimeout``.
+    static func query<T: Sendable>(
+        _ database: PostgresConfiguration, _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withDeadline(queryTimeout, "a query of the test") {
+            let connection = try await PostgresConnection.connect(database)
+            do {
+                let value = try await connection.run(body)
+                await connection.close()
+                return value
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+
+    /// Row counts: events stored and awaiting attribution, metric points, postmortems, action
+    /// items, outbox rows sent of all, and analysis work queued.
+    static func describe(_ database: PostgresConfiguration) async -> String {
+        await bounded("database") {
+            let row = try await query(database) { connection in
+                try connection.query(
+                    """
+                    SELECT (SELECT count(*) FROM deploy_events), (SELECT count(*) FROM deploy_events WHERE attribution_pending),
+                           (SELECT count(*) FROM metric_samples), (SELECT count(*) FROM postmortems), (SELECT count(*) FROM action_items),
+                           (SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL), (SELECT count(*) FROM outbox),
+                           (SELECT count(*) FROM analysis_queue)
+                    """)[0]
+            }
+            let counts = try (0..<8).map { try row.decode(Int.self, at: $0) }
+            return "deploy_events \(counts[0]) (\(counts[1]) awaiting attribution), metric_samples \(counts[2]), postmortems \(counts[3]), "
+                + "action_items \(counts[4]), outbox sent \(counts[5]) of \(counts[6]), analysis_queue \(counts[7])"
+        }
+    }
+
+    /// `part` of a snapshot, or why it could not be taken within 5 s.
+    static func bounded(_ part: String, _ body: @escaping @Sendable () async throws -> String) async -> String {
+        do {
+            return try await withDeadline(.seconds(5), part, body)
+        } catch {
+            return "\(part) unknown: \(error)"
+        }
+    }
+}
+
+/// Runs blocking `body` on a thread of its own and waits for it at most `timeout`.
+func onThread(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () -> Void) async throws {
+    try await withDeadline(timeout, what) {
+        await withCheckedContinuation { continuation in
+            Thread {
+                body()
+                continuation.resume()
+            }.start()
+        }
     }
 }
 
