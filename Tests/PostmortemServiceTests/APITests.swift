@@ -15,9 +15,7 @@ struct APITests {
     static func withPostmortem(_ body: @escaping @Sendable (ServiceHarness, APICaller, String) async throws -> Void) async throws {
         try await ServiceHarness.with { harness in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the postmortem published") {
-                try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 6
-            }
+            try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let api = APICaller(client: client)
                 let page = try await api.call(.get, "/v1/postmortems?deployId=d-42", token: ServiceHarness.readToken)

@@ -44,7 +44,7 @@ struct HTTPTests {
                 #expect(Self.total(before, "deploy_postmortem_events_processed_total", #"outcome="accepted""#) == 0)
 
                 try await harness.produce(SampleEvents.lines)
-                try await harness.wait("the postmortem") { try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 6 }
+                try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                     let after = try Self.parsePrometheus(Self.text(response))

@@ -62,9 +62,7 @@ struct OutputEnvelopeE2ETests {
         let database = try TestDatabase.fresh("envelope")
         try await ServiceHarness.with(database: database, configure: Self.configure) { harness in
             try await harness.produce(documents, headers: headers)
-            try await harness.wait("the postmortem published") {
-                try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 6
-            }
+            try await harness.waitUntilSettled("the postmortem published", messages: documents.count)
             // Stored with the events, validated: the malformed header is not kept.
             let stored = try await harness.query { connection in
                 try connection.query("SELECT traceparent FROM deploy_events WHERE traceparent IS NOT NULL ORDER BY occurred_at")
@@ -72,9 +70,15 @@ struct OutputEnvelopeE2ETests {
             }
             #expect(stored == [Self.earlierTrace, Self.latestTrace])
 
-            let opened = try Self.envelope(try #require(try await harness.read(harness.configuration.topics.postmortems, count: 1).first))
+            // A first batch without every event opens the postmortem and the next updates it:
+            // the latest event is the one that carries the analysis of all of them.
+            let topics = harness.configuration.topics
+            let postmortemEvents = try await harness.read(
+                topics.postmortems, count: try await harness.outboxRows(topic: topics.postmortems)
+            ).map(Self.envelope)
+            #expect(postmortemEvents.first?["type"] as? String == "io.deploypostmortem.postmortem.opened.v1")
+            let opened = try #require(postmortemEvents.last)
             let postmortemId = try #require(opened["subject"] as? String)
-            #expect(opened["type"] as? String == "io.deploypostmortem.postmortem.opened.v1")
             #expect(opened["source"] as? String == "urn:example:deploy-postmortem:test")
             #expect(opened["dataschema"] as? String == "https://schemas.example.com/events/postmortem.schema.json#/properties/data")
             Self.expectContinuesTheTrace(opened, "postmortem.opened")
@@ -85,8 +89,10 @@ struct OutputEnvelopeE2ETests {
             // The oracle: the stored document is still what `analyze` makes of the same events.
             #expect(try await PipelineTests.storedDocument(harness, deployId: "d-42") == PipelineTests.offlineDocument(documents))
 
-            let created = try await harness.read(harness.configuration.topics.actionItems, count: 5).map(Self.envelope)
-            #expect(created.count == 5)
+            let itemEvents = try await harness.read(
+                topics.actionItems, count: try await harness.outboxRows(topic: topics.actionItems))
+            let created = try itemEvents.map(Self.envelope).filter { $0["type"] as? String == "io.deploypostmortem.action_item.created.v1" }
+            #expect(created.count >= 5)
             for event in created {
                 let data = try #require(event["data"] as? [String: Any])
                 #expect(event["dataschema"] as? String == "https://schemas.example.com/events/action_item.schema.json#/properties/data")

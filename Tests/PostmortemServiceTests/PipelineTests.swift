@@ -61,23 +61,27 @@ struct PipelineTests {
     @Test func opensExactlyThePostmortemTheOfflineAnalysisFinds() async throws {
         try await ServiceHarness.with { harness in
         try await harness.produce(SampleEvents.lines)
-        try await harness.wait("the postmortem and its items") {
-            try await harness.count("SELECT count(*) FROM action_items") == 5
-        }
+        try await harness.waitUntilSettled("the postmortem and its items", messages: SampleEvents.lines.count)
         #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
         #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
+        #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
         let outbox = try await harness.query { connection in
             try connection.query("SELECT topic, payload::jsonb->>'type' FROM outbox ORDER BY seq").map {
                 "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
             }
         }
-        #expect(outbox == ["postmortem.events io.deploypostmortem.postmortem.opened.v1"]
-            + Array(repeating: "postmortem.action-items io.deploypostmortem.action_item.created.v1", count: 5))
+        // Opened first, each item created once; a first batch without every event may open the
+        // postmortem that the next batch updates (how often depends on how messages fall into batches).
+        #expect(outbox.first == "postmortem.events io.deploypostmortem.postmortem.opened.v1")
+        #expect(outbox.filter { $0 == "postmortem.action-items io.deploypostmortem.action_item.created.v1" }.count == 5)
+        #expect(Set(outbox.dropFirst()).subtracting([
+            "postmortem.action-items io.deploypostmortem.action_item.created.v1", "postmortem.events io.deploypostmortem.postmortem.updated.v1",
+        ]).isEmpty, "\(outbox)")
         #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
 
         // The relay publishes them: read back from the bus, keyed by the postmortem ID.
         let postmortemID = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first?.id)
-        let opened = try await harness.read(harness.configuration.topics.postmortems, count: 1)
+        let opened = try await harness.read(harness.configuration.topics.postmortems, count: 1).prefix(1)
         #expect(opened.map { Self.type(of: $0) } == ["io.deploypostmortem.postmortem.opened.v1"])
         #expect(opened.first?.key == Array(postmortemID.utf8))
         let created = try await harness.read(harness.configuration.topics.actionItems, count: 5)
@@ -244,13 +248,20 @@ struct PipelineTests {
     @Test func lateMetricsRefreshTheCorrelationOnceAndEmitUpdated() async throws {
         try await ServiceHarness.with { harness in
         try await harness.produce(SampleEvents.lines)
-        try await harness.wait("the postmortem") { try await harness.count("SELECT count(*) FROM outbox") == 6 }
+        try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
+        // Counted from here: a postmortem opened by a first batch without every event is updated
+        // by the next, with events of its own.
+        func outboxRows(_ type: String) async throws -> Int {
+            try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.\(type).v1'")
+        }
+        let initial = (
+            events: try await harness.count("SELECT count(*) FROM outbox"), items: try await harness.count("SELECT count(*) FROM action_items"),
+            updates: try await outboxRows("postmortem.updated"), revisions: try await outboxRows("action_item.revised"))
 
         let late = Self.errorRateEvent(id: "late-1")
         try await harness.produce([late])
-        try await harness.wait("postmortem.updated") {
-            try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.updated.v1'") == 1
-        }
+        try await harness.waitUntilSettled("postmortem.updated", messages: SampleEvents.lines.count + 1)
+        #expect(try await outboxRows("postmortem.updated") == initial.updates + 1)
         let contributing = try await harness.query {
             try $0.query("SELECT jsonb_array_length(contributing_metrics) FROM postmortems")[0].decode(Int.self, at: 0)
         }
@@ -270,9 +281,7 @@ struct PipelineTests {
             before.contains { $0.id == item.id && ($0.title != item.title || $0.description != item.description) }
         }
         #expect(!rewritten.isEmpty)
-        let revisions = try await harness.count(
-            "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.revised.v1'")
-        #expect(revisions == rewritten.count)
+        #expect(try await outboxRows("action_item.revised") == initial.revisions + rewritten.count)
         let storedWording = try await harness.query { connection in
             try connection.query("SELECT action_item_id::text, title, description FROM action_items").map {
                 [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2)]
@@ -280,7 +289,7 @@ struct PipelineTests {
         }
         #expect(Set(storedWording) == Set(after.map { [$0.id, $0.title, $0.description] }))
         #expect(
-            events == 7 + (items - 5) + rewritten.count,
+            events == initial.events + 1 + (items - initial.items) + rewritten.count,
             "one postmortem.updated, one action_item.created per new finding, one action_item.revised per rewritten item")
         try await harness.produce([Self.errorRateEvent(id: "late-2"), Self.markerEvent])
         try await harness.wait("the repeat consumed") {

@@ -165,10 +165,21 @@ final class ServiceHarness: Sendable {
         try await query { try $0.query(sql)[0].decode(Int.self, at: 0) }
     }
 
+    /// Outbox rows for `topic`, sent or not.
+    func outboxRows(topic: String) async throws -> Int {
+        try await query { try $0.query("SELECT count(*) FROM outbox WHERE topic = \(topic)")[0].decode(Int.self, at: 0) }
+    }
+
     /// Waits until `condition` holds (see ``waitUntil(_:timeout:state:_:)``); a timeout tells
     /// the ``snapshot()`` of the stack.
     func wait(_ what: String, timeout: Duration = .seconds(60), until condition: @escaping @Sendable () async throws -> Bool) async throws {
         try await waitUntil(what, timeout: timeout, state: { await self.snapshot() }, condition)
+    }
+
+    /// Input messages the service has handled, whatever the outcome (accepted, duplicate,
+    /// ignored, dead-lettered), by its own metrics: a batch counts once it is stored and analyzed.
+    func messagesHandled() -> Int {
+        processedSeries().compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0) { $0 + Int($1) }
     }
 
     /// The `deploy_postmortem_events_processed_total` samples of the server's metrics, labels and value.
@@ -176,6 +187,24 @@ final class ServiceHarness: Sendable {
         let name = "deploy_postmortem_events_processed_total"
         return String(decoding: server.metrics.registry.emitToBuffer(), as: UTF8.self).split(separator: "\n")
             .filter { $0.hasPrefix(name + "{") }.map { String($0.dropFirst(name.count)) }
+    }
+
+    /// Waits until the service has handled at least `messages` input messages, no analysis work
+    /// is queued or awaits attribution, and the outbox is all sent: where the pipeline rests once
+    /// everything produced so far went through, however the messages were split into batches.
+    /// (A batch without the trigger may open a postmortem that a later batch updates, so how
+    /// many output events that takes is not fixed; what the service then holds is.)
+    func waitUntilSettled(_ what: String, messages: Int, timeout: Duration = .seconds(60)) async throws {
+        try await wait(what, timeout: timeout) {
+            guard self.messagesHandled() >= messages else { return false }
+            return try await self.query { connection in
+                try connection.query(
+                    """
+                    SELECT NOT EXISTS (SELECT 1 FROM analysis_queue) AND NOT EXISTS (SELECT 1 FROM deploy_events WHERE attribution_pending)
+                           AND NOT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL)
+                    """)[0].decode(Bool.self, at: 0)
+            }
+        }
     }
 
     /// What the stack is doing, for a test that timed out: the database's rows (see
