@@ -71,8 +71,8 @@ public final class PostmortemServer: Sendable {
             pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.maintenanceInterval,
             clock: clock, logger: logger)
         let (pool, serviceMetrics) = (self.pool, self.metrics)
-        prometheusSource = try configuration.prometheusSource.map { source in
-            try PrometheusMetricSource(
+        prometheusSource = configuration.prometheusSource.map { source in
+            PrometheusMetricSource(
                 configuration: source, pool: pool, samples: metricRepository, progress: sourceProgress, queue: queue, analysis: analysis,
                 metrics: serviceMetrics, clock: clock, logger: logger)
         }

@@ -27,7 +27,7 @@ final class PrometheusClient: Sendable {
     private let configuration: PrometheusSourceConfiguration
     private let http: HTTPClient
 
-    init(configuration: PrometheusSourceConfiguration) throws {
+    init(configuration: PrometheusSourceConfiguration) {
         self.configuration = configuration
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile = configuration.caFile { tls.trustRoots = .file(caFile) }

@@ -16,7 +16,6 @@ import ServiceLifecycle
 /// that span is still open, and marks the metric complete once the span has closed.
 public final class PrometheusMetricSource: Service, Sendable {
     private let configuration: PrometheusSourceConfiguration
-    private let client: PrometheusClient
     private let pool: PostgresPool
     private let samples: MetricRepository
     private let progress: MetricSourceProgress
@@ -36,9 +35,8 @@ public final class PrometheusMetricSource: Service, Sendable {
     init(
         configuration: PrometheusSourceConfiguration, pool: PostgresPool, samples: MetricRepository, progress: MetricSourceProgress,
         queue: AnalysisQueue, analysis: AnalysisConfig, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
-    ) throws {
+    ) {
         self.configuration = configuration
-        client = try PrometheusClient(configuration: configuration)
         self.pool = pool
         self.samples = samples
         self.progress = progress
@@ -49,32 +47,36 @@ public final class PrometheusMetricSource: Service, Sendable {
         self.logger = logger
     }
 
-    /// Fetches every `intervalSeconds` until graceful shutdown or cancellation.
+    /// Fetches every `intervalSeconds` until graceful shutdown or cancellation. The HTTP client
+    /// lives as long as this call, so a source that never runs holds no connections.
     public func run() async throws {
+        let client = PrometheusClient(configuration: configuration)
         await repeatUntilShutdown(
             every: .seconds(configuration.intervalSeconds), logger: logger, failure: "Prometheus metric source round failed"
-        ) { _ = try await self.round() }
+        ) { _ = try await self.round(with: client) }
         await client.shutdown()
     }
 
     /// One round: fetches what every due deploy misses. Returns the metrics fetched (a metric
     /// whose queries failed is left for the next round, and counted in
     /// `deploy_postmortem_prometheus_query_failures_total`).
-    func round() async throws -> Int {
+    func round(with client: PrometheusClient) async throws -> Int {
         let now = clock()
         let (progress, openedSince) = (self.progress, now.addingTimeInterval(-Self.maxAge))
         let due = try await pool.withConnection { try progress.due(openedSince: openedSince, limit: Self.deploysPerRound, on: $0) }
         var fetched = 0
         for deploy in due {
             for metric in configuration.metrics where deploy.fetched[metric.name]?.complete != true {
-                if try await fetch(metric, of: deploy, now: now) { fetched += 1 }
+                if try await fetch(metric, of: deploy, now: now, with: client) { fetched += 1 }
             }
         }
         return fetched
     }
 
     /// Fetches and stores one metric of one deploy; false when a query failed.
-    private func fetch(_ metric: PrometheusSourceConfiguration.Metric, of deploy: MetricSourceProgress.DueDeploy, now: Date) async throws -> Bool {
+    private func fetch(
+        _ metric: PrometheusSourceConfiguration.Metric, of deploy: MetricSourceProgress.DueDeploy, now: Date, with client: PrometheusClient
+    ) async throws -> Bool {
         let span = analysis.metricSpan(startedAt: deploy.startedAt, rolledBackAt: deploy.rolledBackAt)
         let query: String
         do {
@@ -95,7 +97,8 @@ public final class PrometheusMetricSource: Service, Sendable {
         var chunkStart = start
         while chunkStart <= end {
             let chunkEnd = min(end, chunkStart.addingTimeInterval(step * Double(PrometheusSourceConfiguration.maxPointsPerQuery - 1)))
-            guard let answer = await queryWithRetries(query, metric: metric.name, start: chunkStart, end: chunkEnd, step: metric.step, deploy: deploy)
+            guard let answer = await queryWithRetries(
+                query, metric: metric.name, start: chunkStart, end: chunkEnd, step: metric.step, deploy: deploy, client: client)
             else { return false }
             for result in answer {
                 let key = result.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
@@ -129,7 +132,8 @@ public final class PrometheusMetricSource: Service, Sendable {
     /// One `query_range`, retried with backoff while it fails for a transient reason; nil when
     /// it still fails (logged and counted per attempt).
     private func queryWithRetries(
-        _ query: String, metric: String, start: Date, end: Date, step: Int, deploy: MetricSourceProgress.DueDeploy
+        _ query: String, metric: String, start: Date, end: Date, step: Int, deploy: MetricSourceProgress.DueDeploy,
+        client: PrometheusClient
     ) async -> [PrometheusSeries]? {
         var backoff = OutboxRelay.Backoff()
         for attempt in 0...configuration.retries {
