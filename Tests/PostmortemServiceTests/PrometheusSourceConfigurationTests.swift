@@ -112,6 +112,25 @@ struct PrometheusSourceConfigurationTests {
         }
     }
 
+    @Test func authenticationHeadersReadTheSecretFilesAtEachQuery() throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: secret) }
+        try "first\n".write(to: secret, atomically: true, encoding: .utf8)
+        var bearer = try Self.parse(#"{"url": "http://p:9090", "metrics": [METRIC]}"#.replacingOccurrences(of: "METRIC", with: Self.metric))
+        bearer.bearerTokenFile = secret.path
+        bearer.tenant = "team-a"
+        #expect(try PrometheusClient.authenticationHeaders(bearer).map { "\($0.0): \($0.1)" } == ["Authorization: Bearer first", "X-Scope-OrgID: team-a"])
+        try "rotated".write(to: secret, atomically: true, encoding: .utf8)
+        #expect(try PrometheusClient.authenticationHeaders(bearer).first?.1 == "Bearer rotated")
+
+        var basic = bearer
+        (basic.bearerTokenFile, basic.tenant, basic.basicAuthUsername, basic.basicAuthPasswordFile) = (nil, nil, "grafana", secret.path)
+        #expect(try PrometheusClient.authenticationHeaders(basic).map { "\($0.0): \($0.1)" } == ["Authorization: Basic Z3JhZmFuYTpyb3RhdGVk"])
+
+        try FileManager.default.removeItem(at: secret)
+        #expect { try PrometheusClient.authenticationHeaders(basic) } throws: { ($0 as? PrometheusQueryError)?.reason == "auth_file" }
+    }
+
     @Test func encodesFormValues() {
         #expect(PrometheusClient.formEncode(#"sum(x{a="b c"}) / 2+1"#) == "sum%28x%7Ba%3D%22b%20c%22%7D%29%20%2F%202%2B1")
         #expect(PrometheusClient.seconds(Date(timeIntervalSince1970: 1_700_000_000.25)) == "1700000000.250")

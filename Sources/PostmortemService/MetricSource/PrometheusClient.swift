@@ -50,7 +50,7 @@ final class PrometheusClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        try addAuthentication(to: &request)
+        for (name, value) in try Self.authenticationHeaders(configuration) { request.headers.add(name: name, value: value) }
         let form = [("query", query), ("start", Self.seconds(start)), ("end", Self.seconds(end)), ("step", "\(step)")]
             .map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: form))
@@ -123,7 +123,8 @@ final class PrometheusClient: Sendable {
     }
 
     /// Authorization and tenant headers; secrets are read from their files at each query.
-    private func addAuthentication(to request: inout HTTPClientRequest) throws(PrometheusQueryError) {
+    static func authenticationHeaders(_ configuration: PrometheusSourceConfiguration) throws(PrometheusQueryError) -> [(String, String)] {
+        var headers: [(String, String)] = []
         func read(_ path: String) throws(PrometheusQueryError) -> String {
             do {
                 return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -132,12 +133,12 @@ final class PrometheusClient: Sendable {
             }
         }
         if let path = configuration.bearerTokenFile {
-            request.headers.add(name: "Authorization", value: "Bearer \(try read(path))")
+            headers.append(("Authorization", "Bearer \(try read(path))"))
         } else if let user = configuration.basicAuthUsername, let path = configuration.basicAuthPasswordFile {
-            let credentials = Data("\(user):\(try read(path))".utf8).base64EncodedString()
-            request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+            headers.append(("Authorization", "Basic \(Data("\(user):\(try read(path))".utf8).base64EncodedString())"))
         }
-        if let tenant = configuration.tenant { request.headers.add(name: "X-Scope-OrgID", value: tenant) }
+        if let tenant = configuration.tenant { headers.append(("X-Scope-OrgID", tenant)) }
+        return headers
     }
 
     /// Unix seconds with millisecond precision, as Prometheus reads them.
