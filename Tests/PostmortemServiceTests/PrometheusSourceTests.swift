@@ -3,6 +3,7 @@ import LocalPostgres
 import Postgres
 import PostmortemCore
 import PostmortemService
+import Synchronization
 import Testing
 
 /// The Prometheus metric source against a real Prometheus server (Debian's package), loaded
@@ -71,16 +72,24 @@ struct PrometheusSourceTests {
 
     /// The stored document of the deploy's postmortem, once `condition` holds for it.
     static func document(
-        _ harness: ServiceHarness, _ deployId: String, _ what: String, until condition: @escaping ([String: Any]) -> Bool
+        _ harness: ServiceHarness, _ deployId: String, _ what: String, until condition: @escaping @Sendable ([String: Any]) -> Bool
     ) async throws -> [String: Any] {
-        var document: [String: Any] = [:]
+        let found = FoundDocument()
         try await harness.wait(what, timeout: .seconds(90)) {
             let rows = try await harness.query { try $0.query("SELECT document::text FROM postmortems WHERE deploy_id = \(deployId)").map { try $0.decode(String.self, at: 0) } }
-            guard let text = rows.first, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return false }
-            document = object
-            return condition(object)
+            guard let text = rows.first, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                condition(object)
+            else { return false }
+            found.text.withLock { $0 = text }
+            return true
         }
-        return document
+        let text = try #require(found.text.withLock { $0 })
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    /// The document text that met the condition, kept by the (concurrent) check of the wait.
+    final class FoundDocument: Sendable {
+        let text = Mutex<String?>(nil)
     }
 
     static func contributing(_ document: [String: Any]) -> [[String: Any]] {
