@@ -5,7 +5,9 @@ import PostmortemCore
 
 /// Everything `serve` needs, read from the environment (see the README's configuration table).
 public struct ServiceConfiguration: Sendable {
-    /// Topic names (docs/architecture.md §3), each configurable.
+    /// Topic names (docs/architecture.md §3), each configurable: the one place their defaults
+    /// are spelled (the dev broker, the demo, the benchmarks and the service's dead-letter
+    /// default read them here; tests check the chart's defaults and the README against them).
     public struct Topics: Sendable, Equatable {
         public var deploys = "deploy.events"
         public var rollbacks = "deploy.rollbacks"
@@ -20,10 +22,24 @@ public struct ServiceConfiguration: Sendable {
         /// The topics the consumer group reads.
         public var inputs: [String] { [deploys, rollbacks, metrics] }
 
+        /// Every topic the service reads or writes: the inputs, then the outputs and the
+        /// dead-letter topic.
+        public var names: [String] { inputs + [postmortems, actionItems, deadLetter] }
+
         /// Every topic the service reads or writes, with `partitions` each: what a local or test
         /// cluster must create.
         public func all(partitions: Int) -> [String: Int] {
-            Dictionary(uniqueKeysWithValues: (inputs + [postmortems, actionItems, deadLetter]).map { ($0, partitions) })
+            Dictionary(names.map { ($0, partitions) }) { first, _ in first }
+        }
+
+        /// The input topic of an event's role, named like its property: `rollbacks`, `metrics`,
+        /// anything else `deploys` (how the demo scenarios tag their events).
+        public func input(forRole role: String) -> String {
+            switch role {
+            case "rollbacks": rollbacks
+            case "metrics": metrics
+            default: deploys
+            }
         }
     }
 

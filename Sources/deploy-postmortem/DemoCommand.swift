@@ -100,19 +100,11 @@ struct DemoCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
         let records = scenarios.flatMap { scenario in
             zip(scenario.events, scenario.topicOfEach).map { event, topic in
-                KafkaRecord(topic: Self.topicName(topic, topics), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
+                KafkaRecord(topic: topics.input(forRole: topic), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
             }
         }
         for outcome in await producer.send(records) { _ = try outcome.get() }
         await producer.close()
-    }
-
-    static func topicName(_ role: String, _ topics: ServiceConfiguration.Topics) -> String {
-        switch role {
-        case "rollbacks": topics.rollbacks
-        case "metrics": topics.metrics
-        default: topics.deploys
-        }
     }
 
     private func readBack(_ topic: String, count: Int, from broker: MockCluster) async throws -> [KafkaMessage] {

@@ -23,6 +23,41 @@ struct ServiceConfigurationTests {
         #expect(configuration.outputEvents.apiBaseURL == nil && configuration.outputEvents.uiBaseURL == nil)
     }
 
+    /// The chart's values, its README, the kustomize base and the README's configuration table
+    /// state the topic defaults `ServiceConfiguration.Topics` holds (the one source of truth).
+    @Test func deploymentFilesAndDocsStateTheServicesTopicDefaults() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func text(_ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+        let topics = ServiceConfiguration.Topics()
+        // (chart value key, environment variable, default)
+        let expected = [
+            ("deploys", "TOPIC_DEPLOYS", topics.deploys), ("rollbacks", "TOPIC_ROLLBACKS", topics.rollbacks),
+            ("metrics", "TOPIC_METRICS", topics.metrics), ("postmortems", "TOPIC_POSTMORTEMS", topics.postmortems),
+            ("actionItems", "TOPIC_ACTION_ITEMS", topics.actionItems), ("dlq", "TOPIC_DLQ", topics.deadLetter),
+        ]
+
+        let values = try text("charts/deploy-postmortem/values.yaml").split(separator: "\n").map(String.init)
+        let block = try #require(values.firstIndex(of: "  topics:"), "values.yaml has kafka.topics")
+        var chart: [String: String] = [:]
+        for line in values[(block + 1)...] {
+            guard line.hasPrefix("    "), let colon = line.firstIndex(of: ":") else { break }
+            chart[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        #expect(chart == Dictionary(uniqueKeysWithValues: expected.map { ($0.0, $0.2) }))
+
+        let chartReadme = try text("charts/deploy-postmortem/README.md")
+        let kustomize = Set(try text("deploy/kubernetes/base/config.env").split(separator: "\n").map(String.init))
+        for (key, variable, name) in expected {
+            #expect(chartReadme.contains("| `kafka.topics.\(key)` | `\(name)` | `\(variable)`"), "chart README, kafka.topics.\(key)")
+            #expect(kustomize.contains("\(variable)=\(name)"), "config.env, \(variable)")
+        }
+        let readme = try text("README.md")
+        for row in [expected[0..<3], expected[3..<6]] {
+            let line = "| " + row.map { "`\($0.1)`" }.joined(separator: " / ") + " | " + row.map { "`\($0.2)`" }.joined(separator: " / ") + " |"
+            #expect(readme.contains(line), "README: \(line)")
+        }
+    }
+
     @Test func everySettingIsRead() throws {
         let ownership = FileManager.default.temporaryDirectory.appendingPathComponent("ownership-\(UUID()).json")
         try #"{"checkout": "payments"}"#.write(to: ownership, atomically: true, encoding: .utf8)

@@ -26,7 +26,7 @@ public final class IngestPipeline: Service, Sendable {
         /// How long a poll waits for the first message.
         public var pollWait: Duration = .milliseconds(100)
         /// The dead-letter topic.
-        public var deadLetterTopic = "deploy.postmortem.dlq"
+        public var deadLetterTopic = ServiceConfiguration.Topics().deadLetter
         /// Largest message value sent to the dead-letter topic; a larger one is truncated to
         /// this many bytes (its size and SHA-256 go in headers). The server keeps it 64 KiB under
         /// the producer's `message.max.bytes`; a record the topic still refuses is sent again
