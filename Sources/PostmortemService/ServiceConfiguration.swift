@@ -112,7 +112,7 @@ public struct ServiceConfiguration: Sendable {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 return PostgresConfiguration(connectionString: text.trimmingCharacters(in: .whitespacesAndNewlines))
             } catch {
-                throw PostgresError(.connection, "cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
+                throw ServiceError.invalidConfiguration("cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
             }
         }
         return PostgresConfiguration(connectionString: "")
@@ -181,7 +181,7 @@ public struct ServiceConfiguration: Sendable {
         // 0 is forever: longer than any number of days.
         if retention.metricSamplesDays > 0, retention.deployEventsDays == 0 || retention.metricSamplesDays < retention.deployEventsDays {
             let events = retention.deployEventsDays == 0 ? "0 (forever)" : "\(retention.deployEventsDays)"
-            throw ConfigurationError(
+            throw ServiceError.invalidConfiguration(
                 "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(events): a postmortem opened late for a deploy whose events are kept would have no metric points")
         }
         return retention
@@ -206,14 +206,14 @@ public struct ServiceConfiguration: Sendable {
             do {
                 sources.append(("API_TOKENS_FILE \(path)", try String(contentsOfFile: path, encoding: .utf8)))
             } catch {
-                throw ConfigurationError("API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
+                throw ServiceError.invalidConfiguration("API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
             }
         }
         if let text = reader.string("API_TOKENS") { sources.append(("API_TOKENS", text)) }
         do {
             return try APITokens(parsing: sources.map(\.text).joined(separator: "\n"))
         } catch {
-            throw ConfigurationError("\(sources.map(\.name).joined(separator: " + ")): \(error)")
+            throw ServiceError.invalidConfiguration("\(sources.map(\.name).joined(separator: " + ")): \(error)")
         }
     }
 
@@ -222,21 +222,15 @@ public struct ServiceConfiguration: Sendable {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let map = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
-                throw ConfigurationError("OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
+                throw ServiceError.invalidConfiguration("OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
             }
             return map
-        } catch let error as ConfigurationError {
+        } catch let error as ServiceError {
             throw error
         } catch {
-            throw ConfigurationError("OWNERSHIP_MAP_FILE \(path): \(error.localizedDescription)")
+            throw ServiceError.invalidConfiguration("OWNERSHIP_MAP_FILE \(path): \(error.localizedDescription)")
         }
     }
-}
-
-/// An invalid setting, naming the variable and what is wrong with it.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Typed, range-checked reads of environment variables.
@@ -251,7 +245,7 @@ struct EnvironmentReader {
     func number(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), range.contains(value) else {
-            throw ConfigurationError("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
+            throw ServiceError.invalidConfiguration("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
@@ -260,7 +254,7 @@ struct EnvironmentReader {
     func days(_ name: String, minimum: Int) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), value == 0 || (minimum...36_500).contains(value) else {
-            throw ConfigurationError("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
+            throw ServiceError.invalidConfiguration("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
         }
         return value
     }
@@ -270,7 +264,7 @@ struct EnvironmentReader {
     /// and no query or fragment; `web` requires `http` or `https` and a host.
     func uriReference(_ name: String, absolute: Bool, web: Bool = false) throws -> String? {
         guard let text = string(name) else { return nil }
-        func refuse(_ reason: String) -> ConfigurationError { ConfigurationError("\(name)=\(text): \(reason)") }
+        func refuse(_ reason: String) -> ServiceError { .invalidConfiguration("\(name)=\(text): \(reason)") }
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
         guard text.allSatisfy(allowed.contains) else { throw refuse("not a URI-reference (only URI characters; escape others as %XX)") }
         let characters = Array(text)
@@ -303,7 +297,7 @@ struct EnvironmentReader {
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw ConfigurationError("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw ServiceError.invalidConfiguration("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }

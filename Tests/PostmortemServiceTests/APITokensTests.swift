@@ -36,6 +36,7 @@ struct APITokensTests {
             _ = try APITokens(parsing: configuration)
             Issue.record("accepted: \(configuration)")
         } catch {
+            #expect(error.code == .invalidConfiguration)
             #expect(error.description == message)
             // No credential (the text after the second colon of an entry) appears in the error.
             for entry in configuration.split(separator: "\n") {
@@ -58,9 +59,10 @@ struct APITokensTests {
         #expect(configuration.maxRequestBodyBytes == 2048)
         #expect(try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).apiTokens.isEmpty)
 
-        #expect(throws: ConfigurationError.self) {
+        let unreadable = #expect(throws: ServiceError.self) {
             try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": "/nonexistent/tokens"])
         }
+        #expect(unreadable?.code == .invalidConfiguration)
         do {
             _ = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS": "x:root:secret-secret-secret"])
             Issue.record("an unknown scope was accepted")

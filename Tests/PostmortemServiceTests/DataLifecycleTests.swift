@@ -275,7 +275,8 @@ struct RetentionConfigurationTests {
          "RETENTION_METRIC_SAMPLES_DAYS=90 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=0 (forever): a postmortem opened late for a deploy whose events are kept would have no metric points"),
     ])
     func invalidValuesNameTheVariable(name: String, value: String, message: String) throws {
-        let error = #expect(throws: ConfigurationError.self) { try Self.configuration([name: value]) }
+        let error = #expect(throws: ServiceError.self) { try Self.configuration([name: value]) }
+        #expect(error?.code == .invalidConfiguration)
         #expect(error?.description == message)
     }
 }

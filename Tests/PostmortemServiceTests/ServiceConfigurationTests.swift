@@ -127,9 +127,10 @@ struct ServiceConfigurationTests {
 
     @Test(arguments: invalid)
     func invalidValuesNameTheVariable(_ variable: String, _ value: String, _ message: String) {
-        let error = #expect(throws: ConfigurationError.self) {
+        let error = #expect(throws: ServiceError.self) {
             try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", variable: value])
         }
+        #expect(error?.code == .invalidConfiguration)
         #expect(error?.description.hasPrefix(message) == true, "\(error?.description ?? "no error")")
     }
 
@@ -142,6 +143,20 @@ struct ServiceConfigurationTests {
         #expect(try fromFile.redacted() == "app@db:5432/app")
         // DATABASE_URL wins over the file.
         #expect(try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path]).connectionString == "postgresql://x/y")
-        #expect(throws: PostgresError.self) { try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": "/nonexistent/secret"]) }
+        let unreadable = #expect(throws: ServiceError.self) {
+            try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": "/nonexistent/secret"])
+        }
+        #expect(unreadable?.code == .invalidConfiguration)
+        #expect(unreadable?.description.hasPrefix("cannot read DATABASE_URL_FILE /nonexistent/secret: ") == true)
+    }
+
+    /// Service errors match on their code, as `ServiceGroupError` does; the message is what they print.
+    @Test func serviceErrorsCompareByCodeAndPrintTheirMessage() {
+        let error = ServiceError.invalidConfiguration("HTTP_PORT=http: expected an integer in 0...65535")
+        #expect(error == .invalidConfiguration("another message"))
+        #expect(error != .incompleteInstallation("HTTP_PORT=http: expected an integer in 0...65535"))
+        #expect(ServiceError.inconsistentState("x").code == .inconsistentState)
+        #expect("\(error)" == "HTTP_PORT=http: expected an integer in 0...65535")
+        #expect(Set([error, .invalidConfiguration("again"), .incompleteInstallation("y")]).count == 2)
     }
 }
