@@ -53,8 +53,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 // The second run joins the group the first left; the mock cluster waits out the session.
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
             ]))
-        configuration.databasePoolSize = 4
-        configuration.httpPort = nil
+        configuration.database.poolSize = 4
+        configuration.http.port = nil
 
         // 1. Deploy events end to end, produced before the service starts, consumed from a backlog.
         let events = (0..<deploys).flatMap { Self.healthyDeploy($0) }

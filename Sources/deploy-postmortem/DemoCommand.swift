@@ -46,11 +46,11 @@ struct DemoCommand: AsyncParsableCommand {
                 "bootstrap.servers": broker.bootstrapServers, "group.id": "deploy-postmortem",
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "linger.ms": "1",
             ]))
-        configuration.databasePoolSize = 4
-        configuration.httpPort = keepRunning ? 8080 : nil
+        configuration.database.poolSize = 4
+        configuration.http.port = keepRunning ? 8080 : nil
         // A throwaway write token for this local stack only, shown once so the API and the CLI can be tried.
         let demoToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
-        if keepRunning { configuration.apiTokens = try APITokens(parsing: "demo:write:\(demoToken)") }
+        if keepRunning { configuration.api.tokens = try APITokens(parsing: "demo:write:\(demoToken)") }
         let server = try PostmortemServer(configuration: configuration, logger: logger)
         let service = Task { try await server.run(handlesSignals: keepRunning) }
 

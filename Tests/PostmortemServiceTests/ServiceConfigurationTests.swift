@@ -7,17 +7,17 @@ import Testing
 struct ServiceConfigurationTests {
     @Test func defaultsWithOnlyTheRequiredSettings() throws {
         let configuration = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"])
-        #expect(configuration.database.connectionString == "postgresql://db/app")
+        #expect(configuration.database.connection.connectionString == "postgresql://db/app")
         #expect(configuration.kafka.bootstrapServers == "k:9092")
         #expect(configuration.kafka.groupID == "deploy-postmortem")
         #expect(configuration.topics == ServiceConfiguration.Topics())
         #expect(configuration.topics.inputs == ["deploy.events", "deploy.rollbacks", "deploy.metrics"])
-        #expect(configuration.httpPort == 8080)
-        #expect(configuration.overdueSweepInterval == .seconds(60))
+        #expect(configuration.http.port == 8080)
+        #expect(configuration.jobs.overdueSweepInterval == .seconds(60))
         #expect(configuration.analysis.baselineWindow == 3600)
-        #expect(configuration.httpLimits == ServiceConfiguration.HTTPLimits())
-        #expect(configuration.httpLimits.headerTimeout == .seconds(10) && configuration.httpLimits.bodyTimeout == .seconds(30))
-        #expect(configuration.httpLimits.idleTimeout == .seconds(75) && configuration.httpLimits.maxConnections == 4096)
+        #expect(configuration.http.limits == ServiceConfiguration.HTTPLimits())
+        #expect(configuration.http.limits.headerTimeout == .seconds(10) && configuration.http.limits.bodyTimeout == .seconds(30))
+        #expect(configuration.http.limits.idleTimeout == .seconds(75) && configuration.http.limits.maxConnections == 4096)
         #expect(configuration.outputEvents.source == "/deploy-postmortem")
         #expect(configuration.outputEvents.schemaBase == "https://deploy-postmortem.dev/schemas/events/")
         #expect(configuration.outputEvents.apiBaseURL == nil && configuration.outputEvents.uiBaseURL == nil)
@@ -80,12 +80,12 @@ struct ServiceConfigurationTests {
         #expect([configuration.topics.deploys, configuration.topics.rollbacks, configuration.topics.metrics,
                  configuration.topics.postmortems, configuration.topics.actionItems, configuration.topics.deadLetter]
                 == ["d", "r", "m", "p", "a", "x"])
-        #expect(configuration.databasePoolSize == 3)
-        #expect(configuration.httpPort == 9000 && configuration.httpHost == "127.0.0.1")
-        #expect(configuration.overdueSweepInterval == .seconds(30))
-        #expect([configuration.httpLimits.headerTimeout, configuration.httpLimits.bodyTimeout, configuration.httpLimits.idleTimeout]
+        #expect(configuration.database.poolSize == 3)
+        #expect(configuration.http.port == 9000 && configuration.http.host == "127.0.0.1")
+        #expect(configuration.jobs.overdueSweepInterval == .seconds(30))
+        #expect([configuration.http.limits.headerTimeout, configuration.http.limits.bodyTimeout, configuration.http.limits.idleTimeout]
                 == [.seconds(5), .seconds(20), .seconds(120)])
-        #expect(configuration.httpLimits.maxConnections == 1000)
+        #expect(configuration.http.limits.maxConnections == 1000)
         let analysis = configuration.analysis
         #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
                  analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
