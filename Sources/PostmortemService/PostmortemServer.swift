@@ -36,7 +36,7 @@ public final class PostmortemServer: Sendable {
     /// Builds the service's parts; nothing connects until ``run()``.
     public init(configuration: ServiceConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.logger = logger
-        pool = PostgresPool(configuration: configuration.database, maxConnections: configuration.databasePoolSize, logger: logger)
+        pool = PostgresPool(configuration: configuration.database.connection, maxConnections: configuration.database.poolSize, logger: logger)
         // One set of KAFKA_* settings serves both roles; each client gets the properties it reads.
         var consumerConfig = configuration.kafka.forConsumer
         if consumerConfig["auto.offset.reset"] == nil { consumerConfig = consumerConfig.merging(["auto.offset.reset": "earliest"]) }
@@ -66,9 +66,9 @@ public final class PostmortemServer: Sendable {
             pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository, store: postmortems,
             analyzer: analyzer, sourceProgress: sourceProgress)
         sweeper = OverdueSweeper(
-            pool: pool, repositories: repositories, interval: configuration.overdueSweepInterval, clock: clock, logger: logger)
+            pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock, logger: logger)
         maintainer = DataMaintainer(
-            pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.maintenanceInterval,
+            pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.jobs.maintenanceInterval,
             clock: clock, logger: logger)
         let (pool, serviceMetrics) = (self.pool, self.metrics)
         prometheusSource = configuration.prometheusSource.map { source in
@@ -76,7 +76,7 @@ public final class PostmortemServer: Sendable {
                 configuration: source, pool: pool, samples: metricRepository, progress: sourceProgress, queue: queue, analysis: analysis,
                 metrics: serviceMetrics, clock: clock, logger: logger)
         }
-        relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
+        relay = OutboxRelay(database: configuration.database.connection, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter
         // librdkafka refuses records over message.max.bytes (default 1,000,000); leave room for headers.
@@ -88,21 +88,21 @@ public final class PostmortemServer: Sendable {
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
         let actionItems = ActionItemStore(pool: pool, repositories: repositories, editor: EditActionItem(encoder: encoder))
         let api = APIRoutes(
-            postmortems: reader, actionItems: actionItems, tokens: configuration.apiTokens,
-            maxBodyBytes: configuration.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
+            postmortems: reader, actionItems: actionItems, tokens: configuration.api.tokens,
+            maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
         let metrics = self.metrics
         let connections = ConnectionRegistry(
-            limit: ConnectionRegistry.fitDescriptorLimit(connections: configuration.httpLimits.maxConnections, logger: logger),
+            limit: ConnectionRegistry.fitDescriptorLimit(connections: configuration.http.limits.maxConnections, logger: logger),
             dropped: { metrics.recordDroppedConnection($0) })
         brokers = BrokerMonitor(producer: producer, metrics: metrics, logger: logger)
         http = HTTPSurface(
             pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics, clock: clock,
-            limits: configuration.httpLimits, connections: connections,
+            limits: configuration.http.limits, connections: connections,
             readinessChecks: Readiness(pool: pool, pipeline: pipeline, relay: relay, brokers: brokers, logger: logger))
-        if configuration.apiTokens.isEmpty {
+        if configuration.api.tokens.isEmpty {
             logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
         }
-        httpAddress = configuration.httpPort.map { (configuration.httpHost, $0) }
+        httpAddress = configuration.http.port.map { (configuration.http.host, $0) }
     }
 
     /// The HTTP routes: probes, metrics and `/v1`.

@@ -5,13 +5,21 @@ import PostmortemCore
 
 /// Everything `serve` needs, read from the environment (see the README's configuration table).
 public struct ServiceConfiguration: Sendable {
-    /// Topic names (docs/architecture.md §3), each configurable.
+    /// Topic names (docs/architecture.md §3), each configurable: the one place their defaults
+    /// are spelled (the dev broker, the demo, the benchmarks and the service's dead-letter
+    /// default read them here; tests check the chart's defaults and the README against them).
     public struct Topics: Sendable, Equatable {
+        /// Deploy events in (`TOPIC_DEPLOYS`, default `deploy.events`).
         public var deploys = "deploy.events"
+        /// Rollback events in (`TOPIC_ROLLBACKS`, default `deploy.rollbacks`).
         public var rollbacks = "deploy.rollbacks"
+        /// Metric samples in (`TOPIC_METRICS`, default `deploy.metrics`).
         public var metrics = "deploy.metrics"
+        /// Postmortem events out (`TOPIC_POSTMORTEMS`, default `postmortem.events`).
         public var postmortems = "postmortem.events"
+        /// Action-item events out (`TOPIC_ACTION_ITEMS`, default `postmortem.action-items`).
         public var actionItems = "postmortem.action-items"
+        /// Messages that cannot be processed, with why (`TOPIC_DLQ`, default `deploy.postmortem.dlq`).
         public var deadLetter = "deploy.postmortem.dlq"
 
         /// The default names.
@@ -20,67 +28,134 @@ public struct ServiceConfiguration: Sendable {
         /// The topics the consumer group reads.
         public var inputs: [String] { [deploys, rollbacks, metrics] }
 
+        /// Every topic the service reads or writes: the inputs, then the outputs and the
+        /// dead-letter topic.
+        public var names: [String] { inputs + [postmortems, actionItems, deadLetter] }
+
         /// Every topic the service reads or writes, with `partitions` each: what a local or test
         /// cluster must create.
         public func all(partitions: Int) -> [String: Int] {
-            Dictionary(uniqueKeysWithValues: (inputs + [postmortems, actionItems, deadLetter]).map { ($0, partitions) })
+            Dictionary(names.map { ($0, partitions) }) { first, _ in first }
+        }
+
+        /// The input topic of an event's role, named like its property: `rollbacks`, `metrics`,
+        /// anything else `deploys` (how the demo scenarios tag their events).
+        public func input(forRole role: String) -> String {
+            switch role {
+            case "rollbacks": rollbacks
+            case "metrics": metrics
+            default: deploys
+            }
         }
     }
 
-    /// How long the HTTP server waits for a client, and how many connections it keeps open
-    /// (`HTTP_*_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`).
+    /// How long the HTTP server waits for a client, and how many connections it keeps open.
     public struct HTTPLimits: Sendable, Equatable {
-        /// A request's head must be complete this long after its first byte (slowloris).
+        /// A request's head must be complete this long after its first byte (slowloris)
+        /// (`HTTP_HEADER_TIMEOUT_SECONDS`, 1...300, default 10).
         public var headerTimeout: Duration = .seconds(10)
-        /// A request's body must be complete this long after its head.
+        /// A request's body must be complete this long after its head (`HTTP_BODY_TIMEOUT_SECONDS`,
+        /// 1...3600, default 30).
         public var bodyTimeout: Duration = .seconds(30)
-        /// A connection with no request in progress is closed after this long without a byte.
-        /// Longer than the 60 s idle timeout of common proxies and load balancers, so they close first.
+        /// A connection with no request in progress is closed after this long without a byte
+        /// (`HTTP_IDLE_TIMEOUT_SECONDS`, 1...3600, default 75). Longer than the 60 s idle timeout of
+        /// common proxies and load balancers, so they close first.
         public var idleTimeout: Duration = .seconds(75)
-        /// Open connections at most. A new connection beyond it closes the connection idle the
-        /// longest (one with no request being answered), or is refused when none is idle.
+        /// Open connections at most (`HTTP_MAX_CONNECTIONS`, 16...1000000, default 4096). A new
+        /// connection beyond it closes the connection idle the longest (one with no request
+        /// being answered), or is refused when none is idle.
         public var maxConnections = 4096
 
         /// The defaults.
         public init() {}
     }
 
-    /// The database (libpq URL, `DATABASE_URL_FILE`, or `PG*`).
-    public var database: PostgresConfiguration
-    /// librdkafka settings for the consumer and the producers (`KAFKA_*`).
+    /// The database.
+    public struct Database: Sendable {
+        /// Where it is: `DATABASE_URL` (a libpq URL or conninfo), else the file `DATABASE_URL_FILE`
+        /// names (a mounted secret), else libpq's own `PG*` variables (the default: nothing set).
+        public var connection: PostgresConfiguration
+        /// Connections in the pool (`DATABASE_POOL_SIZE`, 1...200, default 8).
+        public var poolSize = 8
+
+        /// The database `connection` points at, with the default pool.
+        public init(connection: PostgresConfiguration) {
+            self.connection = connection
+        }
+    }
+
+    /// The HTTP server: probes, metrics and the `/v1` API.
+    public struct HTTP: Sendable, Equatable {
+        /// Port it listens on (`HTTP_PORT`, 0...65535, default 8080); nil runs no HTTP server.
+        public var port: Int? = 8080
+        /// Address it binds (`HTTP_HOST`, default `0.0.0.0`).
+        public var host = "0.0.0.0"
+        /// Timeouts and connection cap (`HTTP_*_TIMEOUT_SECONDS`, `HTTP_MAX_CONNECTIONS`).
+        public var limits = HTTPLimits()
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The `/v1` API.
+    public struct API: Sendable {
+        /// Bearer tokens: the entries of the file `API_TOKENS_FILE` names and of `API_TOKENS`
+        /// (both may be set; default none, which refuses every request with 401).
+        public var tokens = APITokens.none
+        /// Largest request body read (`API_MAX_BODY_BYTES`, 1024...16777216, default 65536);
+        /// larger bodies get 413.
+        public var maxRequestBodyBytes = 65_536
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// How often the periodic jobs run (each on one replica at a time).
+    public struct Jobs: Sendable, Equatable {
+        /// How often overdue action items are looked for (`OVERDUE_SWEEP_INTERVAL_SECONDS`,
+        /// 1...86400, default 60).
+        public var overdueSweepInterval: Duration = .seconds(60)
+        /// How often partitions are created ahead and the retention applied
+        /// (`MAINTENANCE_INTERVAL_SECONDS`, 60...86400, default 86400).
+        public var maintenanceInterval: Duration = .seconds(86_400)
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The database: where, and the pool.
+    public var database: Database
+    /// librdkafka settings for the consumer and the producers: every `KAFKA_<NAME>` variable
+    /// (and `KAFKA_<NAME>_FILE`) as a property; `KAFKA_GROUP_ID` defaults to `deploy-postmortem`.
     public var kafka: KafkaConfig
-    /// Topic names.
+    /// Topic names (`TOPIC_*`; defaults in ``Topics``).
     public var topics = Topics()
-    /// Windows, margins and policies of the analysis.
+    /// Windows, margins and policies of the analysis: `ANALYSIS_BASELINE_WINDOW_SECONDS`
+    /// (60...604800, default 3600), `ANALYSIS_GRACE_SECONDS` (0...86400, default 300),
+    /// `ANALYSIS_RELATIVE_MARGIN` (0...100, default 0.2), `ANALYSIS_ABSOLUTE_MARGIN` (≥ 0, default
+    /// 0), `ATTRIBUTION_WINDOW_SECONDS` (60...604800, default 7200), `DETECTION_TARGET_SECONDS`
+    /// (1...86400, default 600), `OWNERSHIP_MAP_FILE` (a JSON object of service → team; default
+    /// none); the rest keep `AnalysisConfig`'s defaults.
     public var analysis = AnalysisConfig()
-    /// Connections in the database pool.
-    public var databasePoolSize = 8
-    /// Port of the HTTP server (probes, metrics); nil runs no HTTP server.
-    public var httpPort: Int? = 8080
-    /// Address the HTTP server binds.
-    public var httpHost = "0.0.0.0"
-    /// Timeouts and connection cap of the HTTP server.
-    public var httpLimits = HTTPLimits()
-    /// How often overdue action items are looked for.
-    public var overdueSweepInterval: Duration = .seconds(60)
-    /// Bearer tokens of the `/v1` API (`API_TOKENS_FILE`, `API_TOKENS`); none refuses every request.
-    public var apiTokens = APITokens.none
-    /// Largest request body the API reads (`API_MAX_BODY_BYTES`); larger bodies get 413.
-    public var maxRequestBodyBytes = 65_536
-    /// How long stored data is kept (`RETENTION_*_DAYS`).
+    /// The HTTP server.
+    public var http = HTTP()
+    /// The `/v1` API.
+    public var api = API()
+    /// How long stored data is kept (`RETENTION_*_DAYS`; defaults in ``Retention``).
     public var retention = Retention()
-    /// How often partitions are created ahead and the retention applied (`MAINTENANCE_INTERVAL_SECONDS`).
-    public var maintenanceInterval: Duration = .seconds(86_400)
-    /// What output events carry besides their data: `source` (`EVENT_SOURCE`), the base of
-    /// `dataschema` (`EVENT_DATASCHEMA_BASE_URL`) and the links to the postmortem
-    /// (`PUBLIC_API_URL`, `PUBLIC_UI_URL`).
+    /// How often the periodic jobs run.
+    public var jobs = Jobs()
+    /// What output events carry besides their data: `source` (`EVENT_SOURCE`, a URI-reference,
+    /// default `/deploy-postmortem`), the base of `dataschema` (`EVENT_DATASCHEMA_BASE_URL`, an
+    /// absolute URI, default `https://deploy-postmortem.dev/schemas/events/`) and the links to the
+    /// postmortem (`PUBLIC_API_URL`, `PUBLIC_UI_URL`: absolute http(s) URLs; default none).
     public var outputEvents = OutputEventEncoder()
     /// Prometheus as a metric source (`PROMETHEUS_SOURCE_FILE`); nil: metrics come as events only.
     public var prometheusSource: PrometheusSourceConfiguration?
 
-    /// Creates a configuration from explicit parts.
+    /// Creates a configuration from explicit parts, the rest at their defaults.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
-        self.database = database
+        self.database = Database(connection: database)
         self.kafka = kafka
     }
 
@@ -98,7 +173,7 @@ public struct ServiceConfiguration: Sendable {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 return PostgresConfiguration(connectionString: text.trimmingCharacters(in: .whitespacesAndNewlines))
             } catch {
-                throw PostgresError(.connection, "cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
+                throw ServiceError.invalidConfiguration("cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
             }
         }
         return PostgresConfiguration(connectionString: "")
@@ -110,29 +185,61 @@ public struct ServiceConfiguration: Sendable {
         if kafka.groupID == nil { kafka.groupID = "deploy-postmortem" }
         var configuration = Self(database: try database(fromEnvironment: environment), kafka: kafka)
         let reader = EnvironmentReader(environment: environment)
-        configuration.topics.deploys = reader.string("TOPIC_DEPLOYS") ?? configuration.topics.deploys
-        configuration.topics.rollbacks = reader.string("TOPIC_ROLLBACKS") ?? configuration.topics.rollbacks
-        configuration.topics.metrics = reader.string("TOPIC_METRICS") ?? configuration.topics.metrics
-        configuration.topics.postmortems = reader.string("TOPIC_POSTMORTEMS") ?? configuration.topics.postmortems
-        configuration.topics.actionItems = reader.string("TOPIC_ACTION_ITEMS") ?? configuration.topics.actionItems
-        configuration.topics.deadLetter = reader.string("TOPIC_DLQ") ?? configuration.topics.deadLetter
-        configuration.databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.databasePoolSize
-        configuration.httpPort = try reader.integer("HTTP_PORT", in: 0...65_535) ?? configuration.httpPort
-        configuration.httpHost = reader.string("HTTP_HOST") ?? configuration.httpHost
-        configuration.httpLimits = try Self.httpLimits(reader)
-        if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) {
-            configuration.overdueSweepInterval = .seconds(seconds)
-        }
-        configuration.apiTokens = try Self.apiTokens(reader)
-        configuration.maxRequestBodyBytes = try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? configuration.maxRequestBodyBytes
+        configuration.topics = Self.topics(reader)
+        configuration.database.poolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.database.poolSize
+        configuration.http = try Self.http(reader)
+        configuration.api = try Self.api(reader)
         configuration.retention = try Self.retention(reader)
-        if let seconds = try reader.integer("MAINTENANCE_INTERVAL_SECONDS", in: 60...86_400) {
-            configuration.maintenanceInterval = .seconds(seconds)
-        }
+        configuration.jobs = try Self.jobs(reader)
         configuration.outputEvents = try Self.outputEvents(reader)
+        configuration.analysis = try Self.analysis(reader)
         configuration.prometheusSource = try PrometheusSourceConfiguration.fromEnvironment(environment)
+        return configuration
+    }
 
-        var analysis = configuration.analysis
+    /// Reads the topic names.
+    static func topics(_ reader: EnvironmentReader) -> Topics {
+        var topics = Topics()
+        topics.deploys = reader.string("TOPIC_DEPLOYS") ?? topics.deploys
+        topics.rollbacks = reader.string("TOPIC_ROLLBACKS") ?? topics.rollbacks
+        topics.metrics = reader.string("TOPIC_METRICS") ?? topics.metrics
+        topics.postmortems = reader.string("TOPIC_POSTMORTEMS") ?? topics.postmortems
+        topics.actionItems = reader.string("TOPIC_ACTION_ITEMS") ?? topics.actionItems
+        topics.deadLetter = reader.string("TOPIC_DLQ") ?? topics.deadLetter
+        return topics
+    }
+
+    /// Reads the HTTP server's port, address, timeouts and connection cap.
+    static func http(_ reader: EnvironmentReader) throws -> HTTP {
+        var http = HTTP()
+        http.port = try reader.integer("HTTP_PORT", in: 0...65_535) ?? http.port
+        http.host = reader.string("HTTP_HOST") ?? http.host
+        if let seconds = try reader.integer("HTTP_HEADER_TIMEOUT_SECONDS", in: 1...300) { http.limits.headerTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_BODY_TIMEOUT_SECONDS", in: 1...3600) { http.limits.bodyTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) { http.limits.idleTimeout = .seconds(seconds) }
+        http.limits.maxConnections = try reader.integer("HTTP_MAX_CONNECTIONS", in: 16...1_000_000) ?? http.limits.maxConnections
+        return http
+    }
+
+    /// Reads the API's tokens and body limit.
+    static func api(_ reader: EnvironmentReader) throws -> API {
+        var api = API()
+        api.tokens = try Self.apiTokens(reader)
+        api.maxRequestBodyBytes = try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? api.maxRequestBodyBytes
+        return api
+    }
+
+    /// Reads how often the periodic jobs run.
+    static func jobs(_ reader: EnvironmentReader) throws -> Jobs {
+        var jobs = Jobs()
+        if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) { jobs.overdueSweepInterval = .seconds(seconds) }
+        if let seconds = try reader.integer("MAINTENANCE_INTERVAL_SECONDS", in: 60...86_400) { jobs.maintenanceInterval = .seconds(seconds) }
+        return jobs
+    }
+
+    /// Reads the analysis settings the environment may change.
+    static func analysis(_ reader: EnvironmentReader) throws -> AnalysisConfig {
+        var analysis = AnalysisConfig()
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
         analysis.rollbackGrace = try reader.number("ANALYSIS_GRACE_SECONDS", in: 0...86_400) ?? analysis.rollbackGrace
         analysis.relativeMargin = try reader.number("ANALYSIS_RELATIVE_MARGIN", in: 0...100) ?? analysis.relativeMargin
@@ -142,18 +249,7 @@ public struct ServiceConfiguration: Sendable {
         if let path = reader.string("OWNERSHIP_MAP_FILE") {
             analysis.ownership = try Self.ownershipMap(at: path)
         }
-        configuration.analysis = analysis
-        return configuration
-    }
-
-    /// Reads the HTTP server's timeouts and connection cap.
-    static func httpLimits(_ reader: EnvironmentReader) throws -> HTTPLimits {
-        var limits = HTTPLimits()
-        if let seconds = try reader.integer("HTTP_HEADER_TIMEOUT_SECONDS", in: 1...300) { limits.headerTimeout = .seconds(seconds) }
-        if let seconds = try reader.integer("HTTP_BODY_TIMEOUT_SECONDS", in: 1...3600) { limits.bodyTimeout = .seconds(seconds) }
-        if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) { limits.idleTimeout = .seconds(seconds) }
-        limits.maxConnections = try reader.integer("HTTP_MAX_CONNECTIONS", in: 16...1_000_000) ?? limits.maxConnections
-        return limits
+        return analysis
     }
 
     /// Reads the retention periods: each 0 (keep forever) or a number of days. Metric points
@@ -168,7 +264,7 @@ public struct ServiceConfiguration: Sendable {
         // 0 is forever: longer than any number of days.
         if retention.metricSamplesDays > 0, retention.deployEventsDays == 0 || retention.metricSamplesDays < retention.deployEventsDays {
             let events = retention.deployEventsDays == 0 ? "0 (forever)" : "\(retention.deployEventsDays)"
-            throw ConfigurationError(
+            throw ServiceError.invalidConfiguration(
                 "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(events): a postmortem opened late for a deploy whose events are kept would have no metric points")
         }
         return retention
@@ -193,14 +289,14 @@ public struct ServiceConfiguration: Sendable {
             do {
                 sources.append(("API_TOKENS_FILE \(path)", try String(contentsOfFile: path, encoding: .utf8)))
             } catch {
-                throw ConfigurationError("API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
+                throw ServiceError.invalidConfiguration("API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
             }
         }
         if let text = reader.string("API_TOKENS") { sources.append(("API_TOKENS", text)) }
         do {
             return try APITokens(parsing: sources.map(\.text).joined(separator: "\n"))
         } catch {
-            throw ConfigurationError("\(sources.map(\.name).joined(separator: " + ")): \(error)")
+            throw ServiceError.invalidConfiguration("\(sources.map(\.name).joined(separator: " + ")): \(error)")
         }
     }
 
@@ -209,21 +305,15 @@ public struct ServiceConfiguration: Sendable {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let map = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
-                throw ConfigurationError("OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
+                throw ServiceError.invalidConfiguration("OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
             }
             return map
-        } catch let error as ConfigurationError {
+        } catch let error as ServiceError {
             throw error
         } catch {
-            throw ConfigurationError("OWNERSHIP_MAP_FILE \(path): \(error.localizedDescription)")
+            throw ServiceError.invalidConfiguration("OWNERSHIP_MAP_FILE \(path): \(error.localizedDescription)")
         }
     }
-}
-
-/// An invalid setting, naming the variable and what is wrong with it.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Typed, range-checked reads of environment variables.
@@ -238,7 +328,7 @@ struct EnvironmentReader {
     func number(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), range.contains(value) else {
-            throw ConfigurationError("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
+            throw ServiceError.invalidConfiguration("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
@@ -247,7 +337,7 @@ struct EnvironmentReader {
     func days(_ name: String, minimum: Int) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), value == 0 || (minimum...36_500).contains(value) else {
-            throw ConfigurationError("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
+            throw ServiceError.invalidConfiguration("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
         }
         return value
     }
@@ -257,7 +347,7 @@ struct EnvironmentReader {
     /// and no query or fragment; `web` requires `http` or `https` and a host.
     func uriReference(_ name: String, absolute: Bool, web: Bool = false) throws -> String? {
         guard let text = string(name) else { return nil }
-        func refuse(_ reason: String) -> ConfigurationError { ConfigurationError("\(name)=\(text): \(reason)") }
+        func refuse(_ reason: String) -> ServiceError { .invalidConfiguration("\(name)=\(text): \(reason)") }
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
         guard text.allSatisfy(allowed.contains) else { throw refuse("not a URI-reference (only URI characters; escape others as %XX)") }
         let characters = Array(text)
@@ -290,7 +380,7 @@ struct EnvironmentReader {
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw ConfigurationError("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw ServiceError.invalidConfiguration("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }

@@ -55,12 +55,12 @@ struct APIBenchmark: AsyncParsableCommand {
         var configuration = ServiceConfiguration(
             database: postgres,
             kafka: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "bench-api", "linger.ms": "1"]))
-        configuration.httpPort = port
-        configuration.apiTokens = try APITokens(parsing: "bench:read:\(token)")
+        configuration.http.port = port
+        configuration.api.tokens = try APITokens(parsing: "bench:read:\(token)")
         let server = try PostmortemServer(configuration: configuration, logger: logger)
         let service = Task { try await server.run(handlesSignals: false) }
         defer { service.cancel() }
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.databasePoolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.database.poolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s")
 
         let ingestion = Task {
             let interval = Duration.seconds(1) / rate

@@ -53,8 +53,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 // The second run joins the group the first left; the mock cluster waits out the session.
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
             ]))
-        configuration.databasePoolSize = 4
-        configuration.httpPort = nil
+        configuration.database.poolSize = 4
+        configuration.http.port = nil
 
         // 1. Deploy events end to end, produced before the service starts, consumed from a backlog.
         let events = (0..<deploys).flatMap { Self.healthyDeploy($0) }
@@ -240,12 +240,12 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
     static func healthyDeploy(_ index: Int) -> [(topic: String, key: String, value: String)] {
         let id = "bench-ok-\(index)", at = "2026-11-26T09:00:00Z"
-        let service = "svc-\(index % 50)"
+        let (service, topic) = ("svc-\(index % 50)", ServiceConfiguration.Topics().deploys)
         return [
-            ("deploy.events", id, #"{"specversion":"1.0","id":"\#(id)-s","source":"/bench","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(id)","service":"\#(service)","environment":"prod","startedAt":"\#(at)"}}"#),
-            ("deploy.events", id, #"{"specversion":"1.0","id":"\#(id)-ci","source":"/bench","type":"io.deploypostmortem.deploy.gate_finished.v1","data":{"deployId":"\#(id)","gate":"ci","outcome":"passed","ci":{"testsTotal":420,"testsFailed":0,"coveragePercent":81.5}}}"#),
-            ("deploy.events", id, #"{"specversion":"1.0","id":"\#(id)-c","source":"/bench","type":"io.deploypostmortem.deploy.gate_finished.v1","data":{"deployId":"\#(id)","gate":"canary","outcome":"passed","trafficPercent":10}}"#),
-            ("deploy.events", id, #"{"specversion":"1.0","id":"\#(id)-f","source":"/bench","type":"io.deploypostmortem.deploy.finished.v1","data":{"deployId":"\#(id)","outcome":"succeeded","finishedAt":"2026-11-26T09:30:00Z"}}"#),
+            (topic, id, #"{"specversion":"1.0","id":"\#(id)-s","source":"/bench","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(id)","service":"\#(service)","environment":"prod","startedAt":"\#(at)"}}"#),
+            (topic, id, #"{"specversion":"1.0","id":"\#(id)-ci","source":"/bench","type":"io.deploypostmortem.deploy.gate_finished.v1","data":{"deployId":"\#(id)","gate":"ci","outcome":"passed","ci":{"testsTotal":420,"testsFailed":0,"coveragePercent":81.5}}}"#),
+            (topic, id, #"{"specversion":"1.0","id":"\#(id)-c","source":"/bench","type":"io.deploypostmortem.deploy.gate_finished.v1","data":{"deployId":"\#(id)","gate":"canary","outcome":"passed","trafficPercent":10}}"#),
+            (topic, id, #"{"specversion":"1.0","id":"\#(id)-f","source":"/bench","type":"io.deploypostmortem.deploy.finished.v1","data":{"deployId":"\#(id)","outcome":"succeeded","finishedAt":"2026-11-26T09:30:00Z"}}"#),
         ]
     }
 

@@ -57,7 +57,7 @@ enum ConfigurationCheck {
         while true {
             do {
                 let configuration = try ServiceConfiguration.fromEnvironment(remaining)
-                return problems + kafkaProblems(configuration.kafka, environment) + databaseProblems(configuration.database, environment)
+                return problems + kafkaProblems(configuration.kafka, environment) + databaseProblems(configuration.database.connection, environment)
             } catch {
                 let (message, variables) = explain(error, remaining)
                 problems.append(message)

@@ -47,11 +47,11 @@ struct DemoCommand: AsyncParsableCommand {
                 "bootstrap.servers": broker.bootstrapServers, "group.id": "deploy-postmortem",
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "linger.ms": "1",
             ]))
-        configuration.databasePoolSize = 4
-        configuration.httpPort = keepRunning ? 8080 : nil
+        configuration.database.poolSize = 4
+        configuration.http.port = keepRunning ? 8080 : nil
         // A throwaway write token for this local stack only, shown once so the API and the CLI can be tried.
         let demoToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
-        if keepRunning { configuration.apiTokens = try APITokens(parsing: "demo:write:\(demoToken)") }
+        if keepRunning { configuration.api.tokens = try APITokens(parsing: "demo:write:\(demoToken)") }
         let now = Date()
         var scenarios = DemoScenarios.all(endingAt: now)
         let prometheusStory = try DemoPrometheusStory.make(endingAt: now)
@@ -117,19 +117,11 @@ struct DemoCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
         let records = scenarios.flatMap { scenario in
             zip(scenario.events, scenario.topicOfEach).map { event, topic in
-                KafkaRecord(topic: Self.topicName(topic, topics), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
+                KafkaRecord(topic: topics.input(forRole: topic), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
             }
         }
         for outcome in await producer.send(records) { _ = try outcome.get() }
         await producer.close()
-    }
-
-    static func topicName(_ role: String, _ topics: ServiceConfiguration.Topics) -> String {
-        switch role {
-        case "rollbacks": topics.rollbacks
-        case "metrics": topics.metrics
-        default: topics.deploys
-        }
     }
 
     private func readBack(_ topic: String, count: Int, from broker: MockCluster) async throws -> [KafkaMessage] {

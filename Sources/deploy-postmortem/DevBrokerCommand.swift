@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import PostmortemService
 import ServiceLifecycle
 
 /// `deploy-postmortem dev-broker`: a local Kafka (librdkafka mock cluster) for development.
@@ -16,8 +17,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
     )
 
     /// The service's topics (docs/architecture.md §3), 3 partitions each.
-    static let defaultTopics = ["deploy.events", "deploy.rollbacks", "deploy.metrics", "postmortem.events",
-                                "postmortem.action-items", "deploy.postmortem.dlq"].map { TopicSpec(name: $0, partitions: 3) }
+    static let defaultTopics = ServiceConfiguration.Topics().names.map { TopicSpec(name: $0, partitions: 3) }
 
     @Option(help: "Number of brokers.")
     var brokers = 1

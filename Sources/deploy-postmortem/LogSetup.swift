@@ -1,30 +1,27 @@
 import Foundation
 import Logging
+import PostmortemService
 
 /// Chooses the log format once per process: JSON lines in production (`LOG_FORMAT=json`, the
 /// default when standard error is not a terminal), readable text on a terminal (`LOG_FORMAT=text`).
 /// `LOG_LEVEL` sets the level (trace … critical, default info). Logs go to standard error.
 enum LogSetup {
-    /// An unknown `LOG_LEVEL` or `LOG_FORMAT`, naming the variable and what it accepts.
-    struct InvalidSetting: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// The level and format `environment` asks for (absent or empty: the defaults).
-    static func settings(_ environment: [String: String]) throws(InvalidSetting) -> (level: Logger.Level, json: Bool) {
+    /// The level and format `environment` asks for (absent or empty: the defaults). An unknown
+    /// `LOG_LEVEL` or `LOG_FORMAT` is an invalid configuration naming the variable and what it accepts.
+    static func settings(_ environment: [String: String]) throws(ServiceError) -> (level: Logger.Level, json: Bool) {
         func value(_ name: String) -> String? {
             environment[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         var level = Logger.Level.info
         if let text = value("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
-                throw InvalidSetting(description: "LOG_LEVEL=\(text): expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .invalidConfiguration("LOG_LEVEL=\(text): expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             level = parsed
         }
         var json = isatty(STDERR_FILENO) == 0
         if let text = value("LOG_FORMAT") {
-            guard ["json", "text"].contains(text.lowercased()) else { throw InvalidSetting(description: "LOG_FORMAT=\(text): expected json or text") }
+            guard ["json", "text"].contains(text.lowercased()) else { throw .invalidConfiguration("LOG_FORMAT=\(text): expected json or text") }
             json = text.lowercased() == "json"
         }
         return (level, json)
@@ -33,8 +30,8 @@ enum LogSetup {
     /// Bootstraps logging from `environment`. When `LOG_LEVEL` or `LOG_FORMAT` is invalid, the
     /// defaults are used and the problem is returned, for the command to report and refuse.
     @discardableResult
-    static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) -> InvalidSetting? {
-        var problem: InvalidSetting?
+    static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) -> ServiceError? {
+        var problem: ServiceError?
         let (level, json): (Logger.Level, Bool)
         do {
             (level, json) = try settings(environment)

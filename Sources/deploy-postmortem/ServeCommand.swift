@@ -36,16 +36,16 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             if let logging { throw logging }
             var configuration = try ServiceConfiguration.fromEnvironment()
-            if let databaseURL { configuration.database.connectionString = databaseURL }
+            if let databaseURL { configuration.database.connection.connectionString = databaseURL }
             if let bootstrapServers { configuration.kafka.bootstrapServers = bootstrapServers }
             if let groupID { configuration.kafka.groupID = groupID }
-            if let httpPort { configuration.httpPort = httpPort }
-            if migrate { try await DatabaseSchema.migrate(configuration.database) }
+            if let httpPort { configuration.http.port = httpPort }
+            if migrate { try await DatabaseSchema.migrate(configuration.database.connection) }
             let server = try PostmortemServer(configuration: configuration, logger: logger)
-            let database = try configuration.database.redacted()
+            let database = try configuration.database.connection.redacted()
             logger.info("serving", metadata: [
                 "version": "\(ProductVersion.current)", "database": "\(database)", "kafka": "\(configuration.kafka)",
-                "api_tokens": "\(configuration.apiTokens.names.joined(separator: ","))",
+                "api_tokens": "\(configuration.api.tokens.names.joined(separator: ","))",
             ])
             try await server.run()
             logger.info("stopped", metadata: ["version": "\(ProductVersion.current)"])

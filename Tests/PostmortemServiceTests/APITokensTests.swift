@@ -36,6 +36,7 @@ struct APITokensTests {
             _ = try APITokens(parsing: configuration)
             Issue.record("accepted: \(configuration)")
         } catch {
+            #expect(error.code == .invalidConfiguration)
             #expect(error.description == message)
             // No credential (the text after the second colon of an entry) appears in the error.
             for entry in configuration.split(separator: "\n") {
@@ -53,14 +54,15 @@ struct APITokensTests {
             "DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": file.path, "API_TOKENS": "env-bot:read:env-token-0123456789",
             "API_MAX_BODY_BYTES": "2048",
         ])
-        #expect(configuration.apiTokens.names == ["file-bot", "env-bot"])
-        #expect(configuration.apiTokens.principal(for: "s3cret-token-for-ci-bot")?.scope == .write)
-        #expect(configuration.maxRequestBodyBytes == 2048)
-        #expect(try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).apiTokens.isEmpty)
+        #expect(configuration.api.tokens.names == ["file-bot", "env-bot"])
+        #expect(configuration.api.tokens.principal(for: "s3cret-token-for-ci-bot")?.scope == .write)
+        #expect(configuration.api.maxRequestBodyBytes == 2048)
+        #expect(try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).api.tokens.isEmpty)
 
-        #expect(throws: ConfigurationError.self) {
+        let unreadable = #expect(throws: ServiceError.self) {
             try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": "/nonexistent/tokens"])
         }
+        #expect(unreadable?.code == .invalidConfiguration)
         do {
             _ = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS": "x:root:secret-secret-secret"])
             Issue.record("an unknown scope was accepted")

@@ -253,7 +253,7 @@ struct RetentionConfigurationTests {
         #expect(defaults.retention == Retention())
         let days: [Int] = [defaults.retention.metricSamplesDays, defaults.retention.deployEventsDays, defaults.retention.sentOutboxDays]
         #expect(days == [90, 90, 30])
-        #expect(defaults.maintenanceInterval == .seconds(86_400))
+        #expect(defaults.jobs.maintenanceInterval == .seconds(86_400))
 
         let set = try Self.configuration([
             "RETENTION_METRIC_SAMPLES_DAYS": "0", "RETENTION_DEPLOY_EVENTS_DAYS": "400", "RETENTION_OUTBOX_SENT_DAYS": "7",
@@ -261,7 +261,7 @@ struct RetentionConfigurationTests {
         ])
         let setDays: [Int] = [set.retention.metricSamplesDays, set.retention.deployEventsDays, set.retention.sentOutboxDays]
         #expect(setDays == [0, 400, 7])
-        #expect(set.maintenanceInterval == .seconds(3600))
+        #expect(set.jobs.maintenanceInterval == .seconds(3600))
     }
 
     @Test(arguments: [
@@ -275,7 +275,8 @@ struct RetentionConfigurationTests {
          "RETENTION_METRIC_SAMPLES_DAYS=90 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=0 (forever): a postmortem opened late for a deploy whose events are kept would have no metric points"),
     ])
     func invalidValuesNameTheVariable(name: String, value: String, message: String) throws {
-        let error = #expect(throws: ConfigurationError.self) { try Self.configuration([name: value]) }
+        let error = #expect(throws: ServiceError.self) { try Self.configuration([name: value]) }
+        #expect(error?.code == .invalidConfiguration)
         #expect(error?.description == message)
     }
 }

@@ -15,9 +15,9 @@ struct HTTPConnectionTests {
     ) async throws {
         let port = try freePort()
         try await ServiceHarness.with(configure: { configuration in
-            configuration.httpHost = "127.0.0.1"
-            configuration.httpPort = port
-            adjust(&configuration.httpLimits)
+            configuration.http.host = "127.0.0.1"
+            configuration.http.port = port
+            adjust(&configuration.http.limits)
         }) { harness in
             try await waitUntil("the HTTP server listening", timeout: .seconds(30)) {
                 (try? await offPool { try Self.get(port, "/healthz") })?.status == 200

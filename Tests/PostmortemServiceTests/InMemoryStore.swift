@@ -9,9 +9,8 @@ import PostmortemCore
 final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, Locking {
     let encoder = OutputEventEncoder()
 
-    // deploys + deploy_events
+    // deploy_events (`deploys` rows are the analysis step's to write)
     var events: [EventKey: AcceptedEvent] = [:]
-    var deploys: [String: DeployTimeline] = [:]
     // metric_samples: one row per series, timestamp, value, unit and SLO (`metric_samples_point`)
     var points: Set<String> = []
     // analysis_queue
@@ -46,10 +45,6 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
             insertion.written[accepted.event.key] = accepted.event
         }
         return insertion
-    }
-
-    func recordNewDeploys(_ starts: [DeployTimeline]) throws {
-        for timeline in starts where deploys[timeline.deployId] == nil { deploys[timeline.deployId] = timeline }
     }
 
     func storeMetricPoints(_ samples: [MetricSample]) throws -> Int {

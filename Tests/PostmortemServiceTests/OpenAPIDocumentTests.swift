@@ -38,7 +38,7 @@ struct OpenAPIDocumentTests {
         var configuration = ServiceConfiguration(
             database: PostgresConfiguration(connectionString: "postgresql://127.0.0.1:1/none"),
             kafka: KafkaConfig(["bootstrap.servers": "127.0.0.1:1", "group.id": "openapi-test"]))
-        configuration.apiTokens = try APITokens(parsing: "reader:read:\(ServiceHarness.readToken)")
+        configuration.api.tokens = try APITokens(parsing: "reader:read:\(ServiceHarness.readToken)")
         var logger = Logger(label: "openapi-test")
         logger.logLevel = .critical  // the consumer's refused connections are expected
         return try PostmortemServer(configuration: configuration, logger: logger)

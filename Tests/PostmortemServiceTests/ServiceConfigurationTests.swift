@@ -7,20 +7,55 @@ import Testing
 struct ServiceConfigurationTests {
     @Test func defaultsWithOnlyTheRequiredSettings() throws {
         let configuration = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"])
-        #expect(configuration.database.connectionString == "postgresql://db/app")
+        #expect(configuration.database.connection.connectionString == "postgresql://db/app")
         #expect(configuration.kafka.bootstrapServers == "k:9092")
         #expect(configuration.kafka.groupID == "deploy-postmortem")
         #expect(configuration.topics == ServiceConfiguration.Topics())
         #expect(configuration.topics.inputs == ["deploy.events", "deploy.rollbacks", "deploy.metrics"])
-        #expect(configuration.httpPort == 8080)
-        #expect(configuration.overdueSweepInterval == .seconds(60))
+        #expect(configuration.http.port == 8080)
+        #expect(configuration.jobs.overdueSweepInterval == .seconds(60))
         #expect(configuration.analysis.baselineWindow == 3600)
-        #expect(configuration.httpLimits == ServiceConfiguration.HTTPLimits())
-        #expect(configuration.httpLimits.headerTimeout == .seconds(10) && configuration.httpLimits.bodyTimeout == .seconds(30))
-        #expect(configuration.httpLimits.idleTimeout == .seconds(75) && configuration.httpLimits.maxConnections == 4096)
+        #expect(configuration.http.limits == ServiceConfiguration.HTTPLimits())
+        #expect(configuration.http.limits.headerTimeout == .seconds(10) && configuration.http.limits.bodyTimeout == .seconds(30))
+        #expect(configuration.http.limits.idleTimeout == .seconds(75) && configuration.http.limits.maxConnections == 4096)
         #expect(configuration.outputEvents.source == "/deploy-postmortem")
         #expect(configuration.outputEvents.schemaBase == "https://deploy-postmortem.dev/schemas/events/")
         #expect(configuration.outputEvents.apiBaseURL == nil && configuration.outputEvents.uiBaseURL == nil)
+    }
+
+    /// The chart's values, its README, the kustomize base and the README's configuration table
+    /// state the topic defaults `ServiceConfiguration.Topics` holds (the one source of truth).
+    @Test func deploymentFilesAndDocsStateTheServicesTopicDefaults() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func text(_ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+        let topics = ServiceConfiguration.Topics()
+        // (chart value key, environment variable, default)
+        let expected = [
+            ("deploys", "TOPIC_DEPLOYS", topics.deploys), ("rollbacks", "TOPIC_ROLLBACKS", topics.rollbacks),
+            ("metrics", "TOPIC_METRICS", topics.metrics), ("postmortems", "TOPIC_POSTMORTEMS", topics.postmortems),
+            ("actionItems", "TOPIC_ACTION_ITEMS", topics.actionItems), ("dlq", "TOPIC_DLQ", topics.deadLetter),
+        ]
+
+        let values = try text("charts/deploy-postmortem/values.yaml").split(separator: "\n").map(String.init)
+        let block = try #require(values.firstIndex(of: "  topics:"), "values.yaml has kafka.topics")
+        var chart: [String: String] = [:]
+        for line in values[(block + 1)...] {
+            guard line.hasPrefix("    "), let colon = line.firstIndex(of: ":") else { break }
+            chart[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        #expect(chart == Dictionary(uniqueKeysWithValues: expected.map { ($0.0, $0.2) }))
+
+        let chartReadme = try text("charts/deploy-postmortem/README.md")
+        let kustomize = Set(try text("deploy/kubernetes/base/config.env").split(separator: "\n").map(String.init))
+        for (key, variable, name) in expected {
+            #expect(chartReadme.contains("| `kafka.topics.\(key)` | `\(name)` | `\(variable)`"), "chart README, kafka.topics.\(key)")
+            #expect(kustomize.contains("\(variable)=\(name)"), "config.env, \(variable)")
+        }
+        let readme = try text("README.md")
+        for row in [expected[0..<3], expected[3..<6]] {
+            let line = "| " + row.map { "`\($0.1)`" }.joined(separator: " / ") + " | " + row.map { "`\($0.2)`" }.joined(separator: " / ") + " |"
+            #expect(readme.contains(line), "README: \(line)")
+        }
     }
 
     @Test func everySettingIsRead() throws {
@@ -45,12 +80,12 @@ struct ServiceConfigurationTests {
         #expect([configuration.topics.deploys, configuration.topics.rollbacks, configuration.topics.metrics,
                  configuration.topics.postmortems, configuration.topics.actionItems, configuration.topics.deadLetter]
                 == ["d", "r", "m", "p", "a", "x"])
-        #expect(configuration.databasePoolSize == 3)
-        #expect(configuration.httpPort == 9000 && configuration.httpHost == "127.0.0.1")
-        #expect(configuration.overdueSweepInterval == .seconds(30))
-        #expect([configuration.httpLimits.headerTimeout, configuration.httpLimits.bodyTimeout, configuration.httpLimits.idleTimeout]
+        #expect(configuration.database.poolSize == 3)
+        #expect(configuration.http.port == 9000 && configuration.http.host == "127.0.0.1")
+        #expect(configuration.jobs.overdueSweepInterval == .seconds(30))
+        #expect([configuration.http.limits.headerTimeout, configuration.http.limits.bodyTimeout, configuration.http.limits.idleTimeout]
                 == [.seconds(5), .seconds(20), .seconds(120)])
-        #expect(configuration.httpLimits.maxConnections == 1000)
+        #expect(configuration.http.limits.maxConnections == 1000)
         let analysis = configuration.analysis
         #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
                  analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
@@ -92,9 +127,10 @@ struct ServiceConfigurationTests {
 
     @Test(arguments: invalid)
     func invalidValuesNameTheVariable(_ variable: String, _ value: String, _ message: String) {
-        let error = #expect(throws: ConfigurationError.self) {
+        let error = #expect(throws: ServiceError.self) {
             try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", variable: value])
         }
+        #expect(error?.code == .invalidConfiguration)
         #expect(error?.description.hasPrefix(message) == true, "\(error?.description ?? "no error")")
     }
 
@@ -107,6 +143,20 @@ struct ServiceConfigurationTests {
         #expect(try fromFile.redacted() == "app@db:5432/app")
         // DATABASE_URL wins over the file.
         #expect(try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path]).connectionString == "postgresql://x/y")
-        #expect(throws: PostgresError.self) { try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": "/nonexistent/secret"]) }
+        let unreadable = #expect(throws: ServiceError.self) {
+            try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": "/nonexistent/secret"])
+        }
+        #expect(unreadable?.code == .invalidConfiguration)
+        #expect(unreadable?.description.hasPrefix("cannot read DATABASE_URL_FILE /nonexistent/secret: ") == true)
+    }
+
+    /// Service errors match on their code, as `ServiceGroupError` does; the message is what they print.
+    @Test func serviceErrorsCompareByCodeAndPrintTheirMessage() {
+        let error = ServiceError.invalidConfiguration("HTTP_PORT=http: expected an integer in 0...65535")
+        #expect(error == .invalidConfiguration("another message"))
+        #expect(error != .incompleteInstallation("HTTP_PORT=http: expected an integer in 0...65535"))
+        #expect(ServiceError.inconsistentState("x").code == .inconsistentState)
+        #expect("\(error)" == "HTTP_PORT=http: expected an integer in 0...65535")
+        #expect(Set([error, .invalidConfiguration("again"), .incompleteInstallation("y")]).count == 2)
     }
 }

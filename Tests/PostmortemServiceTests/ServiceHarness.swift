@@ -46,12 +46,12 @@ final class ServiceHarness: Sendable {
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "300", "fetch.wait.max.ms": "50",
                 "topic.metadata.refresh.interval.ms": "1000", "linger.ms": "1",
             ]))
-        configuration.databasePoolSize = 4
-        configuration.httpPort = nil
-        configuration.overdueSweepInterval = .seconds(3600)  // tests sweep explicitly
+        configuration.database.poolSize = 4
+        configuration.http.port = nil
+        configuration.jobs.overdueSweepInterval = .seconds(3600)  // tests sweep explicitly
         let writeDigest = APITokens.hash(Self.writeToken).map { String(format: "%02x", $0) }.joined()
-        configuration.apiTokens = try APITokens(parsing: "reader:read:\(Self.readToken)\nwriter:write:sha256:\(writeDigest)")
-        configuration.maxRequestBodyBytes = 4096
+        configuration.api.tokens = try APITokens(parsing: "reader:read:\(Self.readToken)\nwriter:write:sha256:\(writeDigest)")
+        configuration.api.maxRequestBodyBytes = 4096
         configure(&configuration)
         self.configuration = configuration
         producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)

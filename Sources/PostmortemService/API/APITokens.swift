@@ -48,14 +48,9 @@ public struct APITokens: Sendable {
     /// Names of the entries, for start-up logs.
     public var names: [String] { entries.map(\.principal.name) }
 
-    /// A malformed entry; the message names the entry by position and name, never its credential.
-    public struct ParseError: Error, CustomStringConvertible, Equatable {
-        /// What is wrong.
-        public var description: String
-    }
-
-    /// Parses entries (see the type's documentation).
-    public init(parsing text: String) throws(ParseError) {
+    /// Parses entries (see the type's documentation). A malformed entry is an invalid
+    /// configuration whose message names the entry by position and name, never its credential.
+    public init(parsing text: String) throws(ServiceError) {
         var entries: [Entry] = []
         let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "," })
         for (index, rawLine) in lines.enumerated() {
@@ -63,37 +58,37 @@ public struct APITokens: Sendable {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3 else {
-                throw ParseError(description: "API token entry \(index + 1): expected name:scope:credential")
+                throw .invalidConfiguration("API token entry \(index + 1): expected name:scope:credential")
             }
             let (name, scopeText, credential) = (parts[0], parts[1], parts[2])
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
-                throw ParseError(description: "API token entry \(index + 1): name must be letters, digits, '-', '_', '.' or '@'")
+                throw .invalidConfiguration("API token entry \(index + 1): name must be letters, digits, '-', '_', '.' or '@'")
             }
             guard let scope = APIScope(rawValue: scopeText) else {
-                throw ParseError(description: "API token entry \(index + 1) (\(name)): scope must be read or write")
+                throw .invalidConfiguration("API token entry \(index + 1) (\(name)): scope must be read or write")
             }
             guard !entries.contains(where: { $0.principal.name == name }) else {
-                throw ParseError(description: "API token entry \(index + 1): name \(name) is used twice")
+                throw .invalidConfiguration("API token entry \(index + 1): name \(name) is used twice")
             }
             let digest = try Self.digest(of: credential, entry: index + 1, name: name)
             guard !entries.contains(where: { $0.digest == digest }) else {
-                throw ParseError(description: "API token entry \(index + 1) (\(name)): the same token as another entry")
+                throw .invalidConfiguration("API token entry \(index + 1) (\(name)): the same token as another entry")
             }
             entries.append(Entry(principal: APIPrincipal(name: name, scope: scope), digest: digest))
         }
         self.entries = entries
     }
 
-    private static func digest(of credential: String, entry: Int, name: String) throws(ParseError) -> [UInt8] {
+    private static func digest(of credential: String, entry: Int, name: String) throws(ServiceError) -> [UInt8] {
         guard credential.hasPrefix("sha256:") else {
             guard credential.utf8.count >= 16 else {
-                throw ParseError(description: "API token entry \(entry) (\(name)): a token must have at least 16 characters")
+                throw .invalidConfiguration("API token entry \(entry) (\(name)): a token must have at least 16 characters")
             }
             return hash(credential)
         }
         let hex = Array(credential.utf8.dropFirst("sha256:".count))
         guard hex.count == 64, let bytes = decodeHex(hex) else {
-            throw ParseError(description: "API token entry \(entry) (\(name)): sha256: must be followed by 64 hex digits")
+            throw .invalidConfiguration("API token entry \(entry) (\(name)): sha256: must be followed by 64 hex digits")
         }
         return bytes
     }

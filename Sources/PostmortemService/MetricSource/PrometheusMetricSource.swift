@@ -135,7 +135,7 @@ public final class PrometheusMetricSource: Service, Sendable {
         _ query: String, metric: String, start: Date, end: Date, step: Int, deploy: MetricSourceProgress.DueDeploy,
         client: PrometheusClient
     ) async -> [PrometheusSeries]? {
-        var backoff = OutboxRelay.Backoff()
+        var backoff = Backoff()
         for attempt in 0...configuration.retries {
             do {
                 return try await client.queryRange(query, start: start, end: end, step: step)

@@ -60,7 +60,7 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw ConfigurationError("PROMETHEUS_SOURCE_FILE \(path): cannot read: \(error.localizedDescription)")
+            throw ServiceError.invalidConfiguration("PROMETHEUS_SOURCE_FILE \(path): cannot read: \(error.localizedDescription)")
         }
         return try parse(bytes, file: path)
     }
@@ -68,7 +68,7 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
     /// Parses and validates the JSON document of `file`; every error names the file and, for a
     /// metric, its name (or position).
     public static func parse(_ bytes: [UInt8], file: String) throws -> Self {
-        func fail(_ reason: String) -> ConfigurationError { ConfigurationError("PROMETHEUS_SOURCE_FILE \(file): \(reason)") }
+        func fail(_ reason: String) -> ServiceError { ServiceError.invalidConfiguration("PROMETHEUS_SOURCE_FILE \(file): \(reason)") }
         let document: JSONValue
         do {
             document = try JSONValue(parsing: bytes)
@@ -211,10 +211,10 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
     private struct Reader {
         let fields: [String: JSONValue]
         let path: String
-        let fail: (String) -> ConfigurationError
+        let fail: (String) -> ServiceError
         var consumed: Set<String> = []
 
-        init(fields: [String: JSONValue], path: String, fail: @escaping (String) -> ConfigurationError) {
+        init(fields: [String: JSONValue], path: String, fail: @escaping (String) -> ServiceError) {
             self.fields = fields
             self.path = path
             self.fail = fail

@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// The active relay `LISTEN`s on channel `outbox` on that same connection and publishes unsent
 /// rows in `seq` order, in batches, through the idempotent producer. Only the delivered prefix
 /// of a batch is marked sent: rows from the first failed one on are retried in a later round,
-/// after a capped exponential backoff, so a key's messages never appear out of order. Delivery
+/// after a ``Backoff``, so a key's messages never appear out of order. Delivery
 /// is at-least-once: a crash between delivery and marking, or a partially failed batch, can
 /// publish a row again, always with the same content and CloudEvents `id`.
 ///
@@ -235,23 +235,5 @@ public actor OutboxRelay: Service {
     private func succeeded(_ backoff: inout Backoff) {
         backoff.reset()
         consecutiveFailures = 0
-    }
-
-    /// Capped exponential backoff after failures: 100 ms, 200 ms, 400 ms, … up to 5 s (also
-    /// between retries of a Prometheus query).
-    struct Backoff {
-        static let initial = Duration.milliseconds(100)
-        static let maximum = Duration.seconds(5)
-
-        private var next = Backoff.initial
-
-        /// The delay to wait now; the following one doubles, up to ``maximum``.
-        mutating func nextDelay() -> Duration {
-            defer { next = min(next * 2, Self.maximum) }
-            return next
-        }
-
-        /// Starts over from ``initial`` after a success.
-        mutating func reset() { next = Self.initial }
     }
 }

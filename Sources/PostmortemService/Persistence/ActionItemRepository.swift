@@ -180,7 +180,7 @@ struct ActionItemRepository: Sendable {
             WHERE a.action_item_id = \(change.item.id)::uuid AND p.postmortem_id = a.postmortem_id
             RETURNING a.event_version, p.service, p.environment
             """
-        ).first else { throw PostgresError(.client, "action item \(change.item.id) is not stored; its event cannot be numbered") }
+        ).first else { throw ServiceError.inconsistentState("action item \(change.item.id) is not stored; its event cannot be numbered") }
         let scope = ActionItemEventScope(
             service: try row.decode(String.self, at: 1), environment: try row.decode(String.self, at: 2),
             version: try row.decode(Int.self, at: 0))

@@ -117,21 +117,28 @@ struct DeployRepository: Sendable {
         ).map { try decodeStored(payload: try $0.decode(String.self, at: 0), headers: try $0.decode(String.self, at: 1)) }
     }
 
-    /// Attributes each pending event among the stored deploys (nil: no deploy fits yet; a
-    /// deploy that appears later claims it) and clears its pending mark, in one statement.
-    /// Returns the deploys that gained events, and the failure events no deploy fits, with why
-    /// (for a log line and a metric: a failure is never silently dropped).
+    /// Attributes each pending event among the stored deploys and the `fresh` ones (folded
+    /// from their events just now; they stand in for their `deploys` rows, which may not be
+    /// written yet or be stale) and clears its pending mark, in one statement. An event no
+    /// deploy fits stays unattributed (a deploy that appears later claims it). Returns the
+    /// events attributed, by deploy, and the failure events no deploy fits, with why (for a log
+    /// line and a metric: a failure is never silently dropped).
     func attribute(
-        _ pending: [DecodedEvent], on connection: isolated PostgresConnection
-    ) throws -> (deploys: Set<String>, unattributedFailures: [UnattributedEvent]) {
-        guard !pending.isEmpty else { return ([], []) }
+        _ pending: [DecodedEvent], fresh: [DeployCandidate] = [], on connection: isolated PostgresConnection
+    ) throws -> (attributed: [String: [DecodedEvent]], unattributedFailures: [UnattributedEvent]) {
+        guard !pending.isEmpty else { return ([:], []) }
+        let freshIds = Set(fresh.map(\.deployId))
         var sources: [String] = [], ids: [String] = [], deployIds: [String?] = []
+        var attributed: [String: [DecodedEvent]] = [:]
         var failures: [UnattributedEvent] = []
         for event in pending {
             sources.append(event.key.source)
             ids.append(event.key.id)
-            switch attributor.attribute(event, candidates: try candidates(for: event, on: connection)) {
-            case .deploy(let id, _): deployIds.append(id)
+            let stored = try candidates(for: event, on: connection).filter { !freshIds.contains($0.deployId) }
+            switch attributor.attribute(event, candidates: stored + fresh) {
+            case .deploy(let id, _):
+                deployIds.append(id)
+                attributed[id, default: []].append(event)
             case .none(let reason):
                 deployIds.append(nil)
                 if event.event.reportsFailure { failures.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind)) }
@@ -143,7 +150,7 @@ struct DeployRepository: Sendable {
             FROM unnest(\(sources)::text[], \(ids)::text[], \(deployIds)::text[]) AS a(source, id, deploy_id)
             WHERE e.event_source = a.source AND e.event_id = a.id
             """)
-        return (Set(deployIds.compactMap { $0 }), failures)
+        return (attributed, failures)
     }
 
     /// The columns of a multi-row event insert, as arrays.
@@ -221,10 +228,9 @@ struct DeployRepository: Sendable {
     }
 
     /// Keeps the `deploys` row of every started deploy among `timelines` current with what its
-    /// timeline knows (attribution reads them), in one statement. With `onlyNew`, rows that
-    /// exist are left as they are: for making deploys started in this batch visible before the
-    /// deploy locks are held, from timelines that know only their start.
-    func recordDeploys(_ timelines: some Sequence<DeployTimeline>, onlyNew: Bool = false, on connection: isolated PostgresConnection) throws {
+    /// timeline knows (attribution reads them), in one statement: the only statement that
+    /// writes `deploys` (the analysis step runs it once per step, with its final timelines).
+    func recordDeploys(_ timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws {
         var d = DeployColumns()
         for timeline in timelines {
             guard let started = timeline.started, let candidate = timeline.candidate else { continue }
@@ -243,22 +249,17 @@ struct DeployRepository: Sendable {
                         \(d.startedAt)::timestamptz[], \(d.finishedAt)::timestamptz[], \(d.outcomes)::text[], \(d.identifiers)::text[])
                 AS d(deploy_id, service, environment, artifact_name, artifact_version, artifact_digest, artifact_purl, commit_sha,
                      team, owner, pipeline_url, started_at, finished_at, outcome, timeline)
-            ON CONFLICT (deploy_id) DO \(unescaped: onlyNew ? "NOTHING" : Self.refreshDeploy)
+            ON CONFLICT (deploy_id) DO UPDATE SET
+                service = EXCLUDED.service, environment = EXCLUDED.environment,
+                artifact_name = EXCLUDED.artifact_name, artifact_version = EXCLUDED.artifact_version,
+                artifact_digest = EXCLUDED.artifact_digest, artifact_purl = EXCLUDED.artifact_purl,
+                commit_sha = EXCLUDED.commit_sha, team = EXCLUDED.team, owner = EXCLUDED.owner,
+                pipeline_url = EXCLUDED.pipeline_url, started_at = EXCLUDED.started_at,
+                finished_at = coalesce(EXCLUDED.finished_at, deploys.finished_at),
+                outcome = coalesce(EXCLUDED.outcome, deploys.outcome),
+                timeline = EXCLUDED.timeline, updated_at = now()
             """)
     }
-
-    /// The conflict action that brings an existing `deploys` row up to date.
-    private static let refreshDeploy = """
-        UPDATE SET
-            service = EXCLUDED.service, environment = EXCLUDED.environment,
-            artifact_name = EXCLUDED.artifact_name, artifact_version = EXCLUDED.artifact_version,
-            artifact_digest = EXCLUDED.artifact_digest, artifact_purl = EXCLUDED.artifact_purl,
-            commit_sha = EXCLUDED.commit_sha, team = EXCLUDED.team, owner = EXCLUDED.owner,
-            pipeline_url = EXCLUDED.pipeline_url, started_at = EXCLUDED.started_at,
-            finished_at = coalesce(EXCLUDED.finished_at, deploys.finished_at),
-            outcome = coalesce(EXCLUDED.outcome, deploys.outcome),
-            timeline = EXCLUDED.timeline, updated_at = now()
-        """
 
     /// The columns of a multi-row `deploys` upsert, as arrays.
     private struct DeployColumns {

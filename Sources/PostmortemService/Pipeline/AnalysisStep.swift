@@ -28,8 +28,15 @@ struct AnalysisStep: Sendable {
         var outcome = AnalysisOutcome()
         let work = try queue.take(on: connection)
         var affected = work.deployIds
-        let attribution = try events.attribute(try events.pendingAttribution(on: connection), on: connection)
-        affected.formUnion(attribution.deploys)
+        let pending = try events.pendingAttribution(on: connection)
+        // The ingest transactions write no `deploys` rows: this step writes them, once, below.
+        // Pending events are attributed against the deploys whose events changed as folded now.
+        var timelines = try pending.isEmpty ? [:] : events.timelines(of: work.deployIds.sorted(), known: known, on: connection)
+        let attribution = try events.attribute(pending, fresh: timelines.values.compactMap(\.candidate), on: connection)
+        for (deployId, attributed) in attribution.attributed {
+            affected.insert(deployId)
+            timelines[deployId]?.apply(contentsOf: attributed)
+        }
         for failure in attribution.unattributedFailures {
             outcome.unattributedFailures.append(failure.kind)
             logger.warning(
@@ -43,13 +50,14 @@ struct AnalysisStep: Sendable {
         // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
         let deploys = affected.sorted()
         try DeployLock.lock(deploys, on: connection)
-        var timelines = try events.timelines(of: deploys, known: known, on: connection)
-        try events.recordDeploys(timelines.values, on: connection)
+        let unread = deploys.filter { timelines[$0] == nil }
+        timelines.merge(try events.timelines(of: unread, known: known, on: connection)) { read, _ in read }
         if try events.mayClaim(for: timelines.values, on: connection) {
             for deployId in deploys where try events.claimUnattributed(for: timelines[deployId]!, on: connection) > 0 {
                 timelines[deployId] = try events.timeline(of: deployId, on: connection)
             }
         }
+        try events.recordDeploys(timelines.values, on: connection)
 
         for deployId in deploys {
             let timeline = timelines[deployId]!

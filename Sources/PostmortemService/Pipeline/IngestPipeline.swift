@@ -26,7 +26,7 @@ public final class IngestPipeline: Service, Sendable {
         /// How long a poll waits for the first message.
         public var pollWait: Duration = .milliseconds(100)
         /// The dead-letter topic.
-        public var deadLetterTopic = "deploy.postmortem.dlq"
+        public var deadLetterTopic = ServiceConfiguration.Topics().deadLetter
         /// Largest message value sent to the dead-letter topic; a larger one is truncated to
         /// this many bytes (its size and SHA-256 go in headers). The server keeps it 64 KiB under
         /// the producer's `message.max.bytes`; a record the topic still refuses is sent again
@@ -35,9 +35,8 @@ public final class IngestPipeline: Service, Sendable {
         /// How often an idle replica looks for analysis work left queued (by a replica that
         /// crashed between its two transactions, say).
         public var idleAnalysisInterval: Duration = .seconds(1)
-        /// Backoff bounds while the database or the broker is unavailable.
-        public var minBackoff: Duration = .milliseconds(100)
-        public var maxBackoff: Duration = .seconds(5)
+        /// Backoff while the database or the broker is unavailable.
+        public var backoff = Backoff.Policy()
 
         /// Default settings.
         public init() {}
@@ -273,7 +272,7 @@ public final class IngestPipeline: Service, Sendable {
     /// Runs `operation` until it succeeds, backing off on transient failures. Returns nil when
     /// shutdown began while retrying.
     private func retrying<T>(_ what: String, _ operation: () async throws -> T) async -> T? {
-        var backoff = settings.minBackoff
+        var backoff = Backoff(settings.backoff)
         while true {
             do {
                 let value = try await operation()
@@ -281,10 +280,10 @@ public final class IngestPipeline: Service, Sendable {
                 return value
             } catch {
                 health.recordFailure(error)
-                logger.error("\(what) failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
+                let delay = backoff.nextDelay()
+                logger.error("\(what) failed; retrying", metadata: ["error": "\(error)", "backoff": "\(delay)"])
                 if stopping.load(ordering: .relaxed) || Task.isCancelled { return nil }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, settings.maxBackoff)
+                try? await Task.sleep(for: delay)
             }
         }
     }

@@ -7,8 +7,9 @@ import PostmortemCore
 /// miss what the other stores (see docs/architecture.md, "Concurrency and convergence").
 struct ApplyBatch: Sendable {
     /// Stores `batch` in `store`'s transaction: one insert for the events, a COPY for the
-    /// points, one upsert for the deploys it starts, one queue entry. Returns what it did and
-    /// the events written now, by key.
+    /// points, one queue entry. The `deploys` rows of the deploys it names are the analysis
+    /// step's to write (once per step, from their whole timelines). Returns what it did and the
+    /// events written now, by key.
     func run(_ batch: [AcceptedEvent], in store: some BatchStoring) throws -> (BatchOutcome, [EventKey: DecodedEvent]) {
         var outcome = BatchOutcome()
         var samples: [MetricSample] = []
@@ -21,21 +22,14 @@ struct ApplyBatch: Sendable {
         let conflicting = Set(insertion.conflicts.map(\.key))
         var counted = Set<EventKey>()
         var work = AnalysisWork(deployIds: insertion.deploysLosingEvents)
-        var starts: [String: DeployTimeline] = [:]
         for accepted in deployEvents {
             let key = accepted.event.key
             // A key written now is accepted once; its other copies in the batch are duplicates.
             let isNew = insertion.written[key] != nil && counted.insert(key).inserted
             outcome.count(accepted.event.event.kind, conflicting.contains(key) ? .conflicting : isNew ? .accepted : .duplicate)
         }
-        for event in insertion.written.values {
-            guard let deployId = event.event.deployId else { continue }
-            work.deployIds.insert(deployId)
-            if case .deployStarted = event.event { starts[deployId, default: DeployTimeline(deployId: deployId)].apply(event) }
-        }
+        work.deployIds.formUnion(insertion.written.values.compactMap(\.event.deployId))
         outcome.conflicts = insertion.conflicts
-        // New deploys become attribution candidates as soon as this commits.
-        try store.recordNewDeploys(starts.values.sorted { $0.deployId < $1.deployId })
 
         for _ in samples { outcome.count("metric.sampled", .accepted) }
         outcome.metricPoints = try store.storeMetricPoints(samples)

@@ -10,8 +10,6 @@ protocol BatchStoring {
     /// Stores events not stored before (by source + id); of copies of one identity with
     /// different contents, keeps the smallest content digest (``DeployRepository/insert(_:on:)``).
     func insertEvents(_ events: [AcceptedEvent]) throws -> DeployRepository.Insertion
-    /// Makes deploys started in the batch attribution candidates; rows that exist are left alone.
-    func recordNewDeploys(_ starts: [DeployTimeline]) throws
     /// Stores metric points not stored before; returns how many were new.
     func storeMetricPoints(_ samples: [MetricSample]) throws -> Int
     /// Queues analysis work for the step that follows the commit.

@@ -35,10 +35,6 @@ struct PostgresTransaction: BatchStoring, ActionItemStoring, PostmortemStoring, 
         try run { try repositories.deploys.insert(events, on: $0) }
     }
 
-    func recordNewDeploys(_ starts: [DeployTimeline]) throws {
-        try run { try repositories.deploys.recordDeploys(starts, onlyNew: true, on: $0) }
-    }
-
     func storeMetricPoints(_ samples: [MetricSample]) throws -> Int {
         try run { try repositories.metrics.store(samples, on: $0) }
     }

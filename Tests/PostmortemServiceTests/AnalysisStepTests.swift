@@ -1,0 +1,79 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import PostmortemCore
+import Testing
+import TestSupport
+
+@testable import PostmortemService
+
+/// The store transaction and the analysis step on a real PostgreSQL, driven directly (no Kafka),
+/// so what each batch writes can be counted.
+@Suite("Analysis step on PostgreSQL", .serialized)
+struct AnalysisStepTests {
+    /// Records every write to `deploys` (operation and deploy) in `deploy_writes`.
+    static let countDeployWrites = """
+        CREATE TABLE deploy_writes (seq serial, deploy_id text, op text);
+        CREATE FUNCTION record_deploy_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO deploy_writes (deploy_id, op) VALUES (NEW.deploy_id, TG_OP); RETURN NEW; END $$;
+        CREATE TRIGGER record_deploy_writes AFTER INSERT OR UPDATE ON deploys FOR EACH ROW EXECUTE FUNCTION record_deploy_write();
+        """
+
+    @Test func eachBatchWritesTheDeploysRowOnceAndAttributesToTheDeployItStarts() async throws {
+        let database = try TestDatabase.fresh("step")
+        try await DatabaseSchema.migrate(database)
+        let pool = PostgresPool(configuration: database, maxConnections: 1)
+        try await pool.withConnection { _ = try $0.execute(script: Self.countDeployWrites) }
+
+        let configuration = ServiceConfiguration(database: database, kafka: KafkaConfig([:]))
+        let analysis = configuration.analysis, encoder = configuration.outputEvents
+        let outbox = OutboxRepository(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
+        let repositories = PostgresTransaction.Repositories(
+            deploys: DeployRepository(decoder: EventDecoder(), attributor: Attributor(window: analysis.attributionWindow)),
+            metrics: MetricRepository(config: analysis), queue: AnalysisQueue(), postmortems: PostmortemRepository(),
+            actionItems: ActionItemRepository(encoder: encoder, outbox: outbox), outbox: outbox)
+        let step = AnalysisStep(
+            events: repositories.deploys, metrics: repositories.metrics,
+            postmortems: PostmortemStore(
+                encoder: encoder, postmortems: repositories.postmortems, actionItems: repositories.actionItems, outbox: outbox),
+            queue: repositories.queue, analyzer: PostmortemAnalyzer(config: analysis), sourceProgress: MetricSourceProgress(metricNames: []),
+            logger: Logger(label: "step"))
+
+        /// One ingest transaction and the analysis step after it, as the pipeline runs them.
+        func ingest(_ batch: [AcceptedEvent]) async throws {
+            let known = try await pool.withTransaction { try ApplyBatch().run(batch, in: repositories.transaction(on: $0)).1 }
+            _ = try await pool.withTransaction { try step.run(known: known, now: Date(), on: $0) }
+        }
+        func writes() async throws -> [String] {
+            try await pool.withConnection { connection in
+                try connection.query("SELECT deploy_id || ' ' || op FROM deploy_writes ORDER BY seq").map { try $0.decode(String.self, at: 0) }
+            }
+        }
+
+        // The start and a rollback naming no deploy, in one batch: the step attributes the
+        // rollback to the deploy it has just folded, before any `deploys` row exists.
+        try await ingest([try UseCaseTests.started("d-1"), try UseCaseTests.rolledBack(nil)])
+        #expect(try await writes() == ["d-1 INSERT"], "one write for the batch")
+        let attributedTo = try await pool.withConnection { connection in
+            try connection.query("SELECT deploy_id FROM deploy_events WHERE event_id = 'rb-none'")[0].decode(String?.self, at: 0)
+        }
+        #expect(attributedTo == "d-1")
+        let postmortems = try await pool.withConnection { try $0.query("SELECT count(*) FROM postmortems WHERE deploy_id = 'd-1'")[0].decode(Int.self, at: 0) }
+        #expect(postmortems == 1)
+
+        // A later event of the deploy: one more write, the row refreshed with it.
+        try await ingest([try UseCaseTests.rolledBack("d-1", mode: "manual")])
+        #expect(try await writes() == ["d-1 INSERT", "d-1 UPDATE"])
+        let contexts = try await pool.withConnection { connection in
+            try connection.query("SELECT timeline->'contextIds' FROM deploys WHERE deploy_id = 'd-1'")[0].decode(PostgresJSON.self, at: 0)
+                .decode([String].self)
+        }
+        #expect(Set(contexts).isSuperset(of: ["d-1-s", "rb-none", "rb-d-1"]), "the row knows every event of the deploy: \(contexts)")
+
+        // A redelivery stores nothing, queues nothing, writes nothing.
+        try await ingest([try UseCaseTests.started("d-1")])
+        #expect(try await writes().count == 2)
+        await pool.close()
+    }
+}
