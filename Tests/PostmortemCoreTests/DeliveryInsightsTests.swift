@@ -252,6 +252,14 @@ struct FollowUpCheckTests {
         return timeline
     }
 
+    @Test func labelsDoNotMatter() throws {
+        var labelled = Self.change
+        labelled.metric = #"latency_p99_ms{region="eu"}"#
+        #expect(labelled.metricName == "latency_p99_ms")
+        let timeline = try Self.timeline("d-7", [Fixture.started("d-7")])
+        #expect(labelled.evidence(of: timeline, findings: [(.canary, .canaryThresholdTooLoose, #"latency_p99_ms{region="us"}"#)])?.caught == false)
+    }
+
     @Test func aGateFailureOnTheMetricIsCaught() throws {
         let timeline = try Self.timeline("d-2", [
             Fixture.started("d-2"),

@@ -14,8 +14,16 @@ public struct GateChange: Sendable, Hashable {
     public var environment: String
     /// The gate changed.
     public var gate: Gate
-    /// The metric its check is on.
+    /// The series the finding was about (the metric, with its labels when it has any).
     public var metric: String
+
+    /// The metric's own name, without labels: what gate checks name.
+    public var metricName: String { Self.metricName(of: metric) }
+
+    /// `series` without its labels (`http_error_rate{region="eu"}` → `http_error_rate`).
+    public static func metricName(of series: String) -> String {
+        series.split(separator: "{", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? series
+    }
     /// The gap the change fixed.
     public var kind: FindingKind
     /// When the item was done: deploys that start later run with the changed gate.
@@ -48,8 +56,8 @@ public struct GateChange: Sendable, Hashable {
         self.doneAt = doneAt
     }
 
-    /// What a later deploy says of the change: `missed` when the deploy's postmortem finds the
-    /// same gate missed the metric again (not checked, threshold too loose, window too short,
+    /// What a later deploy says of the change (metrics compared by name, whatever their labels):
+    /// `missed` when the deploy's postmortem finds the same gate missed the metric again (not checked, threshold too loose, window too short,
     /// intermittent), `caught` when the gate failed on a check of the metric, nil when the
     /// metric did not regress there (or the deploy is not of this service and environment, or
     /// started before the change was done).
@@ -57,12 +65,14 @@ public struct GateChange: Sendable, Hashable {
         guard let started = timeline.started, started.service == service, started.environment == environment,
               started.startedAt > doneAt else { return nil }
         let misses: Set<FindingKind> = Self.kinds.union([.intermittentRegression])
-        if findings.contains(where: { $0.area.rawValue == gate.rawValue && $0.metric == metric && misses.contains($0.kind) }) {
+        if findings.contains(where: {
+            $0.area.rawValue == gate.rawValue && $0.metric.map(Self.metricName) == metricName && misses.contains($0.kind)
+        }) {
             return FollowUpEvidence(deployId: timeline.deployId, at: started.startedAt, caught: false)
         }
         if let result = timeline.gates[gate], result.outcome == .failed,
            result.checks.contains(where: { check in
-               check.metric == metric
+               check.metric == metricName
                    && (check.passed == false || check.observed.map { check.direction.isWorse($0, than: check.threshold) } == true)
            }) {
             return FollowUpEvidence(deployId: timeline.deployId, at: started.startedAt, caught: true)
