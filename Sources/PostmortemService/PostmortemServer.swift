@@ -18,10 +18,14 @@ public final class PostmortemServer: Sendable {
     public let pool: PostgresPool
     /// Reads stored postmortems back as domain values.
     public let reader: PostmortemReader
+    /// DORA's delivery figures and the gate-gap ledger.
+    public let insights: InsightsReader
     /// Prometheus metrics of this replica.
     public let metrics = ServiceMetrics()
     /// Announces overdue action items (one sweep at a time across replicas).
     public let sweeper: OverdueSweeper
+    /// Judges done action items that changed a gate by the next regression of their metric.
+    public let followUps: FollowUpChecker
     /// Creates metric partitions ahead and applies the retention (one replica at a time).
     public let maintainer: DataMaintainer
     /// Fetches metrics from Prometheus, when `PROMETHEUS_SOURCE_FILE` configures it.
@@ -65,8 +69,12 @@ public final class PostmortemServer: Sendable {
         reader = PostmortemReader(
             pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository, store: postmortems,
             analyzer: analyzer, sourceProgress: sourceProgress)
+        insights = InsightsReader(pool: pool)
         sweeper = OverdueSweeper(
             pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock, logger: logger)
+        followUps = FollowUpChecker(
+            pool: pool, deploys: events, insights: InsightsRepository(), actionItems: actionItemRepository,
+            interval: configuration.jobs.overdueSweepInterval, clock: clock, logger: logger)
         maintainer = DataMaintainer(
             pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.jobs.maintenanceInterval,
             clock: clock, logger: logger)
@@ -88,7 +96,7 @@ public final class PostmortemServer: Sendable {
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
         let actionItems = ActionItemStore(pool: pool, repositories: repositories, editor: EditActionItem(encoder: encoder))
         let api = APIRoutes(
-            postmortems: reader, actionItems: actionItems, tokens: configuration.api.tokens,
+            postmortems: reader, actionItems: actionItems, insights: InsightsRoutes(insights: insights, clock: clock), tokens: configuration.api.tokens,
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
         let metrics = self.metrics
         let connections = ConnectionRegistry(
@@ -96,7 +104,8 @@ public final class PostmortemServer: Sendable {
             dropped: { metrics.recordDroppedConnection($0) })
         brokers = BrokerMonitor(producer: producer, metrics: metrics, logger: logger)
         http = HTTPSurface(
-            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics, clock: clock,
+            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics,
+            delivery: (DeliveryGauges(registry: metrics.registry), insights), clock: clock,
             limits: configuration.http.limits, connections: connections,
             readinessChecks: Readiness(pool: pool, pipeline: pipeline, relay: relay, brokers: brokers, logger: logger))
         if configuration.api.tokens.isEmpty {
@@ -120,7 +129,10 @@ public final class PostmortemServer: Sendable {
         // (flush) last; HTTP keeps answering probes until the others are done.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
-        services += [.init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: maintainer)]
+        services += [
+            .init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: followUps),
+            .init(service: maintainer),
+        ]
         if let prometheusSource { services.append(.init(service: prometheusSource)) }
         services.append(.init(service: pipeline))
         let group = ServiceGroup(

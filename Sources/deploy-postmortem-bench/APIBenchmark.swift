@@ -45,21 +45,9 @@ struct APIBenchmark: AsyncParsableCommand {
         try await DatabaseSchema.migrate(postgres)
         try await seed(postgres)
         let topics = ServiceConfiguration.Topics()
-        let broker = try MockCluster(topics: topics.all(partitions: 6))
-        defer { broker.shutdown() }
+        let bench = try BenchServer(postgres: postgres, port: port, group: "bench-api")
+        let (server, broker, configuration, token) = (bench.server, bench.broker, bench.configuration, bench.token)
         let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
-
-        let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        var configuration = ServiceConfiguration(
-            database: postgres,
-            kafka: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "bench-api", "linger.ms": "1"]))
-        configuration.http.port = port
-        configuration.api.tokens = try APITokens(parsing: "bench:read:\(token)")
-        let server = try PostmortemServer(configuration: configuration, logger: logger)
-        let service = Task { try await server.run(handlesSignals: false) }
-        defer { service.cancel() }
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.database.poolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s")
 
         let ingestion = Task {
@@ -91,8 +79,7 @@ struct APIBenchmark: AsyncParsableCommand {
         ingestion.cancel()
         _ = await ingestion.result
         await producer.close()
-        service.cancel()
-        _ = await service.result
+        await bench.stop()
     }
 
     /// Seeds postmortems with realistic documents (findings, metrics) and their action items,

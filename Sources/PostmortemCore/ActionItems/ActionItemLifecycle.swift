@@ -40,6 +40,10 @@ public enum ActionItemEventType: String, Sendable, Hashable, CaseIterable, Codab
     case overdue
     /// Title or description rewritten by re-analysis (the figures they cite changed).
     case revised
+    /// A done item that changed a gate: the gate caught the next regression of its metric.
+    case verifiedEffective = "verified_effective"
+    /// A done item that changed a gate: the gate missed its metric again.
+    case regressed
 }
 
 /// One change of an action item: the item after it, and who did what when.

@@ -89,11 +89,18 @@ struct QueryReader {
         return uuid
     }
 
+    /// `name` as an integer in `range`; nil when absent.
+    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.badRequest("\(name): expected an integer in \(range.lowerBound)...\(range.upperBound), got \(text)")
+        }
+        return value
+    }
+
     /// `limit` in 1...200, default 50.
     func limit() throws -> Int {
-        guard let text = values["limit"] else { return 50 }
-        guard let limit = Int(text), (1...200).contains(limit) else { throw APIError.badRequest("limit: expected an integer in 1...200, got \(text)") }
-        return limit
+        try integer("limit", in: 1...200) ?? 50
     }
 
     /// The `cursor` of a previous page. Its position must be a time the API can hold: a

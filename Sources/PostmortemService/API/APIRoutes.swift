@@ -3,11 +3,13 @@ import Hummingbird
 import PostmortemCore
 
 /// The authenticated REST API under `/v1` (documented in docs/openapi.yaml, served at
-/// `/v1/openapi.yaml`): postmortems and action items, read with a read token, action items
-/// edited with a write token.
+/// `/v1/openapi.yaml`): postmortems, action items and insights, read with a read token, action
+/// items edited with a write token.
 struct APIRoutes: Sendable {
     let postmortems: PostmortemReader
     let actionItems: ActionItemStore
+    /// `/v1/insights/*`.
+    let insights: InsightsRoutes
     let tokens: APITokens
     /// Largest request body read; larger ones get 413.
     let maxBodyBytes: Int
@@ -32,6 +34,7 @@ struct APIRoutes: Sendable {
         v1.patch("action-items/{id}") { request, context in
             try await editActionItem(context.parameters.require("id"), request: request, actor: try context.requirePrincipal().name)
         }
+        insights.register(on: v1)
         v1.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.openAPIDocument)))

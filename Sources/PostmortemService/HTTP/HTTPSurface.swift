@@ -10,6 +10,8 @@ struct HTTPSurface: Sendable {
     let actionItems: ActionItemStore
     let api: APIRoutes
     let metrics: ServiceMetrics
+    /// The delivery gauges and what they are computed from.
+    let delivery: (gauges: DeliveryGauges, insights: InsightsReader)
     let clock: @Sendable () -> Date
     /// Timeouts of every connection.
     let limits: ServiceConfiguration.HTTPLimits
@@ -57,7 +59,7 @@ struct HTTPSurface: Sendable {
 
     /// Prometheus text exposition, with the gauges of external state refreshed first.
     func scrape() async -> Response {
-        let (relay, actionItems, metrics, clock) = (relay, actionItems, metrics, clock)
+        let (relay, actionItems, metrics, clock, delivery) = (relay, actionItems, metrics, clock, delivery)
         _ = await withDeadline(Self.refreshTimeout) {
             do {
                 let backlog = try await relay.backlog()
@@ -69,6 +71,8 @@ struct HTTPSurface: Sendable {
             } catch {
                 // The previous values stay; the refresh timestamp shows they are stale.
             }
+            // Separately: a slow window of deploys must not keep the gauges above stale.
+            try? await delivery.gauges.refresh(from: delivery.insights, now: clock())
         }
         metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
         metrics.httpConnections.set(to: Double(connections.count))

@@ -16,6 +16,14 @@ struct StoredActionItem: Sendable {
     var superseded = false
 }
 
+/// A done item whose gate change waits for the next regression of its metric.
+struct PendingFollowUp: Sendable {
+    /// The deploy of the item's postmortem (whose lock guards the item's events).
+    var deployId: String
+    /// What the item changed, and when it was done.
+    var change: GateChange
+}
+
 /// Which action items to list (all filters optional), `limit` per page.
 struct ActionItemFilter: Sendable {
     var owner: String?
@@ -167,6 +175,51 @@ struct ActionItemRepository: Sendable {
             WHERE action_item_id = \(after.id)::uuid
             """)
         for change in changes { try announce(change, on: connection) }
+    }
+
+    /// Up to `limit` done canary and soak items without a follow-up verdict whose fix changed a
+    /// gate's check on a metric (``GateChange``), least recently checked first, each with its
+    /// postmortem's deploy and the time it was last completed.
+    func pendingFollowUps(limit: Int, on connection: isolated PostgresConnection) throws -> [PendingFollowUp] {
+        try connection.query(
+            """
+            SELECT a.action_item_id::text, p.deploy_id, a.finding_key, p.service, p.environment, done.at
+            FROM action_items a JOIN postmortems p USING (postmortem_id)
+            CROSS JOIN LATERAL (
+                SELECT max((h->>'changedAt')::timestamptz) AS at FROM jsonb_array_elements(a.history) h WHERE h->>'type' = 'completed'
+            ) done
+            WHERE a.status = 'done' AND a.follow_up IS NULL AND a.gate IN ('canary', 'soak') AND done.at IS NOT NULL
+            ORDER BY a.follow_up_checked_at NULLS FIRST, a.action_item_id LIMIT \(limit)
+            """
+        ).compactMap { row -> PendingFollowUp? in
+            let itemId: String = try row.decode(at: 0)
+            guard let change = GateChange(
+                itemId: itemId, findingKey: try row.decode(at: 2), service: try row.decode(at: 3), environment: try row.decode(at: 4),
+                doneAt: try row.decode(at: 5)) else { return nil }
+            return PendingFollowUp(deployId: try row.decode(at: 1), change: change)
+        }
+    }
+
+    /// Records the follow-up verdict `change` (``ActionItemEventType/verifiedEffective`` or
+    /// ``ActionItemEventType/regressed``) that deploy `deployId` decided, with its event, unless
+    /// the item has a verdict already or is no longer done: a check repeated (or run by two
+    /// replicas) never emits it twice. True when recorded now.
+    func recordFollowUp(_ change: ActionItemChange, deployId: String, now: Date, on connection: isolated PostgresConnection) throws -> Bool {
+        let recorded = try connection.query(
+            """
+            UPDATE action_items SET follow_up = \(change.type.rawValue), follow_up_deploy_id = \(deployId), follow_up_checked_at = \(now)
+            WHERE action_item_id = \(change.item.id)::uuid AND follow_up IS NULL AND status = 'done'
+            """
+        ).affectedRows == 1
+        if recorded { try announce(change, on: connection) }
+        return recorded
+    }
+
+    /// Notes that the items were checked at `now` and no regression decided them yet.
+    func markFollowUpsChecked(_ itemIds: [String], now: Date, on connection: isolated PostgresConnection) throws {
+        guard !itemIds.isEmpty else { return }
+        try connection.query(
+            "UPDATE action_items SET follow_up_checked_at = \(now) WHERE action_item_id = ANY(\(itemIds)::uuid[]) AND follow_up IS NULL")
     }
 
     /// Enqueues the event of `change` to a stored item, numbered with the item's next event

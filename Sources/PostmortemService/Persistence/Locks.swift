@@ -30,6 +30,8 @@ struct ServiceLock: Sendable, Hashable {
     static let analysis = ServiceLock(name: "analysis", key: "hashtextextended(\("deploy-postmortem.analysis"), 0)")
     /// Overdue sweeps (tried; a replica that finds it held skips its sweep).
     static let overdueSweep = ServiceLock(name: "overdue-sweep", key: "\(OverdueSweeper.lockKey)")
+    /// Follow-up checks (tried).
+    static let followUpCheck = ServiceLock(name: "follow-up-check", key: "\(FollowUpChecker.lockKey)")
     /// Partition upkeep and retention (tried).
     static let maintenance = ServiceLock(name: "maintenance", key: "\(DataMaintainer.lockKey)")
 
