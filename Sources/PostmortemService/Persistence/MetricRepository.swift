@@ -102,6 +102,12 @@ struct MetricRepository: Sendable {
               AND ts BETWEEN \(span.lowerBound) AND \(span.upperBound)
             ORDER BY metric, labels, unit, slo_threshold, slo_direction, ts, value
             """)
+        return try Self.series(rows, service: started.service, environment: started.environment)
+    }
+
+    /// The series of `rows` (metric, labels, ts, value, unit, SLO threshold and direction,
+    /// ordered by all but ts and value first) of one service and environment.
+    static func series(_ rows: PostgresRows, service: String, environment: String) throws -> [MetricSeries] {
         var samples: [MetricSample] = []
         var currentKey: [String?]?
         for row in rows {
@@ -122,7 +128,7 @@ struct MetricRepository: Sendable {
             }
             samples.append(
                 MetricSample(
-                    service: started.service, environment: started.environment, metric: metric, points: [point],
+                    service: service, environment: environment, metric: metric, points: [point],
                     unit: unit, labels: labels, slo: slo))
         }
         return MetricSeries.series(from: samples)

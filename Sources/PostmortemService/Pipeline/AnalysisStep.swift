@@ -15,6 +15,7 @@ import PostmortemCore
 struct AnalysisStep: Sendable {
     let events: DeployRepository
     let metrics: MetricRepository
+    let history: HealthyHistoryReader
     let postmortems: PostmortemStore
     let queue: AnalysisQueue
     let analyzer: PostmortemAnalyzer
@@ -36,6 +37,10 @@ struct AnalysisStep: Sendable {
                            "reason": "\(failure.reason)"])
         }
         affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
+        // A changed earlier deploy, or late points over its gates, may change the false alarms
+        // of the postmortems after it (their healthy history).
+        let pricing = try history.deploysWithPoints(in: work.metricRanges, on: connection).union(affected)
+        affected.formUnion(try history.postmortemsPricedBy(pricing, on: connection))
         guard !affected.isEmpty else { return outcome }
 
         // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
@@ -53,7 +58,7 @@ struct AnalysisStep: Sendable {
             let timeline = timelines[deployId]!
             // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
             guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
-                let postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection))
+                let postmortem = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
             else { continue }
             switch try postmortems.save(postmortem, now: now, on: connection) {
             case .opened:
