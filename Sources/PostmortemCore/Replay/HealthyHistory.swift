@@ -71,15 +71,18 @@ public struct HealthyHistory: Sendable {
 
     /// The runs of `gate` on series `name` among `deploys` (of one service and environment):
     /// each deploy whose gate passed, with the series' points of its span. A deploy without
-    /// that gate's window is no run.
+    /// that gate's window, or without a point of the series in it, is no run.
     func runs(of gate: Gate, series name: String, direction: Direction, deploys: [DeployTimeline], config: AnalysisConfig) -> [GateRun] {
         deploys.compactMap { deploy in
             guard let started = deploy.started, let result = deploy.gates[gate], result.outcome == .passed, let end = result.finishedAt,
                 let span = Self.span(of: deploy, config: config)
             else { return nil }
             let all = series[SeriesKey(scope: Scope(service: started.service, environment: started.environment), name: name)]?.points ?? []
+            let start = result.startedAt ?? started.startedAt
+            // A run without a point of the series in its gate window could fail nothing: no run.
             let points = Array(all.within(span))
-            return GateRun(points: points, direction: direction, start: result.startedAt ?? started.startedAt, end: end)
+            guard start <= end, !points.within(start...end).isEmpty else { return nil }
+            return GateRun(points: points, direction: direction, start: start, end: end)
         }
     }
 
