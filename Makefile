@@ -9,8 +9,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## The service on a throwaway local stack (PostgreSQL + mock Kafka) playing five deploy
-## stories; prints the postmortems and the action-item events. ARGS=--keep-running keeps it up.
+## The service on a throwaway local stack (PostgreSQL + mock Kafka, + Prometheus when installed)
+## playing the deploy stories; prints the postmortems and the action-item events.
+## ARGS=--keep-running keeps it up.
 demo: deps
 	$(SWIFT) run deploy-postmortem demo $(ARGS)
 

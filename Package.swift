@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        // Already in the graph through HummingbirdTesting; the Prometheus metric source's HTTP client.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // C module maps only.
@@ -57,7 +60,7 @@ let package = Package(
         // Five realistic deploy stories as input events, for the demo and end-to-end tests.
         .target(name: "DemoScenarios", dependencies: ["PostmortemCore"]),
 
-        // Throwaway PostgreSQL clusters for tests, benchmarks and the local demo.
+        // Throwaway PostgreSQL clusters (and Prometheus servers) for tests, benchmarks and the local demo.
         .target(name: "LocalPostgres"),
 
         // Wiring of the service: schema migrations, store, pipeline, outbox relay, HTTP API.
@@ -75,6 +78,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             // OpenAPI/openapi.yaml links to docs/openapi.yaml: one document, compiled in.
             resources: [.copy("Migrations"), .embedInCode("OpenAPI/openapi.yaml")]

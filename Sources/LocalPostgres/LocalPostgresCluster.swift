@@ -166,7 +166,7 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     /// Asks the kernel for a free TCP port on 127.0.0.1.
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketDescriptor >= 0 else { throw LocalPostgresError("socket() failed: errno \(errno)") }
         defer { close(socketDescriptor) }

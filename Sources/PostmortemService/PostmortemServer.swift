@@ -24,6 +24,8 @@ public final class PostmortemServer: Sendable {
     public let sweeper: OverdueSweeper
     /// Creates metric partitions ahead and applies the retention (one replica at a time).
     public let maintainer: DataMaintainer
+    /// Fetches metrics from Prometheus, when `PROMETHEUS_SOURCE_FILE` configures it.
+    public let prometheusSource: PrometheusMetricSource?
     private let http: HTTPSurface
     private let httpAddress: (host: String, port: Int)?
     private let producer: KafkaProducer
@@ -53,20 +55,27 @@ public final class PostmortemServer: Sendable {
             encoder: encoder, postmortems: postmortemRepository, actionItems: actionItemRepository, outbox: outbox)
         let analyzer = PostmortemAnalyzer(config: analysis)
         let queue = AnalysisQueue()
+        let sourceProgress = MetricSourceProgress(metricNames: configuration.prometheusSource?.metrics.map(\.name) ?? [])
         let repositories = PostgresTransaction.Repositories(
             deploys: events, metrics: metricRepository, queue: queue, postmortems: postmortemRepository,
             actionItems: actionItemRepository, outbox: outbox)
         let analysisStep = AnalysisStep(
             events: events, metrics: metricRepository, history: HealthyHistoryReader(events: events, config: analysis),
-            postmortems: postmortems, queue: queue, analyzer: analyzer, logger: logger)
+            postmortems: postmortems, queue: queue, analyzer: analyzer, sourceProgress: sourceProgress, logger: logger)
         reader = PostmortemReader(
             pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository, store: postmortems,
-            analyzer: analyzer)
+            analyzer: analyzer, sourceProgress: sourceProgress)
         sweeper = OverdueSweeper(
             pool: pool, repositories: repositories, interval: configuration.overdueSweepInterval, clock: clock, logger: logger)
         maintainer = DataMaintainer(
             pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.maintenanceInterval,
             clock: clock, logger: logger)
+        let (pool, serviceMetrics) = (self.pool, self.metrics)
+        prometheusSource = configuration.prometheusSource.map { source in
+            PrometheusMetricSource(
+                configuration: source, pool: pool, samples: metricRepository, progress: sourceProgress, queue: queue, analysis: analysis,
+                metrics: serviceMetrics, clock: clock, logger: logger)
+        }
         relay = OutboxRelay(database: configuration.database, producer: producer, logger: logger)
         var settings = IngestPipeline.Settings()
         settings.deadLetterTopic = configuration.topics.deadLetter
@@ -111,7 +120,9 @@ public final class PostmortemServer: Sendable {
         // (flush) last; HTTP keeps answering probes until the others are done.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
-        services += [.init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: maintainer), .init(service: pipeline)]
+        services += [.init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: maintainer)]
+        if let prometheusSource { services.append(.init(service: prometheusSource)) }
+        services.append(.init(service: pipeline))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,

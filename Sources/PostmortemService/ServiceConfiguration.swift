@@ -75,6 +75,8 @@ public struct ServiceConfiguration: Sendable {
     /// `dataschema` (`EVENT_DATASCHEMA_BASE_URL`) and the links to the postmortem
     /// (`PUBLIC_API_URL`, `PUBLIC_UI_URL`).
     public var outputEvents = OutputEventEncoder()
+    /// Prometheus as a metric source (`PROMETHEUS_SOURCE_FILE`); nil: metrics come as events only.
+    public var prometheusSource: PrometheusSourceConfiguration?
 
     /// Creates a configuration from explicit parts.
     public init(database: PostgresConfiguration, kafka: KafkaConfig) {
@@ -128,6 +130,7 @@ public struct ServiceConfiguration: Sendable {
             configuration.maintenanceInterval = .seconds(seconds)
         }
         configuration.outputEvents = try Self.outputEvents(reader)
+        configuration.prometheusSource = try PrometheusSourceConfiguration.fromEnvironment(environment)
 
         var analysis = configuration.analysis
         analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow

@@ -9,7 +9,8 @@ import PostmortemCore
 import PostmortemService
 
 /// `deploy-postmortem demo`: the whole product on a local stack. Starts a throwaway PostgreSQL
-/// and the mock Kafka cluster, runs the service, plays five deploy stories, prints every
+/// and the mock Kafka cluster (and, when it is installed, a throwaway Prometheus holding the
+/// metrics of a sixth story: ``DemoPrometheusStory``), runs the service, plays the deploy stories, prints every
 /// postmortem it opened as Markdown and the action-item events read back from the bus, then
 /// stops everything (or keeps running with `--keep-running`).
 struct DemoCommand: AsyncParsableCommand {
@@ -51,19 +52,35 @@ struct DemoCommand: AsyncParsableCommand {
         // A throwaway write token for this local stack only, shown once so the API and the CLI can be tried.
         let demoToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
         if keepRunning { configuration.apiTokens = try APITokens(parsing: "demo:write:\(demoToken)") }
+        let now = Date()
+        var scenarios = DemoScenarios.all(endingAt: now)
+        let prometheusStory = try DemoPrometheusStory.make(endingAt: now)
+        defer { prometheusStory?.prometheus.remove() }
+        if let story = prometheusStory {
+            say("Starting a throwaway Prometheus holding the metrics of one more story…")
+            try story.prometheus.start()
+            configuration.prometheusSource = try story.sourceConfiguration()
+            scenarios.append(story.scenario)
+            say("Prometheus: \(story.prometheus.url), queried with this PROMETHEUS_SOURCE_FILE:\n\(story.sourceFile)")
+        } else {
+            say("(prometheus is not installed, so the story that reads its metrics from Prometheus is left out: apt-get install prometheus)")
+        }
         let server = try PostmortemServer(configuration: configuration, logger: logger)
         let service = Task { try await server.run(handlesSignals: keepRunning) }
 
-        let scenarios = DemoScenarios.all(endingAt: Date())
         say("Playing \(scenarios.count) deploy stories:")
         for scenario in scenarios { say("  • \(scenario.name): \(scenario.summary)") }
         try await produce(scenarios, to: broker, topics: topics)
 
         let expected = scenarios.filter(\.opensPostmortem).count
         try await waitFor("\(expected) postmortems published", seconds: timeout) {
-            let published = try await server.reader.deployIDs().count
-            let unsent = try await server.relay.backlog().count
-            return published == expected && unsent == 0
+            let published = try await server.reader.deployIDs()
+            guard published.count == expected else { return false }
+            // With a Prometheus source, each postmortem opens with its metrics pending and is updated when they arrive.
+            for deployId in published where try await server.reader.postmortem(ofDeploy: deployId)?.pendingMetrics.isEmpty == false {
+                return false
+            }
+            return try await server.relay.backlog().count == 0
         }
         let actionItemEvents = try await server.relay.events(onTopic: topics.actionItems)
 

@@ -40,6 +40,27 @@ struct CorrelatorTests {
         #expect(c.contributing)
     }
 
+    /// A `direction` declared by the metric's events (as the Prometheus source stores its
+    /// `badDirection`) decides the bad side without a threshold; an SLO still wins over it.
+    @Test(arguments: [
+        ("{}", Direction.below, DirectionSource.inferred, true),
+        (#"{"direction": "below"}"#, .below, .configured, true),
+        (#"{"direction": "above"}"#, .above, .configured, false),
+        (#"{"direction": "above", "slo": {"threshold": 900, "direction": "below"}}"#, .below, .slo, true),
+    ])
+    func declaredDirection(_ members: String, _ direction: Direction, _ source: DirectionSource, _ contributes: Bool) throws {
+        let extra = try #require(try JSONSerialization.jsonObject(with: Data(members.utf8)) as? [String: Any])
+        let points = (-60...10).map { minute in ["at": Fixture.t(Double(minute)), "value": minute >= 2 ? 500.0 : 1000.0] as [String: Any] }
+        let data = ["service": "s", "environment": "prod", "metric": "throughput_rps", "points": points].merging(extra) { $1 }
+        let samples = try Fixture.decode([Fixture.event("metric.sampled.v1", id: "m", data)])
+            .compactMap { if case .metricSampled(let m) = $0.event { m } else { nil } }
+        let series = try #require(MetricSeries.series(from: samples).first)
+        let c = Correlator(config: AnalysisConfig()).correlate(series, window: Self.window)
+        #expect(c.direction == direction)
+        #expect(c.directionSource == source)
+        #expect(c.contributing == contributes)
+    }
+
     @Test func reasonsForNotContributing() {
         let correlator = Correlator(config: AnalysisConfig())
         let flat = Array(repeating: 100.0, count: 60)

@@ -18,7 +18,10 @@ struct SchemaTests {
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'metric_samples_%' ORDER BY 1"
             ).map { try $0.decode(String.self, at: 0) }
         }
-        #expect(tables == ["action_items", "analysis_queue", "deploy_events", "deploys", "metric_samples", "outbox", "postmortems", "schema_migrations"])
+        #expect(tables == [
+            "action_items", "analysis_queue", "deploy_events", "deploys", "metric_samples", "metric_source_fetches", "outbox", "postmortems",
+            "schema_migrations",
+        ])
     }
 
     @Test func onePostmortemPerDeployAndOneActionItemPerFinding() async throws {

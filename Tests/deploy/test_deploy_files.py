@@ -80,7 +80,7 @@ KNOWN_ENV = set(DOCUMENTED_DEFAULTS) | {
     "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
     "KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CA_LOCATION",
     "KAFKA_SSL_CERTIFICATE_LOCATION", "KAFKA_SSL_KEY_LOCATION", "API_TOKENS_FILE",
-    "OWNERSHIP_MAP_FILE", "API_TOKENS", "DATABASE_POOL_SIZE", "OVERDUE_SWEEP_INTERVAL_SECONDS",
+    "OWNERSHIP_MAP_FILE", "PROMETHEUS_SOURCE_FILE", "API_TOKENS", "DATABASE_POOL_SIZE", "OVERDUE_SWEEP_INTERVAL_SECONDS",
     "PUBLIC_API_URL", "PUBLIC_UI_URL",
 }
 # Never a plain value nor in a ConfigMap: a *_FILE path, or valueFrom.secretKeyRef / envFrom a Secret.
@@ -578,7 +578,7 @@ def test_helm_secrets_are_references_only() -> None:
     assert cm["data"]["KAFKA_SESSION_TIMEOUT_MS"] == "45000"  # librdkafka passthrough
     secret_volumes = {v["secret"]["secretName"] for v in pod_spec(dep)["volumes"] if "secret" in v}
     assert secret_volumes == {"postmortem-db-credentials", "postmortem-api-tokens",
-                              "postmortem-kafka-sasl", "postmortem-kafka-ca"}
+                              "postmortem-kafka-sasl", "postmortem-kafka-ca", "postmortem-prometheus"}
     # Every *_FILE / *_LOCATION path points into a mounted volume.
     mounts = [m["mountPath"] for m in pod_spec(dep)["containers"][0]["volumeMounts"]]
     paths = {k: v for k, v in cm["data"].items() if k.endswith(("_FILE", "_LOCATION"))}
@@ -586,6 +586,22 @@ def test_helm_secrets_are_references_only() -> None:
                   if e["name"].endswith(("_FILE", "PGSSLROOTCERT")) and "value" in e})
     for key, path in paths.items():
         assert any(path.startswith(m + "/") for m in mounts), f"{key}={path} not mounted"
+
+
+def test_helm_prometheus_source_file() -> None:
+    """prometheusSource renders PROMETHEUS_SOURCE_FILE's JSON: the metrics as given, secrets
+    as paths into the mounted Secret, the tenant; `config check` reads it (above)."""
+    objs = rendered("production-sasl-values.yaml")
+    (cm,) = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-prometheus-source")]
+    source = json.loads(cm["data"]["prometheus-source.json"])
+    secrets = "/var/run/secrets/deploy-postmortem/prometheus"
+    assert source["auth"] == {"bearerTokenFile": f"{secrets}/token", "caFile": f"{secrets}/ca.crt", "tenant": "platform"}
+    assert [m["name"] for m in source["metrics"]] == ["http_error_ratio", "http_p99_latency_ms", "cpu_saturation"]
+    assert source["url"] == "https://mimir.monitoring.example.internal/prometheus" and source["intervalSeconds"] == 15
+    (config,) = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-config")]
+    assert config["data"]["PROMETHEUS_SOURCE_FILE"] == "/etc/deploy-postmortem/prometheus-source/prometheus-source.json"
+    for name in set(VALUE_SETS) - {"production-sasl-values.yaml"}:
+        assert "PROMETHEUS_SOURCE_FILE" not in json.dumps([o for o in rendered(name) if o["kind"] == "ConfigMap"]), name
 
 
 def test_helm_keda_excludes_hpa_and_replicas() -> None:
@@ -856,7 +872,7 @@ FAKE_SECRET_VALUES = {
     "url": "postgresql://postmortem:not-a-password@db.example.internal:5432/postmortem?sslmode=verify-full",
     "tokens": f"ci-bot:write:sha256:{'ab' * 32}\ndashboards:read:sha256:{'cd' * 32}\n",
     "username": "deploy-postmortem", "user": "deploy-postmortem",
-    "password": "not-a-password", "pass": "not-a-password",
+    "password": "not-a-password", "pass": "not-a-password", "token": "not-a-token",
     "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     "tls.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     "tls.key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
@@ -898,10 +914,12 @@ def server_container(workload: dict[str, Any]) -> dict[str, Any]:
 
 def container_environment(objs: Iterable[dict[str, Any]], workload: dict[str, Any],
                           container: dict[str, Any], root: Path) -> dict[str, str]:
-    """The environment `container` starts with, its volumes written under `root`."""
+    """The environment `container` starts with, its volumes written under `root` (paths into
+    mounted volumes, in variables and in mounted config files, moved under `root` too)."""
     configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in objs if o["kind"] == "ConfigMap"}
     volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
     mounts: dict[str, Path] = {}
+    written: dict[Path, str] = {}
     for mount in container.get("volumeMounts", []):
         host = root / mount["mountPath"].lstrip("/")
         host.mkdir(parents=True, exist_ok=True)
@@ -916,9 +934,13 @@ def container_environment(objs: Iterable[dict[str, Any]], workload: dict[str, An
             items = volume["configMap"].get("items") or [{"key": k, "path": k} for k in data]
             files = {i["path"]: data[i["key"]] for i in items}
         for relative, text in files.items():
-            (host / relative).parent.mkdir(parents=True, exist_ok=True)
-            (host / relative).write_text(text)
+            written[host / relative] = text
         mounts[mount["mountPath"]] = host
+    for file, text in written.items():
+        for path, host in mounts.items():
+            text = text.replace(path + "/", f"{host}/")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
@@ -990,6 +1012,23 @@ def test_config_check_catches_what_the_schema_would_not(tmp_path: Path) -> None:
     assert len(lines) == 2 and lines[0].startswith("ANALYSIS_BASELINE_WINDOW_SECONDS=30: "), lines
     assert lines[1].startswith("OWNERSHIP_MAP_FILE "), lines
     assert "not-a-password" not in proc.stdout + proc.stderr
+
+
+def test_config_check_reads_the_prometheus_source_file(tmp_path: Path) -> None:
+    """A PromQL template the schema cannot judge (a variable outside a string literal) is
+    refused by `config check`, naming the file's variable and the metric."""
+    objs = copy.deepcopy(rendered("production-sasl-values.yaml"))
+    (cm,) = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-prometheus-source")]
+    source = json.loads(cm["data"]["prometheus-source.json"])
+    source["metrics"][1]["query"] = "histogram_quantile(0.99, rate(x_bucket{service={service}}[5m]))"
+    cm["data"]["prometheus-source.json"] = json.dumps(source)
+    (dep,) = by_kind(objs, "Deployment")
+    proc = config_check(container_environment(objs, dep, server_container(dep), tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (line,) = proc.stdout.splitlines()
+    assert line.startswith("PROMETHEUS_SOURCE_FILE ") and line.endswith(
+        'metric "http_p99_latency_ms": query: {service} must stand inside a double-quoted string, e.g. label="{service}"'), line
+    assert "not-a-token" not in proc.stdout + proc.stderr
 
 
 # Values the service (or Kubernetes) would refuse: each file under Tests/deploy/bad-values

@@ -75,4 +75,7 @@ public struct Postmortem: Sendable, Hashable {
     public var timeline: [TimelineEntry]
     /// Links: `pipeline`, `ciRun`, `incident`.
     public var links: [String: String]
+    /// Metrics a metric source (Prometheus) has not delivered yet, sorted: the analysis ran
+    /// without them and is updated when they arrive. Never set by the analysis itself.
+    public var pendingMetrics: [String] = []
 }

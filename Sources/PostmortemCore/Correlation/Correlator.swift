@@ -79,6 +79,7 @@ public struct Correlator: Sendable {
         of series: MetricSeries, baselineStart: Date, window: ClosedRange<Date>
     ) -> (Direction, DirectionSource) {
         if let slo = series.slo { return (slo.direction, .slo) }
+        if let declared = series.direction { return (declared, .configured) }
         if let configured = config.metricDirections[series.metric] { return (configured, .configured) }
         let before = RobustStatistics.median(series.points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value))
         let after = RobustStatistics.median(series.points.filter { window.contains($0.at) }.map(\.value))

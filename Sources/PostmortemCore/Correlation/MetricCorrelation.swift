@@ -4,6 +4,7 @@ import Foundation
 public enum DirectionSource: String, Sendable, Hashable, CaseIterable, Codable {
     /// The SLO its events declare.
     case slo
+    /// The `direction` its events declare (a metric source's configuration), else
     /// `AnalysisConfig.metricDirections`.
     case configured
     /// Nothing declared it: inferred from the side the metric moved to (the postmortem says so).

@@ -17,11 +17,13 @@ public struct MetricSeries: Sendable, Hashable {
     public var unit: String?
     /// Declared SLO, when any.
     public var slo: SLO?
+    /// The bad side declared without a threshold, when any.
+    public var direction: Direction?
 
     /// Creates a series; points are sorted and identical ones collapse.
     public init(
         service: String, environment: String, metric: String, labels: [String: String] = [:], points: [MetricPoint],
-        unit: String? = nil, slo: SLO? = nil
+        unit: String? = nil, slo: SLO? = nil, direction: Direction? = nil
     ) {
         self.service = service
         self.environment = environment
@@ -29,6 +31,7 @@ public struct MetricSeries: Sendable, Hashable {
         self.labels = labels
         self.unit = unit
         self.slo = slo
+        self.direction = direction
         var unique: [MetricPoint] = []
         for p in points.sorted(by: { ($0.at, $0.value) < ($1.at, $1.value) }) where unique.last != p {
             unique.append(p)
@@ -52,7 +55,8 @@ public struct MetricSeries: Sendable, Hashable {
             return MetricSeries(
                 service: key[0], environment: key[1], metric: key[2], labels: group[0].labels, points: group.flatMap(\.points),
                 unit: group.compactMap(\.unit).min(),
-                slo: group.compactMap(\.slo).min { ($0.threshold, $0.direction.rawValue) < ($1.threshold, $1.direction.rawValue) })
+                slo: group.compactMap(\.slo).min { ($0.threshold, $0.direction.rawValue) < ($1.threshold, $1.direction.rawValue) },
+                direction: group.compactMap(\.direction).min { $0.rawValue < $1.rawValue })
         }
     }
 }

@@ -120,6 +120,7 @@ enum NativeDataDecoder {
         }
         return MetricSample(
             service: try r.requiredString("service"), environment: try r.requiredString("environment"),
-            metric: try r.requiredString("metric"), points: points, unit: try r.string("unit"), labels: labels, slo: slo)
+            metric: try r.requiredString("metric"), points: points, unit: try r.string("unit"), labels: labels, slo: slo,
+            direction: try r.enumeration("direction", Direction.self))
     }
 }

@@ -227,11 +227,13 @@ public struct MetricSample: Sendable, Hashable {
     public var labels: [String: String]
     /// Declared SLO.
     public var slo: SLO?
+    /// The side that is bad, declared without a threshold (an SLO's direction wins over it).
+    public var direction: Direction?
 
     /// Creates a sample (the service rebuilds samples from stored points).
     public init(
         service: String, environment: String, metric: String, points: [MetricPoint], unit: String? = nil,
-        labels: [String: String] = [:], slo: SLO? = nil
+        labels: [String: String] = [:], slo: SLO? = nil, direction: Direction? = nil
     ) {
         self.service = service
         self.environment = environment
@@ -240,6 +242,7 @@ public struct MetricSample: Sendable, Hashable {
         self.unit = unit
         self.labels = labels
         self.slo = slo
+        self.direction = direction
     }
 }
 

@@ -5,7 +5,8 @@ extension Postmortem {
     /// The postmortem as JSON: id, deployId, service, environment, artifact, commit, owner, gates,
     /// impact, impactStatement, response, triggers, severity, status, detectedAt, rolledBackAt,
     /// rollbackTarget, assumptions, dataQuality, contributingMetrics, ruledOutMetrics, wentWell,
-    /// findings, actionItemIds, links (unknown members omitted).
+    /// findings, actionItemIds, links, pendingMetrics (unknown members and an empty
+    /// pendingMetrics omitted).
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
             "id": .string(id), "deployId": .string(deployId), "service": .string(service),
@@ -29,6 +30,7 @@ extension Postmortem {
         fields["impact"] = impact.map(\.json)
         fields["rolledBackAt"] = rolledBackAt.map { .string(RFC3339.format($0)) }
         fields["commit"] = commit.map { .string($0) }
+        if !pendingMetrics.isEmpty { fields["pendingMetrics"] = .array(pendingMetrics.map { .string($0) }) }
         fields["rollbackTarget"] = rollbackTarget.map { t in
             .object(["version": t.version, "artifact": t.artifact].compactMapValues { $0.map { .string($0) } })
         }

@@ -9,6 +9,9 @@ public struct MarkdownRenderer: Sendable {
     public func render(_ p: Postmortem) -> String {
         var lines = ["# Postmortem: \(p.service) in \(p.environment) (\(p.severity.rawValue.uppercased()))", ""]
         lines += summary(p)
+        if !p.pendingMetrics.isEmpty {
+            lines += ["", "**Metrics pending:** \(p.pendingMetrics.map(escape).joined(separator: ", ")) — their source has not answered yet; this postmortem is updated when they arrive."]
+        }
         lines += ["", "## Timeline", ""] + p.timeline.map { "- \(RFC3339.format($0.at)) — \(escape($0.text))" }
         lines += ["", "## Contributing metrics", ""] + metricsTable(p.contributingMetrics)
         lines += ["", "## Metrics ruled out", ""] + ruledOutTable(p.ruledOutMetrics)

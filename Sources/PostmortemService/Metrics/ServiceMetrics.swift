@@ -68,6 +68,17 @@ public final class ServiceMetrics: Sendable {
             labels: [("type", kind), ("outcome", outcome)])
     }
 
+    /// Counts one failed Prometheus query of the metric source (each attempt), by metric and
+    /// reason (``PrometheusQueryError/reason``).
+    func recordPrometheusQueryFailure(metric: String, reason: String) {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "prometheus_query_failures", unit: "total",
+                help: "Prometheus query_range requests of the metric source that failed, by metric and reason (timeout, unreachable, http_<status>, too_large, too_many_series, invalid_response, query_error, auth_file)."),
+            labels: [("metric", metric), ("reason", reason)]
+        ).increment()
+    }
+
     /// Records one applied batch; `deadLettered` holds the kind of each message sent to the DLQ
     /// (`invalid` when it could not be decoded).
     func record(_ outcome: BatchOutcome, deadLettered: [String], duration: Duration) {

@@ -237,8 +237,9 @@ public actor OutboxRelay: Service {
         consecutiveFailures = 0
     }
 
-    /// Capped exponential backoff after failures: 100 ms, 200 ms, 400 ms, … up to 5 s.
-    private struct Backoff {
+    /// Capped exponential backoff after failures: 100 ms, 200 ms, 400 ms, … up to 5 s (also
+    /// between retries of a Prometheus query).
+    struct Backoff {
         static let initial = Duration.milliseconds(100)
         static let maximum = Duration.seconds(5)
 

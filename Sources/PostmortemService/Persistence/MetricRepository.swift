@@ -62,7 +62,8 @@ struct MetricRepository: Sendable {
                     writer.field(labels)
                     writer.field(sample.unit)
                     writer.field(sample.slo?.threshold)
-                    writer.field(sample.slo?.direction.rawValue)
+                    // Without a threshold the column holds the declared bad side (`direction`).
+                    writer.field((sample.slo?.direction ?? sample.direction)?.rawValue)
                     try writer.endRow()
                 }
             }
@@ -123,13 +124,12 @@ struct MetricRepository: Sendable {
             }
             currentKey = key
             let labels = try PostgresJSON(rawJSON: labelsText).decode([String: String].self)
-            let slo = sloThreshold.flatMap { threshold in
-                sloDirection.flatMap(Direction.init(rawValue:)).map { SLO(threshold: threshold, direction: $0) }
-            }
+            let direction = sloDirection.flatMap(Direction.init(rawValue:))
+            let slo = sloThreshold.flatMap { threshold in direction.map { SLO(threshold: threshold, direction: $0) } }
             samples.append(
                 MetricSample(
                     service: service, environment: environment, metric: metric, points: [point],
-                    unit: unit, labels: labels, slo: slo))
+                    unit: unit, labels: labels, slo: slo, direction: slo == nil ? direction : nil))
         }
         return MetricSeries.series(from: samples)
     }

@@ -19,6 +19,8 @@ struct AnalysisStep: Sendable {
     let postmortems: PostmortemStore
     let queue: AnalysisQueue
     let analyzer: PostmortemAnalyzer
+    /// Which metrics the Prometheus source has not delivered yet (none without a source).
+    let sourceProgress: MetricSourceProgress
     let logger: Logger
 
     /// Runs one step on `connection`, inside a transaction. `known` holds events this replica
@@ -58,8 +60,9 @@ struct AnalysisStep: Sendable {
             let timeline = timelines[deployId]!
             // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
             guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
-                let postmortem = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
+                var postmortem = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
             else { continue }
+            postmortem.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)
             switch try postmortems.save(postmortem, now: now, on: connection) {
             case .opened:
                 outcome.opened.append(deployId)

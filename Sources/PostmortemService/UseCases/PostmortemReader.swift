@@ -13,11 +13,13 @@ public struct PostmortemReader: Sendable {
     private let postmortems: PostmortemRepository
     private let store: PostmortemStore
     private let analyzer: PostmortemAnalyzer
+    private let sourceProgress: MetricSourceProgress
 
     init(
         pool: PostgresPool, events: DeployRepository, metrics: MetricRepository, postmortems: PostmortemRepository,
-        store: PostmortemStore, analyzer: PostmortemAnalyzer
+        store: PostmortemStore, analyzer: PostmortemAnalyzer, sourceProgress: MetricSourceProgress
     ) {
+        self.sourceProgress = sourceProgress
         self.pool = pool
         self.events = events
         self.metrics = metrics
@@ -38,9 +40,10 @@ public struct PostmortemReader: Sendable {
         try await pool.withConnection { [self] connection in
             guard try postmortems.exists(ofDeploy: deployId, on: connection) else { return nil }
             let timeline = try events.timeline(of: deployId, on: connection)
-            guard let analysis = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection) else {
+            guard var analysis = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection) else {
                 return nil
             }
+            analysis.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)
             return try store.current(analysis, on: connection)
         }
     }

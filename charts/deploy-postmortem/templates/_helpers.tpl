@@ -114,6 +114,19 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- fail (printf "autoscaling.keda.minReplicaCount (%v) must not exceed maxReplicaCount (%v)" .minReplicaCount .maxReplicaCount) }}
 {{- end }}
 {{- end }}
+{{- with .Values.prometheusSource }}
+{{- if .enabled }}
+{{- if or (not .url) (not .metrics) }}
+{{- fail "prometheusSource.enabled needs prometheusSource.url and at least one of prometheusSource.metrics" }}
+{{- end }}
+{{- if and (or .auth.bearerTokenKey .auth.basicAuthPasswordKey .auth.caKey) (not .auth.existingSecret) }}
+{{- fail "prometheusSource.auth keys need prometheusSource.auth.existingSecret" }}
+{{- end }}
+{{- if and .auth.basicAuthUsername (not .auth.basicAuthPasswordKey) }}
+{{- fail "prometheusSource.auth.basicAuthUsername needs basicAuthPasswordKey" }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- /* The service refuses at start an ownership map that is not a flat JSON object of service → team. */}}
 {{- with .Values.ownershipMap.content }}
 {{- $map := fromJson . }}
@@ -200,6 +213,9 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- end }}
 {{- if include "deploy-postmortem.ownershipEnabled" . }}
 {{- include "deploy-postmortem.putEnv" (list $env "OWNERSHIP_MAP_FILE" (printf "/etc/deploy-postmortem/ownership/%s" .Values.ownershipMap.fileName) "ownershipMap") }}
+{{- end }}
+{{- if .Values.prometheusSource.enabled }}
+{{- include "deploy-postmortem.putEnv" (list $env "PROMETHEUS_SOURCE_FILE" "/etc/deploy-postmortem/prometheus-source/prometheus-source.json" "prometheusSource") }}
 {{- end }}
 {{- with .Values.config.http }}
 {{- include "deploy-postmortem.putEnv" (list $env "HTTP_HEADER_TIMEOUT_SECONDS" .headerTimeoutSeconds "config.http.headerTimeoutSeconds") }}
@@ -373,4 +389,21 @@ securityContext:
 
 {{- define "deploy-postmortem.kafkaUsesTLS" -}}
 {{- if or (eq .Values.kafka.securityProtocol "SSL") (eq .Values.kafka.securityProtocol "SASL_SSL") }}true{{ end }}
+{{- end }}
+
+{{/* PROMETHEUS_SOURCE_FILE's JSON (docs/operations.md, "Prometheus as a metric source"): the
+     values of prometheusSource, secrets as paths of the mounted Secret. */}}
+{{- define "deploy-postmortem.prometheusSourceFile" -}}
+{{- $p := .Values.prometheusSource }}
+{{- $dir := printf "%s/prometheus" (include "deploy-postmortem.secretsDir" .) }}
+{{- $file := dict "url" $p.url "intervalSeconds" $p.intervalSeconds "timeoutSeconds" $p.timeoutSeconds "retries" $p.retries "maxResponseBytes" $p.maxResponseBytes "maxSeries" $p.maxSeries "metrics" $p.metrics }}
+{{- $auth := dict }}
+{{- with $p.tenant }}{{- $_ := set $auth "tenant" . }}{{- end }}
+{{- with $p.auth }}
+{{- with .bearerTokenKey }}{{- $_ := set $auth "bearerTokenFile" (printf "%s/%s" $dir .) }}{{- end }}
+{{- if .basicAuthUsername }}{{- $_ := set $auth "basicAuth" (dict "username" .basicAuthUsername "passwordFile" (printf "%s/%s" $dir .basicAuthPasswordKey)) }}{{- end }}
+{{- with .caKey }}{{- $_ := set $auth "caFile" (printf "%s/%s" $dir .) }}{{- end }}
+{{- end }}
+{{- if $auth }}{{- $_ := set $file "auth" $auth }}{{- end }}
+{{- toPrettyJson $file }}
 {{- end }}
