@@ -64,8 +64,8 @@ public final class PostmortemServer: Sendable {
             deploys: events, metrics: metricRepository, queue: queue, postmortems: postmortemRepository,
             actionItems: actionItemRepository, outbox: outbox)
         let analysisStep = AnalysisStep(
-            events: events, metrics: metricRepository, postmortems: postmortems, queue: queue, analyzer: analyzer,
-            sourceProgress: sourceProgress, logger: logger)
+            events: events, metrics: metricRepository, history: HealthyHistoryReader(events: events, config: analysis),
+            postmortems: postmortems, queue: queue, analyzer: analyzer, sourceProgress: sourceProgress, logger: logger)
         reader = PostmortemReader(
             pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository, store: postmortems,
             analyzer: analyzer, sourceProgress: sourceProgress)

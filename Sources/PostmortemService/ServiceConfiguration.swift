@@ -135,7 +135,9 @@ public struct ServiceConfiguration: Sendable {
     /// `ANALYSIS_RELATIVE_MARGIN` (0...100, default 0.2), `ANALYSIS_ABSOLUTE_MARGIN` (≥ 0, default
     /// 0), `ATTRIBUTION_WINDOW_SECONDS` (60...604800, default 7200), `DETECTION_TARGET_SECONDS`
     /// (1...86400, default 600), `OWNERSHIP_MAP_FILE` (a JSON object of service → team; default
-    /// none); the rest keep `AnalysisConfig`'s defaults.
+    /// none), `ANALYSIS_HEALTHY_DEPLOYS` (0...1000, default 20), `ANALYSIS_GATE_EVALUATION`
+    /// (`interval=…,lookback=…,aggregation=mean|worst,failures=…`; default: assumed, and said so);
+    /// the rest keep `AnalysisConfig`'s defaults.
     public var analysis = AnalysisConfig()
     /// The HTTP server.
     public var http = HTTP()
@@ -246,10 +248,39 @@ public struct ServiceConfiguration: Sendable {
         analysis.absoluteMargin = try reader.number("ANALYSIS_ABSOLUTE_MARGIN", in: 0...Double.greatestFiniteMagnitude) ?? analysis.absoluteMargin
         analysis.attributionWindow = try reader.number("ATTRIBUTION_WINDOW_SECONDS", in: 60...604_800) ?? analysis.attributionWindow
         analysis.detectionTarget = try reader.number("DETECTION_TARGET_SECONDS", in: 1...86_400) ?? analysis.detectionTarget
+        analysis.healthyDeploys = try reader.integer("ANALYSIS_HEALTHY_DEPLOYS", in: 0...1000) ?? analysis.healthyDeploys
+        analysis.gateEvaluation = try Self.gateEvaluation(reader)
         if let path = reader.string("OWNERSHIP_MAP_FILE") {
             analysis.ownership = try Self.ownershipMap(at: path)
         }
         return analysis
+    }
+
+    /// Reads `ANALYSIS_GATE_EVALUATION`, how the gates evaluate their checks, e.g.
+    /// `interval=60,lookback=300,aggregation=mean,failures=2` (omitted keys keep their defaults).
+    static func gateEvaluation(_ reader: EnvironmentReader) throws -> GateEvaluation? {
+        let name = "ANALYSIS_GATE_EVALUATION"
+        guard let text = reader.string(name) else { return nil }
+        func refuse(_ reason: String) -> ServiceError { ServiceError.invalidConfiguration("\(name)=\(text): \(reason)") }
+        var evaluation = GateEvaluation()
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2 else { throw refuse("expected key=value pairs separated by commas") }
+            switch pair[0] {
+            case "interval", "lookback":
+                guard let seconds = Double(pair[1]), (1...86_400).contains(seconds) else { throw refuse("\(pair[0]) must be 1...86400 seconds") }
+                if pair[0] == "interval" { evaluation.interval = seconds } else { evaluation.lookback = seconds }
+            case "aggregation":
+                guard let aggregation = Aggregation(rawValue: pair[1]) else { throw refuse("aggregation must be mean or worst") }
+                evaluation.aggregation = aggregation
+            case "failures":
+                guard let failures = Int(pair[1]), (1...100).contains(failures) else { throw refuse("failures must be 1...100") }
+                evaluation.failuresToTrip = failures
+            default:
+                throw refuse("unknown key \(pair[0]) (interval, lookback, aggregation, failures)")
+            }
+        }
+        return evaluation
     }
 
     /// Reads the retention periods: each 0 (keep forever) or a number of days. Metric points

@@ -261,11 +261,13 @@ struct ReproTests {
         let sources = Dictionary(uniqueKeysWithValues: p.contributingMetrics.map { ($0.metric, ($0.direction, $0.directionSource)) })
         #expect(sources["success_ratio"]! == (.below, .slo))
         #expect(sources["authorised_ratio"]! == (.below, .inferred))
-        #expect(p.assumptions.count == 1 && p.assumptions[0].hasPrefix("authorised_ratio: no SLO or configured direction"))
+        // The canary did not check the metrics: its replay states the gate model it assumed.
+        #expect(p.assumptions.count == 2 && p.assumptions[0].hasPrefix("authorised_ratio: no SLO or configured direction"))
+        #expect(p.assumptions.last?.hasPrefix("The gate replay assumed") == true)
         var config = AnalysisConfig()
         config.metricDirections["authorised_ratio"] = .below
         let declared = try #require(BatchAnalysis(config: config).run(try Fixture.decode(repro.lines())).postmortems.first)
-        #expect(declared.assumptions.isEmpty)
+        #expect(declared.assumptions.count == 1 && declared.assumptions[0].hasPrefix("The gate replay assumed"))
         #expect(declared.contributingMetrics.first { $0.metric == "authorised_ratio" }?.directionSource == .configured)
     }
 

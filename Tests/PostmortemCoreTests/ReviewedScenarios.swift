@@ -85,7 +85,9 @@ extension Scenario {
                 markdown: [
                     #"| latency_p99_ms{region="eu"} | 100 ms | 120 ms | 130 ms | no sustained breach (above 120 is bad) |"#,
                     #"| latency_p99_ms{region="ap"} | 100 ms | 120 ms | 101 ms | no breach (above 120 is bad) |"#,
-                    #"- **canary_window_too_short**: latency_p99_ms{region="us"} began degrading 15 min after the canary started, but the canary window was only 10 min."#,
+                    // The canary's check on latency is replayed past its end: the suggested 25 min trip at the onset.
+                    #"- **canary_window_too_short**: latency_p99_ms{region="us"} began degrading 15 min after the canary started, but the canary window was only 10 min. "#
+                        + "A 25 min canary would have failed at 10:15 UTC, 10 min before the rollback; no earlier healthy deploy to count false alarms on.",
                 ])),
         Scenario(
             name: "CDEvents: the rollback restores the previous artifact; the target and the commit are in the postmortem",
@@ -317,7 +319,10 @@ extension Scenario {
                 wentWell: ["Automation rolled back 5 min after the latency_p99_ms onset, within the 10 min target."],
                 timeToDetect: 300, timeToMitigate: 0,
                 impactStatement: "No customer impact was reported. Degraded: latency_p99_ms went from 100 ms to 200 ms for 10 min.",
-                markdown: ["- **soak_window_too_short**: latency_p99_ms began degrading 1 h 30 min after the soak started, but the soak window was only 1 h."])),
+                markdown: [
+                    "- **soak_window_too_short**: latency_p99_ms began degrading 1 h 30 min after the soak started, but the soak window was only 1 h. "
+                        + "A 2 h 15 min soak would have failed at 11:35 UTC, 5 min before the rollback; no earlier healthy deploy to count false alarms on.",
+                ])),
         Scenario(
             name: "soak on 20% of traffic misses an intermittent regression (3 minutes in 10)",
             lines: [

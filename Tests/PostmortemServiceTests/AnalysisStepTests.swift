@@ -35,6 +35,7 @@ struct AnalysisStepTests {
             actionItems: ActionItemRepository(encoder: encoder, outbox: outbox), outbox: outbox)
         let step = AnalysisStep(
             events: repositories.deploys, metrics: repositories.metrics,
+            history: HealthyHistoryReader(events: repositories.deploys, config: analysis),
             postmortems: PostmortemStore(
                 encoder: encoder, postmortems: repositories.postmortems, actionItems: repositories.actionItems, outbox: outbox),
             queue: repositories.queue, analyzer: PostmortemAnalyzer(config: analysis), sourceProgress: MetricSourceProgress(metricNames: []),

@@ -60,7 +60,10 @@ struct ConvergenceTests {
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static var records: [KafkaRecord] {
+    static var records: [KafkaRecord] { records(events) }
+
+    /// `events` as records to their topics, keyed by event ID.
+    static func records(_ events: [(event: String, topic: String)]) -> [KafkaRecord] {
         events.map { event, topic in
             let name = switch topic {
             case "rollbacks": topics.rollbacks
@@ -74,10 +77,10 @@ struct ConvergenceTests {
 
     /// What `analyze` prints for the fleet: per deploy, the postmortem document (without its
     /// action items) and its action items as (kind, gate, title, description) by ID.
-    static func oracle() throws -> [String: Expected] {
+    static func oracle(_ lines: [String] = events.map(\.event)) throws -> [String: Expected] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
-        try events.map(\.event).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = BuiltProducts.executable("deploy-postmortem")
         process.arguments = ["analyze", file.path, "--format", "json", "--now", RFC3339.format(now)]
@@ -206,6 +209,76 @@ struct ConvergenceTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Self.expectConvergence(stack.database, to: expected)
+        try await stack.stop(replicas)
+    }
+
+    /// Four healthy deploys of `story`'s service, 1 to 4 days before it, canary 0–10 min passed
+    /// with the story's check, finished succeeded; `metric` flat at `level` for an hour from each
+    /// start but for one spike in the canary (`level` × 2.25, 2.5, 2.75, 3), in the story's
+    /// series (region eu-west-1).
+    static func healthyHistory(
+        of story: DemoScenarios.Scenario, service: String, metric: String, level: Double, threshold: Double
+    ) throws -> (deploys: [(event: String, topic: String)], metrics: [(event: String, topic: String)]) {
+        guard let started = story.events.first.flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }),
+            let data = started["data"] as? [String: Any], let text = data["startedAt"] as? String, let start = RFC3339.parse(text)
+        else { throw TestFailure("the story does not begin with its start") }
+        func event(_ type: String, _ id: String, _ data: [String: Any]) throws -> String {
+            let object: [String: Any] = [
+                "specversion": "1.0", "id": id, "source": "/history", "type": "io.deploypostmortem.\(type)", "time": RFC3339.format(start),
+                "data": data,
+            ]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        var deploys: [(event: String, topic: String)] = [], metrics: [(event: String, topic: String)] = []
+        for day in 1...4 {
+            let id = "history-\(day)", at = { (minutes: Double) in RFC3339.format(start.addingTimeInterval(Double(-day) * 86_400 + minutes * 60)) }
+            deploys.append((try event("deploy.started.v1", "\(id)-started", [
+                "deployId": id, "service": service, "environment": "prod", "startedAt": at(0), "artifact": ["name": service, "version": "2.13.\(day)"],
+            ]), "deploys"))
+            deploys.append((try event("deploy.gate_finished.v1", "\(id)-canary", [
+                "deployId": id, "gate": "canary", "outcome": "passed", "startedAt": at(0), "finishedAt": at(10), "trafficPercent": 10,
+                "checks": [["metric": metric, "threshold": threshold, "direction": "above", "observed": level, "passed": true]],
+            ]), "deploys"))
+            deploys.append((try event("deploy.finished.v1", "\(id)-finished", ["deployId": id, "outcome": "succeeded", "finishedAt": at(41)]), "deploys"))
+            metrics.append((try event("metric.sampled.v1", "\(id)-\(metric)", [
+                "service": service, "environment": "prod", "metric": metric, "unit": "percent", "labels": ["region": "eu-west-1"],
+                "points": (0...60).map { ["at": at(Double($0)), "value": $0 == 2 + day ? level * (2 + 0.25 * Double(day)) : level] },
+            ]), "metrics"))
+        }
+        return (deploys, metrics)
+    }
+
+    @Test func healthyDeploysArrivingAfterTheFailedOneRepriceItsProposalAsAnalyzeDoes() async throws {
+        let story = try #require(DemoScenarios.all(endingAt: Self.now).first { $0.name == "canary-too-loose" })
+        let history = try Self.healthyHistory(of: story, service: "payments", metric: "http_error_rate", level: 0.5, threshold: 5)
+        let failed = Array(zip(story.events, story.topicOfEach).map { (event: $0, topic: $1) })
+        let expected = try Self.oracle((failed + history.deploys + history.metrics).map(\.event))
+        let finding = #"canary.canary_threshold_too_loose:http_error_rate{region="eu-west-1"}"#
+        let proposal = { (document: JSONValue?) -> JSONValue? in
+            guard case .object(let fields)? = document, case .array(let findings)? = fields["findings"] else { return nil }
+            return findings.lazy.compactMap { f -> JSONValue? in
+                guard case .object(let f) = f, f["key"] == .string(finding) else { return nil }
+                return f["proposal"]
+            }.first
+        }
+        guard case .object(let priced)? = proposal(expected[story.deployId]?.document) else {
+            throw TestFailure("analyze proposes nothing: \(expected[story.deployId]?.document.serialized ?? "no postmortem")")
+        }
+        #expect(priced["healthyRuns"] == .number(4), "analyze replays the four healthy deploys")
+        #expect(priced["proposed"] == .number(1.5), "the tightest threshold none of them trips")
+
+        let stack = try await Stack(database: try TestDatabase.fresh("convergence-history"))
+        let replicas = try (0..<2).map { _ in try stack.replica() }
+        try await stack.produce(Self.records(failed))
+        try await waitUntil("the failed deploy's postmortem") { try await ServeProcessTests.counts(stack.database).postmortems == 1 }
+        // Their deploy events first, their points later: each must re-price the stored postmortem.
+        try await stack.produce(Self.records(history.deploys))
+        try await Task.sleep(for: .seconds(1))
+        try await stack.produce(Self.records(history.metrics))
+        try await Self.expectConvergence(stack.database, to: expected)
+        let stored = try await Self.stored(stack.database)
+        guard case .object(let storedProposal)? = proposal(stored[story.deployId]?.document) else { throw TestFailure("nothing stored") }
+        #expect(storedProposal["healthyRuns"] == .number(4))
         try await stack.stop(replicas)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import PostmortemCore
 import PostmortemService
 import Testing
 
@@ -15,6 +16,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.http.port == 8080)
         #expect(configuration.jobs.overdueSweepInterval == .seconds(60))
         #expect(configuration.analysis.baselineWindow == 3600)
+        #expect(configuration.analysis.healthyDeploys == 20 && configuration.analysis.gateEvaluation == nil)
         #expect(configuration.http.limits == ServiceConfiguration.HTTPLimits())
         #expect(configuration.http.limits.headerTimeout == .seconds(10) && configuration.http.limits.bodyTimeout == .seconds(30))
         #expect(configuration.http.limits.idleTimeout == .seconds(75) && configuration.http.limits.maxConnections == 4096)
@@ -71,7 +73,8 @@ struct ServiceConfigurationTests {
             "HTTP_MAX_CONNECTIONS": "1000",
             "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60", "ANALYSIS_RELATIVE_MARGIN": "0.5",
             "ANALYSIS_ABSOLUTE_MARGIN": "2", "ATTRIBUTION_WINDOW_SECONDS": "600", "DETECTION_TARGET_SECONDS": "120",
-            "OWNERSHIP_MAP_FILE": ownership.path,
+            "OWNERSHIP_MAP_FILE": ownership.path, "ANALYSIS_HEALTHY_DEPLOYS": "50",
+            "ANALYSIS_GATE_EVALUATION": "interval=30, lookback=300,aggregation=worst,failures=2",
             "EVENT_SOURCE": "urn:example:deploy-postmortem:prod", "EVENT_DATASCHEMA_BASE_URL": "https://schemas.example.com/events",
             "PUBLIC_API_URL": "https://pm.example.com/", "PUBLIC_UI_URL": "http://ui.example.com:8080/base",
         ])
@@ -90,6 +93,8 @@ struct ServiceConfigurationTests {
         #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
                  analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
         #expect(analysis.ownership == ["checkout": "payments"])
+        #expect(analysis.healthyDeploys == 50)
+        #expect(analysis.gateEvaluation == GateEvaluation(interval: 30, lookback: 300, aggregation: .worst, failuresToTrip: 2))
         #expect(configuration.outputEvents.source == "urn:example:deploy-postmortem:prod")
         #expect(configuration.outputEvents.schemaBase == "https://schemas.example.com/events/")
         #expect(configuration.outputEvents.apiBaseURL == "https://pm.example.com")
@@ -123,6 +128,11 @@ struct ServiceConfigurationTests {
         ("PUBLIC_API_URL", "ftp://pm.example.com", "PUBLIC_API_URL=ftp://pm.example.com: expected an http(s) URL with a host"),
         ("PUBLIC_UI_URL", "https:///path", "PUBLIC_UI_URL=https:///path: expected an http(s) URL with a host"),
         ("PUBLIC_UI_URL", "https://ui.example.com/?tab=1", "PUBLIC_UI_URL=https://ui.example.com/?tab=1: must not have a query or fragment"),
+        ("ANALYSIS_HEALTHY_DEPLOYS", "-1", "ANALYSIS_HEALTHY_DEPLOYS=-1: expected an integer in 0...1000"),
+        ("ANALYSIS_GATE_EVALUATION", "interval=0", "ANALYSIS_GATE_EVALUATION=interval=0: interval must be 1...86400 seconds"),
+        ("ANALYSIS_GATE_EVALUATION", "window=300", "ANALYSIS_GATE_EVALUATION=window=300: unknown key window"),
+        ("ANALYSIS_GATE_EVALUATION", "aggregation=p99", "ANALYSIS_GATE_EVALUATION=aggregation=p99: aggregation must be mean or worst"),
+        ("ANALYSIS_GATE_EVALUATION", "failures", "ANALYSIS_GATE_EVALUATION=failures: expected key=value pairs"),
     ]
 
     @Test(arguments: invalid)

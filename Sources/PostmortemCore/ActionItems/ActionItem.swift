@@ -59,12 +59,15 @@ public struct ActionItem: Sendable, Hashable {
     public var evidenceUrl: String?
     /// The due date for which an overdue event was already emitted (overdue is reported once per due date).
     public var overdueReportedFor: Date?
+    /// The changed gate setting proposed, with its evidence (trip time, lead, false alarms),
+    /// when the finding's replay found one.
+    public var proposal: ActionProposal?
 
     /// Creates an item (the planner makes new ones; stores rebuild them from rows).
     public init(
         id: String, postmortemId: String, deployId: String, findingKey: String, kind: ActionItemKind, gate: FindingArea,
         title: String, description: String, owner: String, dueAt: Date, status: ActionItemStatus,
-        evidenceUrl: String? = nil, overdueReportedFor: Date? = nil
+        evidenceUrl: String? = nil, overdueReportedFor: Date? = nil, proposal: ActionProposal? = nil
     ) {
         self.id = id
         self.postmortemId = postmortemId
@@ -79,6 +82,7 @@ public struct ActionItem: Sendable, Hashable {
         self.status = status
         self.evidenceUrl = evidenceUrl
         self.overdueReportedFor = overdueReportedFor
+        self.proposal = proposal
     }
 
     /// Whether the item is past due and still open or in progress at `now`.

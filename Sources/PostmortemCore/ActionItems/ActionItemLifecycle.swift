@@ -146,13 +146,14 @@ extension ActionItem {
             reason: "restored: re-analysis finds \(findingKey) again")
     }
 
-    /// The `revised` change when re-analysis rewrote the item's title or description (the
-    /// figures they cite changed); nil when both are unchanged. Lifecycle state is kept.
+    /// The `revised` change when re-analysis rewrote the item's title, description or proposal
+    /// (the figures they cite changed); nil when all are unchanged. Lifecycle state is kept.
     public func revised(as planned: ActionItem, at time: Date, by actor: String = "deploy-postmortem") -> ActionItemChange? {
-        guard planned.title != title || planned.description != description else { return nil }
+        guard planned.title != title || planned.description != description || planned.proposal != proposal else { return nil }
         var next = self
         next.title = planned.title
         next.description = planned.description
+        next.proposal = planned.proposal
         return ActionItemChange(item: next, type: .revised, previousStatus: status, changedBy: actor, changedAt: time)
     }
 

@@ -34,7 +34,8 @@ public struct ActionItemPlanner: Sendable {
                 title: finding.fix, description: finding.summary + " Evidence: " + evidence.joined(separator: ", "),
                 owner: owner, dueAt: dueAt, status: .open,
                 evidenceUrl: finding.evidence["runUrl"].flatMap { if case .string(let s) = $0 { s } else { nil } }
-                    ?? timeline.started?.pipelineUrl)
+                    ?? timeline.started?.pipelineUrl,
+                proposal: finding.proposal)
         }
     }
 }

@@ -43,6 +43,13 @@ public struct AnalysisConfig: Sendable, Hashable {
     public var ownership: [String: String] = [:]
     /// Owner when nothing else names one. Default `unassigned`.
     public var defaultOwner = "unassigned"
+    /// How the gates evaluate their checks, for the counterfactual replay (gate events do not
+    /// say). Nil: the replay assumes ``GateEvaluation/init()`` and the postmortem says so.
+    public var gateEvaluation: GateEvaluation?
+    /// Healthy deploys a changed gate rule is replayed over to count its false alarms: the
+    /// most recent ones of the service and environment that started before the deploy
+    /// (``HealthyHistory``). Default 20; 0 prices nothing.
+    public var healthyDeploys: Int = 20
 
     /// The defaults.
     public init() {}
@@ -57,5 +64,43 @@ extension AnalysisConfig {
         let first = startedAt.addingTimeInterval(-baselineWindow)
         let last = (rolledBackAt ?? startedAt.addingTimeInterval(maxObservationWindow)).addingTimeInterval(rollbackGrace)
         return first...max(first, last)
+    }
+}
+
+/// How a gate evaluates its checks (``GateRule``'s schedule): every `interval` seconds, the
+/// `aggregation` of the last `lookback` seconds of points against the threshold; the
+/// `failuresToTrip`-th failed evaluation fails the gate. Defaults: 60 s, 60 s, mean, 1.
+public struct GateEvaluation: Sendable, Hashable {
+    /// Seconds between evaluations. Default 60.
+    public var interval: Double = 60
+    /// Seconds of points each evaluation aggregates. Default 60.
+    public var lookback: Double = 60
+    /// How an evaluation aggregates its points. Default mean.
+    public var aggregation: Aggregation = .mean
+    /// Failed evaluations that fail the gate. Default 1.
+    public var failuresToTrip: Int = 1
+
+    /// The defaults.
+    public init() {}
+
+    /// A schedule; invalid values are the caller's to refuse (``GateRule/isValid``).
+    public init(interval: Double, lookback: Double, aggregation: Aggregation, failuresToTrip: Int) {
+        self.interval = interval
+        self.lookback = lookback
+        self.aggregation = aggregation
+        self.failuresToTrip = failuresToTrip
+    }
+
+    /// The rule on `metric` with this schedule.
+    public func rule(metric: String, threshold: Double, direction: Direction) -> GateRule {
+        GateRule(
+            metric: metric, threshold: threshold, direction: direction, lookback: lookback, interval: interval,
+            aggregation: aggregation, failuresToTrip: failuresToTrip)
+    }
+
+    /// In words, e.g. `every 1 min, the mean of the last 5 min; 1 failed evaluation fails the gate`.
+    public var description: String {
+        "every \(formatDuration(interval)), the \(aggregation.rawValue) of the last \(formatDuration(lookback)); "
+            + "\(failuresToTrip) failed evaluation\(failuresToTrip == 1 ? "" : "s") fail\(failuresToTrip == 1 ? "s" : "") the gate"
     }
 }

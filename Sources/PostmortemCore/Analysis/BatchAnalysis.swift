@@ -69,7 +69,8 @@ public struct BatchAnalysis: Sendable {
         for (id, events) in attributed { timelines[id]?.apply(contentsOf: events) }
         let series = MetricSeries.series(from: samples)
         let analyzer = PostmortemAnalyzer(config: config)
-        let postmortems = timelines.keys.sorted().compactMap { analyzer.analyze(timelines[$0]!, metrics: series) }
+        let history = HealthyHistory(candidates: timelines.values, series: series)
+        let postmortems = timelines.keys.sorted().compactMap { analyzer.analyze(timelines[$0]!, metrics: series, history: history) }
         return BatchReport(postmortems: postmortems, unattributed: unattributed, conflicts: conflicts)
     }
 

@@ -78,11 +78,14 @@ public struct Finding: Sendable, Hashable {
     public var fix: String
     /// Evidence numbers and facts by name.
     public var evidence: [String: JSONValue]
+    /// The changed gate setting the fix proposes, with the replay's evidence, when a replay
+    /// found one.
+    public var proposal: ActionProposal?
 
     /// Creates a finding; the key is `area.kind` or `area.kind:qualifier`.
     public init(
         kind: FindingKind, area: FindingArea, qualifier: String? = nil, metric: String? = nil,
-        summary: String, fix: String, evidence: [String: JSONValue]
+        summary: String, fix: String, evidence: [String: JSONValue], proposal: ActionProposal? = nil
     ) {
         self.key = "\(area.rawValue).\(kind.rawValue)" + (qualifier.map { ":\($0)" } ?? "")
         self.kind = kind
@@ -91,5 +94,6 @@ public struct Finding: Sendable, Hashable {
         self.summary = summary
         self.fix = fix
         self.evidence = evidence
+        self.proposal = proposal
     }
 }

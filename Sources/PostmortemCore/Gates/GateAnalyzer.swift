@@ -6,6 +6,15 @@ struct GateAnalysisInput {
     /// Contributing metrics only.
     let contributing: [MetricCorrelation]
     let config: AnalysisConfig
+    /// The deploy's series by name (its service and environment).
+    var series: [String: MetricSeries] = [:]
+    /// Where the healthy runs come from.
+    var history = HealthyHistory.empty
+    /// The healthy deploys a changed rule is priced over (``HealthyHistory/deploys(before:limit:)``).
+    var healthyDeploys: [DeployTimeline] = []
+
+    /// How far a gate is replayed past its end: the rollback, else the first trigger.
+    var horizon: Date? { timeline.rolledBackAt ?? Trigger.triggers(of: timeline).map(\.at).min() }
 
     /// The earliest onset among contributing metrics.
     var earliestOnset: MetricCorrelation? {
@@ -31,9 +40,18 @@ public struct GateAnalyzer: Sendable {
         self.config = config
     }
 
-    /// Findings for `timeline` given its metric correlations, sorted by key.
-    public func findings(for timeline: DeployTimeline, correlations: [MetricCorrelation]) -> [Finding] {
-        let input = GateAnalysisInput(timeline: timeline, contributing: correlations.filter(\.contributing), config: config)
+    /// Findings for `timeline` given its metric correlations, sorted by key. The passed canary
+    /// and soak gates are replayed on `series` (the deploy's) and priced over `history`.
+    public func findings(
+        for timeline: DeployTimeline, correlations: [MetricCorrelation], series: [MetricSeries] = [], history: HealthyHistory = .empty
+    ) -> [Finding] {
+        var input = GateAnalysisInput(timeline: timeline, contributing: correlations.filter(\.contributing), config: config)
+        if let started = timeline.started {
+            let own = series.filter { $0.service == started.service && $0.environment == started.environment }
+            input.series = Dictionary(own.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        input.history = history
+        input.healthyDeploys = history.deploys(before: timeline, limit: config.healthyDeploys)
         let all = skippedOrBypassed(input) + notRecorded(input) + CIAnalysis.findings(input) + CanaryAnalysis.findings(input)
             + SoakAnalysis.findings(input) + BeyondGatesAnalysis.findings(input)
         return all.sorted { $0.key < $1.key }

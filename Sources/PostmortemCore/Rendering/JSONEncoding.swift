@@ -113,6 +113,7 @@ extension Finding {
             "summary": .string(summary), "fix": .string(fix), "evidence": .object(evidence),
         ]
         fields["metric"] = metric.map { .string($0) }
+        fields["proposal"] = proposal?.json
         return .object(fields)
     }
 }
@@ -127,6 +128,7 @@ extension ActionItem {
             "status": .string(status.rawValue),
         ]
         fields["evidenceUrl"] = evidenceUrl.map { .string($0) }
+        fields["proposal"] = proposal?.json
         return .object(fields)
     }
 }

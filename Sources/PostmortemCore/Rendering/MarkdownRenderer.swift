@@ -15,8 +15,11 @@ public struct MarkdownRenderer: Sendable {
         lines += ["", "## Timeline", ""] + p.timeline.map { "- \(RFC3339.format($0.at)) — \(escape($0.text))" }
         lines += ["", "## Contributing metrics", ""] + metricsTable(p.contributingMetrics)
         lines += ["", "## Metrics ruled out", ""] + ruledOutTable(p.ruledOutMetrics)
-        if !p.dataQuality.isEmpty {
+        let warned = Set(p.dataQuality.map(\.summary))
+        let assumed = p.assumptions.filter { !warned.contains($0) }
+        if !p.dataQuality.isEmpty || !assumed.isEmpty {
             lines += ["", "## Data quality and assumptions", ""] + p.dataQuality.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
+                + assumed.map { "- **assumed**: \(escape($0))" }
         }
         lines += ["", "## What broke", ""] + whatBroke(p)
         if let impact = p.impact { lines += ["", "## Customer impact", ""] + impactSection(impact) }
@@ -120,6 +123,18 @@ public struct MarkdownRenderer: Sendable {
         return ["| id | kind | gate | title | owner | due | status |", "|---|---|---|---|---|---|---|"]
             + items.map { i in
                 "| \(i.id) | \(i.kind.rawValue) | \(i.gate.rawValue) | \(escape(i.title)) | \(escape(i.owner)) | \(RFC3339.format(i.dueAt)) | \(i.status.rawValue) |"
+            }
+            + proposals(items)
+    }
+
+    /// One line per proposed gate change with its evidence, below the table.
+    private func proposals(_ items: [ActionItem]) -> [String] {
+        let proposed = items.compactMap { item in item.proposal.map { (item.id, $0) } }
+        guard !proposed.isEmpty else { return [] }
+        return ["", "Proposed gate changes, replayed on this deploy and on earlier healthy ones:", ""]
+            + proposed.map { id, p in
+                "- \(id) (\(p.gate.rawValue) \(p.setting.rawValue) on \(escape(p.metric))): \(escape(p.sentence))"
+                    + (p.detectableShift.map { " Its points could not detect a shift below \(formatNumber($0))." } ?? "")
             }
     }
 

@@ -29,3 +29,13 @@ func roundUpDuration(_ seconds: Double) -> Double {
     let step: Double = seconds <= 600 ? 60 : seconds <= 3600 ? 300 : seconds <= 14_400 ? 900 : 3600
     return max(step, (seconds / step).rounded(.up) * step)
 }
+
+/// A time of day as a postmortem states it: `14:07 UTC`, with seconds when they are not 0
+/// (`14:07:30 UTC`).
+func formatClock(_ date: Date) -> String {
+    let text = RFC3339.format(date)
+    let utf8 = Array(text.utf8)
+    guard utf8.count >= 19 else { return text }
+    let seconds = String(decoding: utf8[17..<19], as: UTF8.self)
+    return String(decoding: utf8[11..<16], as: UTF8.self) + (seconds == "00" ? "" : ":" + seconds) + " UTC"
+}

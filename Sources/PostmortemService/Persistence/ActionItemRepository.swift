@@ -48,7 +48,7 @@ struct ActionItemRepository: Sendable {
     private static let columns: PostgresQuery = """
         a.action_item_id::text AS id, a.postmortem_id::text AS postmortem_id, p.deploy_id, a.finding_key, a.kind, a.gate,
         a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
-        a.created_at, a.updated_at, a.superseded
+        a.created_at, a.updated_at, a.superseded, a.proposal::text AS proposal
         FROM action_items a JOIN postmortems p USING (postmortem_id)
         """
 
@@ -147,10 +147,10 @@ struct ActionItemRepository: Sendable {
         try connection.query(
             """
             INSERT INTO action_items (action_item_id, postmortem_id, finding_key, kind, gate, title, description,
-                                      owner, due_at, status, evidence_url, created_at, updated_at)
+                                      owner, due_at, status, evidence_url, proposal, created_at, updated_at)
             VALUES (\(item.id)::uuid, \(item.postmortemId)::uuid, \(item.findingKey), \(item.kind.rawValue), \(item.gate.rawValue),
                     \(item.title), \(item.description), \(item.owner), \(item.dueAt), \(item.status.rawValue), \(item.evidenceUrl),
-                    \(now), \(now))
+                    \(item.proposal?.json.serialized)::jsonb, \(now), \(now))
             ON CONFLICT (action_item_id) DO NOTHING
             """)
     }
@@ -170,6 +170,7 @@ struct ActionItemRepository: Sendable {
             """
             UPDATE action_items SET owner = \(after.owner), due_at = \(after.dueAt), status = \(after.status.rawValue),
                 evidence_url = \(after.evidenceUrl), title = \(after.title), description = \(after.description),
+                proposal = \(after.proposal?.json.serialized)::jsonb,
                 superseded = coalesce(\(superseded), superseded), version = version + 1, updated_at = \(now),
                 history = history || \(history)::jsonb
             WHERE action_item_id = \(after.id)::uuid
@@ -255,7 +256,8 @@ struct ActionItemRepository: Sendable {
             title: try row.decode(named: "title"), description: try row.decode(named: "description"),
             owner: try row.decode(String?.self, named: "owner") ?? "", dueAt: try row.decode(named: "due_at"),
             status: try required(ActionItemStatus.self, "status"), evidenceUrl: try row.decode(named: "evidence_url"),
-            overdueReportedFor: try row.decode(named: "overdue_reported_for"))
+            overdueReportedFor: try row.decode(named: "overdue_reported_for"),
+            proposal: try row.decode(String?.self, named: "proposal").flatMap(ActionProposal.init(serialized:)))
         return StoredActionItem(
             item: item, version: try row.decode(named: "version"), createdAt: try row.decode(named: "created_at"),
             updatedAt: try row.decode(named: "updated_at"), superseded: try row.decode(named: "superseded"))

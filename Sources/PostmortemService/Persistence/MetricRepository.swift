@@ -103,6 +103,12 @@ struct MetricRepository: Sendable {
               AND ts BETWEEN \(span.lowerBound) AND \(span.upperBound)
             ORDER BY metric, labels, unit, slo_threshold, slo_direction, ts, value
             """)
+        return try Self.series(rows, service: started.service, environment: started.environment)
+    }
+
+    /// The series of `rows` (metric, labels, ts, value, unit, SLO threshold and direction,
+    /// ordered by all but ts and value first) of one service and environment.
+    static func series(_ rows: PostgresRows, service: String, environment: String) throws -> [MetricSeries] {
         var samples: [MetricSample] = []
         var currentKey: [String?]?
         for row in rows {
@@ -122,7 +128,7 @@ struct MetricRepository: Sendable {
             let slo = sloThreshold.flatMap { threshold in direction.map { SLO(threshold: threshold, direction: $0) } }
             samples.append(
                 MetricSample(
-                    service: started.service, environment: started.environment, metric: metric, points: [point],
+                    service: service, environment: environment, metric: metric, points: [point],
                     unit: unit, labels: labels, slo: slo, direction: slo == nil ? direction : nil))
         }
         return MetricSeries.series(from: samples)

@@ -15,6 +15,7 @@ import PostmortemCore
 struct AnalysisStep: Sendable {
     let events: DeployRepository
     let metrics: MetricRepository
+    let history: HealthyHistoryReader
     let postmortems: PostmortemStore
     let queue: AnalysisQueue
     let analyzer: PostmortemAnalyzer
@@ -45,6 +46,10 @@ struct AnalysisStep: Sendable {
                            "reason": "\(failure.reason)"])
         }
         affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
+        // A changed earlier deploy, or late points over its gates, may change the false alarms
+        // of the postmortems after it (their healthy history).
+        let pricing = try history.deploysWithPoints(in: work.metricRanges, on: connection).union(affected)
+        affected.formUnion(try history.postmortemsPricedBy(pricing, on: connection))
         guard !affected.isEmpty else { return outcome }
 
         // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
@@ -63,7 +68,7 @@ struct AnalysisStep: Sendable {
             let timeline = timelines[deployId]!
             // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
             guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
-                var postmortem = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection))
+                var postmortem = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
             else { continue }
             postmortem.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)
             switch try postmortems.save(postmortem, now: now, on: connection) {

@@ -9,6 +9,7 @@ public struct PostmortemReader: Sendable {
     private let pool: PostgresPool
     private let events: DeployRepository
     private let metrics: MetricRepository
+    private let history: HealthyHistoryReader
     private let postmortems: PostmortemRepository
     private let store: PostmortemStore
     private let analyzer: PostmortemAnalyzer
@@ -22,6 +23,7 @@ public struct PostmortemReader: Sendable {
         self.pool = pool
         self.events = events
         self.metrics = metrics
+        self.history = HealthyHistoryReader(events: events, config: analyzer.config)
         self.postmortems = postmortems
         self.store = store
         self.analyzer = analyzer
@@ -38,7 +40,7 @@ public struct PostmortemReader: Sendable {
         try await pool.withConnection { [self] connection in
             guard try postmortems.exists(ofDeploy: deployId, on: connection) else { return nil }
             let timeline = try events.timeline(of: deployId, on: connection)
-            guard var analysis = analyzer.analyze(timeline, metrics: try metrics.series(around: timeline, on: connection)) else {
+            guard var analysis = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection) else {
                 return nil
             }
             analysis.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)

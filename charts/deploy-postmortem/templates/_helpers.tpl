@@ -246,6 +246,10 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_ABSOLUTE_MARGIN" .absoluteMargin "config.analysis.absoluteMargin") }}
 {{- include "deploy-postmortem.putEnv" (list $env "ATTRIBUTION_WINDOW_SECONDS" .attributionWindowSeconds "config.analysis.attributionWindowSeconds") }}
 {{- include "deploy-postmortem.putEnv" (list $env "DETECTION_TARGET_SECONDS" .detectionTargetSeconds "config.analysis.detectionTargetSeconds") }}
+{{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_HEALTHY_DEPLOYS" .healthyDeploys "config.analysis.healthyDeploys") }}
+{{- with .gateEvaluation }}
+{{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_GATE_EVALUATION" . "config.analysis.gateEvaluation") }}
+{{- end }}
 {{- end }}
 {{- range $name, $value := .Values.config.extraEnv }}
 {{- include "deploy-postmortem.putEnv" (list $env $name $value (printf "config.extraEnv.%s" $name)) }}
