@@ -1,7 +1,7 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build demo test test-deploy test-image bench bench-api bench-postgres bench-kafka clean
+.PHONY: deps build demo lint format test test-deploy test-image bench bench-api bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
@@ -15,9 +15,17 @@ build: deps
 demo: deps
 	$(SWIFT) run deploy-postmortem demo $(ARGS)
 
-## Runs the whole suite: Swift unit + integration tests (throwaway PostgreSQL, mock Kafka),
-## the deployment-file validation and the container image's runtime stage (as root).
-test: deps
+## The code style (.swift-format: swift-format's defaults, 120 columns, 4 spaces), strict:
+## any finding fails. `make format` rewrites what it can.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Package.swift
+
+## Runs the whole suite: the style lint, Swift unit + integration tests (throwaway PostgreSQL,
+## mock Kafka), the deployment-file validation and the container image's runtime stage (as root).
+test: deps lint
 	$(SWIFT) build --build-tests
 	# Serial: the suites start PostgreSQL clusters, mock Kafka clusters and serve processes;
 	# in parallel on 2 cores, broker-recovery tests starved (about 4 min serially).

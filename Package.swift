@@ -145,7 +145,8 @@ let package = Package(
         .testTarget(
             name: "PostmortemServiceTests",
             dependencies: [
-                "PostmortemService", "PostmortemCore", "DemoScenarios", "Postgres", "Kafka", "LocalPostgres", "TestSupport", "deploy-postmortem",
+                "PostmortemService", "PostmortemCore", "DemoScenarios", "Postgres", "Kafka", "LocalPostgres",
+                "TestSupport", "deploy-postmortem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

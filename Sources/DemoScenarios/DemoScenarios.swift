@@ -30,7 +30,10 @@ public enum DemoScenarios {
     public static func all(endingAt now: Date) -> [Scenario] {
         let anchor = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 - 120
         let start = Date(timeIntervalSince1970: anchor - 100 * 60)
-        return [healthy(start), canaryTooLoose(start), soakTooShort(start), manualRollbackWithImpact(start), outOfBandDataFix(start)]
+        return [
+            healthy(start), canaryTooLoose(start), soakTooShort(start), manualRollbackWithImpact(start),
+            outOfBandDataFix(start),
+        ]
     }
 
     /// `count` failing deploys for load and convergence tests: copies of the four failing
@@ -79,18 +82,23 @@ public enum DemoScenarios {
         let noise = SeededNoise(seed: 1 + copy.seed)
         b.started(version: "3.8.0", team: "discovery", owner: "dana")
         b.ciPassed(testsTotal: 1260)
-        b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
-            EventBuilder.check("http_error_rate", threshold: 1.0, baseline: 0.3, observed: 0.31),
-            EventBuilder.check("latency_p99_ms", threshold: 300, baseline: 150, observed: 152),
-        ])
-        b.gatePassed("soak", from: 10, to: 40, trafficPercent: 100, checks: [
-            EventBuilder.check("http_error_rate", threshold: 1.0, baseline: 0.3, observed: 0.3),
-        ])
+        b.gatePassed(
+            "canary", from: 0, to: 10, trafficPercent: 10,
+            checks: [
+                EventBuilder.check("http_error_rate", threshold: 1.0, baseline: 0.3, observed: 0.31),
+                EventBuilder.check("latency_p99_ms", threshold: 300, baseline: 150, observed: 152),
+            ])
+        b.gatePassed(
+            "soak", from: 10, to: 40, trafficPercent: 100,
+            checks: [
+                EventBuilder.check("http_error_rate", threshold: 1.0, baseline: 0.3, observed: 0.3)
+            ])
         b.finished("succeeded", at: 41, reason: "all gates passed")
         b.metric("http_error_rate", unit: "percent", from: -60, to: 60) { 0.3 + noise.at($0, amplitude: 0.02) }
         b.metric("latency_p99_ms", unit: "ms", from: -60, to: 60) { 150 + noise.at($0 + 10_000, amplitude: 4) }
-        return scenario("healthy", "CI, canary and soak passed with checks and metrics stayed flat: no postmortem.",
-                        b, triggers: [], findings: [])
+        return scenario(
+            "healthy", "CI, canary and soak passed with checks and metrics stayed flat: no postmortem.",
+            b, triggers: [], findings: [])
     }
 
     /// The canary checked the error rate against a threshold far above what it observed; automation rolled back.
@@ -99,13 +107,16 @@ public enum DemoScenarios {
         let noise = SeededNoise(seed: 2 + copy.seed)
         b.started(version: "2.14.0", team: "payments", owner: "priya")
         b.ciPassed(testsTotal: 2310)
-        b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
-            EventBuilder.check("http_error_rate", threshold: 5.0, baseline: 0.4, observed: 2.3),
-        ])
-        b.rolledBack(mode: "automatic", at: 12, initiatedBy: "argo-rollouts", reason: "http_error_rate above alert threshold",
-                     triggerMetric: "http_error_rate", toVersion: "2.13.2", withDeployId: copy.rollbackNamesDeploy)
+        b.gatePassed(
+            "canary", from: 0, to: 10, trafficPercent: 10,
+            checks: [
+                EventBuilder.check("http_error_rate", threshold: 5.0, baseline: 0.4, observed: 2.3)
+            ])
+        b.rolledBack(
+            mode: "automatic", at: 12, initiatedBy: "argo-rollouts", reason: "http_error_rate above alert threshold",
+            triggerMetric: "http_error_rate", toVersion: "2.13.2", withDeployId: copy.rollbackNamesDeploy)
         b.metric("http_error_rate", unit: "percent", from: -60, to: 30) {
-            (3 ... 12).contains($0) ? 2.3 + noise.at($0, amplitude: 0.1) : 0.4 + noise.at($0, amplitude: 0.03)
+            (3...12).contains($0) ? 2.3 + noise.at($0, amplitude: 0.1) : 0.4 + noise.at($0, amplitude: 0.03)
         }
         return scenario(
             "canary-too-loose",
@@ -120,23 +131,29 @@ public enum DemoScenarios {
         let noise = SeededNoise(seed: 3 + copy.seed)
         b.started(version: "5.2.0", team: "discovery", owner: "marco")
         b.ciPassed(testsTotal: 870)
-        b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
-            EventBuilder.check("latency_p99_ms", threshold: 400, baseline: 180, observed: 183),
-        ])
-        b.gatePassed("soak", from: 10, to: 40, trafficPercent: 100, checks: [
-            EventBuilder.check("latency_p99_ms", threshold: 400, baseline: 180, observed: 181),
-        ])
+        b.gatePassed(
+            "canary", from: 0, to: 10, trafficPercent: 10,
+            checks: [
+                EventBuilder.check("latency_p99_ms", threshold: 400, baseline: 180, observed: 183)
+            ])
+        b.gatePassed(
+            "soak", from: 10, to: 40, trafficPercent: 100,
+            checks: [
+                EventBuilder.check("latency_p99_ms", threshold: 400, baseline: 180, observed: 181)
+            ])
         b.finished("succeeded", at: 41, reason: "all gates passed")
-        b.rolledBack(mode: "automatic", at: 62, initiatedBy: "argo-rollouts", reason: "latency_p99_ms above alert threshold",
-                     triggerMetric: "latency_p99_ms", toVersion: "5.1.3", withDeployId: false)
+        b.rolledBack(
+            mode: "automatic", at: 62, initiatedBy: "argo-rollouts", reason: "latency_p99_ms above alert threshold",
+            triggerMetric: "latency_p99_ms", toVersion: "5.1.3", withDeployId: false)
         b.metric("latency_p99_ms", unit: "ms", from: -60, to: 75) {
-            (55 ... 62).contains($0) ? 420 + noise.at($0, amplitude: 15) : 180 + noise.at($0, amplitude: 6)
+            (55...62).contains($0) ? 420 + noise.at($0, amplitude: 15) : 180 + noise.at($0, amplitude: 6)
         }
         return scenario(
             "soak-too-short",
             "Canary and soak passed; p99 latency regressed from 180 ms to 420 ms 15 minutes after the 30-minute soak "
                 + "ended; automation rolled back.",
-            b, triggers: ["rolled_back_automatically"], findings: ["canary_window_too_short", "ci_coverage_gap", "soak_window_too_short"])
+            b, triggers: ["rolled_back_automatically"],
+            findings: ["canary_window_too_short", "ci_coverage_gap", "soak_window_too_short"])
     }
 
     /// Customers were hit; a person rolled back 22 minutes after the error rate rose.
@@ -145,14 +162,17 @@ public enum DemoScenarios {
         let noise = SeededNoise(seed: 4 + copy.seed)
         b.started(version: "7.0.1", team: "fulfilment", owner: "alice")
         b.ciPassed(testsTotal: 1540)
-        b.gatePassed("canary", from: 0, to: 5, trafficPercent: 5, checks: [
-            EventBuilder.check("latency_p99_ms", threshold: 500, baseline: 220, observed: 224),
-        ])
+        b.gatePassed(
+            "canary", from: 0, to: 5, trafficPercent: 5,
+            checks: [
+                EventBuilder.check("latency_p99_ms", threshold: 500, baseline: 220, observed: 224)
+            ])
         b.impactedCustomers(severity: "high", startedAt: 8, detectedAt: 14, description: "orders failing at checkout")
-        b.rolledBack(mode: "manual", at: 26, initiatedBy: "alice", reason: "customer reports of failed orders",
-                     triggerMetric: nil, toVersion: "7.0.0", withDeployId: copy.rollbackNamesDeploy)
+        b.rolledBack(
+            mode: "manual", at: 26, initiatedBy: "alice", reason: "customer reports of failed orders",
+            triggerMetric: nil, toVersion: "7.0.0", withDeployId: copy.rollbackNamesDeploy)
         b.metric("http_error_rate", unit: "percent", from: -60, to: 45) {
-            (4 ... 26).contains($0) ? 3.1 + noise.at($0, amplitude: 0.2) : 0.5 + noise.at($0, amplitude: 0.03)
+            (4...26).contains($0) ? 3.1 + noise.at($0, amplitude: 0.2) : 0.5 + noise.at($0, amplitude: 0.03)
         }
         b.metric("latency_p99_ms", unit: "ms", from: -60, to: 45) { 220 + noise.at($0 + 10_000, amplitude: 5) }
         return scenario(
@@ -169,13 +189,16 @@ public enum DemoScenarios {
         let noise = SeededNoise(seed: 5 + copy.seed)
         b.started(version: "1.9.0", team: "finance-platform", owner: "tomasz")
         b.ciPassed(testsTotal: 640)
-        b.gatePassed("canary", from: 0, to: 10, trafficPercent: 10, checks: [
-            EventBuilder.check("http_error_rate", threshold: 1.0, baseline: 0.2, observed: 0.21),
-        ])
+        b.gatePassed(
+            "canary", from: 0, to: 10, trafficPercent: 10,
+            checks: [
+                EventBuilder.check("http_error_rate", threshold: 1.0, baseline: 0.2, observed: 0.21)
+            ])
         b.gatePassed("soak", from: 10, to: 40, trafficPercent: 100, checks: [])
         b.finished("succeeded", at: 41, reason: "all gates passed")
-        b.intervened(kind: "data_fix", at: 55, actor: "dba-oncall",
-                     description: "backfilled ledger balances the new migration left null")
+        b.intervened(
+            kind: "data_fix", at: 55, actor: "dba-oncall",
+            description: "backfilled ledger balances the new migration left null")
         b.metric("http_error_rate", unit: "percent", from: -60, to: 70) { 0.2 + noise.at($0, amplitude: 0.02) }
         return scenario(
             "out-of-band-data-fix",

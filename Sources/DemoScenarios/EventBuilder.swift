@@ -33,36 +33,42 @@ struct EventBuilder {
             "specversion": "1.0", "id": id, "source": source, "type": "io.deploypostmortem.\(type)",
             "time": time(minutes), "datacontenttype": "application/json", "data": data,
         ]
-        let bytes = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        let bytes = try! JSONSerialization.data(
+            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         events.append(String(decoding: bytes, as: UTF8.self))
         topics.append(topic)
     }
 
     /// `deploy.started.v1`.
     mutating func started(version: String, team: String, owner: String) {
-        append("deploy.started.v1", id: "\(deployId)-started", source: "/ci/pipeline", topic: "deploys", at: 0, [
-            "deployId": deployId, "service": service, "environment": environment, "startedAt": time(0),
-            "artifact": [
-                "name": service, "version": version, "purl": "pkg:oci/\(service)@\(version)",
-                "digest": "sha256:" + String(repeating: String(deployId.utf8.count % 10), count: 64),
-            ],
-            "commit": String(repeating: "a", count: 40), "team": team, "owner": owner,
-            "pipelineUrl": "https://ci.example.com/deploys/\(deployId)",
-        ])
+        append(
+            "deploy.started.v1", id: "\(deployId)-started", source: "/ci/pipeline", topic: "deploys", at: 0,
+            [
+                "deployId": deployId, "service": service, "environment": environment, "startedAt": time(0),
+                "artifact": [
+                    "name": service, "version": version, "purl": "pkg:oci/\(service)@\(version)",
+                    "digest": "sha256:" + String(repeating: String(deployId.utf8.count % 10), count: 64),
+                ],
+                "commit": String(repeating: "a", count: 40), "team": team, "owner": owner,
+                "pipelineUrl": "https://ci.example.com/deploys/\(deployId)",
+            ])
     }
 
     /// A passed CI gate from minute -20 to -5 with production-like data and no failing test.
     mutating func ciPassed(testsTotal: Int) {
-        gate("ci", from: -20, to: -5, [
-            "ci": [
-                "runUrl": "https://ci.example.com/runs/\(deployId)", "testsTotal": testsTotal, "testsFailed": 0,
-                "testData": "production_like", "coveragePercent": 82.5,
-            ] as [String: Any],
-        ])
+        gate(
+            "ci", from: -20, to: -5,
+            [
+                "ci": [
+                    "runUrl": "https://ci.example.com/runs/\(deployId)", "testsTotal": testsTotal, "testsFailed": 0,
+                    "testData": "production_like", "coveragePercent": 82.5,
+                ] as [String: Any]
+            ])
     }
 
     /// A passed gate with `trafficPercent` and `checks`.
-    mutating func gatePassed(_ gate: String, from: Double, to: Double, trafficPercent: Double, checks: [[String: Any]]) {
+    mutating func gatePassed(_ gate: String, from: Double, to: Double, trafficPercent: Double, checks: [[String: Any]])
+    {
         self.gate(gate, from: from, to: to, ["trafficPercent": trafficPercent, "checks": checks])
     }
 
@@ -71,24 +77,32 @@ struct EventBuilder {
             "deployId": deployId, "gate": gate, "outcome": "passed", "startedAt": time(from), "finishedAt": time(to),
         ]
         data.merge(extra) { $1 }
-        append("deploy.gate_finished.v1", id: "\(deployId)-gate-\(gate)", source: "/ci/pipeline", topic: "deploys", at: to, data)
+        append(
+            "deploy.gate_finished.v1", id: "\(deployId)-gate-\(gate)", source: "/ci/pipeline", topic: "deploys", at: to,
+            data)
     }
 
     /// A passed check (`direction` above).
     static func check(_ metric: String, threshold: Double, baseline: Double, observed: Double) -> [String: Any] {
-        ["metric": metric, "threshold": threshold, "direction": "above", "baseline": baseline, "observed": observed, "passed": true]
+        [
+            "metric": metric, "threshold": threshold, "direction": "above", "baseline": baseline, "observed": observed,
+            "passed": true,
+        ]
     }
 
     /// `deploy.finished.v1`.
     mutating func finished(_ outcome: String, at minutes: Double, reason: String) {
-        append("deploy.finished.v1", id: "\(deployId)-finished", source: "/ci/pipeline", topic: "deploys", at: minutes, [
-            "deployId": deployId, "outcome": outcome, "finishedAt": time(minutes), "reason": reason,
-        ])
+        append(
+            "deploy.finished.v1", id: "\(deployId)-finished", source: "/ci/pipeline", topic: "deploys", at: minutes,
+            [
+                "deployId": deployId, "outcome": outcome, "finishedAt": time(minutes), "reason": reason,
+            ])
     }
 
     /// `deploy.rolled_back.v1` (with or without deploy ID).
     mutating func rolledBack(
-        mode: String, at minutes: Double, initiatedBy: String, reason: String, triggerMetric: String?, toVersion: String,
+        mode: String, at minutes: Double, initiatedBy: String, reason: String, triggerMetric: String?,
+        toVersion: String,
         withDeployId: Bool
     ) {
         var data: [String: Any] = [
@@ -98,24 +112,31 @@ struct EventBuilder {
         data["triggerMetric"] = triggerMetric
         if withDeployId { data["deployId"] = deployId }
         let source = mode == "automatic" ? "/rollouts/controller" : "/ci/pipeline"
-        append("deploy.rolled_back.v1", id: "\(deployId)-rollback", source: source, topic: "rollbacks", at: minutes, data)
+        append(
+            "deploy.rolled_back.v1", id: "\(deployId)-rollback", source: source, topic: "rollbacks", at: minutes, data)
     }
 
     /// `deploy.impacted_customers.v1` without deploy ID (attributed by service and environment).
     mutating func impactedCustomers(severity: String, startedAt: Double, detectedAt: Double, description: String) {
-        append("deploy.impacted_customers.v1", id: "\(deployId)-impact", source: "/incidents", topic: "deploys", at: detectedAt, [
-            "service": service, "environment": environment, "severity": severity, "startedAt": time(startedAt),
-            "detectedAt": time(detectedAt), "description": description,
-            "incidentUrl": "https://incidents.example.com/\(deployId)",
-        ])
+        append(
+            "deploy.impacted_customers.v1", id: "\(deployId)-impact", source: "/incidents", topic: "deploys",
+            at: detectedAt,
+            [
+                "service": service, "environment": environment, "severity": severity, "startedAt": time(startedAt),
+                "detectedAt": time(detectedAt), "description": description,
+                "incidentUrl": "https://incidents.example.com/\(deployId)",
+            ])
     }
 
     /// `deploy.intervened.v1`.
     mutating func intervened(kind: String, at minutes: Double, actor: String, description: String) {
-        append("deploy.intervened.v1", id: "\(deployId)-intervened-\(kind)", source: "/ci/pipeline", topic: "deploys", at: minutes, [
-            "deployId": deployId, "service": service, "environment": environment, "kind": kind, "at": time(minutes),
-            "actor": actor, "description": description,
-        ])
+        append(
+            "deploy.intervened.v1", id: "\(deployId)-intervened-\(kind)", source: "/ci/pipeline", topic: "deploys",
+            at: minutes,
+            [
+                "deployId": deployId, "service": service, "environment": environment, "kind": kind, "at": time(minutes),
+                "actor": actor, "description": description,
+            ])
     }
 
     /// `metric.sampled.v1` events without deploy ID, one point a minute from minute `from` to `to`, in batches of
@@ -124,13 +145,15 @@ struct EventBuilder {
         _ name: String, unit: String, from: Int, to: Int, batch: Int = 30, _ value: (Int) -> Double
     ) {
         for first in stride(from: from, through: to, by: batch) {
-            let minutes = first ... min(first + batch - 1, to)
+            let minutes = first...min(first + batch - 1, to)
             let points = minutes.map { ["at": time(Double($0)), "value": value($0)] as [String: Any] }
-            append("metric.sampled.v1", id: "\(service)-\(name)-\(time(Double(first)))", source: "/metrics/exporter",
-                   topic: "metrics", at: Double(minutes.upperBound), [
-                "service": service, "environment": environment, "metric": name, "unit": unit, "points": points,
-                "labels": ["region": "eu-west-1"],
-            ])
+            append(
+                "metric.sampled.v1", id: "\(service)-\(name)-\(time(Double(first)))", source: "/metrics/exporter",
+                topic: "metrics", at: Double(minutes.upperBound),
+                [
+                    "service": service, "environment": environment, "metric": name, "unit": unit, "points": points,
+                    "labels": ["region": "eu-west-1"],
+                ])
         }
     }
 }

@@ -24,7 +24,8 @@ final class CallbackContext: Sendable {
             guard let context = CallbackContext.of(client) else { return }
             let text = line.map { String(cString: $0) } ?? ""
             let facilityName = facility.map { String(cString: $0) } ?? ""
-            context.logger.log(level: Logger.Level(syslog: level), "\(text)", metadata: ["rdkafka.facility": "\(facilityName)"])
+            context.logger.log(
+                level: Logger.Level(syslog: level), "\(text)", metadata: ["rdkafka.facility": "\(facilityName)"])
         }
         rd_kafka_conf_set_error_cb(conf) { client, code, reason, _ in
             guard let context = CallbackContext.of(client) else { return }

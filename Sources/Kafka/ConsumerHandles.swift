@@ -9,7 +9,8 @@ final class ConsumerHandles: @unchecked Sendable {
 
     init(client: NativeClient, topics: [String]) throws {
         rd_kafka_poll_set_consumer(client.pointer)
-        let subscription = NativePartitionList(topics.map { (TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA), nil) })
+        let subscription = NativePartitionList(
+            topics.map { (TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA), nil) })
         let code = rd_kafka_subscribe(client.pointer, subscription.pointer)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(kind: .client, code, context: "subscribe to \(topics) failed")
@@ -50,9 +51,15 @@ final class ConsumerHandles: @unchecked Sendable {
                 report(message)
                 continue
             }
-            let topic = message.pointee.rkt.map { rkt in
-                topicNames[rkt] ?? { let name = String(cString: rd_kafka_topic_name(rkt)); topicNames[rkt] = name; return name }()
-            } ?? ""
+            let topic =
+                message.pointee.rkt.map { rkt in
+                    topicNames[rkt]
+                        ?? {
+                            let name = String(cString: rd_kafka_topic_name(rkt))
+                            topicNames[rkt] = name
+                            return name
+                        }()
+                } ?? ""
             messages.append(KafkaMessage(copying: message, topicName: topic))
         }
         if let fatal = KafkaError.fatal(of: client.pointer) { throw fatal }
@@ -60,8 +67,9 @@ final class ConsumerHandles: @unchecked Sendable {
     }
 
     private func report(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
-        let error = KafkaError(kind: .client, code: KafkaErrorCode(message.pointee.err),
-                               message: String(cString: rd_kafka_message_errstr(message)))
+        let error = KafkaError(
+            kind: .client, code: KafkaErrorCode(message.pointee.err),
+            message: String(cString: rd_kafka_message_errstr(message)))
         client.context.logger.warning("consumer error", metadata: ["error": "\(error)"])
         client.context.errors.yield(error)
     }

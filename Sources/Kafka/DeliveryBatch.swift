@@ -69,8 +69,10 @@ final class DeliveryTicket: Sendable {
         let raw = message.pointee
         let topic = raw.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
         guard raw.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            return .failure(KafkaError(kind: .delivery, code: KafkaErrorCode(raw.err),
-                                       message: "delivery to \(topic)[\(raw.partition)] failed: \(KafkaErrorCode(raw.err))"))
+            return .failure(
+                KafkaError(
+                    kind: .delivery, code: KafkaErrorCode(raw.err),
+                    message: "delivery to \(topic)[\(raw.partition)] failed: \(KafkaErrorCode(raw.err))"))
         }
         return .success(DeliveryReport(topic: topic, partition: raw.partition, offset: raw.offset))
     }

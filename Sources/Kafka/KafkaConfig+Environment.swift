@@ -39,9 +39,11 @@ extension KafkaConfig {
 
     private static func readSecretFile(_ path: String, property: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path),
-              var text = String(data: data, encoding: .utf8) else {
-            throw KafkaError(kind: .configuration, message: "cannot read file '\(path)' for property '\(property)'",
-                             property: property)
+            var text = String(data: data, encoding: .utf8)
+        else {
+            throw KafkaError(
+                kind: .configuration, message: "cannot read file '\(path)' for property '\(property)'",
+                property: property)
         }
         if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
         return text

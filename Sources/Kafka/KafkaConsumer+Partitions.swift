@@ -38,9 +38,10 @@ extension KafkaConsumer {
                 for entry in list.entries where entry.offset >= 0 { committed[entry.topicPartition] = entry.offset }
             }
             return positions.entries.map { entry in
-                PartitionLag(topicPartition: entry.topicPartition,
-                             position: entry.offset >= 0 ? entry.offset : committed[entry.topicPartition],
-                             highWatermark: Self.highWatermark(client, entry.topicPartition, timeoutMilliseconds: milliseconds))
+                PartitionLag(
+                    topicPartition: entry.topicPartition,
+                    position: entry.offset >= 0 ? entry.offset : committed[entry.topicPartition],
+                    highWatermark: Self.highWatermark(client, entry.topicPartition, timeoutMilliseconds: milliseconds))
             }.sorted { $0.topicPartition < $1.topicPartition }
         }
     }
@@ -52,18 +53,25 @@ extension KafkaConsumer {
         return NativePartitionList(taking: raw).entries
     }
 
-    private static func highWatermark(_ client: OpaquePointer, _ partition: TopicPartition, timeoutMilliseconds: Int32) -> Int64? {
+    private static func highWatermark(_ client: OpaquePointer, _ partition: TopicPartition, timeoutMilliseconds: Int32)
+        -> Int64?
+    {
         var low: Int64 = -1
         var high: Int64 = -1
-        if rd_kafka_get_watermark_offsets(client, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-           high >= 0 {
+        if rd_kafka_get_watermark_offsets(client, partition.topic, partition.partition, &low, &high)
+            == RD_KAFKA_RESP_ERR_NO_ERROR,
+            high >= 0
+        {
             return high
         }
-        let code = rd_kafka_query_watermark_offsets(client, partition.topic, partition.partition, &low, &high, timeoutMilliseconds)
+        let code = rd_kafka_query_watermark_offsets(
+            client, partition.topic, partition.partition, &low, &high, timeoutMilliseconds)
         return code == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
     }
 
     private static func check(_ code: rd_kafka_resp_err_t, _ operation: String) throws {
-        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(kind: .client, code, context: "\(operation) failed") }
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(kind: .client, code, context: "\(operation) failed")
+        }
     }
 }

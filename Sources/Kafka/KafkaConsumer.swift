@@ -15,7 +15,9 @@ import Synchronization
 /// while librdkafka keeps retrying; fatal ones are thrown by ``poll(maxMessages:maxWait:)``.
 public final class KafkaConsumer: Sendable {
     /// Defaults applied under the caller's configuration.
-    static let defaults = ["enable.auto.commit": "true", "auto.offset.reset": "earliest", "enable.partition.eof": "false"]
+    static let defaults = [
+        "enable.auto.commit": "true", "auto.offset.reset": "earliest", "enable.partition.eof": "false",
+    ]
 
     /// Non-fatal errors reported by librdkafka (newest 100 kept while nobody reads).
     public let errors: AsyncStream<KafkaError>
@@ -33,12 +35,16 @@ public final class KafkaConsumer: Sendable {
         guard config.groupID?.isEmpty == false else {
             throw KafkaError(kind: .configuration, message: "group.id is required", property: "group.id")
         }
-        let effective = KafkaConfig(Self.defaults).merging(config.properties).merging(["enable.auto.offset.store": "false"])
+        let effective = KafkaConfig(Self.defaults).merging(config.properties).merging([
+            "enable.auto.offset.store": "false"
+        ])
         let (errors, continuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
         var logger = logger
         logger[metadataKey: "kafka.group"] = "\(config.groupID ?? "")"
         let context = CallbackContext(logger: logger, errors: continuation)
-        let client = try NativeClient(config: effective, type: RD_KAFKA_CONSUMER, context: context) { Rebalance.install(on: $0) }
+        let client = try NativeClient(config: effective, type: RD_KAFKA_CONSUMER, context: context) {
+            Rebalance.install(on: $0)
+        }
         self.handles = Mutex(try ConsumerHandles(client: client, topics: topics))
         self.errors = errors
         self.logger = logger
@@ -52,10 +58,14 @@ public final class KafkaConsumer: Sendable {
     /// Also serves rebalances; call it at least every `max.poll.interval.ms` (paused partitions
     /// included) to stay in the group. An empty array means nothing arrived within `maxWait`.
     /// - Throws: a fatal ``KafkaError``, or ``KafkaError/closed``.
-    public func poll(maxMessages: Int = 500, maxBytes: Int = .max, maxWait: Duration = .milliseconds(100)) async throws -> [KafkaMessage] {
+    public func poll(maxMessages: Int = 500, maxBytes: Int = .max, maxWait: Duration = .milliseconds(100)) async throws
+        -> [KafkaMessage]
+    {
         let timeout = maxWait.milliseconds
         let limit = max(1, maxMessages)
-        return try await onThread { try $0.consumeBatch(maxMessages: limit, maxBytes: maxBytes, timeoutMilliseconds: timeout) }
+        return try await onThread {
+            try $0.consumeBatch(maxMessages: limit, maxBytes: maxBytes, timeoutMilliseconds: timeout)
+        }
     }
 
     /// Stores the offset after the highest given message of each partition, so the next commit
@@ -115,4 +125,3 @@ public final class KafkaConsumer: Sendable {
         }
     }
 }
-

@@ -11,11 +11,12 @@ extension KafkaMessage {
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        self.init(topic: topicName, partition: raw.partition, offset: raw.offset,
-                  key: Self.bytes(raw.key, raw.key_len),
-                  value: Self.bytes(raw.payload, raw.len) ?? [],
-                  headers: headers,
-                  timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
+        self.init(
+            topic: topicName, partition: raw.partition, offset: raw.offset,
+            key: Self.bytes(raw.key, raw.key_len),
+            value: Self.bytes(raw.payload, raw.len) ?? [],
+            headers: headers,
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
     }
 
     private static func bytes(_ pointer: UnsafeRawPointer?, _ count: Int) -> [UInt8]? {

@@ -35,8 +35,10 @@ public struct KafkaMessage: Hashable, Sendable {
     public var timestampMilliseconds: Int64?
 
     /// Creates a message (normally done by ``KafkaConsumer``).
-    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
-                headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
+        headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

@@ -26,8 +26,10 @@ public final class KafkaProducer: Sendable {
     public init(config: KafkaConfig, logger: Logger = Logger(label: "kafka.producer")) throws {
         let (errors, continuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
         let context = CallbackContext(logger: logger, errors: continuation)
-        let native = try NativeClient(config: KafkaConfig(Self.defaults).merging(config.properties),
-                                      type: RD_KAFKA_PRODUCER, context: context) { DeliveryTicket.install(on: $0) }
+        let native = try NativeClient(
+            config: KafkaConfig(Self.defaults).merging(config.properties),
+            type: RD_KAFKA_PRODUCER, context: context
+        ) { DeliveryTicket.install(on: $0) }
         self.client = Mutex(native)
         self.errors = errors
         self.logger = logger
@@ -66,7 +68,9 @@ public final class KafkaProducer: Sendable {
                 try? await Task.sleep(for: .milliseconds(1))
                 continue
             }
-            let error = code == .purgedQueue ? KafkaError.closed
+            let error =
+                code == .purgedQueue
+                ? KafkaError.closed
                 : KafkaError(kind: .delivery, code: code, message: "cannot produce to \(record.topic): \(code)")
             ticket.batch.complete(ticket.index, .failure(error))
             return
@@ -80,7 +84,8 @@ public final class KafkaProducer: Sendable {
             guard let native = client.withLock({ $0 }) else { throw KafkaError.closed }
             let code = rd_kafka_flush(native.pointer, timeout.milliseconds)
             guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(kind: .client, code, context: "flush: \(rd_kafka_outq_len(native.pointer)) messages left")
+                throw KafkaError(
+                    kind: .client, code, context: "flush: \(rd_kafka_outq_len(native.pointer)) messages left")
             }
         }
     }
@@ -115,7 +120,9 @@ public final class KafkaProducer: Sendable {
         _ = try? await thread.run { [logger, thread] in
             thread.stop()
             if rd_kafka_flush(closing.pointer, timeout.milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                logger.warning("producer closed with undelivered messages", metadata: ["count": "\(rd_kafka_outq_len(closing.pointer))"])
+                logger.warning(
+                    "producer closed with undelivered messages",
+                    metadata: ["count": "\(rd_kafka_outq_len(closing.pointer))"])
                 rd_kafka_purge(closing.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
                 rd_kafka_flush(closing.pointer, 1000)
             }

@@ -12,7 +12,9 @@ public struct KafkaRecord: Hashable, Sendable {
     public var headers: [KafkaHeader]
 
     /// Creates a record.
-    public init(topic: String, partition: Int32? = nil, key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []) {
+    public init(
+        topic: String, partition: Int32? = nil, key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []
+    ) {
         self.topic = topic
         self.partition = partition
         self.key = key

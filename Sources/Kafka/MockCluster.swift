@@ -19,7 +19,8 @@ public final class MockCluster: Sendable {
 
     /// Starts a cluster with `brokers` brokers and creates `topics` (name → partition count).
     public init(brokers: Int = 1, topics: [String: Int] = [:]) throws {
-        let context = CallbackContext(logger: .init(label: "kafka.mock"), errors: AsyncStream.makeStream(of: KafkaError.self).continuation)
+        let context = CallbackContext(
+            logger: .init(label: "kafka.mock"), errors: AsyncStream.makeStream(of: KafkaError.self).continuation)
         host = try NativeClient(config: KafkaConfig(["log_level": "3"]), type: RD_KAFKA_PRODUCER, context: context)
         guard let raw = rd_kafka_mock_cluster_new(host.pointer, Int32(brokers)) else {
             throw KafkaError(kind: .client, code: .state, message: "cannot start mock cluster")
@@ -54,14 +55,21 @@ public final class MockCluster: Sendable {
     public func pushRequestErrors(_ apiKey: KafkaAPIKey, _ errors: [KafkaErrorCode]) throws {
         let native = errors.map(\.native)
         try call("push request errors") { cluster in
-            native.withUnsafeBufferPointer { rd_kafka_mock_push_request_errors_array(cluster, apiKey.rawValue, $0.count, $0.baseAddress) }
+            native.withUnsafeBufferPointer {
+                rd_kafka_mock_push_request_errors_array(cluster, apiKey.rawValue, $0.count, $0.baseAddress)
+            }
             return RD_KAFKA_RESP_ERR_NO_ERROR
         }
     }
 
     /// Stops the cluster (blocking briefly). Later calls do nothing; `deinit` calls it too.
     public func shutdown() {
-        guard let pointer = cluster.withLock({ cluster in defer { cluster = nil }; return cluster }) else { return }
+        guard
+            let pointer = cluster.withLock({ cluster in
+                defer { cluster = nil }
+                return cluster
+            })
+        else { return }
         rd_kafka_mock_cluster_destroy(pointer.raw)
         host.destroy()
     }
@@ -73,7 +81,9 @@ public final class MockCluster: Sendable {
             guard let cluster else { throw KafkaError.closed }
             return body(cluster.raw)
         }
-        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(kind: .client, code, context: "\(operation) failed") }
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(kind: .client, code, context: "\(operation) failed")
+        }
     }
 }
 

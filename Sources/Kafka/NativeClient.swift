@@ -10,8 +10,10 @@ final class NativeClient: @unchecked Sendable {
     private let destroyed = Atomic(false)
 
     /// Creates a client from `config`; `customize` may set more properties and callbacks.
-    init(config: KafkaConfig, type: rd_kafka_type_t, context: CallbackContext,
-         customize: (borrowing NativeConfig) throws -> Void = { _ in }) throws {
+    init(
+        config: KafkaConfig, type: rd_kafka_type_t, context: CallbackContext,
+        customize: (borrowing NativeConfig) throws -> Void = { _ in }
+    ) throws {
         let native = try NativeConfig(config)
         try customize(native)
         let retained = Unmanaged.passRetained(context)

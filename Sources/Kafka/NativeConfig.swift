@@ -20,9 +20,12 @@ struct NativeConfig: ~Copyable {
         let result = rd_kafka_conf_set(pointer, name, value, &errstr, errstr.count)
         guard result == RD_KAFKA_CONF_OK else {
             var detail = errstr.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            if KafkaConfig.isSecret(name), !value.isEmpty { detail = detail.replacingOccurrences(of: value, with: "***") }
-            throw KafkaError(kind: .configuration, code: .invalidArgument,
-                             message: "invalid property '\(name)': \(detail)", property: name)
+            if KafkaConfig.isSecret(name), !value.isEmpty {
+                detail = detail.replacingOccurrences(of: value, with: "***")
+            }
+            throw KafkaError(
+                kind: .configuration, code: .invalidArgument,
+                message: "invalid property '\(name)': \(detail)", property: name)
         }
     }
 

@@ -30,8 +30,9 @@ struct NativePartitionList: ~Copyable {
         guard let elements = list.pointee.elems else { return [] }
         return (0..<Int(list.pointee.cnt)).map { index in
             let element = elements[index]
-            return Entry(topicPartition: TopicPartition(topic: String(cString: element.topic), partition: element.partition),
-                         offset: element.offset, error: KafkaErrorCode(element.err))
+            return Entry(
+                topicPartition: TopicPartition(topic: String(cString: element.topic), partition: element.partition),
+                offset: element.offset, error: KafkaErrorCode(element.err))
         }
     }
 

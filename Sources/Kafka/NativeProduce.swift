@@ -3,19 +3,28 @@ internal import CRdKafka
 /// Enqueues one record with `rd_kafka_produceva` (the non-variadic `producev`), copying its
 /// bytes; `opaque` comes back in the delivery report.
 enum NativeProduce {
-    static func enqueue(_ client: OpaquePointer, _ record: KafkaRecord, opaque: UnsafeMutableRawPointer) -> KafkaErrorCode {
+    static func enqueue(_ client: OpaquePointer, _ record: KafkaRecord, opaque: UnsafeMutableRawPointer)
+        -> KafkaErrorCode
+    {
         let headers = makeHeaders(record.headers)
         let code: KafkaErrorCode = record.topic.withCString { topic in
             record.value.withUnsafeBytes { value in
                 withOptionalBytes(record.key) { key in
                     var fields: [rd_kafka_vu_t] = [
                         field(RD_KAFKA_VTYPE_TOPIC) { $0.cstr = topic },
-                        field(RD_KAFKA_VTYPE_VALUE) { $0.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.mem.size = value.count },
+                        field(RD_KAFKA_VTYPE_VALUE) {
+                            $0.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                            $0.mem.size = value.count
+                        },
                         field(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY },
                         field(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque },
                     ]
                     if let key {
-                        fields.append(field(RD_KAFKA_VTYPE_KEY) { $0.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.mem.size = key.count })
+                        fields.append(
+                            field(RD_KAFKA_VTYPE_KEY) {
+                                $0.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                                $0.mem.size = key.count
+                            })
                     }
                     if let partition = record.partition {
                         fields.append(field(RD_KAFKA_VTYPE_PARTITION) { $0.i32 = partition })
@@ -33,7 +42,9 @@ enum NativeProduce {
         return code
     }
 
-    private static func field(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t.__Unnamed_union_u) -> Void) -> rd_kafka_vu_t {
+    private static func field(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t.__Unnamed_union_u) -> Void)
+        -> rd_kafka_vu_t
+    {
         var value = rd_kafka_vu_t()
         value.vtype = type
         set(&value.u)

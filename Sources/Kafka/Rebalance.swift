@@ -12,8 +12,10 @@ enum Rebalance {
         }
     }
 
-    private static func handle(client: OpaquePointer?, code: rd_kafka_resp_err_t,
-                               partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
+    private static func handle(
+        client: OpaquePointer?, code: rd_kafka_resp_err_t,
+        partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) {
         var logger = CallbackContext.of(client)?.logger
         logger?[metadataKey: "kafka.client"] = "\(String(cString: rd_kafka_name(client)))"
         let cooperative = rd_kafka_rebalance_protocol(client).map { String(cString: $0) } == "COOPERATIVE"
@@ -53,7 +55,8 @@ enum Rebalance {
 
     private static func check(_ error: OpaquePointer?, logger: Logger?) {
         guard let error else { return }
-        logger?.error("incremental (un)assign failed", metadata: ["error": "\(String(cString: rd_kafka_error_string(error)))"])
+        logger?.error(
+            "incremental (un)assign failed", metadata: ["error": "\(String(cString: rd_kafka_error_string(error)))"])
         rd_kafka_error_destroy(error)
     }
 }

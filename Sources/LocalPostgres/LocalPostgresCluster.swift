@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A throwaway PostgreSQL server: `initdb` into a temporary directory, its own TCP port on
@@ -47,7 +47,8 @@ public final class LocalPostgresCluster: Sendable {
         let binDirectory = try findBinDirectory()
         let directory = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent(directoryPrefix + UUID().uuidString.prefix(8).lowercased())
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("socket"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("socket"), withIntermediateDirectories: true)
         try "\(getpid())".write(to: directory.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         try ServerUser.current.takeOwnership(of: directory)
 
@@ -58,7 +59,9 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     private func initialize(extraSettings: [String: String]) throws {
-        try run("initdb", ["-D", dataDirectory.path, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        try run(
+            "initdb",
+            ["-D", dataDirectory.path, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         var settings = [
             "listen_addresses": "'127.0.0.1'",
             "port": "\(port)",
@@ -113,7 +116,12 @@ public final class LocalPostgresCluster: Sendable {
 
     /// Runs one SQL command through `psql` as the superuser (for setup, not for tests' subject).
     public func psql(_ sql: String, database: String = "postgres") throws {
-        try run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory.path, "-p", "\(port)", "-U", "postgres", "-d", database, "-c", sql])
+        try run(
+            "psql",
+            [
+                "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory.path, "-p", "\(port)", "-U", "postgres",
+                "-d", database, "-c", sql,
+            ])
     }
 
     /// Runs a PostgreSQL client or server program from the cluster's bin directory
@@ -142,7 +150,8 @@ public final class LocalPostgresCluster: Sendable {
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate + "/initdb") {
             return URL(fileURLWithPath: candidate)
         }
-        throw LocalPostgresError("initdb not found (looked in PG_BINDIR, /usr/lib/postgresql/*/bin and PATH); install postgresql")
+        throw LocalPostgresError(
+            "initdb not found (looked in PG_BINDIR, /usr/lib/postgresql/*/bin and PATH); install postgresql")
     }
 
     /// Stops and deletes clusters whose owning process no longer exists.

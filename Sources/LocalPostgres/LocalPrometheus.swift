@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A throwaway Prometheus server (Debian's `prometheus` package) on a free port of 127.0.0.1,
@@ -19,7 +19,9 @@ public final class LocalPrometheus: @unchecked Sendable {
     public static var binaries: (prometheus: String, promtool: String)? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         func find(_ name: String) -> String? {
-            path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            path.split(separator: ":").map { "\($0)/\(name)" }.first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
         }
         guard let prometheus = find("prometheus"), let promtool = find("promtool") else { return nil }
         return (prometheus, promtool)
@@ -28,14 +30,21 @@ public final class LocalPrometheus: @unchecked Sendable {
     /// Loads `openMetrics` (an OpenMetrics text ending in `# EOF`, timestamps in seconds, in the
     /// past) into a fresh TSDB; call ``start()`` to serve it. `port` reserves an address (nil: a free one).
     public init(openMetrics: String, port: Int? = nil) throws {
-        guard let binaries = Self.binaries else { throw LocalPostgresError("prometheus is not installed (apt-get install prometheus)") }
+        guard let binaries = Self.binaries else {
+            throw LocalPostgresError("prometheus is not installed (apt-get install prometheus)")
+        }
         self.binaries = binaries
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "prometheus-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
         let history = directory.appendingPathComponent("history.om")
         try Data(openMetrics.utf8).write(to: history)
         try Data("global:\n  scrape_interval: 1m\n".utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
-        _ = try ChildProcess.run([binaries.promtool, "tsdb", "create-blocks-from", "openmetrics", history.path, directory.appendingPathComponent("data").path])
+        _ = try ChildProcess.run([
+            binaries.promtool, "tsdb", "create-blocks-from", "openmetrics", history.path,
+            directory.appendingPathComponent("data").path,
+        ])
         self.port = try port ?? LocalPostgresCluster.freePort()
         url = "http://127.0.0.1:\(self.port)"
     }
@@ -59,7 +68,7 @@ public final class LocalPrometheus: @unchecked Sendable {
             "--web.listen-address=127.0.0.1:\(port)",
         ]
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var child: pid_t = 0
         let spawned = posix_spawn(&child, arguments[0], &actions, nil, argv, environ)
         guard spawned == 0 else { throw LocalPostgresError("cannot start prometheus: errno \(spawned)") }
@@ -99,7 +108,8 @@ public final class LocalPrometheus: @unchecked Sendable {
         for name in gauges.keys.sorted() {
             lines.append("# TYPE \(name) gauge")
             for series in gauges[name]! {
-                let labelText = series.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
+                let labelText = series.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(
+                    separator: ",")
                 for point in series.points.sorted(by: { $0.at < $1.at }) {
                     lines.append("\(name){\(labelText)} \(point.value) \(Int(point.at.timeIntervalSince1970))")
                 }

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who runs the server's programs: the current user, or `postgres` when we are root
@@ -16,11 +16,14 @@ struct ServerUser: Sendable {
     func takeOwnership(of directory: URL) throws {
         guard let name else { return }
         guard let account = getpwnam(name) else {
-            throw LocalPostgresError("running as root but there is no '\(name)' user to run PostgreSQL as; install postgresql")
+            throw LocalPostgresError(
+                "running as root but there is no '\(name)' user to run PostgreSQL as; install postgresql")
         }
         let uid = account.pointee.pw_uid
         let gid = account.pointee.pw_gid
-        let paths = [directory.path] + (FileManager.default.subpaths(atPath: directory.path) ?? []).map { directory.path + "/" + $0 }
+        let paths =
+            [directory.path]
+            + (FileManager.default.subpaths(atPath: directory.path) ?? []).map { directory.path + "/" + $0 }
         for path in paths where chown(path, uid, gid) != 0 {
             throw LocalPostgresError("chown \(path) failed: errno \(errno)")
         }

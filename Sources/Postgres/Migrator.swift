@@ -60,7 +60,9 @@ public struct Migrator: Sendable {
     private let logger: Logger
 
     /// Creates a migrator for `migrations` (any order; they are applied by version).
-    public init(migrations: [Migration], lockKey: Int64 = Migrator.defaultLockKey, logger: Logger = Logger(label: "migrator")) {
+    public init(
+        migrations: [Migration], lockKey: Int64 = Migrator.defaultLockKey, logger: Logger = Logger(label: "migrator")
+    ) {
         self.migrations = migrations.sorted { $0.version < $1.version }
         self.lockKey = lockKey
         self.logger = logger
@@ -103,16 +105,19 @@ public struct Migrator: Sendable {
             if let checksum = applied[migration.version], checksum != migration.checksum {
                 throw PostgresError(
                     .client,
-                    "migration \(migration.version)_\(migration.name) was changed after it was applied (checksum \(checksum) → \(migration.checksum)); add a new migration instead")
+                    "migration \(migration.version)_\(migration.name) was changed after it was applied (checksum \(checksum) → \(migration.checksum)); add a new migration instead"
+                )
             }
         }
         let pending = migrations.filter { applied[$0.version] == nil }
         for migration in pending {
-            logger.info("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            logger.info(
+                "applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             try connection.transaction { connection in
                 try connection.execute(script: migration.sql)
                 try connection.query(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))")
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))"
+                )
             }
         }
         return pending

@@ -15,7 +15,8 @@ public struct PostgresConfiguration: Sendable {
     public var applicationName: String
 
     /// Creates a configuration.
-    public init(connectionString: String, connectTimeoutSeconds: Int = 5, applicationName: String = "deploy-postmortem") {
+    public init(connectionString: String, connectTimeoutSeconds: Int = 5, applicationName: String = "deploy-postmortem")
+    {
         self.connectionString = connectionString
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
@@ -25,7 +26,8 @@ public struct PostgresConfiguration: Sendable {
     /// `user@host:port/dbname`. Throws when the string is not a valid URL or conninfo.
     public func redacted() throws(PostgresError) -> String {
         let options = try parsedOptions()
-        let host = options["host"] ?? options["hostaddr"] ?? ProcessInfo.processInfo.environment["PGHOST"] ?? "localhost"
+        let host =
+            options["host"] ?? options["hostaddr"] ?? ProcessInfo.processInfo.environment["PGHOST"] ?? "localhost"
         let port = options["port"] ?? ProcessInfo.processInfo.environment["PGPORT"] ?? "5432"
         let user = options["user"].map { "\($0)@" } ?? ""
         let database = options["dbname"].map { "/\($0)" } ?? ""

@@ -44,7 +44,8 @@ extension PostgresConnection {
         var received = try drainNotifications(handle)
         if !received.isEmpty { return received }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let ready = poll(&descriptor, 1, milliseconds)
         if ready < 0 && errno != EINTR {
             throw PostgresError(.connectionLost, "waiting for notifications on \(target) failed: errno \(errno)")

@@ -49,7 +49,7 @@ public actor PostgresConnection {
         let parameters = try configuration.connectParameters()
         let keywords = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
-        defer { (keywords + values).forEach { free($0) } }
+        defer { for string in keywords + values { free(string) } }
         let connection = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { keywordPointers in
             (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { valuePointers in
                 PQconnectdbParams(keywordPointers.baseAddress, valuePointers.baseAddress, 1)
@@ -63,10 +63,12 @@ public actor PostgresConnection {
             PQfinish(connection)
             throw PostgresError(.connection, "could not connect to PostgreSQL at \(target): \(reason)")
         }
-        PQsetNoticeProcessor(connection, { _, message in
-            guard let message else { return }
-            noticeLogger.debug("\(String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines))")
-        }, nil)
+        PQsetNoticeProcessor(
+            connection,
+            { _, message in
+                guard let message else { return }
+                noticeLogger.debug("\(String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines))")
+            }, nil)
         handle = connection
     }
 

@@ -16,7 +16,9 @@ public actor PostgresPool {
     private var closed = false
 
     /// Creates a pool; no connection is opened until one is needed.
-    public init(configuration: PostgresConfiguration, maxConnections: Int = 8, logger: Logger = Logger(label: "postgres.pool")) {
+    public init(
+        configuration: PostgresConfiguration, maxConnections: Int = 8, logger: Logger = Logger(label: "postgres.pool")
+    ) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.configuration = configuration
         self.maxConnections = maxConnections

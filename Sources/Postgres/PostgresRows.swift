@@ -23,7 +23,8 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
 
     func columnIndex(named name: String) throws(PostgresError) -> Int32 {
         // Quoted, so the name is matched exactly (PQfnumber folds unquoted names to lower case).
-        let quoted = name.utf8.contains(UInt8(ascii: "\""))
+        let quoted =
+            name.utf8.contains(UInt8(ascii: "\""))
             ? name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") : name
         let index = PQfnumber(result, "\"" + quoted + "\"")
         guard index >= 0 else { throw PostgresError(.client, "no column named \"\(name)\" in result") }

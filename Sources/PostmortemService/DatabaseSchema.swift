@@ -6,7 +6,8 @@ public enum DatabaseSchema {
     /// Every migration, ordered by version, loaded from the package's `Migrations` resources.
     public static func migrations() throws -> [Migration] {
         guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
-            throw ServiceError.incompleteInstallation("the Migrations resource directory is missing from the installation")
+            throw ServiceError.incompleteInstallation(
+                "the Migrations resource directory is missing from the installation")
         }
         return try Migration.load(from: directory)
     }

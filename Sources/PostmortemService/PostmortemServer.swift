@@ -38,12 +38,18 @@ public final class PostmortemServer: Sendable {
     private let logger: Logger
 
     /// Builds the service's parts; nothing connects until ``run()``.
-    public init(configuration: ServiceConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) throws {
+    public init(configuration: ServiceConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init)
+        throws
+    {
         self.logger = logger
-        pool = PostgresPool(configuration: configuration.database.connection, maxConnections: configuration.database.poolSize, logger: logger)
+        pool = PostgresPool(
+            configuration: configuration.database.connection, maxConnections: configuration.database.poolSize,
+            logger: logger)
         // One set of KAFKA_* settings serves both roles; each client gets the properties it reads.
         var consumerConfig = configuration.kafka.forConsumer
-        if consumerConfig["auto.offset.reset"] == nil { consumerConfig = consumerConfig.merging(["auto.offset.reset": "earliest"]) }
+        if consumerConfig["auto.offset.reset"] == nil {
+            consumerConfig = consumerConfig.merging(["auto.offset.reset": "earliest"])
+        }
         let consumer = try KafkaConsumer(config: consumerConfig, topics: configuration.topics.inputs, logger: logger)
         producer = try KafkaProducer(config: configuration.kafka.forProducer, logger: logger)
 
@@ -52,14 +58,16 @@ public final class PostmortemServer: Sendable {
         let events = DeployRepository(decoder: decoder, attributor: Attributor(window: analysis.attributionWindow))
         let metricRepository = MetricRepository(config: analysis)
         let encoder = configuration.outputEvents
-        let outbox = OutboxRepository(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
+        let outbox = OutboxRepository(
+            postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
         let postmortemRepository = PostmortemRepository()
         let actionItemRepository = ActionItemRepository(encoder: encoder, outbox: outbox)
         let postmortems = PostmortemStore(
             encoder: encoder, postmortems: postmortemRepository, actionItems: actionItemRepository, outbox: outbox)
         let analyzer = PostmortemAnalyzer(config: analysis)
         let queue = AnalysisQueue()
-        let sourceProgress = MetricSourceProgress(metricNames: configuration.prometheusSource?.metrics.map(\.name) ?? [])
+        let sourceProgress = MetricSourceProgress(
+            metricNames: configuration.prometheusSource?.metrics.map(\.name) ?? [])
         let repositories = PostgresTransaction.Repositories(
             deploys: events, metrics: metricRepository, queue: queue, postmortems: postmortemRepository,
             actionItems: actionItemRepository, outbox: outbox)
@@ -67,21 +75,25 @@ public final class PostmortemServer: Sendable {
             events: events, metrics: metricRepository, history: HealthyHistoryReader(events: events, config: analysis),
             postmortems: postmortems, queue: queue, analyzer: analyzer, sourceProgress: sourceProgress, logger: logger)
         reader = PostmortemReader(
-            pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository, store: postmortems,
+            pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository,
+            store: postmortems,
             analyzer: analyzer, sourceProgress: sourceProgress)
         insights = InsightsReader(pool: pool)
         sweeper = OverdueSweeper(
-            pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock, logger: logger)
+            pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock,
+            logger: logger)
         followUps = FollowUpChecker(
             pool: pool, deploys: events, insights: InsightsRepository(), actionItems: actionItemRepository,
             interval: configuration.jobs.overdueSweepInterval, clock: clock, logger: logger)
         maintainer = DataMaintainer(
-            pool: pool, retention: configuration.retention, analysis: analysis, interval: configuration.jobs.maintenanceInterval,
+            pool: pool, retention: configuration.retention, analysis: analysis,
+            interval: configuration.jobs.maintenanceInterval,
             clock: clock, logger: logger)
         let (pool, serviceMetrics) = (self.pool, self.metrics)
         prometheusSource = configuration.prometheusSource.map { source in
             PrometheusMetricSource(
-                configuration: source, pool: pool, samples: metricRepository, progress: sourceProgress, queue: queue, analysis: analysis,
+                configuration: source, pool: pool, samples: metricRepository, progress: sourceProgress, queue: queue,
+                analysis: analysis,
                 metrics: serviceMetrics, clock: clock, logger: logger)
         }
         relay = OutboxRelay(database: configuration.database.connection, producer: producer, logger: logger)
@@ -94,13 +106,16 @@ public final class PostmortemServer: Sendable {
             consumer: consumer, producer: producer, pool: pool, applier: ApplyBatch(), repositories: repositories,
             analysis: analysisStep, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
-        let actionItems = ActionItemStore(pool: pool, repositories: repositories, editor: EditActionItem(encoder: encoder))
+        let actionItems = ActionItemStore(
+            pool: pool, repositories: repositories, editor: EditActionItem(encoder: encoder))
         let api = APIRoutes(
-            postmortems: reader, actionItems: actionItems, insights: InsightsRoutes(insights: insights, clock: clock), tokens: configuration.api.tokens,
+            postmortems: reader, actionItems: actionItems, insights: InsightsRoutes(insights: insights, clock: clock),
+            tokens: configuration.api.tokens,
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
         let metrics = self.metrics
         let connections = ConnectionRegistry(
-            limit: ConnectionRegistry.fitDescriptorLimit(connections: configuration.http.limits.maxConnections, logger: logger),
+            limit: ConnectionRegistry.fitDescriptorLimit(
+                connections: configuration.http.limits.maxConnections, logger: logger),
             dropped: { metrics.recordDroppedConnection($0) })
         brokers = BrokerMonitor(producer: producer, metrics: metrics, logger: logger)
         http = HTTPSurface(
@@ -128,9 +143,12 @@ public final class PostmortemServer: Sendable {
         // Services stop in reverse order: the pipeline first, then the relay, the producer
         // (flush) last; HTTP keeps answering probes until the others are done.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let httpAddress { services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port))) }
+        if let httpAddress {
+            services.append(.init(service: httpApplication(host: httpAddress.host, port: httpAddress.port)))
+        }
         services += [
-            .init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper), .init(service: followUps),
+            .init(service: producer), .init(service: brokers), .init(service: relay), .init(service: sweeper),
+            .init(service: followUps),
             .init(service: maintainer),
         ]
         if let prometheusSource { services.append(.init(service: prometheusSource)) }

@@ -175,20 +175,24 @@ public struct ServiceConfiguration: Sendable {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 return PostgresConfiguration(connectionString: text.trimmingCharacters(in: .whitespacesAndNewlines))
             } catch {
-                throw ServiceError.invalidConfiguration("cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
+                throw ServiceError.invalidConfiguration(
+                    "cannot read DATABASE_URL_FILE \(path): \(error.localizedDescription)")
             }
         }
         return PostgresConfiguration(connectionString: "")
     }
 
     /// Reads the configuration from `environment`; an invalid value is an error naming it.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Self
+    {
         var kafka = try KafkaConfig.fromEnvironment(environment)
         if kafka.groupID == nil { kafka.groupID = "deploy-postmortem" }
         var configuration = Self(database: try database(fromEnvironment: environment), kafka: kafka)
         let reader = EnvironmentReader(environment: environment)
         configuration.topics = Self.topics(reader)
-        configuration.database.poolSize = try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.database.poolSize
+        configuration.database.poolSize =
+            try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.database.poolSize
         configuration.http = try Self.http(reader)
         configuration.api = try Self.api(reader)
         configuration.retention = try Self.retention(reader)
@@ -216,10 +220,17 @@ public struct ServiceConfiguration: Sendable {
         var http = HTTP()
         http.port = try reader.integer("HTTP_PORT", in: 0...65_535) ?? http.port
         http.host = reader.string("HTTP_HOST") ?? http.host
-        if let seconds = try reader.integer("HTTP_HEADER_TIMEOUT_SECONDS", in: 1...300) { http.limits.headerTimeout = .seconds(seconds) }
-        if let seconds = try reader.integer("HTTP_BODY_TIMEOUT_SECONDS", in: 1...3600) { http.limits.bodyTimeout = .seconds(seconds) }
-        if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) { http.limits.idleTimeout = .seconds(seconds) }
-        http.limits.maxConnections = try reader.integer("HTTP_MAX_CONNECTIONS", in: 16...1_000_000) ?? http.limits.maxConnections
+        if let seconds = try reader.integer("HTTP_HEADER_TIMEOUT_SECONDS", in: 1...300) {
+            http.limits.headerTimeout = .seconds(seconds)
+        }
+        if let seconds = try reader.integer("HTTP_BODY_TIMEOUT_SECONDS", in: 1...3600) {
+            http.limits.bodyTimeout = .seconds(seconds)
+        }
+        if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) {
+            http.limits.idleTimeout = .seconds(seconds)
+        }
+        http.limits.maxConnections =
+            try reader.integer("HTTP_MAX_CONNECTIONS", in: 16...1_000_000) ?? http.limits.maxConnections
         return http
     }
 
@@ -227,28 +238,39 @@ public struct ServiceConfiguration: Sendable {
     static func api(_ reader: EnvironmentReader) throws -> API {
         var api = API()
         api.tokens = try Self.apiTokens(reader)
-        api.maxRequestBodyBytes = try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? api.maxRequestBodyBytes
+        api.maxRequestBodyBytes =
+            try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? api.maxRequestBodyBytes
         return api
     }
 
     /// Reads how often the periodic jobs run.
     static func jobs(_ reader: EnvironmentReader) throws -> Jobs {
         var jobs = Jobs()
-        if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) { jobs.overdueSweepInterval = .seconds(seconds) }
-        if let seconds = try reader.integer("MAINTENANCE_INTERVAL_SECONDS", in: 60...86_400) { jobs.maintenanceInterval = .seconds(seconds) }
+        if let seconds = try reader.integer("OVERDUE_SWEEP_INTERVAL_SECONDS", in: 1...86_400) {
+            jobs.overdueSweepInterval = .seconds(seconds)
+        }
+        if let seconds = try reader.integer("MAINTENANCE_INTERVAL_SECONDS", in: 60...86_400) {
+            jobs.maintenanceInterval = .seconds(seconds)
+        }
         return jobs
     }
 
     /// Reads the analysis settings the environment may change.
     static func analysis(_ reader: EnvironmentReader) throws -> AnalysisConfig {
         var analysis = AnalysisConfig()
-        analysis.baselineWindow = try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
+        analysis.baselineWindow =
+            try reader.number("ANALYSIS_BASELINE_WINDOW_SECONDS", in: 60...604_800) ?? analysis.baselineWindow
         analysis.rollbackGrace = try reader.number("ANALYSIS_GRACE_SECONDS", in: 0...86_400) ?? analysis.rollbackGrace
         analysis.relativeMargin = try reader.number("ANALYSIS_RELATIVE_MARGIN", in: 0...100) ?? analysis.relativeMargin
-        analysis.absoluteMargin = try reader.number("ANALYSIS_ABSOLUTE_MARGIN", in: 0...Double.greatestFiniteMagnitude) ?? analysis.absoluteMargin
-        analysis.attributionWindow = try reader.number("ATTRIBUTION_WINDOW_SECONDS", in: 60...604_800) ?? analysis.attributionWindow
-        analysis.detectionTarget = try reader.number("DETECTION_TARGET_SECONDS", in: 1...86_400) ?? analysis.detectionTarget
-        analysis.healthyDeploys = try reader.integer("ANALYSIS_HEALTHY_DEPLOYS", in: 0...1000) ?? analysis.healthyDeploys
+        analysis.absoluteMargin =
+            try reader.number("ANALYSIS_ABSOLUTE_MARGIN", in: 0...Double.greatestFiniteMagnitude)
+            ?? analysis.absoluteMargin
+        analysis.attributionWindow =
+            try reader.number("ATTRIBUTION_WINDOW_SECONDS", in: 60...604_800) ?? analysis.attributionWindow
+        analysis.detectionTarget =
+            try reader.number("DETECTION_TARGET_SECONDS", in: 1...86_400) ?? analysis.detectionTarget
+        analysis.healthyDeploys =
+            try reader.integer("ANALYSIS_HEALTHY_DEPLOYS", in: 0...1000) ?? analysis.healthyDeploys
         analysis.gateEvaluation = try Self.gateEvaluation(reader)
         if let path = reader.string("OWNERSHIP_MAP_FILE") {
             analysis.ownership = try Self.ownershipMap(at: path)
@@ -261,20 +283,28 @@ public struct ServiceConfiguration: Sendable {
     static func gateEvaluation(_ reader: EnvironmentReader) throws -> GateEvaluation? {
         let name = "ANALYSIS_GATE_EVALUATION"
         guard let text = reader.string(name) else { return nil }
-        func refuse(_ reason: String) -> ServiceError { ServiceError.invalidConfiguration("\(name)=\(text): \(reason)") }
+        func refuse(_ reason: String) -> ServiceError {
+            ServiceError.invalidConfiguration("\(name)=\(text): \(reason)")
+        }
         var evaluation = GateEvaluation()
         for part in text.split(separator: ",") {
             let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2 else { throw refuse("expected key=value pairs separated by commas") }
             switch pair[0] {
             case "interval", "lookback":
-                guard let seconds = Double(pair[1]), (1...86_400).contains(seconds) else { throw refuse("\(pair[0]) must be 1...86400 seconds") }
+                guard let seconds = Double(pair[1]), (1...86_400).contains(seconds) else {
+                    throw refuse("\(pair[0]) must be 1...86400 seconds")
+                }
                 if pair[0] == "interval" { evaluation.interval = seconds } else { evaluation.lookback = seconds }
             case "aggregation":
-                guard let aggregation = Aggregation(rawValue: pair[1]) else { throw refuse("aggregation must be mean or worst") }
+                guard let aggregation = Aggregation(rawValue: pair[1]) else {
+                    throw refuse("aggregation must be mean or worst")
+                }
                 evaluation.aggregation = aggregation
             case "failures":
-                guard let failures = Int(pair[1]), (1...100).contains(failures) else { throw refuse("failures must be 1...100") }
+                guard let failures = Int(pair[1]), (1...100).contains(failures) else {
+                    throw refuse("failures must be 1...100")
+                }
                 evaluation.failuresToTrip = failures
             default:
                 throw refuse("unknown key \(pair[0]) (interval, lookback, aggregation, failures)")
@@ -289,14 +319,19 @@ public struct ServiceConfiguration: Sendable {
     /// the points.
     static func retention(_ reader: EnvironmentReader) throws -> Retention {
         var retention = Retention()
-        retention.metricSamplesDays = try reader.days("RETENTION_METRIC_SAMPLES_DAYS", minimum: 7) ?? retention.metricSamplesDays
-        retention.deployEventsDays = try reader.days("RETENTION_DEPLOY_EVENTS_DAYS", minimum: 7) ?? retention.deployEventsDays
+        retention.metricSamplesDays =
+            try reader.days("RETENTION_METRIC_SAMPLES_DAYS", minimum: 7) ?? retention.metricSamplesDays
+        retention.deployEventsDays =
+            try reader.days("RETENTION_DEPLOY_EVENTS_DAYS", minimum: 7) ?? retention.deployEventsDays
         retention.sentOutboxDays = try reader.days("RETENTION_OUTBOX_SENT_DAYS", minimum: 1) ?? retention.sentOutboxDays
         // 0 is forever: longer than any number of days.
-        if retention.metricSamplesDays > 0, retention.deployEventsDays == 0 || retention.metricSamplesDays < retention.deployEventsDays {
+        if retention.metricSamplesDays > 0,
+            retention.deployEventsDays == 0 || retention.metricSamplesDays < retention.deployEventsDays
+        {
             let events = retention.deployEventsDays == 0 ? "0 (forever)" : "\(retention.deployEventsDays)"
             throw ServiceError.invalidConfiguration(
-                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(events): a postmortem opened late for a deploy whose events are kept would have no metric points")
+                "RETENTION_METRIC_SAMPLES_DAYS=\(retention.metricSamplesDays) is shorter than RETENTION_DEPLOY_EVENTS_DAYS=\(events): a postmortem opened late for a deploy whose events are kept would have no metric points"
+            )
         }
         return retention
     }
@@ -307,7 +342,8 @@ public struct ServiceConfiguration: Sendable {
     static func outputEvents(_ reader: EnvironmentReader) throws -> OutputEventEncoder {
         OutputEventEncoder(
             source: try reader.uriReference("EVENT_SOURCE", absolute: false) ?? OutputEventEncoder.defaultSource,
-            schemaBase: try reader.uriReference("EVENT_DATASCHEMA_BASE_URL", absolute: true) ?? OutputEventEncoder.defaultSchemaBase,
+            schemaBase: try reader.uriReference("EVENT_DATASCHEMA_BASE_URL", absolute: true)
+                ?? OutputEventEncoder.defaultSchemaBase,
             apiBaseURL: try reader.uriReference("PUBLIC_API_URL", absolute: true, web: true),
             uiBaseURL: try reader.uriReference("PUBLIC_UI_URL", absolute: true, web: true))
     }
@@ -320,7 +356,8 @@ public struct ServiceConfiguration: Sendable {
             do {
                 sources.append(("API_TOKENS_FILE \(path)", try String(contentsOfFile: path, encoding: .utf8)))
             } catch {
-                throw ServiceError.invalidConfiguration("API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
+                throw ServiceError.invalidConfiguration(
+                    "API_TOKENS_FILE \(path): cannot read it (\(error.localizedDescription))")
             }
         }
         if let text = reader.string("API_TOKENS") { sources.append(("API_TOKENS", text)) }
@@ -336,7 +373,8 @@ public struct ServiceConfiguration: Sendable {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let map = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
-                throw ServiceError.invalidConfiguration("OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
+                throw ServiceError.invalidConfiguration(
+                    "OWNERSHIP_MAP_FILE \(path): expected a JSON object of service → team")
             }
             return map
         } catch let error as ServiceError {
@@ -359,7 +397,8 @@ struct EnvironmentReader {
     func number(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), range.contains(value) else {
-            throw ServiceError.invalidConfiguration("\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
+            throw ServiceError.invalidConfiguration(
+                "\(name)=\(text): expected a number in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }
@@ -368,7 +407,8 @@ struct EnvironmentReader {
     func days(_ name: String, minimum: Int) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), value == 0 || (minimum...36_500).contains(value) else {
-            throw ServiceError.invalidConfiguration("\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
+            throw ServiceError.invalidConfiguration(
+                "\(name)=\(text): expected 0 (keep forever) or a number of days in \(minimum)...36500")
         }
         return value
     }
@@ -380,10 +420,13 @@ struct EnvironmentReader {
         guard let text = string(name) else { return nil }
         func refuse(_ reason: String) -> ServiceError { .invalidConfiguration("\(name)=\(text): \(reason)") }
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
-        guard text.allSatisfy(allowed.contains) else { throw refuse("not a URI-reference (only URI characters; escape others as %XX)") }
+        guard text.allSatisfy(allowed.contains) else {
+            throw refuse("not a URI-reference (only URI characters; escape others as %XX)")
+        }
         let characters = Array(text)
         for (index, character) in characters.enumerated() where character == "%" {
-            guard index + 2 < characters.count, characters[index + 1].isHexDigit, characters[index + 2].isHexDigit else {
+            guard index + 2 < characters.count, characters[index + 1].isHexDigit, characters[index + 2].isHexDigit
+            else {
                 throw refuse("a % must start an escape %XX")
             }
         }
@@ -392,17 +435,22 @@ struct EnvironmentReader {
         if let colon = head.firstIndex(of: ":") {
             let candidate = head[..<colon]
             guard let first = candidate.first, first.isASCII, first.isLetter,
-                  candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+                candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
             else { throw refuse("not a URI-reference (\"\(candidate)\" before the first \":\" is not a scheme)") }
             scheme = candidate
         }
         if absolute {
-            guard scheme != nil else { throw refuse("expected an absolute URI with a scheme, e.g. https://example.com/path") }
-            guard !text.contains("?"), !text.contains("#") else { throw refuse("must not have a query or fragment: paths are appended to it") }
+            guard scheme != nil else {
+                throw refuse("expected an absolute URI with a scheme, e.g. https://example.com/path")
+            }
+            guard !text.contains("?"), !text.contains("#") else {
+                throw refuse("must not have a query or fragment: paths are appended to it")
+            }
         }
         if web {
-            guard let scheme, ["http", "https"].contains(scheme.lowercased()), text.dropFirst(scheme.count).hasPrefix("://"),
-                  text.dropFirst(scheme.count + 3).first.map({ !"/".contains($0) }) == true
+            guard let scheme, ["http", "https"].contains(scheme.lowercased()),
+                text.dropFirst(scheme.count).hasPrefix("://"),
+                text.dropFirst(scheme.count + 3).first.map({ !"/".contains($0) }) == true
             else { throw refuse("expected an http(s) URL with a host, e.g. https://postmortems.example.com") }
         }
         return text
@@ -411,7 +459,8 @@ struct EnvironmentReader {
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw ServiceError.invalidConfiguration("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw ServiceError.invalidConfiguration(
+                "\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
     }

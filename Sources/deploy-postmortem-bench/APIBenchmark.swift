@@ -47,8 +47,11 @@ struct APIBenchmark: AsyncParsableCommand {
         let topics = ServiceConfiguration.Topics()
         let bench = try BenchServer(postgres: postgres, port: port, group: "bench-api")
         let (server, broker, configuration, token) = (bench.server, bench.broker, bench.configuration, bench.token)
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.database.poolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s")
+        let producer = try KafkaProducer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+        print(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.database.poolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s"
+        )
 
         let ingestion = Task {
             let interval = Duration.seconds(1) / rate
@@ -56,8 +59,11 @@ struct APIBenchmark: AsyncParsableCommand {
             var index = 0
             while !Task.isCancelled {
                 let (start, rollback) = PipelineBenchmark.failingDeploy(index)
-                _ = try await producer.send(KafkaRecord(topic: topics.deploys, key: Array(start.key.utf8), value: Array(start.value.utf8)))
-                _ = try await producer.send(KafkaRecord(topic: topics.rollbacks, key: Array(rollback.key.utf8), value: Array(rollback.value.utf8)))
+                _ = try await producer.send(
+                    KafkaRecord(topic: topics.deploys, key: Array(start.key.utf8), value: Array(start.value.utf8)))
+                _ = try await producer.send(
+                    KafkaRecord(
+                        topic: topics.rollbacks, key: Array(rollback.key.utf8), value: Array(rollback.value.utf8)))
                 index += 1
                 next += interval
                 try await Task.sleep(until: next)
@@ -69,10 +75,13 @@ struct APIBenchmark: AsyncParsableCommand {
 
         for path in ["/v1/postmortems", "/v1/action-items"] {
             let before = Self.counter(server.metrics, opened)
-            let output = try Self.run(wrk, [
-                "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)",
-                "http://127.0.0.1:\(port)\(path)",
-            ])
+            let output = try Self.run(
+                wrk,
+                [
+                    "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-H",
+                    "Authorization: Bearer \(token)",
+                    "http://127.0.0.1:\(port)\(path)",
+                ])
             let ingested = Int(Self.counter(server.metrics, opened) - before)
             print("GET \(path): \(Self.summary(of: output)); postmortems opened meanwhile: \(ingested)")
         }
@@ -124,7 +133,9 @@ struct APIBenchmark: AsyncParsableCommand {
     private func waitUntilIngesting(_ metrics: ServiceMetrics, _ series: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while Self.counter(metrics, series) < 1 {
-            guard ContinuousClock.now < deadline else { throw ValidationError("the service opened no postmortem within 60 s") }
+            guard ContinuousClock.now < deadline else {
+                throw ValidationError("the service opened no postmortem within 60 s")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
@@ -139,10 +150,12 @@ struct APIBenchmark: AsyncParsableCommand {
     static func summary(of output: String) -> String {
         let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         func value(after prefix: String) -> String {
-            lines.first { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) } ?? "?"
+            lines.first { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) }
+                ?? "?"
         }
         let errors = lines.filter { $0.hasPrefix("Non-2xx") || $0.hasPrefix("Socket errors") }
-        return "\(value(after: "Requests/sec:")) req/s, p50 \(value(after: "50%")), p90 \(value(after: "90%")), p99 \(value(after: "99%"))"
+        return
+            "\(value(after: "Requests/sec:")) req/s, p50 \(value(after: "50%")), p90 \(value(after: "90%")), p99 \(value(after: "99%"))"
             + (errors.isEmpty ? "" : " [\(errors.joined(separator: "; "))]")
     }
 
@@ -161,7 +174,9 @@ struct APIBenchmark: AsyncParsableCommand {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("\(path) exited with \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("\(path) exited with \(process.terminationStatus)")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -25,33 +25,56 @@ struct AnalysisBenchmark: AsyncParsableCommand {
         func event(_ id: String, _ type: String, _ data: String) -> String {
             #"{"specversion":"1.0","id":"\#(id)","source":"/bench","type":"io.deploypostmortem.\#(type)","data":{\#(data)}}"#
         }
-        let oneDeploy = [event("start", "deploy.started.v1", #""deployId":"d","service":"svc","environment":"prod","startedAt":"\#(at(0))""#)]
+        let oneDeploy =
+            [
+                event(
+                    "start", "deploy.started.v1",
+                    #""deployId":"d","service":"svc","environment":"prod","startedAt":"\#(at(0))""#)
+            ]
             + (0..<count).map { i in
-                event("rb-\(i)", "deploy.rolled_back.v1",
-                      #""deployId":"d","service":"svc","environment":"prod","mode":"manual","rolledBackAt":"\#(at(60 + Double(i)))""#)
+                event(
+                    "rb-\(i)", "deploy.rolled_back.v1",
+                    #""deployId":"d","service":"svc","environment":"prod","mode":"manual","rolledBackAt":"\#(at(60 + Double(i)))""#
+                )
             }
         let manyDeploys = (0..<count).flatMap { i in
             [
-                event("start-\(i)", "deploy.started.v1", #""deployId":"d-\#(i)","service":"svc","environment":"prod","startedAt":"\#(at(Double(i) * 600))""#),
-                event("rb-\(i)", "deploy.rolled_back.v1", #""service":"svc","environment":"prod","mode":"automatic","rolledBackAt":"\#(at(Double(i) * 600 + 300))""#),
+                event(
+                    "start-\(i)", "deploy.started.v1",
+                    #""deployId":"d-\#(i)","service":"svc","environment":"prod","startedAt":"\#(at(Double(i) * 600))""#),
+                event(
+                    "rb-\(i)", "deploy.rolled_back.v1",
+                    #""service":"svc","environment":"prod","mode":"automatic","rolledBackAt":"\#(at(Double(i) * 600 + 300))""#
+                ),
             ]
         }
         // Two hours apart, each with its own baseline hour; the rolled-back ones degrade 2 min in.
         let replayed = (0..<replayCount).flatMap { i in
-            let t0 = Double(i) * 7200, failed = i % 5 == 4
+            let t0 = Double(i) * 7200
+            let failed = i % 5 == 4
             let points = stride(from: -3600.0, through: 1200, by: 60).map { s in
                 #"{"at":"\#(at(t0 + s))","value":\#(failed && s >= 120 ? 200 : 100 + Double(Int(s / 60 + 60) % 3) - 1)}"#
             }
             return [
-                event("g-start-\(i)", "deploy.started.v1", #""deployId":"g-\#(i)","service":"gated","environment":"prod","startedAt":"\#(at(t0))""#),
-                event("g-canary-\(i)", "deploy.gate_finished.v1",
-                      #""deployId":"g-\#(i)","gate":"canary","outcome":"passed","startedAt":"\#(at(t0))","finishedAt":"\#(at(t0 + 600))","checks":[{"metric":"latency_p99_ms","threshold":300,"direction":"above","observed":150,"passed":true}]"#),
+                event(
+                    "g-start-\(i)", "deploy.started.v1",
+                    #""deployId":"g-\#(i)","service":"gated","environment":"prod","startedAt":"\#(at(t0))""#),
+                event(
+                    "g-canary-\(i)", "deploy.gate_finished.v1",
+                    #""deployId":"g-\#(i)","gate":"canary","outcome":"passed","startedAt":"\#(at(t0))","finishedAt":"\#(at(t0 + 600))","checks":[{"metric":"latency_p99_ms","threshold":300,"direction":"above","observed":150,"passed":true}]"#
+                ),
                 failed
-                    ? event("g-rb-\(i)", "deploy.rolled_back.v1",
-                            #""deployId":"g-\#(i)","service":"gated","environment":"prod","mode":"automatic","rolledBackAt":"\#(at(t0 + 900))""#)
-                    : event("g-done-\(i)", "deploy.finished.v1", #""deployId":"g-\#(i)","outcome":"succeeded","finishedAt":"\#(at(t0 + 900))""#),
-                event("g-metric-\(i)", "metric.sampled.v1",
-                      #""service":"gated","environment":"prod","metric":"latency_p99_ms","points":[\#(points.joined(separator: ","))]"#),
+                    ? event(
+                        "g-rb-\(i)", "deploy.rolled_back.v1",
+                        #""deployId":"g-\#(i)","service":"gated","environment":"prod","mode":"automatic","rolledBackAt":"\#(at(t0 + 900))""#
+                    )
+                    : event(
+                        "g-done-\(i)", "deploy.finished.v1",
+                        #""deployId":"g-\#(i)","outcome":"succeeded","finishedAt":"\#(at(t0 + 900))""#),
+                event(
+                    "g-metric-\(i)", "metric.sampled.v1",
+                    #""service":"gated","environment":"prod","metric":"latency_p99_ms","points":[\#(points.joined(separator: ","))]"#
+                ),
             ]
         }
         for (name, lines) in [
@@ -61,11 +84,15 @@ struct AnalysisBenchmark: AsyncParsableCommand {
             let clock = ContinuousClock()
             var events: [DecodedEvent] = []
             let decoding = try clock.measure {
-                events = try lines.map { try EventDecoder().decode(json: Array($0.utf8), now: start.addingTimeInterval(1e9)) }
+                events = try lines.map {
+                    try EventDecoder().decode(json: Array($0.utf8), now: start.addingTimeInterval(1e9))
+                }
             }
             var postmortems = 0
             let analysis = clock.measure { postmortems = BatchAnalysis().run(events).postmortems.count }
-            print("\(name): decode \(Self.seconds(decoding)) s, analysis \(Self.seconds(analysis)) s (\(postmortems) postmortems)")
+            print(
+                "\(name): decode \(Self.seconds(decoding)) s, analysis \(Self.seconds(analysis)) s (\(postmortems) postmortems)"
+            )
         }
     }
 

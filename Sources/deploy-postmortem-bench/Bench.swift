@@ -6,6 +6,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy-postmortem-bench",
         abstract: "Performance benchmarks (run with `swift run -c release`).",
-        subcommands: [PipelineBenchmark.self, CopyBenchmark.self, KafkaBenchCommand.self, AnalysisBenchmark.self, APIBenchmark.self, InsightsBenchmark.self]
+        subcommands: [
+            PipelineBenchmark.self, CopyBenchmark.self, KafkaBenchCommand.self, AnalysisBenchmark.self,
+            APIBenchmark.self, InsightsBenchmark.self,
+        ]
     )
 }

@@ -42,14 +42,21 @@ struct CopyBenchmark: AsyncParsableCommand {
         var encoded = PostgresCopyBuffer(capacity: rows * 96)
         for sample in samples { Self.append(sample, to: &encoded) }
         try Data(encoded.bytes).write(to: file)
-        print("rows: \(rows), file: \(encoded.bytes.count / 1_048_576) MiB, server: PostgreSQL on 127.0.0.1 (fsync off), table: metric_samples (partitioned, unique series index)")
+        print(
+            "rows: \(rows), file: \(encoded.bytes.count / 1_048_576) MiB, server: PostgreSQL on 127.0.0.1 (fsync off), table: metric_samples (partitioned, unique series index)"
+        )
 
         let connection = try await PostgresConnection.connect(configuration)
         var best = (ours: Duration.seconds(3600), psql: Duration.seconds(3600))
         for round in 1...rounds {
             try await connection.run { try $0.query("TRUNCATE metric_samples") }
             let psql = try ContinuousClock().measure {
-                try cluster.run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", configuration.connectionString, "-c", "\\copy metric_samples (service, environment, metric, ts, value, labels) FROM '\(file.path)'"])
+                try cluster.run(
+                    "psql",
+                    [
+                        "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", configuration.connectionString, "-c",
+                        "\\copy metric_samples (service, environment, metric, ts, value, labels) FROM '\(file.path)'",
+                    ])
             }
             try await connection.run { try $0.query("TRUNCATE metric_samples") }
             let start = ContinuousClock.now
@@ -68,11 +75,15 @@ struct CopyBenchmark: AsyncParsableCommand {
             }
             let ours = ContinuousClock.now - start
             guard loaded == rows else { throw ValidationError("loaded \(loaded) rows, expected \(rows)") }
-            print("round \(round): Postgres module \(Self.rate(rows, ours)) rows/s, psql \\copy \(Self.rate(rows, psql)) rows/s")
+            print(
+                "round \(round): Postgres module \(Self.rate(rows, ours)) rows/s, psql \\copy \(Self.rate(rows, psql)) rows/s"
+            )
             best = (min(best.ours, ours), min(best.psql, psql))
         }
         let ratio = best.psql / best.ours
-        print("best: Postgres module \(Self.rate(rows, best.ours)) rows/s, psql \\copy \(Self.rate(rows, best.psql)) rows/s, ratio \(String(format: "%.2f", ratio)) (target ≥ 0.80)")
+        print(
+            "best: Postgres module \(Self.rate(rows, best.ours)) rows/s, psql \\copy \(Self.rate(rows, best.psql)) rows/s, ratio \(String(format: "%.2f", ratio)) (target ≥ 0.80)"
+        )
     }
 
     static func append(_ sample: Sample, to buffer: inout PostgresCopyBuffer) {

@@ -13,7 +13,8 @@ import PostmortemService
 struct InsightsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "insights",
-        abstract: "Latency of GET /v1/insights/delivery and /gate-gaps over a year of deploys (run with -c release; needs wrk)."
+        abstract:
+            "Latency of GET /v1/insights/delivery and /gate-gaps over a year of deploys (run with -c release; needs wrk)."
     )
 
     @Option(help: "Deploys seeded, spread evenly over the last 365 days.")
@@ -40,10 +41,15 @@ struct InsightsBenchmark: AsyncParsableCommand {
         let bench = try BenchServer(postgres: postgres, port: port, group: "bench-insights")
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("insights-bench-\(UUID()).lua")
         // wrk prints p50/p75/p90/p99; the script adds p95 from the same histogram (microseconds).
-        try Data(#"done = function(summary, latency, requests) io.write(string.format("p95: %.2fms\n", latency:percentile(95) / 1000)) end"#.utf8)
-            .write(to: script)
+        try Data(
+            #"done = function(summary, latency, requests) io.write(string.format("p95: %.2fms\n", latency:percentile(95) / 1000)) end"#
+                .utf8
+        )
+        .write(to: script)
         defer { try? FileManager.default.removeItem(at: script) }
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (shared); \(deploys) deploys seeded over 365 days; pool \(bench.configuration.database.poolSize) connections; wrk -c \(connections) -d \(seconds)s")
+        print(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (shared); \(deploys) deploys seeded over 365 days; pool \(bench.configuration.database.poolSize) connections; wrk -c \(connections) -d \(seconds)s"
+        )
         try await waitUntilServing()
 
         let queries = [
@@ -55,11 +61,16 @@ struct InsightsBenchmark: AsyncParsableCommand {
             "/v1/insights/gate-gaps",
         ]
         for path in queries {
-            let output = try APIBenchmark.run(wrk, [
-                "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script.path,
-                "-H", "Authorization: Bearer \(bench.token)", "http://127.0.0.1:\(port)\(path)",
-            ])
-            let p95 = output.split(separator: "\n").first { $0.hasPrefix("p95:") }.map { String($0.dropFirst(4)).trimmingCharacters(in: .whitespaces) } ?? "?"
+            let output = try APIBenchmark.run(
+                wrk,
+                [
+                    "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script.path,
+                    "-H", "Authorization: Bearer \(bench.token)", "http://127.0.0.1:\(port)\(path)",
+                ])
+            let p95 =
+                output.split(separator: "\n").first { $0.hasPrefix("p95:") }.map {
+                    String($0.dropFirst(4)).trimmingCharacters(in: .whitespaces)
+                } ?? "?"
             print("GET \(path): \(APIBenchmark.summary(of: output)), p95 \(p95)")
         }
         await bench.stop()
@@ -68,8 +79,12 @@ struct InsightsBenchmark: AsyncParsableCommand {
     /// Waits until the API answers (the HTTP server binds asynchronously).
     private func waitUntilServing() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
-        while (try? APIBenchmark.run("/usr/bin/env", ["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/healthz"])) == nil {
-            guard ContinuousClock.now < deadline else { throw ValidationError("the service did not answer on port \(port) within 30 s") }
+        while (try? APIBenchmark.run(
+            "/usr/bin/env", ["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/healthz"])) == nil
+        {
+            guard ContinuousClock.now < deadline else {
+                throw ValidationError("the service did not answer on port \(port) within 30 s")
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
     }
@@ -108,4 +123,3 @@ struct InsightsBenchmark: AsyncParsableCommand {
         await connection.close()
     }
 }
-

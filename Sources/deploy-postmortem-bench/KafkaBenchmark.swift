@@ -52,8 +52,11 @@ struct KafkaBenchCommand: AsyncParsableCommand {
                 firstToLast = try await consume(base, group: "bench-\(round)", topic: topic, logger: logger)
             }
             ours.append(firstToLast)
-            report("round \(round) consume (KafkaConsumer, incl. ~3 s mock group join)", count: messages, seconds: withJoin)
-            report("round \(round) consume (KafkaConsumer, first to last message)", count: messages, seconds: firstToLast)
+            report(
+                "round \(round) consume (KafkaConsumer, incl. ~3 s mock group join)", count: messages, seconds: withJoin
+            )
+            report(
+                "round \(round) consume (KafkaConsumer, first to last message)", count: messages, seconds: firstToLast)
         }
         let best = (ours: ours.min() ?? 0, theirs: theirs.min() ?? 0)
         report("best KafkaConsumer", count: messages, seconds: best.ours)
@@ -63,7 +66,8 @@ struct KafkaBenchCommand: AsyncParsableCommand {
     }
 
     private func produce(_ base: KafkaConfig, topic: String, logger: Logger) async throws {
-        let producer = try KafkaProducer(config: base.merging(["linger.ms": "5", "batch.num.messages": "10000"]), logger: logger)
+        let producer = try KafkaProducer(
+            config: base.merging(["linger.ms": "5", "batch.num.messages": "10000"]), logger: logger)
         let value = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         var sent = 0
         while sent < messages {
@@ -91,7 +95,9 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - (first ?? .now)
         await consumer.close()
-        guard bytes == messages * size else { throw ValidationError("consumed \(bytes) bytes, expected \(messages * size)") }
+        guard bytes == messages * size else {
+            throw ValidationError("consumed \(bytes) bytes, expected \(messages * size)")
+        }
         return seconds(elapsed)
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import PostmortemService
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Why a call of the `/v1` API failed, worded for the terminal (printed after `error: `).
@@ -66,7 +67,9 @@ struct APIClient: Sendable {
     }
 
     /// `GET path?query`, asking for `accept`. Query members whose value is nil are left out.
-    func get(_ path: String, query: [(name: String, value: String?)] = [], accept: String = "application/json") async throws(APIClientError) -> APIResponse {
+    func get(_ path: String, query: [(name: String, value: String?)] = [], accept: String = "application/json")
+        async throws(APIClientError) -> APIResponse
+    {
         var request = try request(path, query: query)
         request.setValue(accept, forHTTPHeaderField: "Accept")
         return try await send(request)
@@ -89,11 +92,13 @@ struct APIClient: Sendable {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// A request for `path` (already encoded) with the present query members and the token.
     private func request(_ path: String, query: [(name: String, value: String?)]) throws(APIClientError) -> URLRequest {
-        let pairs = query.compactMap { member in member.value.map { "\(Self.encoded(member.name))=\(Self.encoded($0))" } }
+        let pairs = query.compactMap { member in member.value.map { "\(Self.encoded(member.name))=\(Self.encoded($0))" }
+        }
         let text = baseURL + path + (pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&"))
         guard let url = URL(string: text) else { throw .unreachable(url: text, reason: "not a valid URL") }
         var request = URLRequest(url: url, timeoutInterval: 30)

@@ -10,18 +10,23 @@ struct APIOptions: ParsableArguments {
     /// The server when neither `--url` nor the variable says otherwise.
     static let defaultURL = "http://127.0.0.1:8080"
 
-    @Option(help: "Base URL of the service (default: \(urlVariable), else \(defaultURL)). The token is read from \(APIClient.tokenVariable).")
+    @Option(
+        help:
+            "Base URL of the service (default: \(urlVariable), else \(defaultURL)). The token is read from \(APIClient.tokenVariable)."
+    )
     var url: String?
 
     /// The server's base URL, from the flag, the environment or the default.
     var resolvedURL: String {
-        url ?? ProcessInfo.processInfo.environment[Self.urlVariable].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultURL
+        url ?? ProcessInfo.processInfo.environment[Self.urlVariable].flatMap { $0.isEmpty ? nil : $0 }
+            ?? Self.defaultURL
     }
 
     /// Rejects a base URL that is not http(s) with a host, or that carries a query.
     func validate() throws {
-        guard let components = URLComponents(string: resolvedURL), ["http", "https"].contains(components.scheme?.lowercased()),
-              components.host?.isEmpty == false, components.query == nil
+        guard let components = URLComponents(string: resolvedURL),
+            ["http", "https"].contains(components.scheme?.lowercased()),
+            components.host?.isEmpty == false, components.query == nil
         else { throw ValidationError("--url: expected an http or https base URL, got \"\(resolvedURL)\"") }
     }
 
@@ -93,7 +98,11 @@ struct Page<Item: Decodable>: Decodable {
 
     /// `text` as one shell word: unchanged when it is plain, single-quoted otherwise.
     private func shellQuoted(_ text: String) -> String {
-        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.=/+:".unicodeScalars.contains($0) }
+        let plain =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "-_.=/+:".unicodeScalars.contains($0)
+            }
         return plain ? text : "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 }

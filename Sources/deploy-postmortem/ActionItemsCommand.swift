@@ -34,10 +34,12 @@ struct ActionItemsCommand: AsyncParsableCommand {
         /// Fetches one page and prints it as a table, or verbatim with `--json`.
         func run() async throws {
             try await api.withClient { client in
-                let response = try await client.get("/v1/action-items", query: [
-                    ("owner", owner), ("status", status?.rawValue), ("overdue", overdue.map { String($0) }),
-                    ("postmortemId", postmortemId),
-                ] + page.query)
+                let response = try await client.get(
+                    "/v1/action-items",
+                    query: [
+                        ("owner", owner), ("status", status?.rawValue), ("overdue", overdue.map { String($0) }),
+                        ("postmortemId", postmortemId),
+                    ] + page.query)
                 guard !output.printedVerbatim(response) else { return }
                 try response.decode(Page<ActionItemResource>.self)
                     .printTable(columns: ActionItemResource.columns, none: "no action items found", row: \.cells)
@@ -73,17 +75,23 @@ struct ActionItemsCommand: AsyncParsableCommand {
         @Option(name: .customLong("evidence-url"), help: "Link to the evidence that the item is done (http or https).")
         var evidenceURL: String?
 
-        @Option(name: .customLong("if-match"), help: ArgumentHelp("Only change the item if it is still at this version.", valueName: "version"))
+        @Option(
+            name: .customLong("if-match"),
+            help: ArgumentHelp("Only change the item if it is still at this version.", valueName: "version"))
         var ifMatch: Int?
 
         /// The members of the PATCH body: only what was given.
         var changes: [String: String] {
-            ["owner": owner, "status": status?.rawValue, "dueAt": due, "evidenceUrl": evidenceURL].compactMapValues { $0 }
+            ["owner": owner, "status": status?.rawValue, "dueAt": due, "evidenceUrl": evidenceURL].compactMapValues {
+                $0
+            }
         }
 
         /// Requires at least one change and a well-formed `--due`.
         func validate() throws {
-            guard !changes.isEmpty else { throw ValidationError("nothing to change: give --owner, --status, --due or --evidence-url") }
+            guard !changes.isEmpty else {
+                throw ValidationError("nothing to change: give --owner, --status, --due or --evidence-url")
+            }
             try validateRFC3339(due, option: "--due")
         }
 

@@ -26,10 +26,13 @@ struct AnalyzeCommand: ParsableCommand {
     var now: String?
 
     func run() throws {
-        let clock = try now.map { text in
-            guard let date = RFC3339.parse(text) else { throw ValidationError("--now: expected RFC 3339 time, got \"\(text)\"") }
-            return date
-        } ?? Date()
+        let clock =
+            try now.map { text in
+                guard let date = RFC3339.parse(text) else {
+                    throw ValidationError("--now: expected RFC 3339 time, got \"\(text)\"")
+                }
+                return date
+            } ?? Date()
         let data: Data
         do {
             data = try Self.contents(of: input == "-" ? nil : input)
@@ -41,10 +44,13 @@ struct AnalyzeCommand: ParsableCommand {
         var events: [DecodedEvent] = []
         var failures = 0
         for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
+            guard
+                line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }
+                )
+            else { continue }
             do {
                 events.append(try decoder.decode(json: Array(line), now: clock))
-            } catch where error.isIgnored {
+            } catch  where error.isIgnored {
                 FileHandle.standardError.write(Data("line \(number + 1): ignored: \(error)\n".utf8))
             } catch {
                 failures += 1
@@ -53,12 +59,15 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let report = BatchAnalysis().run(events)
         for event in report.unattributed {
-            FileHandle.standardError.write(Data("unattributed \(event.key.source) \(event.key.id): \(event.reason)\n".utf8))
+            FileHandle.standardError.write(
+                Data("unattributed \(event.key.source) \(event.key.id): \(event.reason)\n".utf8))
         }
         for conflict in report.conflicts {
-            FileHandle.standardError.write(Data(
-                ("conflicting duplicate \(conflict.key.source) \(conflict.key.id): contents \(conflict.kept.prefix(12)), "
-                    + "\(conflict.others.map { String($0.prefix(12)) }.joined(separator: ", ")): \(conflict.resolution.rawValue)\n").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("conflicting duplicate \(conflict.key.source) \(conflict.key.id): contents \(conflict.kept.prefix(12)), "
+                        + "\(conflict.others.map { String($0.prefix(12)) }.joined(separator: ", ")): \(conflict.resolution.rawValue)\n")
+                        .utf8))
         }
         print(render(report.postmortems), terminator: "")
         if failures > 0 { throw ExitCode(2) }

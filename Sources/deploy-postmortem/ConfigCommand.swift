@@ -57,7 +57,8 @@ enum ConfigurationCheck {
         while true {
             do {
                 let configuration = try ServiceConfiguration.fromEnvironment(remaining)
-                return problems + kafkaProblems(configuration.kafka, environment) + databaseProblems(configuration.database.connection, environment)
+                return problems + kafkaProblems(configuration.kafka, environment)
+                    + databaseProblems(configuration.database.connection, environment)
             } catch {
                 let (message, variables) = explain(error, remaining)
                 problems.append(message)
@@ -112,7 +113,9 @@ enum ConfigurationCheck {
     /// The `KAFKA_*` variables that set librdkafka property `property` (`sasl.password` ←
     /// `KAFKA_SASL_PASSWORD`, `KAFKA_SASL_PASSWORD_FILE`).
     static func kafkaVariables(for property: String, _ environment: [String: String]) -> [String] {
-        let name = "KAFKA_" + property.replacingOccurrences(of: "_", with: "__").replacingOccurrences(of: ".", with: "_").uppercased()
+        let name =
+            "KAFKA_"
+            + property.replacingOccurrences(of: "_", with: "__").replacingOccurrences(of: ".", with: "_").uppercased()
         return [name, name + "_FILE"].filter { environment[$0] != nil }
     }
 
@@ -143,12 +146,19 @@ enum ConfigurationCheck {
             let path = config[property] ?? ""
             guard property != "ssl.ca.location" || path != "probe" else { continue }
             if !FileManager.default.isReadableFile(atPath: path) {
-                problems.append(line(kafkaVariables(for: property, environment), "cannot read file '\(path)' for property '\(property)'"))
+                problems.append(
+                    line(
+                        kafkaVariables(for: property, environment),
+                        "cannot read file '\(path)' for property '\(property)'"))
             }
         }
         let saslMechanism = (config.saslMechanism ?? "GSSAPI").uppercased()
-        if (config.securityProtocol ?? "").lowercased().hasPrefix("sasl"), ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"].contains(saslMechanism) {
-            for (property, variable) in [("sasl.username", "KAFKA_SASL_USERNAME"), ("sasl.password", "KAFKA_SASL_PASSWORD")]
+        if (config.securityProtocol ?? "").lowercased().hasPrefix("sasl"),
+            ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"].contains(saslMechanism)
+        {
+            for (property, variable) in [
+                ("sasl.username", "KAFKA_SASL_USERNAME"), ("sasl.password", "KAFKA_SASL_PASSWORD"),
+            ]
             where (config[property] ?? "").isEmpty && !isSet(variable, environment) {
                 problems.append("\(variable): not set (nor \(variable)_FILE), but SASL \(saslMechanism) needs it")
             }
@@ -163,10 +173,14 @@ enum ConfigurationCheck {
         var problems: [String] = []
         if database.connectionString.isEmpty {
             if !["DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGSERVICE"].contains(where: { isSet($0, environment) }) {
-                problems.append("DATABASE_URL: not set (nor DATABASE_URL_FILE, PGHOST or PGSERVICE); serve would try a local socket")
+                problems.append(
+                    "DATABASE_URL: not set (nor DATABASE_URL_FILE, PGHOST or PGSERVICE); serve would try a local socket"
+                )
             }
         } else if (try? database.redacted()) == nil {
-            problems.append("\(source): not a valid libpq URL or conninfo string (libpq's message is withheld: it may quote a password)")
+            problems.append(
+                "\(source): not a valid libpq URL or conninfo string (libpq's message is withheld: it may quote a password)"
+            )
         }
         for variable in ["PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGSSLCRL", "PGPASSFILE"] {
             guard let path = environment[variable], !path.isEmpty, path != "system" else { continue }

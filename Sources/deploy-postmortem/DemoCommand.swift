@@ -26,7 +26,8 @@ struct DemoCommand: AsyncParsableCommand {
     var timeout = 120
 
     func run() async throws {
-        LogSetup.bootstrap(environment: ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": "warning"]) { old, _ in old })
+        LogSetup.bootstrap(
+            environment: ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": "warning"]) { old, _ in old })
         let logger = Logger(label: "deploy-postmortem.demo")
 
         say("Starting a throwaway PostgreSQL…")
@@ -63,7 +64,9 @@ struct DemoCommand: AsyncParsableCommand {
             scenarios.append(story.scenario)
             say("Prometheus: \(story.prometheus.url), queried with this PROMETHEUS_SOURCE_FILE:\n\(story.sourceFile)")
         } else {
-            say("(prometheus is not installed, so the story that reads its metrics from Prometheus is left out: apt-get install prometheus)")
+            say(
+                "(prometheus is not installed, so the story that reads its metrics from Prometheus is left out: apt-get install prometheus)"
+            )
         }
         let server = try PostmortemServer(configuration: configuration, logger: logger)
         let service = Task { try await server.run(handlesSignals: keepRunning) }
@@ -77,7 +80,8 @@ struct DemoCommand: AsyncParsableCommand {
             let published = try await server.reader.deployIDs()
             guard published.count == expected else { return false }
             // With a Prometheus source, each postmortem opens with its metrics pending and is updated when they arrive.
-            for deployId in published where try await server.reader.postmortem(ofDeploy: deployId)?.pendingMetrics.isEmpty == false {
+            for deployId in published
+            where try await server.reader.postmortem(ofDeploy: deployId)?.pendingMetrics.isEmpty == false {
                 return false
             }
             return try await server.relay.backlog().count == 0
@@ -97,8 +101,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         if keepRunning {
-            say("\nStill running. PostgreSQL: \(databaseURL)  Kafka: \(broker.bootstrapServers)  (Ctrl-C stops everything)")
-            say("""
+            say(
+                "\nStill running. PostgreSQL: \(databaseURL)  Kafka: \(broker.bootstrapServers)  (Ctrl-C stops everything)"
+            )
+            say(
+                """
                 API on http://127.0.0.1:8080 with a throwaway write token for this demo stack:
                   export DEPLOY_POSTMORTEM_TOKEN=\(demoToken)
                   deploy-postmortem postmortems list
@@ -113,11 +120,15 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    private func produce(_ scenarios: [DemoScenarios.Scenario], to broker: MockCluster, topics: ServiceConfiguration.Topics) async throws {
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+    private func produce(
+        _ scenarios: [DemoScenarios.Scenario], to broker: MockCluster, topics: ServiceConfiguration.Topics
+    ) async throws {
+        let producer = try KafkaProducer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
         let records = scenarios.flatMap { scenario in
             zip(scenario.events, scenario.topicOfEach).map { event, topic in
-                KafkaRecord(topic: topics.input(forRole: topic), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
+                KafkaRecord(
+                    topic: topics.input(forRole: topic), key: Array(scenario.deployId.utf8), value: Array(event.utf8))
             }
         }
         for outcome in await producer.send(records) { _ = try outcome.get() }
@@ -126,7 +137,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     private func readBack(_ topic: String, count: Int, from broker: MockCluster) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
-            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "demo-reader", "auto.offset.reset": "earliest"]),
+            config: KafkaConfig([
+                "bootstrap.servers": broker.bootstrapServers, "group.id": "demo-reader",
+                "auto.offset.reset": "earliest",
+            ]),
             topics: [topic])
         var messages: [KafkaMessage] = []
         let deadline = ContinuousClock.now + .seconds(30)
@@ -144,13 +158,16 @@ struct DemoCommand: AsyncParsableCommand {
         else { return String(decoding: message.value, as: UTF8.self) }
         let type = (event["type"] as? String ?? "").replacingOccurrences(of: "io.deploypostmortem.", with: "")
         let field = { (name: String) in data[name] as? String ?? "-" }
-        return "\(type)  deploy=\(field("deployId"))  kind=\(field("kind"))  owner=\(field("owner"))  due=\(field("dueAt"))\n    \(field("title"))"
+        return
+            "\(type)  deploy=\(field("deployId"))  kind=\(field("kind"))  owner=\(field("owner"))  due=\(field("dueAt"))\n    \(field("title"))"
     }
 
     private func waitFor(_ what: String, seconds: Int, until condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw ValidationError("timed out after \(seconds) s waiting for \(what)") }
+            guard ContinuousClock.now < deadline else {
+                throw ValidationError("timed out after \(seconds) s waiting for \(what)")
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
     }

@@ -31,29 +31,40 @@ struct DemoPrometheusStory {
                 kept.append((event, topic))
                 continue
             }
-            let data = (try JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
+            let data =
+                (try JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["data"] as? [String: Any]
+                ?? [:]
             guard let name = data["metric"] as? String, let points = data["points"] as? [[String: Any]],
                 let service = data["service"] as? String, let environment = data["environment"] as? String
             else { continue }
-            let labels = (data["labels"] as? [String: String] ?? [:]).merging(["service": service, "environment": environment]) { a, _ in a }
+            let labels = (data["labels"] as? [String: String] ?? [:]).merging([
+                "service": service, "environment": environment,
+            ]) { a, _ in a }
             let key = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             series[name, default: [:]][key, default: (labels, [])].points += points.compactMap { point in
-                guard let at = (point["at"] as? String).flatMap(RFC3339.parse), let value = point["value"] as? Double else { return nil }
+                guard let at = (point["at"] as? String).flatMap(RFC3339.parse), let value = point["value"] as? Double
+                else { return nil }
                 return (at, value)
             }
             var metric: [String: Any] = [
                 "name": name, "badDirection": "above", "step": 60,
                 // Drops the selector's labels, so the series keep the labels their events had.
-                "query": "sum without (service, environment) (\(name){service=\"{service}\", environment=\"{environment}\"})",
+                "query":
+                    "sum without (service, environment) (\(name){service=\"{service}\", environment=\"{environment}\"})",
             ]
             metric["unit"] = data["unit"]
             metrics[name] = metric
         }
         scenario.events = kept.map(\.0)
         scenario.topicOfEach = kept.map(\.1)
-        let prometheus = try LocalPrometheus(openMetrics: LocalPrometheus.openMetrics(gauges: series.mapValues { Array($0.values) }))
-        let file: [String: Any] = ["url": prometheus.url, "intervalSeconds": 1, "metrics": metrics.keys.sorted().map { metrics[$0]! }]
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: file, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
+        let prometheus = try LocalPrometheus(
+            openMetrics: LocalPrometheus.openMetrics(gauges: series.mapValues { Array($0.values) }))
+        let file: [String: Any] = [
+            "url": prometheus.url, "intervalSeconds": 1, "metrics": metrics.keys.sorted().map { metrics[$0]! },
+        ]
+        let text = String(
+            decoding: try JSONSerialization.data(withJSONObject: file, options: [.sortedKeys, .prettyPrinted]),
+            as: UTF8.self)
         return DemoPrometheusStory(scenario: scenario, prometheus: prometheus, sourceFile: text)
     }
 

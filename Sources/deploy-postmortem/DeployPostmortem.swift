@@ -8,6 +8,9 @@ struct DeployPostmortem: AsyncParsableCommand {
         commandName: "deploy-postmortem",
         abstract: "Turns every failed deploy into a postmortem.",
         version: ProductVersion.current,
-        subcommands: [ServeCommand.self, DemoCommand.self, MigrateCommand.self, AnalyzeCommand.self, DevBrokerCommand.self, PostmortemsCommand.self, ActionItemsCommand.self, InsightsCommand.self, ConfigCommand.self]
+        subcommands: [
+            ServeCommand.self, DemoCommand.self, MigrateCommand.self, AnalyzeCommand.self, DevBrokerCommand.self,
+            PostmortemsCommand.self, ActionItemsCommand.self, InsightsCommand.self, ConfigCommand.self,
+        ]
     )
 }

@@ -13,7 +13,8 @@ struct DevBrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-broker",
         abstract: "Run an in-process Kafka mock cluster on 127.0.0.1 until SIGINT/SIGTERM.",
-        discussion: "Without --topic it creates the service's topics: \(defaultTopics.map(\.description).joined(separator: ", "))."
+        discussion:
+            "Without --topic it creates the service's topics: \(defaultTopics.map(\.description).joined(separator: ", "))."
     )
 
     /// The service's topics (docs/architecture.md §3), 3 partitions each.
@@ -31,14 +32,16 @@ struct DevBrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let specs = topics.isEmpty ? Self.defaultTopics : topics
-        let cluster = try MockCluster(brokers: brokers, topics: Dictionary(specs.map { ($0.name, $0.partitions) }) { _, last in last })
+        let cluster = try MockCluster(
+            brokers: brokers, topics: Dictionary(specs.map { ($0.name, $0.partitions) }) { _, last in last })
         // Unbuffered: the first line reaches a reading process immediately.
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         var logger = Logger(label: "dev-broker")
         logger.logLevel = .info
         logger.info("mock cluster up", metadata: ["brokers": "\(brokers)", "topics": "\(specs.map(\.description))"])
-        let group = ServiceGroup(services: [MockClusterService(cluster: cluster)], gracefulShutdownSignals: [.sigint, .sigterm],
-                                 logger: logger)
+        let group = ServiceGroup(
+            services: [MockClusterService(cluster: cluster)], gracefulShutdownSignals: [.sigint, .sigterm],
+            logger: logger)
         try await group.run()
         logger.info("mock cluster stopped")
     }

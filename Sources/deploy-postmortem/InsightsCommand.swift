@@ -47,24 +47,40 @@ struct InsightsCommand: AsyncParsableCommand {
         func run() async throws {
             try await api.withClient { client in
                 let response = try await client.get(
-                    "/v1/insights/delivery", query: [("service", service), ("environment", environment), ("team", team)] + window.query)
+                    "/v1/insights/delivery",
+                    query: [("service", service), ("environment", environment), ("team", team)] + window.query)
                 guard !output.printedVerbatim(response) else { return }
                 let figures = try response.decode(DeliveryFigures.self)
                 print("deploys from \(figures.from) to \(figures.to)")
-                let f = figures.deploymentFrequency, cfr = figures.changeFailureRate, rt = figures.failedDeploymentRecoveryTime
+                let f = figures.deploymentFrequency
+                let cfr = figures.changeFailureRate
+                let rt = figures.failedDeploymentRecoveryTime
                 let rework = figures.reworkRate
-                print(TextTable(columns: ["FIGURE", "VALUE", "COUNTED"], rows: [
-                    ["deployment frequency", String(format: "%.2f/week", f.perWeek), "\(f.deploys) deploys"],
-                    ["change failure rate", percent(cfr.rate), "\(cfr.count) of \(cfr.deploys)"],
-                    ["recovery time p50/p90", "\(duration(rt.p50Seconds)) / \(duration(rt.p90Seconds))",
-                     "\(rt.recovered.count) recovered, \(rt.unrecoveredDeployIds.count) unrecovered"],
-                    ["rework rate", percent(rework.rate), "\(rework.count) of \(rework.deploys)"],
-                ]).rendered, terminator: "")
+                print(
+                    TextTable(
+                        columns: ["FIGURE", "VALUE", "COUNTED"],
+                        rows: [
+                            ["deployment frequency", String(format: "%.2f/week", f.perWeek), "\(f.deploys) deploys"],
+                            ["change failure rate", percent(cfr.rate), "\(cfr.count) of \(cfr.deploys)"],
+                            [
+                                "recovery time p50/p90", "\(duration(rt.p50Seconds)) / \(duration(rt.p90Seconds))",
+                                "\(rt.recovered.count) recovered, \(rt.unrecoveredDeployIds.count) unrecovered",
+                            ],
+                            ["rework rate", percent(rework.rate), "\(rework.count) of \(rework.deploys)"],
+                        ]
+                    ).rendered, terminator: "")
                 print("")
-                print(TextTable(columns: ["WEEK", "DEPLOYS", "FAILED", "CFR", "REWORK", "P50", "P90"], rows: figures.weeks.map { w in
-                    [w.week, "\(w.deploys)", "\(w.failedDeploys)", percent(w.changeFailureRate), "\(w.reworkDeploys)",
-                     duration(w.recoveryP50Seconds), duration(w.recoveryP90Seconds)]
-                }).rendered, terminator: "")
+                print(
+                    TextTable(
+                        columns: ["WEEK", "DEPLOYS", "FAILED", "CFR", "REWORK", "P50", "P90"],
+                        rows: figures.weeks.map { w in
+                            [
+                                w.week, "\(w.deploys)", "\(w.failedDeploys)", percent(w.changeFailureRate),
+                                "\(w.reworkDeploys)",
+                                duration(w.recoveryP50Seconds), duration(w.recoveryP90Seconds),
+                            ]
+                        }
+                    ).rendered, terminator: "")
             }
         }
     }
@@ -72,13 +88,16 @@ struct InsightsCommand: AsyncParsableCommand {
     /// `insights gate-gaps`: one line per recurring gap.
     struct GateGaps: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "gate-gaps", abstract: "Recurring gate gaps by service, gate, miss reason and metric, most frequent first.")
+            commandName: "gate-gaps",
+            abstract: "Recurring gate gaps by service, gate, miss reason and metric, most frequent first.")
 
         @OptionGroup var api: APIOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var window: WindowOptions
 
-        @Option(name: .customLong("min-occurrences"), help: "Smallest number of postmortems a gap needs, 1 to 1000 (server default 2).")
+        @Option(
+            name: .customLong("min-occurrences"),
+            help: "Smallest number of postmortems a gap needs, 1 to 1000 (server default 2).")
         var minOccurrences: Int?
 
         func validate() throws {
@@ -90,17 +109,24 @@ struct InsightsCommand: AsyncParsableCommand {
         func run() async throws {
             try await api.withClient { client in
                 let response = try await client.get(
-                    "/v1/insights/gate-gaps", query: window.query + [("minOccurrences", minOccurrences.map(String.init))])
+                    "/v1/insights/gate-gaps",
+                    query: window.query + [("minOccurrences", minOccurrences.map(String.init))])
                 guard !output.printedVerbatim(response) else { return }
                 let ledger = try response.decode(GateGapLedger.self)
                 if ledger.gaps.isEmpty {
                     print("no recurring gate gaps from \(ledger.from) to \(ledger.to)")
                     return
                 }
-                print(TextTable(columns: ["COUNT", "SERVICE", "GATE", "REASON", "METRIC", "DEPLOYS"], rows: ledger.gaps.map { gap in
-                    ["\(gap.count)", gap.service, gap.gate, gap.reason, gap.metric ?? "-",
-                     TextTable.truncated(gap.postmortems.map(\.deployId).joined(separator: ","), to: 60)]
-                }).rendered, terminator: "")
+                print(
+                    TextTable(
+                        columns: ["COUNT", "SERVICE", "GATE", "REASON", "METRIC", "DEPLOYS"],
+                        rows: ledger.gaps.map { gap in
+                            [
+                                "\(gap.count)", gap.service, gap.gate, gap.reason, gap.metric ?? "-",
+                                TextTable.truncated(gap.postmortems.map(\.deployId).joined(separator: ","), to: 60),
+                            ]
+                        }
+                    ).rendered, terminator: "")
             }
         }
     }
@@ -120,8 +146,15 @@ private func duration(_ seconds: Double?) -> String {
 
 /// The members of GET /v1/insights/delivery the tables show.
 private struct DeliveryFigures: Decodable {
-    struct Frequency: Decodable { let deploys: Int; let perWeek: Double }
-    struct Rate: Decodable { let count: Int; let deploys: Int; let rate: Double? }
+    struct Frequency: Decodable {
+        let deploys: Int
+        let perWeek: Double
+    }
+    struct Rate: Decodable {
+        let count: Int
+        let deploys: Int
+        let rate: Double?
+    }
     struct Recovery: Decodable {
         struct Recovered: Decodable { let deployId: String }
         let p50Seconds: Double?

@@ -15,13 +15,17 @@ enum LogSetup {
         var level = Logger.Level.info
         if let text = value("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
-                throw .invalidConfiguration("LOG_LEVEL=\(text): expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .invalidConfiguration(
+                    "LOG_LEVEL=\(text): expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             level = parsed
         }
         var json = isatty(STDERR_FILENO) == 0
         if let text = value("LOG_FORMAT") {
-            guard ["json", "text"].contains(text.lowercased()) else { throw .invalidConfiguration("LOG_FORMAT=\(text): expected json or text") }
+            guard ["json", "text"].contains(text.lowercased()) else {
+                throw .invalidConfiguration("LOG_FORMAT=\(text): expected json or text")
+            }
             json = text.lowercased() == "json"
         }
         return (level, json)
@@ -40,7 +44,8 @@ enum LogSetup {
             (level, json) = (.info, isatty(STDERR_FILENO) == 0)
         }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler =
+                json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
@@ -62,12 +67,18 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields: [String: String] = [:]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
-        fields["ts"] = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            fields[key] = "\(value)"
+        }
+        fields["ts"] = Date().formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
         fields["level"] = event.level.rawValue
         fields["logger"] = label
         fields["msg"] = "\(event.message)"
-        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard
+            var line = try? JSONSerialization.data(
+                withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return }
         line.append(UInt8(ascii: "\n"))
         FileHandle.standardError.write(line)
     }

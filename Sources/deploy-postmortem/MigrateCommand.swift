@@ -12,7 +12,9 @@ struct MigrateCommand: AsyncParsableCommand {
         abstract: "Apply pending database migrations and exit."
     )
 
-    @Option(name: .customLong("database-url"), help: "libpq URL or conninfo (default: DATABASE_URL, DATABASE_URL_FILE, then PG* variables).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "libpq URL or conninfo (default: DATABASE_URL, DATABASE_URL_FILE, then PG* variables).")
     var databaseURL: String?
 
     func run() async throws {

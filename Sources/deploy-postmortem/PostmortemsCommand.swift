@@ -42,16 +42,22 @@ struct PostmortemsCommand: AsyncParsableCommand {
         /// Fetches one page and prints it as a table, or verbatim with `--json`.
         func run() async throws {
             try await api.withClient { client in
-                let response = try await client.get("/v1/postmortems", query: [
-                    ("service", service), ("environment", environment), ("status", status?.rawValue), ("deployId", deployId),
-                    ("since", since),
-                ] + page.query)
+                let response = try await client.get(
+                    "/v1/postmortems",
+                    query: [
+                        ("service", service), ("environment", environment), ("status", status?.rawValue),
+                        ("deployId", deployId),
+                        ("since", since),
+                    ] + page.query)
                 guard !output.printedVerbatim(response) else { return }
                 try response.decode(Page<PostmortemSummary>.self).printTable(
                     columns: ["ID", "DEPLOY", "SERVICE", "ENV", "SEVERITY", "STATUS", "ITEMS", "OPENED"],
                     none: "no postmortems found"
                 ) { p in
-                    [p.id, p.deployId, p.service, p.environment, p.severity, p.status, "\(p.openActionItems)/\(p.totalActionItems)", p.openedAt]
+                    [
+                        p.id, p.deployId, p.service, p.environment, p.severity, p.status,
+                        "\(p.openActionItems)/\(p.totalActionItems)", p.openedAt,
+                    ]
                 }
             }
         }

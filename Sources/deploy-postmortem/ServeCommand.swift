@@ -11,7 +11,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "Configured by environment variables; see the README's configuration table. Flags override them."
     )
 
-    @Option(name: .customLong("database-url"), help: "libpq URL or conninfo (default: DATABASE_URL, DATABASE_URL_FILE, then PG*).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "libpq URL or conninfo (default: DATABASE_URL, DATABASE_URL_FILE, then PG*).")
     var databaseURL: String?
 
     @Option(name: .customLong("bootstrap-servers"), help: "Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS).")
@@ -20,14 +22,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("group-id"), help: "Consumer group (default: KAFKA_GROUP_ID or deploy-postmortem).")
     var groupID: String?
 
-    @Option(name: .customLong("http-port"), help: "Port of the HTTP server: probes, metrics, /v1 API (default: HTTP_PORT or 8080).")
+    @Option(
+        name: .customLong("http-port"),
+        help: "Port of the HTTP server: probes, metrics, /v1 API (default: HTTP_PORT or 8080).")
     var httpPort: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Apply pending migrations before consuming (advisory-locked; safe with many replicas).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Apply pending migrations before consuming (advisory-locked; safe with many replicas).")
     var migrate = true
 
     func validate() throws {
-        if let httpPort, !(0...65_535).contains(httpPort) { throw ValidationError("--http-port: expected 0...65535, got \(httpPort)") }
+        if let httpPort, !(0...65_535).contains(httpPort) {
+            throw ValidationError("--http-port: expected 0...65535, got \(httpPort)")
+        }
     }
 
     func run() async throws {
@@ -43,10 +51,13 @@ struct ServeCommand: AsyncParsableCommand {
             if migrate { try await DatabaseSchema.migrate(configuration.database.connection) }
             let server = try PostmortemServer(configuration: configuration, logger: logger)
             let database = try configuration.database.connection.redacted()
-            logger.info("serving", metadata: [
-                "version": "\(ProductVersion.current)", "database": "\(database)", "kafka": "\(configuration.kafka)",
-                "api_tokens": "\(configuration.api.tokens.names.joined(separator: ","))",
-            ])
+            logger.info(
+                "serving",
+                metadata: [
+                    "version": "\(ProductVersion.current)", "database": "\(database)",
+                    "kafka": "\(configuration.kafka)",
+                    "api_tokens": "\(configuration.api.tokens.names.joined(separator: ","))",
+                ])
             try await server.run()
             logger.info("stopped", metadata: ["version": "\(ProductVersion.current)"])
         } catch {

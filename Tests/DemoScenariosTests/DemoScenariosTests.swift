@@ -19,8 +19,9 @@ private struct Outcome: Equatable {
 
 private func outcome(of deployId: String, in report: BatchReport) -> Outcome? {
     report.postmortems.first { $0.deployId == deployId }.map {
-        Outcome(triggers: $0.triggers.map(\.trigger.description).sorted(),
-                findingKinds: Set($0.findings.map(\.kind.rawValue)).sorted())
+        Outcome(
+            triggers: $0.triggers.map(\.trigger.description).sorted(),
+            findingKinds: Set($0.findings.map(\.kind.rawValue)).sorted())
     }
 }
 
@@ -29,9 +30,10 @@ private func expected(_ s: DemoScenarios.Scenario) -> Outcome? {
 }
 
 @Test func fiveScenariosWithDistinctNamesServicesAndIds() throws {
-    #expect(scenarios.map(\.name) == [
-        "healthy", "canary-too-loose", "soak-too-short", "manual-rollback-with-impact", "out-of-band-data-fix",
-    ])
+    #expect(
+        scenarios.map(\.name) == [
+            "healthy", "canary-too-loose", "soak-too-short", "manual-rollback-with-impact", "out-of-band-data-fix",
+        ])
     #expect(Set(scenarios.map(\.deployId)).count == 5)
     let decoded = try scenarios.map { try decode($0.events) }
     let services = decoded.map { Set($0.compactMap { service(of: $0.event) }) }
@@ -63,11 +65,12 @@ func scenarioProducesExactlyItsPostmortem(_ scenario: DemoScenarios.Scenario) th
     let decoded = try decode(scenario.events)
     #expect(scenario.topicOfEach.count == scenario.events.count)
     for (event, topic) in zip(decoded, scenario.topicOfEach) {
-        let wanted = switch event.event {
-        case .metricSampled: "metrics"
-        case .rolledBack: "rollbacks"
-        default: "deploys"
-        }
+        let wanted =
+            switch event.event {
+            case .metricSampled: "metrics"
+            case .rolledBack: "rollbacks"
+            default: "deploys"
+            }
         #expect(topic == wanted)
     }
     #expect(scenario.opensPostmortem == !scenario.expectedTriggers.isEmpty)

@@ -8,8 +8,9 @@ struct ConsumerGroupTests {
         Set(topics.flatMap { topic, count in (0..<count).map { TopicPartition(topic: topic, partition: $0) } })
     }
 
-    @Test("two consumers split the partitions; the survivor resumes after the last processed offset",
-          arguments: ["range", "cooperative-sticky"])
+    @Test(
+        "two consumers split the partitions; the survivor resumes after the last processed offset",
+        arguments: ["range", "cooperative-sticky"])
     func splitAndTakeover(strategy: String) async throws {
         let cluster = try MockCluster(topics: Self.topics.mapValues(Int.init))
         let config = TestSupport.consumerConfig(cluster, group: "split", ["partition.assignment.strategy": strategy])
@@ -27,7 +28,8 @@ struct ConsumerGroupTests {
             #expect(fromFirst.isEmpty && fromSecond.isEmpty)
             firstAssigned = Set(try await first.assignment())
             secondAssigned = Set(try await second.assignment())
-        } while !(firstAssigned.count == 2 && secondAssigned.count == 2 && firstAssigned.union(secondAssigned) == Self.allPartitions)
+        } while !(firstAssigned.count == 2 && secondAssigned.count == 2
+            && firstAssigned.union(secondAssigned) == Self.allPartitions)
             && ContinuousClock.now < deadline
         #expect(firstAssigned.count == 2)
         #expect(secondAssigned.count == 2)
@@ -74,8 +76,12 @@ struct ConsumerGroupTests {
     @Test("revoked partitions are committed on revoke: the new owner starts after the last processed offset")
     func commitOnRevoke() async throws {
         let cluster = try await TestSupport.seededCluster(Self.topics, count: 10)
-        let config = TestSupport.consumerConfig(cluster, group: "revoke", ["partition.assignment.strategy": "cooperative-sticky",
-                                                                           "enable.auto.commit": "false"])
+        let config = TestSupport.consumerConfig(
+            cluster, group: "revoke",
+            [
+                "partition.assignment.strategy": "cooperative-sticky",
+                "enable.auto.commit": "false",
+            ])
         let first = try KafkaConsumer(config: config, topics: Array(Self.topics.keys), logger: TestSupport.logger)
         let firstReceived = try await TestSupport.poll(first) { $0.count >= 40 }
         #expect(TestSupport.offsets(firstReceived).count == 4)
@@ -126,8 +132,9 @@ struct ConsumerGroupTests {
     @Test("pause stops delivery, resume restarts it; lag counts unconsumed messages")
     func pauseResumeAndLag() async throws {
         let cluster = try await TestSupport.seededCluster(["deploys": 2], count: 5)
-        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "pause"), topics: ["deploys"],
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(
+            config: TestSupport.consumerConfig(cluster, group: "pause"), topics: ["deploys"],
+            logger: TestSupport.logger)
         let paused = TopicPartition(topic: "deploys", partition: 1)
         var assigned: [TopicPartition] = []
         let deadline = ContinuousClock.now + .seconds(30)

@@ -5,12 +5,15 @@ import Testing
 @Suite("dev-broker")
 struct DevBrokerTests {
     /// The topics `deploy-postmortem dev-broker` creates by default (docs/architecture.md §3).
-    static let serviceTopics = ["deploy.events", "deploy.rollbacks", "deploy.metrics", "postmortem.events",
-                                "postmortem.action-items", "deploy.postmortem.dlq"]
+    static let serviceTopics = [
+        "deploy.events", "deploy.rollbacks", "deploy.metrics", "postmortem.events",
+        "postmortem.action-items", "deploy.postmortem.dlq",
+    ]
 
     @Test("kcat -L lists the topics of a cluster set up like dev-broker's")
     func kcatListsTopics() async throws {
-        let cluster = try MockCluster(brokers: 3, topics: Dictionary(uniqueKeysWithValues: Self.serviceTopics.map { ($0, 3) }))
+        let cluster = try MockCluster(
+            brokers: 3, topics: Dictionary(uniqueKeysWithValues: Self.serviceTopics.map { ($0, 3) }))
         let listing = try await Self.run("/usr/bin/kcat", ["-b", cluster.bootstrapServers, "-L", "-m", "10"])
         #expect(listing.contains(" 3 brokers:"))
         for topic in Self.serviceTopics {
@@ -18,8 +21,9 @@ struct DevBrokerTests {
         }
     }
 
-    @Test("the built dev-broker binary prints its bootstrap servers first, serves its topics, stops on SIGTERM",
-          arguments: [[], ["--topic", "custom.a:2", "--topic", "custom.b:1"]])
+    @Test(
+        "the built dev-broker binary prints its bootstrap servers first, serves its topics, stops on SIGTERM",
+        arguments: [[], ["--topic", "custom.a:2", "--topic", "custom.b:1"]])
     func devBrokerBinary(arguments: [String]) async throws {
         // The executable is built next to this test bundle (`swift build --build-tests` builds every product).
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -34,7 +38,9 @@ struct DevBrokerTests {
         let bootstrap = await Self.firstLine(of: output.fileHandleForReading)
         #expect(bootstrap.split(separator: ",").count == 2)
         let listing = try await Self.run("/usr/bin/kcat", ["-b", bootstrap, "-L", "-m", "10"])
-        let expected = arguments.isEmpty ? Self.serviceTopics.map { "topic \"\($0)\" with 3 partitions:" }
+        let expected =
+            arguments.isEmpty
+            ? Self.serviceTopics.map { "topic \"\($0)\" with 3 partitions:" }
             : ["topic \"custom.a\" with 2 partitions:", "topic \"custom.b\" with 1 partitions:"]
         for line in expected { #expect(listing.contains(line), "missing \(line) in:\n\(listing)") }
         process.terminate()
@@ -76,7 +82,9 @@ struct DevBrokerTests {
                 if finished.terminationStatus == 0 {
                     continuation.resume(returning: text)
                 } else {
-                    continuation.resume(throwing: KafkaError(kind: .client, message: "\(path) exited \(finished.terminationStatus): \(text)"))
+                    continuation.resume(
+                        throwing: KafkaError(
+                            kind: .client, message: "\(path) exited \(finished.terminationStatus): \(text)"))
                 }
             }
             do { try process.run() } catch { continuation.resume(throwing: error) }

@@ -6,10 +6,12 @@ struct FaultTests {
     @Test("broker down then up: an undeliverable produce fails by its timeout, then producer and consumer recover")
     func brokerDownThenUp() async throws {
         let cluster = try MockCluster(topics: ["events": 1])
-        let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster, ["message.timeout.ms": "3000"]),
-                                         logger: TestSupport.logger)
-        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "faults"), topics: ["events"],
-                                         logger: TestSupport.logger)
+        let producer = try KafkaProducer(
+            config: TestSupport.producerConfig(cluster, ["message.timeout.ms": "3000"]),
+            logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(
+            config: TestSupport.consumerConfig(cluster, group: "faults"), topics: ["events"],
+            logger: TestSupport.logger)
         #expect(try await producer.send(KafkaRecord(topic: "events", value: Array("before".utf8))).offset == 0)
         let before = try await TestSupport.poll(consumer) { !$0.isEmpty }
         #expect(before.map(\.value) == [Array("before".utf8)])
@@ -41,7 +43,9 @@ struct FaultTests {
         let cluster = try MockCluster(topics: ["events": 1])
         try cluster.pushRequestErrors(.produce, [.notLeaderForPartition, .requestTimedOut])
         let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster), logger: TestSupport.logger)
-        let reports = try await producer.send((0..<5).map { KafkaRecord(topic: "events", value: [UInt8($0)]) }).map { try $0.get() }
+        let reports = try await producer.send((0..<5).map { KafkaRecord(topic: "events", value: [UInt8($0)]) }).map {
+            try $0.get()
+        }
         #expect(reports.map(\.offset) == [0, 1, 2, 3, 4])
         await producer.close()
     }

@@ -18,12 +18,13 @@ struct KafkaConfigTests {
             "PATH": "/bin",
             "KAFKA_": "empty",
         ])
-        #expect(config.properties == [
-            "bootstrap.servers": "a:9092,b:9092",
-            "ssl.ca.location": "/etc/ca.pem",
-            "sasl.password": "s3cr3t",
-            "some_odd.name": "x",
-        ])
+        #expect(
+            config.properties == [
+                "bootstrap.servers": "a:9092,b:9092",
+                "ssl.ca.location": "/etc/ca.pem",
+                "sasl.password": "s3cr3t",
+                "some_odd.name": "x",
+            ])
         #expect(config.bootstrapServers == "a:9092,b:9092")
         #expect(config.sslCALocation == "/etc/ca.pem")
         #expect(config.saslPassword == "s3cr3t")
@@ -77,13 +78,15 @@ struct KafkaConfigRoleTests {
             "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
             "group.id": "g", "session.timeout.ms": "6000", "linger.ms": "5", "enable.idempotence": "true",
         ])
-        #expect(shared.forConsumer.properties == [
-            "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
-            "group.id": "g", "session.timeout.ms": "6000",
-        ])
-        #expect(shared.forProducer.properties == [
-            "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
-            "linger.ms": "5", "enable.idempotence": "true",
-        ])
+        #expect(
+            shared.forConsumer.properties == [
+                "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
+                "group.id": "g", "session.timeout.ms": "6000",
+            ])
+        #expect(
+            shared.forProducer.properties == [
+                "bootstrap.servers": "b:9092", "security.protocol": "SASL_SSL", "sasl.password": "s",
+                "linger.ms": "5", "enable.idempotence": "true",
+            ])
     }
 }

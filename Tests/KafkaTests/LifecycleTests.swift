@@ -9,13 +9,16 @@ struct LifecycleTests {
     func gracefulShutdown() async throws {
         let cluster = try MockCluster(topics: ["events": 1])
         let seed = try KafkaProducer(config: TestSupport.producerConfig(cluster), logger: TestSupport.logger)
-        for outcome in await seed.send((0..<10).map { KafkaRecord(topic: "events", value: [UInt8($0)]) }) { _ = try outcome.get() }
+        for outcome in await seed.send((0..<10).map { KafkaRecord(topic: "events", value: [UInt8($0)]) }) {
+            _ = try outcome.get()
+        }
         await seed.close()
 
         let config = TestSupport.consumerConfig(cluster, group: "lifecycle", ["enable.auto.commit": "false"])
         let consumer = try KafkaConsumer(config: config, topics: ["events"], logger: TestSupport.logger)
-        let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster, ["linger.ms": "5000"]),
-                                         logger: TestSupport.logger)
+        let producer = try KafkaProducer(
+            config: TestSupport.producerConfig(cluster, ["linger.ms": "5000"]),
+            logger: TestSupport.logger)
         let group = ServiceGroup(services: [consumer, producer], logger: TestSupport.logger)
         let running = Task { try await group.run() }
 

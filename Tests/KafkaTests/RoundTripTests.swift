@@ -9,21 +9,28 @@ struct RoundTripTests {
         let producer = try KafkaProducer(config: TestSupport.producerConfig(cluster), logger: TestSupport.logger)
         let binary: [UInt8] = Array(0...255) + [0, 0, 255]
         let records = (0..<60).map { index in
-            KafkaRecord(topic: "events", key: Array("deploy-\(index % 7)".utf8),
-                        value: binary + [UInt8(index)],
-                        headers: [KafkaHeader(name: "index", string: "\(index)"), KafkaHeader(name: "null", value: nil),
-                                  KafkaHeader(name: "bin", value: [0, 1, 0])])
+            KafkaRecord(
+                topic: "events", key: Array("deploy-\(index % 7)".utf8),
+                value: binary + [UInt8(index)],
+                headers: [
+                    KafkaHeader(name: "index", string: "\(index)"), KafkaHeader(name: "null", value: nil),
+                    KafkaHeader(name: "bin", value: [0, 1, 0]),
+                ])
         }
         let reports = try await producer.send(records).map { try $0.get() }
         await producer.close()
 
-        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "g"), topics: ["events"],
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(
+            config: TestSupport.consumerConfig(cluster, group: "g"), topics: ["events"],
+            logger: TestSupport.logger)
         let received = try await TestSupport.poll(consumer) { $0.count >= 60 }
         await consumer.close()
 
         #expect(received.count == 60)
-        let byIndex = Dictionary(uniqueKeysWithValues: received.map { (String(decoding: $0.header("index")?.value ?? [], as: UTF8.self), $0) })
+        let byIndex = Dictionary(
+            uniqueKeysWithValues: received.map {
+                (String(decoding: $0.header("index")?.value ?? [], as: UTF8.self), $0)
+            })
         for (index, record) in records.enumerated() {
             let message = try #require(byIndex["\(index)"])
             #expect(message.key == record.key)
@@ -36,7 +43,9 @@ struct RoundTripTests {
         // Same key → same partition; within a partition, production order == offset order == arrival order.
         for (partition, offsets) in TestSupport.offsets(received) {
             #expect(offsets == Array(0..<Int64(offsets.count)), "partition \(partition)")
-            let indices = received.filter { $0.topicPartition == partition }.map { Int(String(decoding: $0.header("index")!.value!, as: UTF8.self))! }
+            let indices = received.filter { $0.topicPartition == partition }.map {
+                Int(String(decoding: $0.header("index")!.value!, as: UTF8.self))!
+            }
             #expect(indices == indices.sorted())
         }
         let partitionsByKey = Dictionary(grouping: received, by: { $0.key! }).mapValues { Set($0.map(\.partition)) }
@@ -68,8 +77,9 @@ struct PollBatchTests {
     @Test("a lone message is handed over without waiting for the batch to fill")
     func loneMessageDoesNotWaitForMaxWait() async throws {
         let cluster = try MockCluster(topics: ["events": 1])
-        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "lone"), topics: ["events"],
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(
+            config: TestSupport.consumerConfig(cluster, group: "lone"), topics: ["events"],
+            logger: TestSupport.logger)
         let deadline = ContinuousClock.now + .seconds(30)
         while try await consumer.assignment().isEmpty, ContinuousClock.now < deadline {
             _ = try await consumer.poll(maxMessages: 10, maxWait: .milliseconds(100))
@@ -94,8 +104,9 @@ struct PollBatchTests {
         let records = (0..<20).map { KafkaRecord(topic: "events", value: Array(repeating: UInt8($0), count: 1000)) }
         for outcome in await producer.send(records) { _ = try outcome.get() }
         await producer.close()
-        let consumer = try KafkaConsumer(config: TestSupport.consumerConfig(cluster, group: "bytes"), topics: ["events"],
-                                         logger: TestSupport.logger)
+        let consumer = try KafkaConsumer(
+            config: TestSupport.consumerConfig(cluster, group: "bytes"), topics: ["events"],
+            logger: TestSupport.logger)
         var batches: [[KafkaMessage]] = []
         let deadline = ContinuousClock.now + .seconds(30)
         while batches.joined().count < 20, ContinuousClock.now < deadline {
@@ -105,6 +116,7 @@ struct PollBatchTests {
         await consumer.close()
         #expect(batches.joined().map { $0.value[0] } == (0..<20).map(UInt8.init))
         #expect(batches.allSatisfy { $0.count <= 3 && $0.dropLast().reduce(0) { $0 + $1.value.count } < 2500 })
-        #expect(batches.contains { $0.count == 3 }, "a backlog fills batches up to the byte cap: \(batches.map(\.count))")
+        #expect(
+            batches.contains { $0.count == 3 }, "a backlog fills batches up to the byte cap: \(batches.map(\.count))")
     }
 }

@@ -12,21 +12,29 @@ enum TestSupport {
     }()
 
     static func producerConfig(_ cluster: MockCluster, _ extra: [String: String] = [:]) -> KafkaConfig {
-        KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1",
-                     "reconnect.backoff.max.ms": "500", "retry.backoff.ms": "100"]).merging(extra)
+        KafkaConfig([
+            "bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1",
+            "reconnect.backoff.max.ms": "500", "retry.backoff.ms": "100",
+        ]).merging(extra)
     }
 
     static func consumerConfig(_ cluster: MockCluster, group: String, _ extra: [String: String] = [:]) -> KafkaConfig {
-        KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "group.id": group,
-                     "session.timeout.ms": "6000", "heartbeat.interval.ms": "300",
-                     "reconnect.backoff.max.ms": "500", "fetch.wait.max.ms": "50",
-                     "topic.metadata.refresh.interval.ms": "1000"]).merging(extra)
+        KafkaConfig([
+            "bootstrap.servers": cluster.bootstrapServers, "group.id": group,
+            "session.timeout.ms": "6000", "heartbeat.interval.ms": "300",
+            "reconnect.backoff.max.ms": "500", "fetch.wait.max.ms": "50",
+            "topic.metadata.refresh.interval.ms": "1000",
+        ]).merging(extra)
     }
 
     /// Produces `count` records to each partition, value "p<partition>-<i>", key "k<i>".
     static func produce(_ producer: KafkaProducer, topic: String, partitions: Int32, count: Int) async throws {
         let records = (0..<partitions).flatMap { partition in
-            (0..<count).map { KafkaRecord(topic: topic, partition: partition, key: Array("k\($0)".utf8), value: Array("p\(partition)-\($0)".utf8)) }
+            (0..<count).map {
+                KafkaRecord(
+                    topic: topic, partition: partition, key: Array("k\($0)".utf8),
+                    value: Array("p\(partition)-\($0)".utf8))
+            }
         }
         for outcome in await producer.send(records) { _ = try outcome.get() }
     }
@@ -44,8 +52,10 @@ enum TestSupport {
     }
 
     /// Polls until `done` holds for everything received, or `timeout` passes.
-    static func poll(_ consumer: KafkaConsumer, timeout: Duration = .seconds(30),
-                     until done: ([KafkaMessage]) -> Bool) async throws -> [KafkaMessage] {
+    static func poll(
+        _ consumer: KafkaConsumer, timeout: Duration = .seconds(30),
+        until done: ([KafkaMessage]) -> Bool
+    ) async throws -> [KafkaMessage] {
         var received: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
         while !done(received), ContinuousClock.now < deadline {

@@ -1,19 +1,28 @@
 import Foundation
 import LocalPostgres
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Connection failures are clear and bounded")
 struct ConnectionErrorTests {
     static let badURLs: [(url: String, message: String)] = [
-        ("postgresql://u:s3cret@host/db?bogus=1", "invalid database URL or conninfo: invalid URI query parameter: \"bogus\""),
-        ("host=db password=s3cret sslmode", "invalid database URL or conninfo: missing \"=\" after \"sslmode\" in connection info string"),
-        ("postgresql://u:s3cret@127.0.0.1:notaport/db", "could not connect to PostgreSQL at u@127.0.0.1:notaport/db: invalid integer value \"notaport\" for connection option \"port\""),
+        (
+            "postgresql://u:s3cret@host/db?bogus=1",
+            "invalid database URL or conninfo: invalid URI query parameter: \"bogus\""
+        ),
+        (
+            "host=db password=s3cret sslmode",
+            "invalid database URL or conninfo: missing \"=\" after \"sslmode\" in connection info string"
+        ),
+        (
+            "postgresql://u:s3cret@127.0.0.1:notaport/db",
+            "could not connect to PostgreSQL at u@127.0.0.1:notaport/db: invalid integer value \"notaport\" for connection option \"port\""
+        ),
     ]
 
     @Test(arguments: badURLs)
@@ -34,13 +43,18 @@ struct ConnectionErrorTests {
             try await PostgresConnection.connect(PostgresConfiguration(connectionString: url))
         }
         #expect(error?.kind == .connection)
-        #expect(error?.message.contains("could not connect to PostgreSQL at \(role)@127.0.0.1:\(cluster.port)/postgres") == true)
+        #expect(
+            error?.message.contains("could not connect to PostgreSQL at \(role)@127.0.0.1:\(cluster.port)/postgres")
+                == true)
         #expect(error?.message.contains("password authentication failed for user \"\(role)\"") == true)
         #expect(error?.description.contains("wrong-password") == false)
 
         // The right password works, proving the test exercises real authentication.
-        let password = LocalPostgresCluster.passwordRolePassword.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let good = try await PostgresConnection.connect(PostgresConfiguration(connectionString: "postgresql://\(role):\(password)@127.0.0.1:\(cluster.port)/postgres"))
+        let password = LocalPostgresCluster.passwordRolePassword.addingPercentEncoding(
+            withAllowedCharacters: .alphanumerics)!
+        let good = try await PostgresConnection.connect(
+            PostgresConfiguration(
+                connectionString: "postgresql://\(role):\(password)@127.0.0.1:\(cluster.port)/postgres"))
         #expect(try await good.serverVersion() >= 150_000)
     }
 
@@ -49,7 +63,8 @@ struct ConnectionErrorTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) {
             try await PostgresConnection.connect(
-                PostgresConfiguration(connectionString: "postgresql://postgres@127.0.0.1:\(port)/postgres", connectTimeoutSeconds: 60))
+                PostgresConfiguration(
+                    connectionString: "postgresql://postgres@127.0.0.1:\(port)/postgres", connectTimeoutSeconds: 60))
         }
         // Refusal is reported at once, not after the (long) connect timeout.
         #expect(ContinuousClock.now - started < .seconds(30))
@@ -64,7 +79,9 @@ struct ConnectionErrorTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) {
             try await PostgresConnection.connect(
-                PostgresConfiguration(connectionString: "postgresql://postgres@127.0.0.1:\(listener.port)/postgres", connectTimeoutSeconds: 2))
+                PostgresConfiguration(
+                    connectionString: "postgresql://postgres@127.0.0.1:\(listener.port)/postgres",
+                    connectTimeoutSeconds: 2))
         }
         let elapsed = ContinuousClock.now - started
         // Bounded by connect_timeout (2 s), with slack for a loaded machine; never a hang.

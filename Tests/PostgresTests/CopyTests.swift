@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("COPY FROM STDIN")
 struct CopyTests {
@@ -9,7 +9,8 @@ struct CopyTests {
         let connection = try await TestDatabase.connection()
         let start = Date(timeIntervalSince1970: 1_795_714_918)
         let (loaded, count, sum) = try await connection.run { connection in
-            try connection.query("CREATE TABLE samples (series text, ts timestamptz, value double precision, labels jsonb)")
+            try connection.query(
+                "CREATE TABLE samples (series text, ts timestamptz, value double precision, labels jsonb)")
             let loaded = try connection.copyFrom("COPY samples (series, ts, value, labels) FROM STDIN") { writer in
                 for index in 0..<200_000 {
                     writer.field("api.latency_p99")
@@ -39,7 +40,9 @@ struct CopyTests {
                     try writer.row([position, value])
                 }
             }
-            return try connection.query("SELECT body FROM notes ORDER BY position").map { try $0.decode(String?.self, at: 0) }
+            return try connection.query("SELECT body FROM notes ORDER BY position").map {
+                try $0.decode(String?.self, at: 0)
+            }
         }
         #expect(back == values)
     }

@@ -1,20 +1,24 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Migrator")
 struct MigratorTests {
     /// Migrations that fail if run twice (CREATE TABLE) and count their own runs.
     static let migrations = [
         Migration(version: 1, name: "runs", sql: "CREATE TABLE runs (version int); INSERT INTO runs VALUES (1);"),
-        Migration(version: 2, name: "widgets", sql: "CREATE TABLE widgets (id int); INSERT INTO runs VALUES (2); SELECT pg_sleep(0.2);"),
+        Migration(
+            version: 2, name: "widgets",
+            sql: "CREATE TABLE widgets (id int); INSERT INTO runs VALUES (2); SELECT pg_sleep(0.2);"),
         Migration(version: 3, name: "gadgets", sql: "CREATE TABLE gadgets (id int); INSERT INTO runs VALUES (3);"),
     ]
 
     static func runs(_ configuration: PostgresConfiguration) async throws -> [Int] {
         let connection = try await PostgresConnection.connect(configuration)
-        return try await connection.run { try $0.query("SELECT version FROM runs ORDER BY version").map { try $0.decode(Int.self, at: 0) } }
+        return try await connection.run {
+            try $0.query("SELECT version FROM runs ORDER BY version").map { try $0.decode(Int.self, at: 0) }
+        }
     }
 
     @Test func appliesInOrderOnceAndSecondRunIsANoOp() async throws {
@@ -51,19 +55,28 @@ struct MigratorTests {
         try await Migrator(migrations: Self.migrations).migrate(configuration)
         var edited = Self.migrations
         edited[1].sql += " -- edited"
-        let error = await #expect(throws: PostgresError.self) { try await Migrator(migrations: edited).migrate(configuration) }
+        let error = await #expect(throws: PostgresError.self) {
+            try await Migrator(migrations: edited).migrate(configuration)
+        }
         #expect(error?.message.hasPrefix("migration 2_widgets was changed after it was applied") == true)
     }
 
     @Test func failingMigrationRollsBackAndIsNotRecorded() async throws {
         let configuration = try TestDatabase.fresh()
-        let broken = Self.migrations + [Migration(version: 4, name: "broken", sql: "CREATE TABLE half (id int); SELECT * FROM missing_table;")]
-        let error = await #expect(throws: PostgresError.self) { try await Migrator(migrations: broken).migrate(configuration) }
+        let broken =
+            Self.migrations + [
+                Migration(version: 4, name: "broken", sql: "CREATE TABLE half (id int); SELECT * FROM missing_table;")
+            ]
+        let error = await #expect(throws: PostgresError.self) {
+            try await Migrator(migrations: broken).migrate(configuration)
+        }
         #expect(error?.sqlState == "42P01")
         let connection = try await PostgresConnection.connect(configuration)
         let state = try await connection.run { connection in
-            (try connection.query("SELECT max(version) FROM schema_migrations")[0].decode(Int.self, at: 0),
-             try connection.query("SELECT to_regclass('half') IS NULL")[0].decode(Bool.self, at: 0))
+            (
+                try connection.query("SELECT max(version) FROM schema_migrations")[0].decode(Int.self, at: 0),
+                try connection.query("SELECT to_regclass('half') IS NULL")[0].decode(Bool.self, at: 0)
+            )
         }
         #expect(state.0 == 3)
         #expect(state.1)
@@ -73,8 +86,10 @@ struct MigratorTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "SELECT 2;".write(to: directory.appendingPathComponent("0010_second.sql"), atomically: true, encoding: .utf8)
-        try "SELECT 1;".write(to: directory.appendingPathComponent("0002_first_one.sql"), atomically: true, encoding: .utf8)
+        try "SELECT 2;".write(
+            to: directory.appendingPathComponent("0010_second.sql"), atomically: true, encoding: .utf8)
+        try "SELECT 1;".write(
+            to: directory.appendingPathComponent("0002_first_one.sql"), atomically: true, encoding: .utf8)
         try "ignored".write(to: directory.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         let loaded = try Migration.load(from: directory)
         #expect(loaded.map(\.version) == [2, 10])

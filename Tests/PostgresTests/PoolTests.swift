@@ -1,8 +1,8 @@
 import LocalPostgres
 import Postgres
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Connection pool")
 struct PoolTests {
@@ -58,7 +58,8 @@ struct PoolTests {
     @Test func recoversAfterServerRestart() async throws {
         let cluster = try LocalPostgresCluster.start()
         defer { cluster.stop() }
-        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: cluster.url()), maxConnections: 2)
+        let pool = PostgresPool(
+            configuration: PostgresConfiguration(connectionString: cluster.url()), maxConnections: 2)
         try await pool.withConnection { try $0.query("CREATE TABLE survived (v int)") }
 
         try cluster.pause()
@@ -68,7 +69,9 @@ struct PoolTests {
         #expect(duringOutage?.isConnectionFailure == true)
         try cluster.resume()
 
-        let count = try await pool.withConnection { try $0.query("SELECT count(*) FROM survived")[0].decode(Int.self, at: 0) }
+        let count = try await pool.withConnection {
+            try $0.query("SELECT count(*) FROM survived")[0].decode(Int.self, at: 0)
+        }
         #expect(count == 0)
         await pool.close()
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("PostgresQuery: interpolated values are bound")
 struct PostgresQueryTests {
@@ -35,10 +35,12 @@ struct PostgresQueryTests {
             query: "SELECT \(noStatus)::text IS NULL", sql: "SELECT $1::text IS NULL", binds: ["NULL"]),
         Case(
             name: "arrays are one value",
-            query: "SELECT \(["open", "in_progress"])::text[]", sql: "SELECT $1::text[]", binds: ["{\"open\",\"in_progress\"}"]),
+            query: "SELECT \(["open", "in_progress"])::text[]", sql: "SELECT $1::text[]",
+            binds: ["{\"open\",\"in_progress\"}"]),
         Case(
             name: "unescaped text is SQL and binds nothing",
-            query: "SELECT \(unescaped: "a, b") FROM t WHERE a = \(7)", sql: "SELECT a, b FROM t WHERE a = $1", binds: ["7"]),
+            query: "SELECT \(unescaped: "a, b") FROM t WHERE a = \(7)", sql: "SELECT a, b FROM t WHERE a = $1",
+            binds: ["7"]),
         Case(
             name: "a fragment's placeholders follow the ones before it",
             query: "SELECT * FROM t WHERE owner = \("ana") AND \(keyset) LIMIT \(51)",
@@ -46,7 +48,8 @@ struct PostgresQueryTests {
             binds: ["ana", "1970-01-01 00:00:00.000000+00", "b1", "51"]),
         Case(
             name: "text with its own placeholders",
-            query: PostgresQuery(unsafeSQL: "SELECT $1, $2", binds: [1, "two"]), sql: "SELECT $1, $2", binds: ["1", "two"]),
+            query: PostgresQuery(unsafeSQL: "SELECT $1, $2", binds: [1, "two"]), sql: "SELECT $1, $2",
+            binds: ["1", "two"]),
     ]
 
     @Test(arguments: cases)
@@ -65,12 +68,15 @@ struct PostgresQueryTests {
         let fragment: PostgresQuery = "v > \(1)"
         let rows = try await connection.run { connection in
             try connection.query("CREATE TEMP TABLE notes (v int, owner text)")
-            try connection.query("INSERT INTO notes VALUES (\(1), \(Self.owner)), (\(2), \(Self.owner)), (\(3), \("bo"))")
+            try connection.query(
+                "INSERT INTO notes VALUES (\(1), \(Self.owner)), (\(2), \(Self.owner)), (\(3), \("bo"))")
             return try connection.query("SELECT v FROM notes WHERE owner = \(Self.owner) AND \(fragment) ORDER BY v")
                 .map { try $0.decode(Int.self, at: 0) }
         }
         #expect(rows == [2])
-        let stillThere = try await connection.run { try $0.query("SELECT count(*) FROM notes")[0].decode(Int.self, at: 0) }
+        let stillThere = try await connection.run {
+            try $0.query("SELECT count(*) FROM notes")[0].decode(Int.self, at: 0)
+        }
         #expect(stillThere == 3)
     }
 }

@@ -1,6 +1,6 @@
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Transactions and server errors")
 struct TransactionTests {
@@ -19,13 +19,17 @@ struct TransactionTests {
         #expect(count == 0)
         // The connection is usable again and commits normally.
         try await connection.transaction { try $0.query("INSERT INTO ledger VALUES (3)") }
-        let ids = try await connection.run { try $0.query("SELECT id FROM ledger").map { try $0.decode(Int.self, at: 0) } }
+        let ids = try await connection.run {
+            try $0.query("SELECT id FROM ledger").map { try $0.decode(Int.self, at: 0) }
+        }
         #expect(ids == [3])
     }
 
     @Test func uniqueViolationCarriesSQLStateDetailAndConstraint() async throws {
         let connection = try await TestDatabase.connection()
-        try await connection.run { try $0.query("CREATE TABLE postmortems (deploy_id text CONSTRAINT one_per_deploy UNIQUE)") }
+        try await connection.run {
+            try $0.query("CREATE TABLE postmortems (deploy_id text CONSTRAINT one_per_deploy UNIQUE)")
+        }
         let error = await #expect(throws: PostgresError.self) {
             try await connection.transaction { connection in
                 try connection.query("INSERT INTO postmortems VALUES ($1)", ["d-1"])
@@ -37,7 +41,9 @@ struct TransactionTests {
         #expect(error?.isUniqueViolation == true)
         #expect(error?.constraint == "one_per_deploy")
         #expect(error?.detail == "Key (deploy_id)=(d-1) already exists.")
-        let count = try await connection.run { try $0.query("SELECT count(*) FROM postmortems")[0].decode(Int.self, at: 0) }
+        let count = try await connection.run {
+            try $0.query("SELECT count(*) FROM postmortems")[0].decode(Int.self, at: 0)
+        }
         #expect(count == 0)
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// Every supported type goes to the server as a parameter, is cast to its SQL type, stored,
 /// and comes back equal: NULLs, extremes, unicode, large documents and arrays included.
@@ -12,7 +12,8 @@ struct TypeRoundTripTests {
         _ value: T, as sqlType: String, on connection: PostgresConnection
     ) async throws -> T {
         try await connection.run { connection in
-            let table = "rt_" + sqlType.replacingOccurrences(of: "[]", with: "_array").filter { $0.isLetter || $0 == "_" }
+            let table =
+                "rt_" + sqlType.replacingOccurrences(of: "[]", with: "_array").filter { $0.isLetter || $0 == "_" }
             try connection.query("DROP TABLE IF EXISTS \(unescaped: table)")
             try connection.query("CREATE TEMP TABLE \(unescaped: table) (v \(unescaped: sqlType))")
             try connection.query("INSERT INTO \(table) (v) VALUES ($1::\(sqlType))", [value])
@@ -96,8 +97,14 @@ struct TypeRoundTripTests {
     }
 
     @Test func largeJSONB() async throws {
-        struct Point: Codable, Equatable { var at: String; var value: Double; var labels: [String: String] }
-        let document = (0..<20_000).map { Point(at: "t\($0)", value: Double($0) / 3, labels: ["pod": "api-\($0 % 7)", "note": "ünïcødé \"q\""]) }
+        struct Point: Codable, Equatable {
+            var at: String
+            var value: Double
+            var labels: [String: String]
+        }
+        let document = (0..<20_000).map {
+            Point(at: "t\($0)", value: Double($0) / 3, labels: ["pod": "api-\($0 % 7)", "note": "ünïcødé \"q\""])
+        }
         let connection = try await TestDatabase.connection()
         let back = try await Self.roundTrip(try PostgresJSON(encoding: document), as: "jsonb", on: connection)
         #expect(back.text.utf8.count > 1_000_000)
@@ -106,7 +113,9 @@ struct TypeRoundTripTests {
 
     @Test func textArrays() async throws {
         let connection = try await TestDatabase.connection()
-        let values: [[String]] = [[], ["a"], ["with space", "comma,inside", "quote\"inside", "back\\slash", "{brace}", "NULL", "日本"]]
+        let values: [[String]] = [
+            [], ["a"], ["with space", "comma,inside", "quote\"inside", "back\\slash", "{brace}", "NULL", "日本"],
+        ]
         for value in values {
             #expect(try await Self.roundTrip(value, as: "text[]", on: connection) == value)
         }
@@ -157,7 +166,8 @@ struct TypeRoundTripTests {
         let count = try await connection.run { connection in
             try connection.query("CREATE TEMP TABLE victims (name text)")
             try connection.query("INSERT INTO victims (name) VALUES ($1)", [hostile])
-            return try connection.query("SELECT count(*) FROM victims WHERE name = $1", [hostile])[0].decode(Int.self, at: 0)
+            return try connection.query("SELECT count(*) FROM victims WHERE name = $1", [hostile])[0].decode(
+                Int.self, at: 0)
         }
         #expect(count == 1)
     }

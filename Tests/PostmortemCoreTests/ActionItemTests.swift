@@ -1,12 +1,18 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 @Suite("Action items")
 struct ActionItemTests {
-    static func postmortem(_ deployId: String, config: AnalysisConfig = AnalysisConfig(), extra: [String] = []) throws -> Postmortem {
+    static func postmortem(_ deployId: String, config: AnalysisConfig = AnalysisConfig(), extra: [String] = []) throws
+        -> Postmortem
+    {
         let s = Scenario.all.first { $0.deployId == deployId }!
-        return try #require(BatchAnalysis(config: config).run(try Fixture.decode(s.lines + extra)).postmortems.first { $0.deployId == deployId })
+        return try #require(
+            BatchAnalysis(config: config).run(try Fixture.decode(s.lines + extra)).postmortems.first {
+                $0.deployId == deployId
+            })
     }
 
     @Test func dueDateOwnerAndStableIds() throws {
@@ -16,7 +22,10 @@ struct ActionItemTests {
         #expect(p.actionItems.map { RFC3339.format($0.dueAt) } == Array(repeating: "2026-12-26T10:30:00Z", count: 3))
         #expect(p.actionItems.allSatisfy { $0.owner == "payments" && $0.status == .open && $0.postmortemId == p.id })
         #expect(p.id == StableID.uuid("postmortem|d-3"))
-        #expect(p.actionItems[0].id == ActionItemPlanner.itemId(deployId: "d-3", findingKey: "canary.canary_metric_not_checked:latency_p99_ms"))
+        #expect(
+            p.actionItems[0].id
+                == ActionItemPlanner.itemId(
+                    deployId: "d-3", findingKey: "canary.canary_metric_not_checked:latency_p99_ms"))
         #expect(p.actionItems.map(\.kind) == [.tooling, .tooling, .tooling])
         #expect(p.actionItems[0].evidenceUrl == "https://ci.example.com/deploys/d-3")
         // Re-analysis with more (late) data never changes an existing item's ID.
@@ -52,7 +61,8 @@ struct ActionItemTests {
     }
 
     static let item = ActionItem(
-        id: "i", postmortemId: "p", deployId: "d", findingKey: "k", kind: .test, gate: .ci, title: "t", description: "d",
+        id: "i", postmortemId: "p", deployId: "d", findingKey: "k", kind: .test, gate: .ci, title: "t",
+        description: "d",
         owner: "o", dueAt: Fixture.start, status: .open)
 
     @Test(arguments: [
@@ -94,7 +104,8 @@ struct ActionItemTests {
         #expect(first.type == .overdue)
         #expect(first.item.overdueReportedFor == Fixture.start)
         #expect(first.item.overdueChange(at: Fixture.now.addingTimeInterval(3600)) == nil)
-        let moved = try first.item.applying(.reschedule(Fixture.now.addingTimeInterval(60)), by: "o", at: Fixture.now).item
+        let moved = try first.item.applying(.reschedule(Fixture.now.addingTimeInterval(60)), by: "o", at: Fixture.now)
+            .item
         #expect(moved.overdueChange(at: Fixture.now) == nil)
         #expect(moved.overdueChange(at: Fixture.now.addingTimeInterval(120))?.type == .overdue)
         let done = try item.applying(.complete, by: "o", at: Fixture.now).item

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 /// DORA's figures over a seeded history whose answers are counted by hand below (not by the
@@ -24,36 +25,53 @@ struct DeliveryInsightsTests {
         for i in 0..<224 {
             let h = Double(i) * 6
             if i % 10 == 3 {
-                records.append(DeployRecord(
-                    deployId: "checkout-\(i)", service: "checkout", environment: "prod", team: "payments", startedAt: at(h),
-                    finishedAt: at(h + 40.0 / 60), outcome: .failed, triggers: ["customer_impact:high", "rolled_back_automatically"],
-                    rolledBackAt: at(h + 0.5)))
+                records.append(
+                    DeployRecord(
+                        deployId: "checkout-\(i)", service: "checkout", environment: "prod", team: "payments",
+                        startedAt: at(h),
+                        finishedAt: at(h + 40.0 / 60), outcome: .failed,
+                        triggers: ["customer_impact:high", "rolled_back_automatically"],
+                        rolledBackAt: at(h + 0.5)))
             } else {
-                records.append(DeployRecord(
-                    deployId: "checkout-\(i)", service: "checkout", environment: "prod", team: "payments", startedAt: at(h),
-                    finishedAt: at(h + 20.0 / 60), outcome: .succeeded))
+                records.append(
+                    DeployRecord(
+                        deployId: "checkout-\(i)", service: "checkout", environment: "prod", team: "payments",
+                        startedAt: at(h),
+                        finishedAt: at(h + 20.0 / 60), outcome: .succeeded))
             }
-            records.append(DeployRecord(
-                deployId: "search-\(i)", service: "search", environment: "prod", team: "discovery", startedAt: at(h + 1),
-                finishedAt: at(h + 1 + 20.0 / 60), outcome: .succeeded, triggers: i % 20 == 7 ? ["customer_impact:medium"] : []))
-            let billing: (DeployOutcome, [String], Date?) = switch i % 25 {
-            case 0: (.cancelled, [], nil)
-            case 12: (.failed, [], nil)
-            case 20: (.failed, ["rolled_back_manually"], at(h + 2 + 10.0 / 60))
-            default: (.succeeded, [], nil)
-            }
-            records.append(DeployRecord(
-                deployId: "billing-\(i)", service: "billing", environment: "staging", team: "payments", startedAt: at(h + 2),
-                finishedAt: at(h + 2 + 20.0 / 60), outcome: billing.0, triggers: billing.1, rolledBackAt: billing.2))
+            records.append(
+                DeployRecord(
+                    deployId: "search-\(i)", service: "search", environment: "prod", team: "discovery",
+                    startedAt: at(h + 1),
+                    finishedAt: at(h + 1 + 20.0 / 60), outcome: .succeeded,
+                    triggers: i % 20 == 7 ? ["customer_impact:medium"] : []))
+            let billing: (DeployOutcome, [String], Date?) =
+                switch i % 25 {
+                case 0: (.cancelled, [], nil)
+                case 12: (.failed, [], nil)
+                case 20: (.failed, ["rolled_back_manually"], at(h + 2 + 10.0 / 60))
+                default: (.succeeded, [], nil)
+                }
+            records.append(
+                DeployRecord(
+                    deployId: "billing-\(i)", service: "billing", environment: "staging", team: "payments",
+                    startedAt: at(h + 2),
+                    finishedAt: at(h + 2 + 20.0 / 60), outcome: billing.0, triggers: billing.1, rolledBackAt: billing.2)
+            )
         }
-        records.append(DeployRecord(
-            deployId: "checkout-pre", service: "checkout", environment: "prod", startedAt: at(-4), finishedAt: at(-3.5),
-            outcome: .failed, triggers: ["rolled_back_automatically"], rolledBackAt: at(-3.5)))
-        records.append(DeployRecord(
-            deployId: "ledger-0", service: "ledger", environment: "prod", startedAt: at(24 * 46), outcome: .failed,
-            triggers: ["deploy_failed"]))
-        records.append(DeployRecord(
-            deployId: "billing-running", service: "billing", environment: "staging", startedAt: at(24 * 56 - 1), outcome: nil))
+        records.append(
+            DeployRecord(
+                deployId: "checkout-pre", service: "checkout", environment: "prod", startedAt: at(-4),
+                finishedAt: at(-3.5),
+                outcome: .failed, triggers: ["rolled_back_automatically"], rolledBackAt: at(-3.5)))
+        records.append(
+            DeployRecord(
+                deployId: "ledger-0", service: "ledger", environment: "prod", startedAt: at(24 * 46), outcome: .failed,
+                triggers: ["deploy_failed"]))
+        records.append(
+            DeployRecord(
+                deployId: "billing-running", service: "billing", environment: "staging", startedAt: at(24 * 56 - 1),
+                outcome: nil))
         return records
     }
 
@@ -64,9 +82,13 @@ struct DeliveryInsightsTests {
         #expect(figures.deploymentFrequency.deploys == 655)
         #expect(figures.deploymentFrequency.perWeek == 655.0 / 8)
         #expect(figures.deploymentFrequency.perDay == 655.0 / 56)
-        #expect(!figures.deploymentFrequency.deployIds.contains("billing-0") && !figures.deploymentFrequency.deployIds.contains("billing-12"))
+        #expect(
+            !figures.deploymentFrequency.deployIds.contains("billing-0")
+                && !figures.deploymentFrequency.deployIds.contains("billing-12"))
         // Failed: checkout i%10==3 → 3…223: 23; search i%20==7 → 7…207: 11; billing i%25==20 → 20…220: 9; ledger-0: 1.
-        let failed = (0..<224).filter { $0 % 10 == 3 }.map { "checkout-\($0)" } + (0..<224).filter { $0 % 20 == 7 }.map { "search-\($0)" }
+        let failed =
+            (0..<224).filter { $0 % 10 == 3 }.map { "checkout-\($0)" }
+            + (0..<224).filter { $0 % 20 == 7 }.map { "search-\($0)" }
             + (0..<224).filter { $0 % 25 == 20 }.map { "billing-\($0)" } + ["ledger-0"]
         #expect(failed.count == 44)
         #expect(figures.changeFailureRate.count == 44)
@@ -74,8 +96,10 @@ struct DeliveryInsightsTests {
         #expect(figures.changeFailureRate.deployIds == failed.sorted())
         // Rework: the deploy after each failure within 48 h: checkout 4…214 (22) + checkout-0 (after
         // checkout-pre); search 8…208 (11); billing 21…221 (9). checkout-223 and ledger-0 have no next.
-        let rework = ["checkout-0"] + (0..<224).filter { $0 % 10 == 4 }.map { "checkout-\($0)" }
-            + (0..<224).filter { $0 % 20 == 8 }.map { "search-\($0)" } + (0..<224).filter { $0 % 25 == 21 }.map { "billing-\($0)" }
+        let rework =
+            ["checkout-0"] + (0..<224).filter { $0 % 10 == 4 }.map { "checkout-\($0)" }
+            + (0..<224).filter { $0 % 20 == 8 }.map { "search-\($0)" }
+            + (0..<224).filter { $0 % 25 == 21 }.map { "billing-\($0)" }
         #expect(rework.count == 43)
         #expect(figures.reworkRate.deployIds == rework.sorted())
         #expect(figures.reworkRate.rate == 43.0 / 655)
@@ -99,7 +123,8 @@ struct DeliveryInsightsTests {
     }
 
     @Test func oneServiceAlone() {
-        let figures = DeliveryFigures(records: Self.history().filter { $0.service == "search" }, from: Self.from, to: Self.to)
+        let figures = DeliveryFigures(
+            records: Self.history().filter { $0.service == "search" }, from: Self.from, to: Self.to)
         #expect(figures.deploymentFrequency.deploys == 224)
         #expect(figures.changeFailureRate.count == 11)
         #expect(figures.reworkRate.count == 11)
@@ -111,7 +136,9 @@ struct DeliveryInsightsTests {
         let history = Self.history()
         let reference = DeliveryFigures(records: history, from: Self.from, to: Self.to)
         for _ in 0..<3 {
-            #expect(DeliveryFigures(records: history.shuffled(using: &generator), from: Self.from, to: Self.to) == reference)
+            #expect(
+                DeliveryFigures(records: history.shuffled(using: &generator), from: Self.from, to: Self.to) == reference
+            )
         }
     }
 
@@ -119,7 +146,8 @@ struct DeliveryInsightsTests {
     static func deploys(_ count: Int, incidents: [Int: Int]) -> [DeployRecord] {
         (0..<count).map { i in
             DeployRecord(
-                deployId: "api-\(i)", service: "api", environment: "prod", startedAt: from.addingTimeInterval(Double(i) * 3600),
+                deployId: "api-\(i)", service: "api", environment: "prod",
+                startedAt: from.addingTimeInterval(Double(i) * 3600),
                 finishedAt: from.addingTimeInterval(Double(i) * 3600 + 600), outcome: .succeeded,
                 triggers: Array(repeating: "customer_impact:high", count: incidents[i] ?? 0))
         }
@@ -139,16 +167,23 @@ struct DeliveryInsightsTests {
     /// dataset: here 6 incidents on 4 of 23 deploys); GitLab's rate exceeded 100 % with duplicate
     /// incidents (#444295, #480920).
     static let pitfalls: [Pitfall] = [
-        Pitfall(name: "DevLake: 6 incidents on 4 of 23 deploys", deploys: 23, incidents: [2: 2, 5: 2, 11: 1, 17: 1], incidentRate: 6.0 / 23, failed: 4),
-        Pitfall(name: "GitLab: 3 duplicate incidents on 1 of 2 deploys", deploys: 2, incidents: [0: 3], incidentRate: 1.5, failed: 1),
-        Pitfall(name: "GitLab: every deploy with 2 incidents", deploys: 3, incidents: [0: 2, 1: 2, 2: 2], incidentRate: 2, failed: 3),
+        Pitfall(
+            name: "DevLake: 6 incidents on 4 of 23 deploys", deploys: 23, incidents: [2: 2, 5: 2, 11: 1, 17: 1],
+            incidentRate: 6.0 / 23, failed: 4),
+        Pitfall(
+            name: "GitLab: 3 duplicate incidents on 1 of 2 deploys", deploys: 2, incidents: [0: 3], incidentRate: 1.5,
+            failed: 1),
+        Pitfall(
+            name: "GitLab: every deploy with 2 incidents", deploys: 3, incidents: [0: 2, 1: 2, 2: 2], incidentRate: 2,
+            failed: 3),
     ]
 
     @Test(arguments: pitfalls)
     func failedDeploysNotIncidents(_ pitfall: Pitfall) throws {
         let records = Self.deploys(pitfall.deploys, incidents: pitfall.incidents)
         let incidents = records.map(\.triggers.count).reduce(0, +)
-        #expect(Double(incidents) / Double(pitfall.deploys) == pitfall.incidentRate, "the fixture reproduces the pitfall")
+        #expect(
+            Double(incidents) / Double(pitfall.deploys) == pitfall.incidentRate, "the fixture reproduces the pitfall")
         let figures = DeliveryFigures(records: records, from: Self.from, to: Self.to)
         #expect(figures.changeFailureRate.count == pitfall.failed)
         #expect(figures.changeFailureRate.rate == Double(pitfall.failed) / Double(pitfall.deploys))
@@ -157,7 +192,10 @@ struct DeliveryInsightsTests {
     }
 
     @Test func devLakeFigureIs17Point4NotPercent26Point1() throws {
-        let rate = try #require(DeliveryFigures(records: Self.deploys(23, incidents: [2: 2, 5: 2, 11: 1, 17: 1]), from: Self.from, to: Self.to)
+        let rate = try #require(
+            DeliveryFigures(
+                records: Self.deploys(23, incidents: [2: 2, 5: 2, 11: 1, 17: 1]), from: Self.from, to: Self.to
+            )
             .changeFailureRate.rate)
         #expect((rate * 1000).rounded() == 174)
     }
@@ -183,10 +221,11 @@ struct DeliveryInsightsTests {
         #expect(RFC3339.format(isoWeek.start) == monday)
     }
 
-    @Test(arguments: [
-        ([], 0.5, nil), ([5], 0.9, 5), ([1, 2, 3, 4], 0.5, 2), ([1, 2, 3, 4], 0.9, 4),
-        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5, 5), ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9),
-    ] as [([Double], Double, Double?)])
+    @Test(
+        arguments: [
+            ([], 0.5, nil), ([5], 0.9, 5), ([1, 2, 3, 4], 0.5, 2), ([1, 2, 3, 4], 0.9, 4),
+            ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5, 5), ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9),
+        ] as [([Double], Double, Double?)])
     func nearestRankPercentiles(_ values: [Double], _ quantile: Double, _ expected: Double?) {
         #expect(nearestRank(values, quantile) == expected)
     }
@@ -195,10 +234,13 @@ struct DeliveryInsightsTests {
 /// The gate-gap ledger groups findings by service, gate, reason and metric.
 @Suite("Gate-gap ledger")
 struct GateGapLedgerTests {
-    static func gap(_ postmortem: String, _ service: String, day: Int, _ gate: FindingArea, _ kind: FindingKind, _ metric: String?) -> GapOccurrence {
+    static func gap(
+        _ postmortem: String, _ service: String, day: Int, _ gate: FindingArea, _ kind: FindingKind, _ metric: String?
+    ) -> GapOccurrence {
         GapOccurrence(
             postmortemId: postmortem, deployId: "d-\(postmortem)", service: service, environment: "prod",
-            openedAt: DeliveryInsightsTests.from.addingTimeInterval(Double(day) * 86_400), gate: gate, kind: kind, metric: metric)
+            openedAt: DeliveryInsightsTests.from.addingTimeInterval(Double(day) * 86_400), gate: gate, kind: kind,
+            metric: metric)
     }
 
     @Test func recurringGapsMostFrequentFirstWithTheirPostmortems() {
@@ -216,7 +258,10 @@ struct GateGapLedgerTests {
         let gaps = GateGapLedger.gaps(occurrences)
         #expect(gaps.map(\.count) == [4, 2])
         #expect(gaps[0].occurrences.map(\.postmortemId) == ["p1", "p2", "p3", "p4"])
-        #expect(gaps[0].summary == "canary: canary_threshold_too_loose on http_error_rate let 4 regressions of checkout through between 2026-01-06 and 2026-02-14")
+        #expect(
+            gaps[0].summary
+                == "canary: canary_threshold_too_loose on http_error_rate let 4 regressions of checkout through between 2026-01-06 and 2026-02-14"
+        )
         #expect(gaps[1].occurrences.map(\.postmortemId) == ["p6", "p7"])
         #expect(GateGapLedger.gaps(occurrences, minOccurrences: 1).count == 4)
         #expect(GateGapLedger.gaps(occurrences, minOccurrences: 5).isEmpty)
@@ -237,13 +282,15 @@ struct FollowUpCheckTests {
         ("canary.canary_threshold_too_loose:", nil, ""),
     ])
     func gateChangesFromFindingKeys(_ key: String, _ gate: Gate?, _ metric: String) {
-        let change = GateChange(itemId: "i", findingKey: key, service: "checkout", environment: "prod", doneAt: Fixture.start)
+        let change = GateChange(
+            itemId: "i", findingKey: key, service: "checkout", environment: "prod", doneAt: Fixture.start)
         #expect(change?.gate == gate)
         if gate != nil { #expect(change?.metric == metric) }
     }
 
     static let change = GateChange(
-        itemId: "i", service: "checkout", environment: "prod", gate: .canary, metric: "latency_p99_ms", kind: .canaryThresholdTooLoose,
+        itemId: "i", service: "checkout", environment: "prod", gate: .canary, metric: "latency_p99_ms",
+        kind: .canaryThresholdTooLoose,
         doneAt: Fixture.start.addingTimeInterval(-3600))
 
     static func timeline(_ deployId: String, _ lines: [String]) throws -> DeployTimeline {
@@ -257,42 +304,66 @@ struct FollowUpCheckTests {
         labelled.metric = #"latency_p99_ms{region="eu"}"#
         #expect(labelled.metricName == "latency_p99_ms")
         let timeline = try Self.timeline("d-7", [Fixture.started("d-7")])
-        #expect(labelled.evidence(of: timeline, findings: [(.canary, .canaryThresholdTooLoose, #"latency_p99_ms{region="us"}"#)])?.caught == false)
+        #expect(
+            labelled.evidence(
+                of: timeline, findings: [(.canary, .canaryThresholdTooLoose, #"latency_p99_ms{region="us"}"#)])?.caught
+                == false)
     }
 
     @Test func aGateFailureOnTheMetricIsCaught() throws {
-        let timeline = try Self.timeline("d-2", [
-            Fixture.started("d-2"),
-            Fixture.gate("d-2", "canary", "failed", from: 0, to: 10, extra: ["checks": [Fixture.check("latency_p99_ms", threshold: 150, observed: 200, passed: false)]]),
-        ])
-        #expect(Self.change.evidence(of: timeline, findings: []) == FollowUpEvidence(deployId: "d-2", at: Fixture.start, caught: true))
+        let timeline = try Self.timeline(
+            "d-2",
+            [
+                Fixture.started("d-2"),
+                Fixture.gate(
+                    "d-2", "canary", "failed", from: 0, to: 10,
+                    extra: ["checks": [Fixture.check("latency_p99_ms", threshold: 150, observed: 200, passed: false)]]),
+            ])
+        #expect(
+            Self.change.evidence(of: timeline, findings: [])
+                == FollowUpEvidence(deployId: "d-2", at: Fixture.start, caught: true))
     }
 
     @Test func theSameMissAgainIsARegression() throws {
         let timeline = try Self.timeline("d-3", [Fixture.started("d-3")])
-        let evidence = Self.change.evidence(of: timeline, findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")])
+        let evidence = Self.change.evidence(
+            of: timeline, findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")])
         #expect(evidence == FollowUpEvidence(deployId: "d-3", at: Fixture.start, caught: false))
     }
 
     @Test func unrelatedDeploysSayNothing() throws {
-        let passed = try Self.timeline("d-4", [
-            Fixture.started("d-4"),
-            Fixture.gate("d-4", "canary", "passed", from: 0, to: 10, extra: ["checks": [Fixture.check("latency_p99_ms", threshold: 150, observed: 120)]]),
-        ])
+        let passed = try Self.timeline(
+            "d-4",
+            [
+                Fixture.started("d-4"),
+                Fixture.gate(
+                    "d-4", "canary", "passed", from: 0, to: 10,
+                    extra: ["checks": [Fixture.check("latency_p99_ms", threshold: 150, observed: 120)]]),
+            ])
         #expect(Self.change.evidence(of: passed, findings: [(.soak, .soakThresholdTooLoose, "latency_p99_ms")]) == nil)
         let otherService = try Self.timeline("d-5", [Fixture.started("d-5", service: "search")])
-        #expect(Self.change.evidence(of: otherService, findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")]) == nil)
+        #expect(
+            Self.change.evidence(of: otherService, findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")])
+                == nil)
         var earlier = Self.change
         earlier.doneAt = Fixture.start.addingTimeInterval(60)
-        #expect(earlier.evidence(of: try Self.timeline("d-6", [Fixture.started("d-6")]), findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")]) == nil)
+        #expect(
+            earlier.evidence(
+                of: try Self.timeline("d-6", [Fixture.started("d-6")]),
+                findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")]) == nil)
     }
 
-    @Test(arguments: [
-        ([], nil),
-        ([FollowUpEvidence(deployId: "b", at: Fixture.start, caught: true)], FollowUpVerdict.verifiedEffective),
-        ([FollowUpEvidence(deployId: "b", at: Fixture.start.addingTimeInterval(60), caught: true),
-          FollowUpEvidence(deployId: "a", at: Fixture.start, caught: false)], .regressed),
-    ] as [([FollowUpEvidence], FollowUpVerdict?)])
+    @Test(
+        arguments: [
+            ([], nil),
+            ([FollowUpEvidence(deployId: "b", at: Fixture.start, caught: true)], FollowUpVerdict.verifiedEffective),
+            (
+                [
+                    FollowUpEvidence(deployId: "b", at: Fixture.start.addingTimeInterval(60), caught: true),
+                    FollowUpEvidence(deployId: "a", at: Fixture.start, caught: false),
+                ], .regressed
+            ),
+        ] as [([FollowUpEvidence], FollowUpVerdict?)])
     func theFirstRegressionDecides(_ evidence: [FollowUpEvidence], _ verdict: FollowUpVerdict?) {
         #expect(FollowUpVerdict.of(evidence)?.verdict == verdict)
     }

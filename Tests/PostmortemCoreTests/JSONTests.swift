@@ -1,10 +1,14 @@
 import Testing
+
 @testable import PostmortemCore
 
 @Suite("JSON")
 struct JSONTests {
     @Test(arguments: [
-        (#"{"a":[1,2.5,-3e2,true,null],"b":"x\"\\\/\n\u00e9\ud83d\ude00"}"#, #"{"a":[1,2.5,-300,true,null],"b":"x\"\\/\né😀"}"#),
+        (
+            #"{"a":[1,2.5,-3e2,true,null],"b":"x\"\\\/\n\u00e9\ud83d\ude00"}"#,
+            #"{"a":[1,2.5,-300,true,null],"b":"x\"\\/\né😀"}"#
+        ),
         (" [ ] ", "[]"),
         ("[0,-0,0.5,1E3,1e+2,2.5e-1,-12.75,123456789]", "[0,0,0.5,1000,100,0.25,-12.75,123456789]"),
         (#"["plain","with \"escape\"","","ünïcødé"]"#, #"["plain","with \"escape\"","","ünïcødé"]"#),

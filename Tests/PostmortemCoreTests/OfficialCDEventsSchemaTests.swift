@@ -7,7 +7,8 @@ import Testing
 /// the decoder reject the event with an error that names the field.
 @Suite("Official CDEvents schemas")
 struct OfficialCDEventsSchemaTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let schemas = Fixture.cdevents.appendingPathComponent("v0.5.1/schemas")
     static let examples = repository.appendingPathComponent("docs/events/examples/valid")
     static let now = Date(timeIntervalSince1970: 1_795_750_000)  // 2026-11-27
@@ -19,8 +20,10 @@ struct OfficialCDEventsSchemaTests {
         ("serviceupgraded", "cdevents-service.deployed-0.5.json", "dev.cdevents.service.upgraded.0.3.0", [:]),
         ("servicerolledback", "cdevents-service.rolledback-0.4-in-cloudevent.json", nil, [:]),
         ("incidentdetected", "cdevents-incident.detected.json", nil, [:]),
-        ("incidentreported", "cdevents-incident.detected.json", "dev.cdevents.incident.reported.0.3.0",
-         ["ticketURI": "https://tickets.example.com/INC-7"]),
+        (
+            "incidentreported", "cdevents-incident.detected.json", "dev.cdevents.incident.reported.0.3.0",
+            ["ticketURI": "https://tickets.example.com/INC-7"]
+        ),
         ("testsuiterunfinished", "cdevents-testsuiterun.finished.json", nil, [:]),
         ("pipelinerunfinished", "cdevents-pipelinerun.finished.json", nil, [:]),
     ]
@@ -36,7 +39,9 @@ struct OfficialCDEventsSchemaTests {
     }
 
     static func json(_ url: URL) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], "\(url.path) is not a JSON object")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+            "\(url.path) is not a JSON object")
     }
 
     /// The bare CDEvent of an example (unwrapping CloudEvents `data`), with `type` set if given.
@@ -62,7 +67,8 @@ struct OfficialCDEventsSchemaTests {
             object[head] = nil
             return object
         }
-        guard let child = object[head] as? [String: Any], let updated = removing(Array(path.dropFirst()), from: child) else { return nil }
+        guard let child = object[head] as? [String: Any], let updated = removing(Array(path.dropFirst()), from: child)
+        else { return nil }
         object[head] = updated
         return object
     }
@@ -81,8 +87,11 @@ struct OfficialCDEventsSchemaTests {
         #expect(paths.contains("context.timestamp") && paths.contains("subject.id"), "\(schemaName): schema not read")
         for path in paths {
             let components = path.split(separator: ".").map(String.init)
-            let stripped = try #require(Self.removing(components, from: event), "\(example) lacks \(path), which \(schemaName) requires")
-            #expect(throws: DecodingError.self, "\(schemaName): missing \(path) must be rejected") { try Self.decode(stripped) }
+            let stripped = try #require(
+                Self.removing(components, from: event), "\(example) lacks \(path), which \(schemaName) requires")
+            #expect(throws: DecodingError.self, "\(schemaName): missing \(path) must be rejected") {
+                try Self.decode(stripped)
+            }
             do {
                 _ = try Self.decode(stripped)
             } catch {

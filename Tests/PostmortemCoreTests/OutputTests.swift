@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 @Suite("Output")
@@ -10,18 +11,22 @@ struct OutputTests {
         #expect(StableID.sha1Hex(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
 
-    @Test("durations read as people say them", arguments: [
-        (0, "0 s"), (45, "45 s"), (119.6, "2 min"), (600, "10 min"), (1530, "26 min"), (3599, "1 h"),
-        (3600, "1 h"), (7020, "1 h 57 min"), (8100, "2 h 15 min"), (90_000, "25 h"),
-    ] as [(Double, String)])
+    @Test(
+        "durations read as people say them",
+        arguments: [
+            (0, "0 s"), (45, "45 s"), (119.6, "2 min"), (600, "10 min"), (1530, "26 min"), (3599, "1 h"),
+            (3600, "1 h"), (7020, "1 h 57 min"), (8100, "2 h 15 min"), (90_000, "25 h"),
+        ] as [(Double, String)])
     func humanDuration(_ seconds: Double, _ text: String) {
         #expect(formatDuration(seconds) == text)
     }
 
-    @Test("suggested durations round up to a step one would configure", arguments: [
-        (1, 60), (540, 540), (541, 600), (1170, 1200), (1350, 1500), (3600, 3600), (3601, 4500),
-        (7020, 7200), (8100, 8100), (14_401, 18_000),
-    ] as [(Double, Double)])
+    @Test(
+        "suggested durations round up to a step one would configure",
+        arguments: [
+            (1, 60), (540, 540), (541, 600), (1170, 1200), (1350, 1500), (3600, 3600), (3601, 4500),
+            (7020, 7200), (8100, 8100), (14_401, 18_000),
+        ] as [(Double, Double)])
     func suggestedDuration(_ seconds: Double, _ rounded: Double) {
         #expect(roundUpDuration(seconds) == rounded)
     }
@@ -44,13 +49,23 @@ struct OutputTests {
         #expect(opened.type == "io.deploypostmortem.postmortem.opened.v1")
         var changed = p
         changed.status = .closed
-        #expect(encoder.encode(changed, as: .updated, at: p.detectedAt).id != encoder.encode(p, as: .updated, at: p.detectedAt).id)
+        #expect(
+            encoder.encode(changed, as: .updated, at: p.detectedAt).id
+                != encoder.encode(p, as: .updated, at: p.detectedAt).id)
         let parsed = try JSONParser.parse(opened.value, maxDepth: 32)
-        guard case .object(let fields) = parsed, case .object(let data) = fields["data"] else { Issue.record("not an object"); return }
+        guard case .object(let fields) = parsed, case .object(let data) = fields["data"] else {
+            Issue.record("not an object")
+            return
+        }
         #expect(fields["subject"] == .string(p.id))
         #expect(fields["id"] == .string(opened.id))
         #expect(fields["specversion"] == .string("1.0"))
-        #expect(data["triggers"] == .array([.string("customer_impact:high"), .string("intervention:gate_bypass"), .string("rolled_back_manually")]))
+        #expect(
+            data["triggers"]
+                == .array([
+                    .string("customer_impact:high"), .string("intervention:gate_bypass"),
+                    .string("rolled_back_manually"),
+                ]))
         #expect(data["severity"] == .string("sev2"))
         #expect(data["rolledBackAt"] == .string("2026-11-26T10:40:00Z"))
         #expect(data["actionItemIds"] == .array(p.actionItems.map { .string($0.id) }))
@@ -59,10 +74,13 @@ struct OutputTests {
     @Test func actionItemEvents() throws {
         let item = try #require(try ActionItemTests.postmortem("d-25").actionItems.first)
         let started = try item.applying(.start, by: "carol", at: Fixture.now)
-        let event = OutputEventEncoder().encode(started, in: ActionItemEventScope(service: "checkout", environment: "prod", version: 2))
+        let event = OutputEventEncoder().encode(
+            started, in: ActionItemEventScope(service: "checkout", environment: "prod", version: 2))
         #expect(event.type == "io.deploypostmortem.action_item.started.v1")
         #expect(event.key == item.postmortemId)
-        guard case .object(let fields) = try JSONParser.parse(event.value, maxDepth: 32), case .object(let data) = fields["data"] else {
+        guard case .object(let fields) = try JSONParser.parse(event.value, maxDepth: 32),
+            case .object(let data) = fields["data"]
+        else {
             Issue.record("not an object")
             return
         }
@@ -72,7 +90,8 @@ struct OutputTests {
         #expect(data["changedBy"] == .string("carol"))
         #expect(data["changedAt"] == .string("2026-11-26T18:00:00Z"))
         let created = OutputEventEncoder().encode(
-            item.created(by: "deploy-postmortem", at: Fixture.now), in: ActionItemEventScope(service: "checkout", environment: "prod", version: 1))
+            item.created(by: "deploy-postmortem", at: Fixture.now),
+            in: ActionItemEventScope(service: "checkout", environment: "prod", version: 1))
         #expect(created.type == "io.deploypostmortem.action_item.created.v1")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 /// Counterfactual replay against a brute-force reference that re-filters every point at every
@@ -26,7 +27,8 @@ struct ReplayTests {
             var k = 1.0
             while run.start.addingTimeInterval(k * rule.interval) <= (last ?? run.end) {
                 let at = run.start.addingTimeInterval(k * rule.interval)
-                if let value = aggregate(rule, run.points, at: at), rule.direction.isWorse(value, than: rule.threshold) {
+                if let value = aggregate(rule, run.points, at: at), rule.direction.isWorse(value, than: rule.threshold)
+                {
                     failures += 1
                     if failures >= rule.failuresToTrip { return at }
                 }
@@ -41,12 +43,15 @@ struct ReplayTests {
     }
 
     /// A threshold one step tighter than `value` (a rule with it fails a value equal to `value`).
-    static func tighter(_ value: Double, _ direction: Direction) -> Double { direction == .above ? value.nextDown : value.nextUp }
+    static func tighter(_ value: Double, _ direction: Direction) -> Double {
+        direction == .above ? value.nextDown : value.nextUp
+    }
 
     /// A deploy's series: `values(minute)` every `spacing` seconds from an hour before the start
     /// to `minutes` after it, skipping points for which `keep` is false.
     static func run(
-        minutes: Double, gate: Double, spacing: Double = 60, start: Date = start, keep: (Double) -> Bool = { _ in true },
+        minutes: Double, gate: Double, spacing: Double = 60, start: Date = start,
+        keep: (Double) -> Bool = { _ in true },
         direction: Direction = .above, _ value: (Double) -> Double
     ) -> GateRun {
         let offsets = stride(from: -3600.0, through: minutes * 60, by: spacing).filter { keep($0 / 60) }
@@ -61,13 +66,13 @@ struct ReplayTests {
     /// 5-minute mean (10 points, k of them stepped) is 100 + 3k.
     @Test(arguments: [
         // onset, direction, threshold, lookback s, aggregation, failures to trip, trip minute
-        (17.0, Direction.above, 120.0, 60.0, Aggregation.mean, 1, 18.0), // minute 17 averages 100 and 130
-        (17, .above, 120, 300, .mean, 1, 20), // 3k > 20 needs 7 stepped points: 17 … 20
-        (17, .above, 110, 300, .mean, 1, 19), // 3k > 10 needs 4: 17 … 18.5, seen at 19
-        (17, .above, 120, 300, .worst, 1, 17), // the worst point of the window is stepped at once
-        (17, .above, 120, 60, .mean, 3, 20), // failures at 18, 19, 20
-        (12.5, .above, 120, 60, .mean, 1, 13), // a step between evaluations is seen at the next
-        (17, .below, 80, 60, .mean, 1, 18), // the same step downwards
+        (17.0, Direction.above, 120.0, 60.0, Aggregation.mean, 1, 18.0),  // minute 17 averages 100 and 130
+        (17, .above, 120, 300, .mean, 1, 20),  // 3k > 20 needs 7 stepped points: 17 … 20
+        (17, .above, 110, 300, .mean, 1, 19),  // 3k > 10 needs 4: 17 … 18.5, seen at 19
+        (17, .above, 120, 300, .worst, 1, 17),  // the worst point of the window is stepped at once
+        (17, .above, 120, 60, .mean, 3, 20),  // failures at 18, 19, 20
+        (12.5, .above, 120, 60, .mean, 1, 13),  // a step between evaluations is seen at the next
+        (17, .below, 80, 60, .mean, 1, 18),  // the same step downwards
         (17, .below, 80, 300, .worst, 2, 18),
     ])
     func longerGateTripsAtTheMinute(
@@ -75,9 +80,12 @@ struct ReplayTests {
         _ failures: Int, _ expected: Double
     ) throws {
         let sign = direction == .above ? 1.0 : -1.0
-        let regression = Self.run(minutes: 60, gate: 10, spacing: 30, direction: direction) { $0 >= onset ? 100 + sign * 30 : 100 }
+        let regression = Self.run(minutes: 60, gate: 10, spacing: 30, direction: direction) {
+            $0 >= onset ? 100 + sign * 30 : 100
+        }
         let rule = GateRule(
-            metric: "latency", threshold: threshold, direction: direction, lookback: lookback, aggregation: aggregation, failuresToTrip: failures)
+            metric: "latency", threshold: threshold, direction: direction, lookback: lookback, aggregation: aggregation,
+            failuresToTrip: failures)
         let horizon = Self.start.addingTimeInterval(58 * 60)
         let change = try #require(Counterfactual.duration(rule, regression: regression, horizon: horizon, healthy: []))
         #expect(Self.minute(change.trippedAt) == expected)
@@ -91,7 +99,9 @@ struct ReplayTests {
     @Test func ruleThatNeverTripsProposesNoLength() {
         let regression = Self.run(minutes: 60, gate: 10) { $0 >= 17 ? 110 : 100 }
         let rule = GateRule(metric: "latency", threshold: 120, direction: .above)
-        #expect(Counterfactual.duration(rule, regression: regression, horizon: Self.start.addingTimeInterval(58 * 60), healthy: []) == nil)
+        #expect(
+            Counterfactual.duration(
+                rule, regression: regression, horizon: Self.start.addingTimeInterval(58 * 60), healthy: []) == nil)
     }
 
     /// A regression the 10-minute gate saw from minute 5 (mean 115 at 5, 130 after) with a loose
@@ -105,7 +115,8 @@ struct ReplayTests {
         let regression = Self.run(minutes: 45, gate: 10, spacing: 30) { $0 >= 5 ? 130 : 100 }
         let healthy = (0..<10).map { i in Self.run(minutes: 20, gate: 10) { _ in 100 + Double(i) } }
         let rule = GateRule(metric: "latency", threshold: 150, direction: .above)
-        let change = try #require(Counterfactual.threshold(rule, regression: regression, healthy: healthy, budget: budget))
+        let change = try #require(
+            Counterfactual.threshold(rule, regression: regression, healthy: healthy, budget: budget))
         #expect(change.current == 150)
         #expect(change.critical == 130)
         #expect(Self.minute(change.trippedAtCritical) == 6)
@@ -133,19 +144,25 @@ struct ReplayTests {
         #expect(Self.minute(change.trippedAt) == 7)
         // One healthy spike of 250 in 6 points is 125: no false alarm; a 1-minute lookback would fail all four.
         #expect(change.falseAlarms == 0)
-        #expect(Counterfactual.lookback(rule, regression: regression, healthy: healthy, candidates: [60])?.falseAlarms == 4)
+        #expect(
+            Counterfactual.lookback(rule, regression: regression, healthy: healthy, candidates: [60])?.falseAlarms == 4)
         #expect(Counterfactual.lookback(rule, regression: regression, healthy: healthy, candidates: [420, 480]) == nil)
     }
 
     /// A series with conflicting values at one timestamp replays its worst, as the correlation reads it.
     @Test func duplicatesReplayTheirWorst() {
         let at = Self.start.addingTimeInterval(60)
-        let above = GateRun(points: [MetricPoint(at: at, value: 150), MetricPoint(at: at, value: 90)], direction: .above, start: Self.start, end: at)
-        let below = GateRun(points: [MetricPoint(at: at, value: 150), MetricPoint(at: at, value: 90)], direction: .below, start: Self.start, end: at)
+        let above = GateRun(
+            points: [MetricPoint(at: at, value: 150), MetricPoint(at: at, value: 90)], direction: .above,
+            start: Self.start, end: at)
+        let below = GateRun(
+            points: [MetricPoint(at: at, value: 150), MetricPoint(at: at, value: 90)], direction: .below,
+            start: Self.start, end: at)
         #expect(above.points.map(\.value) == [150])
         #expect(below.points.map(\.value) == [90])
         #expect(GateRule(metric: "m", threshold: 100, direction: .above, interval: 0).isValid == false)
-        #expect(above.evaluations(of: GateRule(metric: "m", threshold: 100, direction: .above, failuresToTrip: 0)).isEmpty)
+        #expect(
+            above.evaluations(of: GateRule(metric: "m", threshold: 100, direction: .above, failuresToTrip: 0)).isEmpty)
     }
 
     /// Property: over seeded random regressions, rules and healthy deploys, every figure of the
@@ -164,13 +181,17 @@ struct ReplayTests {
             let gap = (from: random.uniform() * 30, length: random.uniform() * 4)
             var noise = SplitMix64(seed: random.next())
             let regression = Self.run(
-                minutes: 60, gate: gate, spacing: spacing, keep: { !($0 >= gap.from && $0 < gap.from + gap.length) }, direction: direction
+                minutes: 60, gate: gate, spacing: spacing, keep: { !($0 >= gap.from && $0 < gap.from + gap.length) },
+                direction: direction
             ) { minute in
                 let ramp = minute < onset ? 0 : rampMinutes == 0 ? 1 : min(1, (minute - onset) / rampMinutes)
                 return 200 + sign * magnitude * ramp + noise.normal(sd: 4)
             }
             let healthy = (0..<8).map { _ in
-                Self.run(minutes: 40, gate: gate, spacing: spacing, start: Self.start.addingTimeInterval(-86_400 * (1 + random.uniform() * 30)), direction: direction) { _ in
+                Self.run(
+                    minutes: 40, gate: gate, spacing: spacing,
+                    start: Self.start.addingTimeInterval(-86_400 * (1 + random.uniform() * 30)), direction: direction
+                ) { _ in
                     200 + noise.normal(sd: 4)
                 }
             }
@@ -199,7 +220,9 @@ struct ReplayTests {
                     #expect(BruteForce.falseAlarms(proposed, healthy) == proposal.falseAlarms)
                     #expect(proposal.falseAlarms <= budget)
                     // The tightest within budget: one step tighter costs more false alarms.
-                    #expect(BruteForce.falseAlarms(rule.with(threshold: Self.tighter(proposal.threshold, direction)), healthy) > budget)
+                    #expect(
+                        BruteForce.falseAlarms(
+                            rule.with(threshold: Self.tighter(proposal.threshold, direction)), healthy) > budget)
                 } else {
                     // No acceptable threshold: the budget's threshold misses the regression.
                     let criticals = healthy.compactMap { Counterfactual.critical(rule, in: $0.evaluations(of: rule)) }
@@ -257,21 +280,27 @@ struct ReplayTests {
         (.passed, true, 5, "flat", .underpowered),
         (.passed, true, nil, "flat", .underpowered),
     ])
-    func missCause(_ outcome: GateOutcome, _ checksLatency: Bool, _ onset: Double?, _ judged: String, _ cause: MissCause?) throws {
+    func missCause(
+        _ outcome: GateOutcome, _ checksLatency: Bool, _ onset: Double?, _ judged: String, _ cause: MissCause?
+    ) throws {
         var random = SplitMix64(seed: 3)
         let baseline = random.normals(60, mean: 250, sd: 20)
-        let degradation: Degradation? = switch judged {
-        case "significant": try Degradation(baseline: baseline, window: random.normals(10, mean: 320, sd: 20), direction: .above)
-        case "flat": try Degradation(baseline: baseline, window: random.normals(3, mean: 255, sd: 20), direction: .above)
-        default: nil
-        }
-        let check = GateCheck(metric: checksLatency ? "latency_p99_ms" : "error_rate", threshold: 500, direction: .above, passed: true)
+        let degradation: Degradation? =
+            switch judged {
+            case "significant":
+                try Degradation(baseline: baseline, window: random.normals(10, mean: 320, sd: 20), direction: .above)
+            case "flat":
+                try Degradation(baseline: baseline, window: random.normals(3, mean: 255, sd: 20), direction: .above)
+            default: nil
+            }
+        let check = GateCheck(
+            metric: checksLatency ? "latency_p99_ms" : "error_rate", threshold: 500, direction: .above, passed: true)
         let gate = GateFinished(
-            deployId: "d1", gate: .canary, outcome: outcome, startedAt: Self.start, finishedAt: Self.start.addingTimeInterval(600),
+            deployId: "d1", gate: .canary, outcome: outcome, startedAt: Self.start,
+            finishedAt: Self.start.addingTimeInterval(600),
             checks: [check])
         let at = onset.map { Self.start.addingTimeInterval($0 * 60) }
         #expect(MissCause.classify(gate: gate, metric: "latency_p99_ms", onset: at, degradation: degradation) == cause)
         #expect(degradation.map { $0.significant == (judged == "significant") } ?? true)
     }
 }
-

@@ -62,8 +62,11 @@ extension Scenario {
     func recordingNoGate(service: String = "checkout") -> Scenario {
         var pairs = Array(zip(findings, actions))
         for gate in ["ci", "canary", "soak"] {
-            pairs.append(((key: "\(gate).gate_not_recorded", evidence: ["gate": str(gate), "recorded": .bool(false)]),
-                          "Run the \(gate) gate on every deploy of \(service) and report its result"))
+            pairs.append(
+                (
+                    (key: "\(gate).gate_not_recorded", evidence: ["gate": str(gate), "recorded": .bool(false)]),
+                    "Run the \(gate) gate on every deploy of \(service) and report its result"
+                ))
         }
         pairs.sort { $0.0.key < $1.0.key }
         var copy = self

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 @Suite("Scenarios")
@@ -12,7 +13,9 @@ struct ScenarioTests {
 
     @Test("the reviewed scenarios cover every data-quality and went-well kind")
     func reviewCoverage() throws {
-        let postmortems = try Scenario.reviewed.flatMap { s in BatchAnalysis(config: s.config).run(try Fixture.decode(s.lines)).postmortems }
+        let postmortems = try Scenario.reviewed.flatMap { s in
+            BatchAnalysis(config: s.config).run(try Fixture.decode(s.lines)).postmortems
+        }
         let warnings = Set(postmortems.flatMap { $0.dataQuality.map(\.kind) })
         let successes = Set(postmortems.flatMap { $0.wentWell.map(\.kind) })
         #expect(warnings == Set(DataQualityKind.allCases))
@@ -26,17 +29,23 @@ struct ScenarioTests {
             #expect(keys.contains { $0.contains(".\(kind.rawValue)") }, "no scenario for \(kind.rawValue)")
         }
         let triggers = Set(Scenario.all.flatMap { $0.triggers ?? [] })
-        let expected = ["rolled_back_automatically", "rolled_back_manually", "deploy_failed", "gate_failed:canary"]
+        let expected =
+            ["rolled_back_automatically", "rolled_back_manually", "deploy_failed", "gate_failed:canary"]
             + ImpactSeverity.allCases.map { "customer_impact:\($0.rawValue)" }
             + InterventionKind.allCases.map { "intervention:\($0.rawValue)" }
-        #expect(Set(expected).subtracting(triggers).isEmpty, "uncovered: \(Set(expected).subtracting(triggers).sorted())")
+        #expect(
+            Set(expected).subtracting(triggers).isEmpty, "uncovered: \(Set(expected).subtracting(triggers).sorted())")
     }
 
     @Test(arguments: Scenario.all + Scenario.reviewed)
     func scenario(_ s: Scenario) throws {
         let report = BatchAnalysis(config: s.config).run(try Fixture.decode(s.lines))
-        if let unattributed = s.unattributed { #expect(report.unattributed.count == unattributed, "\(report.unattributed)") }
-        for other in s.noPostmortem { #expect(!report.postmortems.contains { $0.deployId == other }, "\(other) has a postmortem") }
+        if let unattributed = s.unattributed {
+            #expect(report.unattributed.count == unattributed, "\(report.unattributed)")
+        }
+        for other in s.noPostmortem {
+            #expect(!report.postmortems.contains { $0.deployId == other }, "\(other) has a postmortem")
+        }
         let postmortem = report.postmortems.first { $0.deployId == s.deployId }
         guard let triggers = s.triggers else {
             #expect(postmortem == nil)
@@ -65,7 +74,8 @@ struct ScenarioTests {
         #expect((p.rollbackTarget == nil) == (r.rolledBackTo == nil))
         #expect(p.ruledOutMetrics.map(\.metric) == r.ruledOut.map(\.metric))
         for (m, expected) in zip(p.ruledOutMetrics, r.ruledOut) {
-            #expect([m.baseline, m.limit, m.peak] == [expected.baseline, expected.limit, expected.peak], "\(m.metric)")
+            #expect(
+                [m.baseline, m.limit, m.peak] == [expected.baseline, expected.limit, expected.peak], "\(m.metric)")
             #expect(!m.contributing && m.reason != nil)
         }
         #expect(p.dataQuality.map { "\($0.kind.rawValue) \($0.metric)" } == r.dataQuality)
@@ -77,7 +87,10 @@ struct ScenarioTests {
         let markdown = MarkdownRenderer().render(p)
         let lines = Set(markdown.split(separator: "\n").map(String.init))
         for line in r.markdown { #expect(lines.contains(line), "Markdown lacks line: \(line)") }
-        guard case .object(let json) = p.json else { Issue.record("not an object"); return }
+        guard case .object(let json) = p.json else {
+            Issue.record("not an object")
+            return
+        }
         #expect(json["commit"] == r.commit.map { .string($0) })
         #expect(json["ruledOutMetrics"] == .array(p.ruledOutMetrics.map(\.json)))
         #expect(json["wentWell"] == .array(p.wentWell.map(\.json)))

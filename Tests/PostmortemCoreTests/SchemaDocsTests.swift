@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 /// Keeps docs/events (JSON Schemas and examples) and the decoder in sync.
@@ -36,8 +37,10 @@ struct SchemaDocsTests {
 
     @Test(arguments: files("examples/invalid", ext: "json"))
     func invalidExampleFailsWithDocumentedError(_ url: URL) throws {
-        let expected = try String(contentsOf: url.deletingPathExtension().appendingPathExtension("error"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try String(
+            contentsOf: url.deletingPathExtension().appendingPathExtension("error"), encoding: .utf8
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         let value = try Self.load(url)
         do {
             _ = try Self.decode(value)
@@ -51,20 +54,26 @@ struct SchemaDocsTests {
     @Test(arguments: files("", ext: "json").filter { $0.lastPathComponent.hasSuffix(".v1.schema.json") })
     func inputSchemaMatchesDecoder(_ url: URL) throws {
         guard case .object(let schema) = try Self.load(url),
-              case .object(let properties) = schema["properties"], case .object(let typeSchema) = properties["type"],
-              case .array(let types) = typeSchema["enum"], case .string(let type) = types.first,
-              case .object(let dataSchema) = properties["data"], case .array(let required) = dataSchema["required"],
-              case .object(let dataProperties) = dataSchema["properties"]
-        else { Issue.record("unexpected schema shape"); return }
-        let example = try #require(try Self.files("examples/valid", ext: "json").map(Self.load).first { value in
-            if case .object(let f) = value, f["type"] == .string(type) { true } else { false }
-        })
+            case .object(let properties) = schema["properties"], case .object(let typeSchema) = properties["type"],
+            case .array(let types) = typeSchema["enum"], case .string(let type) = types.first,
+            case .object(let dataSchema) = properties["data"], case .array(let required) = dataSchema["required"],
+            case .object(let dataProperties) = dataSchema["properties"]
+        else {
+            Issue.record("unexpected schema shape")
+            return
+        }
+        let example = try #require(
+            try Self.files("examples/valid", ext: "json").map(Self.load).first { value in
+                if case .object(let f) = value, f["type"] == .string(type) { true } else { false }
+            })
         guard case .object(var event) = example, case .object(let data) = event["data"] else { return }
         for case .string(let field) in required {
             var mutated = data
             mutated[field] = nil
             event["data"] = .object(mutated)
-            #expect(throws: DecodingError(path: "data.\(field)", reason: "required field is missing")) { try Self.decode(.object(event)) }
+            #expect(throws: DecodingError(path: "data.\(field)", reason: "required field is missing")) {
+                try Self.decode(.object(event))
+            }
         }
         for (field, property) in dataProperties {
             guard case .object(let p) = property, case .array(let options) = p["enum"] else { continue }
@@ -72,7 +81,9 @@ struct SchemaDocsTests {
             mutated[field] = .string("zzz")
             event["data"] = .object(mutated)
             let list = options.map { if case .string(let s) = $0 { s } else { "" } }.joined(separator: "|")
-            #expect(throws: DecodingError(path: "data.\(field)", reason: "expected one of \(list), got \"zzz\"")) { try Self.decode(.object(event)) }
+            #expect(throws: DecodingError(path: "data.\(field)", reason: "expected one of \(list), got \"zzz\"")) {
+                try Self.decode(.object(event))
+            }
         }
     }
 
@@ -80,17 +91,22 @@ struct SchemaDocsTests {
     @Test(arguments: ["postmortem", "action_item"])
     func outputSchemaMatchesEncoder(_ name: String) throws {
         let p = try ActionItemTests.postmortem("d-25")
-        let event = name == "postmortem"
+        let event =
+            name == "postmortem"
             ? OutputEventEncoder().encode(p, as: .opened, at: p.detectedAt)
             : OutputEventEncoder().encode(
                 p.actionItems[0].created(by: "deploy-postmortem", at: p.detectedAt),
                 in: ActionItemEventScope(service: p.service, environment: p.environment, version: 1))
         guard case .object(let schema) = try Self.load(Self.docs.appendingPathComponent("\(name).schema.json")),
-              case .array(let required) = schema["required"], case .object(let properties) = schema["properties"],
-              case .object(let typeSchema) = properties["type"], case .array(let types) = typeSchema["enum"],
-              case .object(let dataSchema) = properties["data"], case .array(let dataRequired) = dataSchema["required"],
-              case .object(let emitted) = try JSONParser.parse(event.value, maxDepth: 32), case .object(let data) = emitted["data"]
-        else { Issue.record("unexpected shape"); return }
+            case .array(let required) = schema["required"], case .object(let properties) = schema["properties"],
+            case .object(let typeSchema) = properties["type"], case .array(let types) = typeSchema["enum"],
+            case .object(let dataSchema) = properties["data"], case .array(let dataRequired) = dataSchema["required"],
+            case .object(let emitted) = try JSONParser.parse(event.value, maxDepth: 32),
+            case .object(let data) = emitted["data"]
+        else {
+            Issue.record("unexpected shape")
+            return
+        }
         #expect(types.contains(.string(event.type)))
         for case .string(let field) in required { #expect(emitted[field] != nil, "missing \(field)") }
         for case .string(let field) in dataRequired { #expect(data[field] != nil, "missing data.\(field)") }
@@ -99,13 +115,16 @@ struct SchemaDocsTests {
     /// The postmortem schema's enums are the model's: finding, data-quality and went-well kinds.
     @Test func postmortemSchemaEnumsMatchTheModel() throws {
         guard case .object(let schema) = try Self.load(Self.docs.appendingPathComponent("postmortem.schema.json")),
-              case .object(let properties) = schema["properties"], case .object(let data) = properties["data"],
-              case .object(let fields) = data["properties"]
-        else { Issue.record("unexpected shape"); return }
+            case .object(let properties) = schema["properties"], case .object(let data) = properties["data"],
+            case .object(let fields) = data["properties"]
+        else {
+            Issue.record("unexpected shape")
+            return
+        }
         func kinds(_ field: String) -> [String] {
             guard case .object(let array) = fields[field], case .object(let items) = array["items"],
-                  case .object(let members) = items["properties"], case .object(let kind) = members["kind"],
-                  case .array(let values) = kind["enum"]
+                case .object(let members) = items["properties"], case .object(let kind) = members["kind"],
+                case .array(let values) = kind["enum"]
             else { return [] }
             return values.compactMap { if case .string(let s) = $0 { s } else { nil } }
         }
@@ -116,8 +135,11 @@ struct SchemaDocsTests {
 
     /// The `analyze` sample (all valid examples as JSON lines) makes one postmortem for d-42.
     @Test func analyzeSample() throws {
-        let text = try String(contentsOf: Self.docs.appendingPathComponent("examples/analyze-sample.jsonl"), encoding: .utf8)
-        let events = try text.split(separator: "\n").map { try EventDecoder().decode(json: Array($0.utf8), now: Fixture.now) }
+        let text = try String(
+            contentsOf: Self.docs.appendingPathComponent("examples/analyze-sample.jsonl"), encoding: .utf8)
+        let events = try text.split(separator: "\n").map {
+            try EventDecoder().decode(json: Array($0.utf8), now: Fixture.now)
+        }
         let report = BatchAnalysis().run(events)
         #expect(report.unattributed.isEmpty)
         #expect(report.postmortems.map(\.deployId) == ["d-42"])
@@ -126,6 +148,9 @@ struct SchemaDocsTests {
         // after customer impact began, past the 10 min target: nothing to keep.
         #expect(report.postmortems.first?.impact?.what == "payments time out")
         #expect(report.postmortems.first?.wentWell == [])
-        #expect(report.postmortems.first?.findings.map(\.kind) == [.ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData, .intervention, .manualRollback])
+        #expect(
+            report.postmortems.first?.findings.map(\.kind) == [
+                .ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData, .intervention, .manualRollback,
+            ])
     }
 }

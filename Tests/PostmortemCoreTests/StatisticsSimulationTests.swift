@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PostmortemCore
 
 /// The rank test's error rates over simulated canaries (seeded, so a failure replays).
@@ -7,7 +8,8 @@ struct StatisticsSimulationTests {
     /// Share of `canaries` healthy canaries (canary and baseline drawn from one distribution) the
     /// one-sided test at `alpha` flags.
     static func falseAlarmRate(
-        seed: UInt64, canaries: Int, baseline: Int, canary: Int, alpha: Double = 0.05, draw: (inout SplitMix64) -> Double
+        seed: UInt64, canaries: Int, baseline: Int, canary: Int, alpha: Double = 0.05,
+        draw: (inout SplitMix64) -> Double
     ) throws -> Double {
         var random = SplitMix64(seed: seed)
         var alarms = 0
@@ -22,7 +24,9 @@ struct StatisticsSimulationTests {
     /// 10,000 healthy canaries of 20 points against a 60-point baseline: the false-alarm rate at
     /// nominal 5 % lands in [4 %, 6 %] (its standard error is 0.22 points).
     @Test func falseAlarmRateIsNominal() throws {
-        let rate = try Self.falseAlarmRate(seed: 20261129, canaries: 10_000, baseline: 60, canary: 20) { $0.normal(mean: 250, sd: 30) }
+        let rate = try Self.falseAlarmRate(seed: 20_261_129, canaries: 10_000, baseline: 60, canary: 20) {
+            $0.normal(mean: 250, sd: 30)
+        }
         print("false-alarm rate at nominal 5 %, continuous latency: \(rate * 100) %")
         #expect((0.04...0.06).contains(rate))
     }
@@ -30,7 +34,9 @@ struct StatisticsSimulationTests {
     /// The same with a quantised metric (whole milliseconds, heavy ties): the tie correction keeps
     /// the rate nominal.
     @Test func falseAlarmRateIsNominalWithTies() throws {
-        let rate = try Self.falseAlarmRate(seed: 42, canaries: 10_000, baseline: 60, canary: 20) { $0.normal(mean: 12, sd: 1.5).rounded() }
+        let rate = try Self.falseAlarmRate(seed: 42, canaries: 10_000, baseline: 60, canary: 20) {
+            $0.normal(mean: 12, sd: 1.5).rounded()
+        }
         print("false-alarm rate at nominal 5 %, quantised metric: \(rate * 100) %")
         #expect((0.04...0.06).contains(rate))
     }

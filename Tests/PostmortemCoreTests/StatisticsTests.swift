@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 /// The statistics agree with SciPy on committed reference values (scripts/gen-stats-fixtures.py),
@@ -7,22 +8,46 @@ import Testing
 @Suite("Statistics")
 struct StatisticsTests {
     struct Reference: Decodable {
-        struct Sample: Decodable { var x: [Double]; var y: [Double] }
+        struct Sample: Decodable {
+            var x: [Double]
+            var y: [Double]
+        }
         struct MannWhitney: Decodable {
-            var sample: Int; var alternative: MannWhitneyU.Alternative; var method: MannWhitneyU.Method
-            var continuity: Bool; var u: Double; var pValue: Double
+            var sample: Int
+            var alternative: MannWhitneyU.Alternative
+            var method: MannWhitneyU.Method
+            var continuity: Bool
+            var u: Double
+            var pValue: Double
         }
         struct Shift: Decodable {
-            var sample: Int; var confidence: Double; var method: MannWhitneyU.Method
-            var shift: Double; var lower: Double?; var upper: Double?
+            var sample: Int
+            var confidence: Double
+            var method: MannWhitneyU.Method
+            var shift: Double
+            var lower: Double?
+            var upper: Double?
         }
         struct Normal: Decodable {
-            struct CDF: Decodable { var x: Double; var cdf: Double; var sf: Double }
-            struct Quantile: Decodable { var p: Double; var quantile: Double }
-            var cdf: [CDF]; var quantile: [Quantile]
+            struct CDF: Decodable {
+                var x: Double
+                var cdf: Double
+                var sf: Double
+            }
+            struct Quantile: Decodable {
+                var p: Double
+                var quantile: Double
+            }
+            var cdf: [CDF]
+            var quantile: [Quantile]
         }
         struct Effect: Decodable {
-            var baselineCount: Int; var canaryCount: Int; var noise: Double; var alpha: Double; var power: Double; var shift: Double?
+            var baselineCount: Int
+            var canaryCount: Int
+            var noise: Double
+            var alpha: Double
+            var power: Double
+            var shift: Double?
         }
         var scipy: String
         var samples: [Sample]
@@ -33,7 +58,8 @@ struct StatisticsTests {
     }
 
     static let reference: Reference = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/statistics/scipy.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/statistics/scipy.json")
         return try! JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }()
 
@@ -48,9 +74,13 @@ struct StatisticsTests {
         #expect(Set(cases.map(\.method)) == Set(MannWhitneyU.Method.allCases))
         for c in cases {
             let sample = Self.reference.samples[c.sample]
-            let result = try MannWhitneyU.test(sample.x, sample.y, alternative: c.alternative, method: c.method, continuity: c.continuity)
+            let result = try MannWhitneyU.test(
+                sample.x, sample.y, alternative: c.alternative, method: c.method, continuity: c.continuity)
             #expect(Self.agrees(result.u, c.u), "U, sample \(c.sample) \(c.alternative) \(c.method)")
-            #expect(Self.agrees(result.pValue, c.pValue), "p \(result.pValue) vs SciPy \(c.pValue): sample \(c.sample) \(c.alternative) \(c.method) continuity \(c.continuity)")
+            #expect(
+                Self.agrees(result.pValue, c.pValue),
+                "p \(result.pValue) vs SciPy \(c.pValue): sample \(c.sample) \(c.alternative) \(c.method) continuity \(c.continuity)"
+            )
         }
     }
 
@@ -61,8 +91,13 @@ struct StatisticsTests {
             let sample = Self.reference.samples[c.sample]
             let estimate = try HodgesLehmann.estimate(sample.x, sample.y, confidence: c.confidence, method: c.method)
             #expect(Self.agrees(estimate.shift, c.shift), "shift, sample \(c.sample)")
-            #expect(Self.agrees(estimate.lower, c.lower ?? -.infinity), "lower \(estimate.lower) vs \(String(describing: c.lower)): sample \(c.sample) \(c.confidence) \(c.method)")
-            #expect(Self.agrees(estimate.upper, c.upper ?? .infinity), "upper, sample \(c.sample) \(c.confidence) \(c.method)")
+            #expect(
+                Self.agrees(estimate.lower, c.lower ?? -.infinity),
+                "lower \(estimate.lower) vs \(String(describing: c.lower)): sample \(c.sample) \(c.confidence) \(c.method)"
+            )
+            #expect(
+                Self.agrees(estimate.upper, c.upper ?? .infinity),
+                "upper, sample \(c.sample) \(c.confidence) \(c.method)")
             #expect(estimate.lower <= estimate.shift && estimate.shift <= estimate.upper)
         }
     }
@@ -73,7 +108,9 @@ struct StatisticsTests {
             #expect(Self.agrees(NormalDistribution.sf(c.x), c.sf), "1 − Φ(\(c.x))")
         }
         for c in Self.reference.normal.quantile {
-            #expect(Self.agrees(NormalDistribution.quantile(c.p), c.quantile), "Φ⁻¹(\(c.p)) = \(NormalDistribution.quantile(c.p)), SciPy \(c.quantile)")
+            #expect(
+                Self.agrees(NormalDistribution.quantile(c.p), c.quantile),
+                "Φ⁻¹(\(c.p)) = \(NormalDistribution.quantile(c.p)), SciPy \(c.quantile)")
         }
     }
 
@@ -82,7 +119,8 @@ struct StatisticsTests {
         #expect(cases.contains { $0.shift == nil } && cases.contains { $0.shift != nil })
         for c in cases {
             let shift = try DetectableEffect.minimumShift(
-                baselineCount: c.baselineCount, canaryCount: c.canaryCount, noise: c.noise, alpha: c.alpha, power: c.power)
+                baselineCount: c.baselineCount, canaryCount: c.canaryCount, noise: c.noise, alpha: c.alpha,
+                power: c.power)
             #expect((shift == nil) == (c.shift == nil), "\(c.baselineCount)/\(c.canaryCount)")
             if let shift, let expected = c.shift { #expect(Self.agrees(shift, expected), "\(c)") }
         }
@@ -112,11 +150,15 @@ struct StatisticsTests {
     @Test func badParametersAreRefused() throws {
         let big = (0..<200).map(Double.init)
         #expect(throws: StatisticsError.exactTooLarge(200, 200)) { try MannWhitneyU.test(big, big, method: .exact) }
-        #expect(throws: StatisticsError.probabilityOutOfRange(1)) { try HodgesLehmann.estimate([1], [2], confidence: 1) }
+        #expect(throws: StatisticsError.probabilityOutOfRange(1)) {
+            try HodgesLehmann.estimate([1], [2], confidence: 1)
+        }
         #expect(throws: StatisticsError.probabilityOutOfRange(0)) {
             try DetectableEffect.minimumShift(baselineCount: 5, canaryCount: 5, noise: 1, alpha: 0)
         }
-        #expect(throws: StatisticsError.probabilityOutOfRange(0.5)) { try Degradation(baseline: [1, 2], window: [3], direction: .above, alpha: 0.5) }
+        #expect(throws: StatisticsError.probabilityOutOfRange(0.5)) {
+            try Degradation(baseline: [1, 2], window: [3], direction: .above, alpha: 0.5)
+        }
         // Auto falls back to the normal approximation where exact would be too large.
         #expect(try MannWhitneyU.test([1, 2, 3], (0..<5000).map { Double($0) + 0.5 }).method == .asymptotic)
         #expect(try MannWhitneyU.test([1, 2, 3], [0.5, 1.5]).method == .exact)
@@ -127,23 +169,29 @@ struct StatisticsTests {
     @Test(arguments: [true, false])
     func constantSamplesHaveNoEvidence(_ continuity: Bool) throws {
         for alternative in MannWhitneyU.Alternative.allCases {
-            #expect(try MannWhitneyU.test([5, 5, 5, 5, 5, 5, 5, 5, 5], [5, 5, 5, 5, 5, 5, 5, 5, 5], alternative: alternative, continuity: continuity).pValue == 1)
+            #expect(
+                try MannWhitneyU.test(
+                    [5, 5, 5, 5, 5, 5, 5, 5, 5], [5, 5, 5, 5, 5, 5, 5, 5, 5], alternative: alternative,
+                    continuity: continuity
+                ).pValue == 1)
         }
     }
 
     /// Noise is the scaled MAD, or the standard deviation when the MAD is 0.
-    @Test(arguments: [
-        ([100.0, 102, 98, 101, 99, 300], 1.4826 * 1.5),
-        ([5.0, 5, 5, 5, 6], 0.2.squareRoot()),
-        ([7.0], 0.0),
-    ] as [([Double], Double)])
+    @Test(
+        arguments: [
+            ([100.0, 102, 98, 101, 99, 300], 1.4826 * 1.5),
+            ([5.0, 5, 5, 5, 6], 0.2.squareRoot()),
+            ([7.0], 0.0),
+        ] as [([Double], Double)])
     func noise(_ baseline: [Double], _ expected: Double) {
         #expect(abs(DetectableEffect.noise(of: baseline) - expected) < 1e-12)
     }
 
     /// A degradation is judged in the metric's bad direction.
     @Test(arguments: [
-        (Direction.above, 30.0, true), (.above, -30, false), (.below, -30, true), (.below, 30, false), (.above, 0, false),
+        (Direction.above, 30.0, true), (.above, -30, false), (.below, -30, true), (.below, 30, false),
+        (.above, 0, false),
     ])
     func degradationFollowsDirection(_ direction: Direction, _ shift: Double, _ significant: Bool) throws {
         var random = SplitMix64(seed: 7)

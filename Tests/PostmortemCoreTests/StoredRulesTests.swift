@@ -18,13 +18,24 @@ struct StoredRulesTests {
     }
 
     static let spans: [SpanCase] = [
-        SpanCase(name: "never rolled back: baseline before, longest observation after, plus grace", first: -3600, last: 7200 + 300),
-        SpanCase(name: "rolled back: up to the rollback plus grace", rolledBackAfter: 900, first: -3600, last: 900 + 300),
+        SpanCase(
+            name: "never rolled back: baseline before, longest observation after, plus grace", first: -3600,
+            last: 7200 + 300),
+        SpanCase(
+            name: "rolled back: up to the rollback plus grace", rolledBackAfter: 900, first: -3600, last: 900 + 300),
         SpanCase(
             name: "configured windows", rolledBackAfter: nil,
-            config: { var config = AnalysisConfig(); config.baselineWindow = 60; config.maxObservationWindow = 120; config.rollbackGrace = 0; return config }(),
+            config: {
+                var config = AnalysisConfig()
+                config.baselineWindow = 60
+                config.maxObservationWindow = 120
+                config.rollbackGrace = 0
+                return config
+            }(),
             first: -60, last: 120),
-        SpanCase(name: "a rollback before the baseline still gives a span", rolledBackAfter: -10_000, first: -3600, last: -3600),
+        SpanCase(
+            name: "a rollback before the baseline still gives a span", rolledBackAfter: -10_000, first: -3600,
+            last: -3600),
     ]
 
     @Test(arguments: spans)
@@ -38,7 +49,8 @@ struct StoredRulesTests {
     @Test(arguments: ActionItemStatus.allCases)
     func activeStatusesAreTheOnesStillToDo(_ status: ActionItemStatus) {
         let item = ActionItem(
-            id: "i", postmortemId: "p", deployId: "d", findingKey: "k", kind: .test, gate: .ci, title: "t", description: "d",
+            id: "i", postmortemId: "p", deployId: "d", findingKey: "k", kind: .test, gate: .ci, title: "t",
+            description: "d",
             owner: "o", dueAt: Self.start, status: status)
         #expect(ActionItemStatus.active.contains(status) == item.isOverdue(at: Self.start.addingTimeInterval(1)))
         #expect(ActionItemStatus.active.contains(status) == !status.isTerminal)

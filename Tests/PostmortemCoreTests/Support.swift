@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import PostmortemCore
 
 /// Builders for realistic test events. All times are minutes relative to the deploy start.
@@ -8,22 +9,30 @@ enum Fixture {
     /// The injected clock.
     static let now = RFC3339.parse("2026-11-26T18:00:00Z")!
     /// The vendored CDEvents specification files, by tag (`v0.5.1/schemas`, `v0.4.1/conformance`, …; see their NOTICE).
-    static let cdevents = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/cdevents")
+    static let cdevents = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures/cdevents")
 
     /// RFC 3339 time `minutes` after the deploy start.
     static func t(_ minutes: Double) -> String { RFC3339.format(start.addingTimeInterval(minutes * 60)) }
 
     /// Compact JSON with sorted keys.
     static func json(_ object: [String: Any]) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        String(
+            decoding: try! JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
     /// A structured CloudEvent of our type `type` (without prefix).
     static func event(_ type: String, id: String, source: String = "/pipeline", _ data: [String: Any]) -> String {
-        json(["specversion": "1.0", "id": id, "source": source, "type": "io.deploypostmortem.\(type)", "time": t(0), "data": data])
+        json([
+            "specversion": "1.0", "id": id, "source": source, "type": "io.deploypostmortem.\(type)", "time": t(0),
+            "data": data,
+        ])
     }
 
-    static func started(_ deployId: String, service: String = "checkout", at minutes: Double = 0, extra: [String: Any] = [:]) -> String {
+    static func started(
+        _ deployId: String, service: String = "checkout", at minutes: Double = 0, extra: [String: Any] = [:]
+    ) -> String {
         var data: [String: Any] = [
             "deployId": deployId, "service": service, "environment": "prod", "startedAt": t(minutes),
             "artifact": ["name": service, "version": "1.42.0"], "team": "payments",
@@ -33,7 +42,10 @@ enum Fixture {
         return event("deploy.started.v1", id: "\(deployId)-started", data)
     }
 
-    static func gate(_ deployId: String, _ gate: String, _ outcome: String = "passed", from: Double, to: Double, extra: [String: Any] = [:]) -> String {
+    static func gate(
+        _ deployId: String, _ gate: String, _ outcome: String = "passed", from: Double, to: Double,
+        extra: [String: Any] = [:]
+    ) -> String {
         var data: [String: Any] = [
             "deployId": deployId, "gate": gate, "outcome": outcome, "startedAt": t(from), "finishedAt": t(to),
         ]
@@ -51,10 +63,16 @@ enum Fixture {
     }
 
     static func check(_ metric: String, threshold: Double, observed: Double, passed: Bool = true) -> [String: Any] {
-        ["metric": metric, "threshold": threshold, "direction": "above", "baseline": 100, "observed": observed, "passed": passed]
+        [
+            "metric": metric, "threshold": threshold, "direction": "above", "baseline": 100, "observed": observed,
+            "passed": passed,
+        ]
     }
 
-    static func rollback(_ deployId: String?, mode: String = "automatic", at minutes: Double, service: String = "checkout", extra: [String: Any] = [:]) -> String {
+    static func rollback(
+        _ deployId: String?, mode: String = "automatic", at minutes: Double, service: String = "checkout",
+        extra: [String: Any] = [:]
+    ) -> String {
         var data: [String: Any] = ["service": service, "environment": "prod", "mode": mode, "rolledBackAt": t(minutes)]
         data["deployId"] = deployId
         data.merge(extra) { $1 }
@@ -72,14 +90,16 @@ enum Fixture {
         description: String = "changed pool size"
     ) -> String {
         var data: [String: Any] = [
-            "service": service, "environment": "prod", "kind": kind, "at": t(minutes), "actor": actor, "description": description,
+            "service": service, "environment": "prod", "kind": kind, "at": t(minutes), "actor": actor,
+            "description": description,
         ]
         data["deployId"] = deployId
         return event("deploy.intervened.v1", id: "\(deployId ?? service)-intervened-\(kind)-\(Int(minutes))", data)
     }
 
     static func impact(
-        _ deployId: String?, severity: String, at minutes: Double, service: String = "checkout", extra: [String: Any] = [:]
+        _ deployId: String?, severity: String, at minutes: Double, service: String = "checkout",
+        extra: [String: Any] = [:]
     ) -> String {
         var data: [String: Any] = [
             "service": service, "environment": "prod", "severity": severity, "startedAt": t(minutes),
@@ -93,12 +113,13 @@ enum Fixture {
     /// One hour of baseline samples before minute `end` (one a minute, cycling value-1, value,
     /// value+1: median value, MAD 1).
     static func baseline(_ value: Double, before end: Int = 0) -> [(Int, Double)] {
-        (end - 60 ... end - 1).map { ($0, value + Double(($0 - end + 60) % 3) - 1) }
+        (end - 60...end - 1).map { ($0, value + Double(($0 - end + 60) % 3) - 1) }
     }
 
     /// A metric event with points at the given minutes.
     static func metric(
-        _ name: String, _ points: [(Int, Double)], service: String = "checkout", slo: [String: Any]? = nil, id: String? = nil,
+        _ name: String, _ points: [(Int, Double)], service: String = "checkout", slo: [String: Any]? = nil,
+        id: String? = nil,
         environment: String = "prod", unit: String = "ms", labels: [String: String] = [:]
     ) -> String {
         var data: [String: Any] = [

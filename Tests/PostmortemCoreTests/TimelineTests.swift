@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostmortemCore
 
 /// Every permutation of `items` (Heap's algorithm).
@@ -66,20 +67,28 @@ struct TimelineTests {
     @Test func unattributedEventNamesItsReason() throws {
         let s = Scenario.all.first { $0.deployId == "d-20" }!
         let report = BatchAnalysis().run(try Fixture.decode(s.lines))
-        #expect(report.unattributed == [UnattributedEvent(
-            key: EventKey(source: "/pipeline", id: "search-intervened-data_fix-200"),
-            reason: "latest deploy of search/prod (d-20) started 12000s before the event, outside the 7200s window",
-            kind: "deploy.intervened")])
+        #expect(
+            report.unattributed == [
+                UnattributedEvent(
+                    key: EventKey(source: "/pipeline", id: "search-intervened-data_fix-200"),
+                    reason:
+                        "latest deploy of search/prod (d-20) started 12000s before the event, outside the 7200s window",
+                    kind: "deploy.intervened")
+            ])
     }
 
-    @Test(arguments: [
-        ("linked", ["cd-1"], nil, nil, Attribution.deploy("d-new", by: .link)),
-        ("chain", [], "chain-old", nil, .deploy("d-old", by: .chainId)),
-        ("artifact", [], nil, "pkg:oci/a@1", .deploy("d-old", by: .artifact)),
-        ("window", [], nil, nil, .deploy("d-new", by: .serviceWindow)),
-    ] as [(String, [String], String?, String?, Attribution)])
-    func attributionRules(_ name: String, _ links: [String], _ chain: String?, _ artifact: String?, _ expected: Attribution) {
-        let impact = CustomerImpact(service: "a", environment: "prod", severity: .low, startedAt: Fixture.start.addingTimeInterval(900))
+    @Test(
+        arguments: [
+            ("linked", ["cd-1"], nil, nil, Attribution.deploy("d-new", by: .link)),
+            ("chain", [], "chain-old", nil, .deploy("d-old", by: .chainId)),
+            ("artifact", [], nil, "pkg:oci/a@1", .deploy("d-old", by: .artifact)),
+            ("window", [], nil, nil, .deploy("d-new", by: .serviceWindow)),
+        ] as [(String, [String], String?, String?, Attribution)])
+    func attributionRules(
+        _ name: String, _ links: [String], _ chain: String?, _ artifact: String?, _ expected: Attribution
+    ) {
+        let impact = CustomerImpact(
+            service: "a", environment: "prod", severity: .low, startedAt: Fixture.start.addingTimeInterval(900))
         let event = DecodedEvent(
             key: EventKey(source: "/s", id: name), type: "t", event: .impactedCustomers(impact),
             chainId: chain, linkedContextIds: links, artifactId: artifact)
@@ -89,32 +98,49 @@ struct TimelineTests {
         let other = DecodedEvent(
             key: EventKey(source: "/s", id: name), type: "t", event: .impactedCustomers(elsewhere),
             chainId: chain, linkedContextIds: links, artifactId: artifact)
-        #expect(Attributor(window: 3600).attribute(other, candidates: Self.candidates) == .none(
-            reason: "no deploy of a/staging started before 2026-11-26T10:15:00Z"), "never across environments")
+        #expect(
+            Attributor(window: 3600).attribute(other, candidates: Self.candidates)
+                == .none(
+                    reason: "no deploy of a/staging started before 2026-11-26T10:15:00Z"), "never across environments")
     }
 
     static let candidates = [
-        DeployCandidate(deployId: "d-old", service: "a", environment: "prod", startedAt: Fixture.start, artifactIds: ["pkg:oci/a@1"], contextIds: ["chain-old"]),
-        DeployCandidate(deployId: "d-new", service: "a", environment: "prod", startedAt: Fixture.start.addingTimeInterval(600), artifactIds: ["pkg:oci/a@2"], contextIds: ["cd-1"]),
+        DeployCandidate(
+            deployId: "d-old", service: "a", environment: "prod", startedAt: Fixture.start,
+            artifactIds: ["pkg:oci/a@1"], contextIds: ["chain-old"]),
+        DeployCandidate(
+            deployId: "d-new", service: "a", environment: "prod", startedAt: Fixture.start.addingTimeInterval(600),
+            artifactIds: ["pkg:oci/a@2"], contextIds: ["cd-1"]),
     ]
 
     @Test("a rollback naming an artifact belongs to the latest deploy that does not carry it")
     func rollbackToAnArtifact() {
-        let rollback = Rollback(service: "a", environment: "prod", mode: .automatic, rolledBackAt: Fixture.start.addingTimeInterval(900))
-        let event = DecodedEvent(key: EventKey(source: "/s", id: "rb"), type: "t", event: .rolledBack(rollback), artifactId: "pkg:oci/a@1")
+        let rollback = Rollback(
+            service: "a", environment: "prod", mode: .automatic, rolledBackAt: Fixture.start.addingTimeInterval(900))
+        let event = DecodedEvent(
+            key: EventKey(source: "/s", id: "rb"), type: "t", event: .rolledBack(rollback), artifactId: "pkg:oci/a@1")
         #expect(event.attributionKeys.isEmpty)
         // Rolled back to a@1, which a later redeploy also carries: still the deploy it replaced.
         let redeploy = DeployCandidate(
-            deployId: "d-redeploy", service: "a", environment: "prod", startedAt: Fixture.start.addingTimeInterval(890), artifactIds: ["pkg:oci/a@1"])
-        #expect(Attributor(window: 3600).attribute(event, candidates: Self.candidates + [redeploy]) == .deploy("d-new", by: .serviceWindow))
-        #expect(Attributor(window: 3600).attribute(event, candidates: [Self.candidates[0]]) == .none(
-            reason: "no deploy of a/prod started before 2026-11-26T10:15:00Z other than the one of pkg:oci/a@1, the artifact rolled back to"))
+            deployId: "d-redeploy", service: "a", environment: "prod", startedAt: Fixture.start.addingTimeInterval(890),
+            artifactIds: ["pkg:oci/a@1"])
+        #expect(
+            Attributor(window: 3600).attribute(event, candidates: Self.candidates + [redeploy])
+                == .deploy("d-new", by: .serviceWindow))
+        #expect(
+            Attributor(window: 3600).attribute(event, candidates: [Self.candidates[0]])
+                == .none(
+                    reason:
+                        "no deploy of a/prod started before 2026-11-26T10:15:00Z other than the one of pkg:oci/a@1, the artifact rolled back to"
+                ))
     }
 
     @Test func noCandidateForAGateWithoutService() {
         let gate = GateFinished(deployId: nil, gate: .ci, outcome: .passed, checks: [])
         let event = DecodedEvent(key: EventKey(source: "/s", id: "1"), type: "t", event: .gateFinished(gate))
-        #expect(Attributor(window: 3600).attribute(event, candidates: []) == .none(reason: "no deployId, link, chainId or artifact matches a known deploy"))
+        #expect(
+            Attributor(window: 3600).attribute(event, candidates: [])
+                == .none(reason: "no deployId, link, chainId or artifact matches a known deploy"))
     }
 
     @Test func startsFromCDEventsAndOurFormatMerge() throws {
@@ -124,7 +150,9 @@ struct TimelineTests {
         for order in permutations(events) {
             var timeline = DeployTimeline(deployId: "d-1")
             for e in order { timeline.apply(e) }
-            #expect(timeline.started?.artifact == Artifact(name: "checkout", version: "1.42.0", purl: CDEventsFixture.artifact))
+            #expect(
+                timeline.started?.artifact
+                    == Artifact(name: "checkout", version: "1.42.0", purl: CDEventsFixture.artifact))
             #expect(timeline.started?.commit == "abc")
             #expect(timeline.started?.pipelineUrl == "https://ci.example.com/deploys/d-1")
         }

@@ -28,22 +28,30 @@ struct APICaller {
         var headers = headers
         if let token { headers[.authorization] = "Bearer \(token)" }
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+        return try await client.execute(
+            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
+        ) { response in
             APIAnswer(status: response.status, headers: response.headers, text: String(buffer: response.body))
         }
     }
 
     /// PATCHes an action item with `body`, sending `If-Match` when `version` is given.
     @discardableResult
-    func patch(_ id: String, _ body: String, version: Int? = nil, token: String = ServiceHarness.writeToken) async throws -> APIAnswer {
-        try await call(.patch, "/v1/action-items/\(id)", token: token, headers: version.map { [.ifMatch: "\"\($0)\""] } ?? [:], json: body)
+    func patch(_ id: String, _ body: String, version: Int? = nil, token: String = ServiceHarness.writeToken)
+        async throws -> APIAnswer
+    {
+        try await call(
+            .patch, "/v1/action-items/\(id)", token: token, headers: version.map { [.ifMatch: "\"\($0)\""] } ?? [:],
+            json: body)
     }
 }
 
 /// The `type` (without the `io.deploypostmortem.` prefix) and `data` of CloudEvents read from the bus.
 func cloudEvents(_ values: [[UInt8]]) -> [(type: String, data: [String: Any])] {
     values.compactMap { value in
-        guard let event = (try? JSONSerialization.jsonObject(with: Data(value))) as? [String: Any], let type = event["type"] as? String else { return nil }
+        guard let event = (try? JSONSerialization.jsonObject(with: Data(value))) as? [String: Any],
+            let type = event["type"] as? String
+        else { return nil }
         return (String(type.dropFirst("io.deploypostmortem.".count)), event["data"] as? [String: Any] ?? [:])
     }
 }

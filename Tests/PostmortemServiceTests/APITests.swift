@@ -12,7 +12,9 @@ import Testing
 struct APITests {
     /// Runs `body` with a live server whose d-42 postmortem (from the sample events) is open
     /// and fully published, and the ID of that postmortem.
-    static func withPostmortem(_ body: @escaping @Sendable (ServiceHarness, APICaller, String) async throws -> Void) async throws {
+    static func withPostmortem(_ body: @escaping @Sendable (ServiceHarness, APICaller, String) async throws -> Void)
+        async throws
+    {
         try await ServiceHarness.with { harness in
             try await harness.produce(SampleEvents.lines)
             try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
@@ -33,7 +35,9 @@ struct APITests {
             #expect(document.object["status"] as? String == "open")
             let items = try #require(document.object["actionItems"] as? [[String: Any]])
             #expect(items.count == 5)
-            #expect(Set(items.compactMap { $0["id"] as? String }) == Set(document.object["actionItemIds"] as? [String] ?? []))
+            #expect(
+                Set(items.compactMap { $0["id"] as? String })
+                    == Set(document.object["actionItemIds"] as? [String] ?? []))
 
             // Every item: assigned, started, then done with evidence; the last one closes the postmortem.
             let ids = items.compactMap { $0["id"] as? String }
@@ -44,9 +48,11 @@ struct APITests {
                 #expect(assigned.object["owner"] as? String == "team-payments")
                 let started = try await api.patch(id, #"{"status":"in_progress"}"#, version: 2)
                 #expect(started.object["status"] as? String == "in_progress")
-                let finished = index == 0
+                let finished =
+                    index == 0
                     ? try await api.patch(id, #"{"status":"cancelled"}"#, version: 3)
-                    : try await api.patch(id, #"{"status":"done","evidenceUrl":"https://git.example/commit/\#(index)"}"#, version: 3)
+                    : try await api.patch(
+                        id, #"{"status":"done","evidenceUrl":"https://git.example/commit/\#(index)"}"#, version: 3)
                 #expect(finished.status == .ok, "\(finished.text)")
                 #expect(finished.headers[.eTag] == "\"4\"")
             }
@@ -63,13 +69,15 @@ struct APITests {
             #expect(open.object["closedAt"] is NSNull)
 
             let topics = harness.configuration.topics
-            let itemEvents = cloudEvents(try await harness.read(topics.actionItems, count: 5 + 5 * 3 + 4 + 1).map(\.value))
+            let itemEvents = cloudEvents(
+                try await harness.read(topics.actionItems, count: 5 + 5 * 3 + 4 + 1).map(\.value))
             let byType = Dictionary(grouping: itemEvents, by: \.type).mapValues(\.count)
-            #expect(byType == [
-                "action_item.created.v1": 5, "action_item.assigned.v1": 5, "action_item.started.v1": 5,
-                "action_item.cancelled.v1": 1, "action_item.evidence_attached.v1": 4, "action_item.completed.v1": 4,
-                "action_item.reopened.v1": 1,
-            ])
+            #expect(
+                byType == [
+                    "action_item.created.v1": 5, "action_item.assigned.v1": 5, "action_item.started.v1": 5,
+                    "action_item.cancelled.v1": 1, "action_item.evidence_attached.v1": 4, "action_item.completed.v1": 4,
+                    "action_item.reopened.v1": 1,
+                ])
             let changes = itemEvents.filter { $0.type != "action_item.created.v1" }
             #expect(changes.allSatisfy { $0.data["changedBy"] as? String == "writer" })
             let completion = try #require(changes.first { $0.type == "action_item.completed.v1" })
@@ -77,7 +85,10 @@ struct APITests {
             #expect((completion.data["evidenceUrl"] as? String)?.hasPrefix("https://git.example/commit/") == true)
 
             let postmortemEvents = cloudEvents(try await harness.read(topics.postmortems, count: 3).map(\.value))
-            #expect(postmortemEvents.map(\.type) == ["postmortem.opened.v1", "postmortem.closed.v1", "postmortem.updated.v1"])
+            #expect(
+                postmortemEvents.map(\.type) == [
+                    "postmortem.opened.v1", "postmortem.closed.v1", "postmortem.updated.v1",
+                ])
             #expect(postmortemEvents.map { $0.data["status"] as? String } == ["open", "closed", "open"])
         }
     }
@@ -108,7 +119,8 @@ struct APITests {
             #expect(stale.status == .preconditionFailed)
             #expect(stale.errorCode == "precondition_failed")
             #expect(stale.headers[.eTag] == "\"3\"")
-            let unquoted = try await api.call(.patch, "/v1/action-items/\(id)", headers: [.ifMatch: "3"], json: #"{"owner":"x"}"#)
+            let unquoted = try await api.call(
+                .patch, "/v1/action-items/\(id)", headers: [.ifMatch: "3"], json: #"{"owner":"x"}"#)
             #expect(unquoted.status == .preconditionFailed)
             let fresh = try await api.patch(id, #"{"owner":"late-writer"}"#, version: 3)
             #expect(fresh.status == .ok)
@@ -116,19 +128,28 @@ struct APITests {
             #expect(started.status == .ok)
             let backToOpen = try await api.patch(id, #"{"status":"open"}"#)
             #expect(backToOpen.status == .conflict)
-            #expect((backToOpen.object["error"] as? [String: Any])?["message"] as? String == "cannot reopen an action item that is in_progress")
+            #expect(
+                (backToOpen.object["error"] as? [String: Any])?["message"] as? String
+                    == "cannot reopen an action item that is in_progress")
 
             // Refused edits changed nothing and announced nothing.
-            let history = try await harness.query { try $0.query("SELECT jsonb_array_length(history), version FROM action_items WHERE action_item_id = $1::uuid", [id])[0] }
+            let history = try await harness.query {
+                try $0.query(
+                    "SELECT jsonb_array_length(history), version FROM action_items WHERE action_item_id = $1::uuid",
+                    [id])[0]
+            }
             #expect(try history.decode(Int.self, at: 0) == 4)
             #expect(try history.decode(Int.self, at: 1) == 5)
-            #expect(try await harness.count("SELECT count(*) FROM outbox WHERE topic = 'postmortem.action-items'") == 5 + 4)
+            #expect(
+                try await harness.count("SELECT count(*) FROM outbox WHERE topic = 'postmortem.action-items'") == 5 + 4)
         }
     }
 
     @Test func concurrentCompletionsCloseThePostmortemExactlyOnce() async throws {
         try await Self.withPostmortem { harness, api, postmortemId in
-            let ids = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.compactMap { $0["id"] as? String }
+            let ids = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.compactMap {
+                $0["id"] as? String
+            }
             #expect(ids.count == 5)
             for id in ids.dropLast(2) { #expect(try await api.patch(id, #"{"status":"done"}"#).status == .ok) }
             // The last two at once: each must see the other's outcome, so exactly one closes it.
@@ -136,14 +157,17 @@ struct APITests {
             async let second = api.patch(ids[4], #"{"status":"cancelled"}"#)
             #expect(try await [first.status, second.status] == [.ok, .ok])
             #expect(try await api.call(.get, "/v1/postmortems/\(postmortemId)").object["status"] as? String == "closed")
-            #expect(try await harness.count(
-                "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.closed.v1'") == 1)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.closed.v1'"
+                ) == 1)
         }
     }
 
     @Test func editsWaitForTheDeploysLockThatTheAnalysisHolds() async throws {
         try await Self.withPostmortem { harness, api, postmortemId in
-            let id = try #require(try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
+            let id = try #require(
+                try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
             // Hold d-42's analysis lock, as the pipeline does while it re-analyzes the deploy.
             let holder = try await PostgresConnection.connect(harness.database)
             try await holder.run { connection in
@@ -152,7 +176,9 @@ struct APITests {
             }
             let edit = Task { try await api.patch(id, #"{"status":"done"}"#) }
             try await Task.sleep(for: .milliseconds(500))
-            #expect(try await harness.count("SELECT count(*) FROM action_items WHERE status = 'done'") == 0, "the edit did not wait")
+            #expect(
+                try await harness.count("SELECT count(*) FROM action_items WHERE status = 'done'") == 0,
+                "the edit did not wait")
             try await holder.run { connection in try connection.query("COMMIT") }
             #expect(try await edit.value.status == .ok)
             #expect(try await harness.count("SELECT count(*) FROM action_items WHERE status = 'done'") == 1)
@@ -169,16 +195,20 @@ struct APITests {
             #expect(anonymous.headers[.contentType] == "application/json")
             #expect(try await api.call(.get, "/v1/postmortems", token: "not-a-token-of-ours").status == .unauthorized)
             #expect(try await api.call(.get, "/v1/openapi.yaml", token: nil).status == .unauthorized)
-            let basic = try await api.call(.get, "/v1/postmortems", token: nil, headers: [.authorization: "Basic dXNlcjpwYXNz"])
+            let basic = try await api.call(
+                .get, "/v1/postmortems", token: nil, headers: [.authorization: "Basic dXNlcjpwYXNz"])
             #expect(basic.status == .unauthorized)
 
-            let items = try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)", token: ServiceHarness.readToken)
+            let items = try await api.call(
+                .get, "/v1/action-items?postmortemId=\(postmortemId)", token: ServiceHarness.readToken)
             #expect(items.status == .ok)
             let id = try #require(items.items.first?["id"] as? String)
             let readerWriting = try await api.patch(id, #"{"status":"in_progress"}"#, token: ServiceHarness.readToken)
             #expect(readerWriting.status == .forbidden)
             #expect(readerWriting.errorCode == "forbidden")
-            #expect(try await api.call(.get, "/v1/action-items/\(id)", token: ServiceHarness.readToken).object["status"] as? String == "open")
+            #expect(
+                try await api.call(.get, "/v1/action-items/\(id)", token: ServiceHarness.readToken).object["status"]
+                    as? String == "open")
 
             // Probes stay open.
             #expect(try await api.call(.get, "/healthz", token: nil).status == .ok)
@@ -188,25 +218,69 @@ struct APITests {
 
     @Test func badRequestsGetClearErrors() async throws {
         try await Self.withPostmortem { _, api, postmortemId in
-            let id = try #require(try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
+            let id = try #require(
+                try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
             let cases: [(HTTPRequest.Method, String, HTTPFields, String?, HTTPResponse.Status, String)] = [
-                (.patch, "/v1/action-items/\(id)", [:], #"{"status":"finished"}"#, .badRequest, "status: expected one of open, in_progress, done, cancelled, got finished"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{"colour":"red"}"#, .badRequest, "unknown member colour; expected dueAt, evidenceUrl, owner, status"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{}"#, .badRequest, "nothing to change; give at least one of dueAt, evidenceUrl, owner, status"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{"owner":42}"#, .badRequest, "owner: expected a string, got number"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{"dueAt":"tomorrow"}"#, .badRequest, "dueAt: expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got tomorrow"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{"evidenceUrl":"javascript:alert(1)"}"#, .badRequest, "evidenceUrl: expected an http or https URL of at most 2048 bytes"),
+                (
+                    .patch, "/v1/action-items/\(id)", [:], #"{"status":"finished"}"#, .badRequest,
+                    "status: expected one of open, in_progress, done, cancelled, got finished"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", [:], #"{"colour":"red"}"#, .badRequest,
+                    "unknown member colour; expected dueAt, evidenceUrl, owner, status"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", [:], #"{}"#, .badRequest,
+                    "nothing to change; give at least one of dueAt, evidenceUrl, owner, status"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", [:], #"{"owner":42}"#, .badRequest,
+                    "owner: expected a string, got number"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", [:], #"{"dueAt":"tomorrow"}"#, .badRequest,
+                    "dueAt: expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got tomorrow"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", [:], #"{"evidenceUrl":"javascript:alert(1)"}"#, .badRequest,
+                    "evidenceUrl: expected an http or https URL of at most 2048 bytes"
+                ),
                 (.patch, "/v1/action-items/\(id)", [:], "[1,2]", .badRequest, "expected a JSON object, got array"),
-                (.patch, "/v1/action-items/\(id)", [.contentType: "text/plain"], #"{"owner":"x"}"#, .unsupportedMediaType, "send the changes as application/json or application/merge-patch+json"),
-                (.patch, "/v1/action-items/\(id)", [:], #"{"owner":""# + String(repeating: "x", count: 5000) + #""}"#, .contentTooLarge, "request body over 4096 bytes"),
-                (.patch, "/v1/action-items/00000000-0000-0000-0000-000000000000", [:], #"{"owner":"x"}"#, .notFound, "no action item 00000000-0000-0000-0000-000000000000"),
+                (
+                    .patch, "/v1/action-items/\(id)", [.contentType: "text/plain"], #"{"owner":"x"}"#,
+                    .unsupportedMediaType, "send the changes as application/json or application/merge-patch+json"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", [:],
+                    #"{"owner":""# + String(repeating: "x", count: 5000) + #""}"#, .contentTooLarge,
+                    "request body over 4096 bytes"
+                ),
+                (
+                    .patch, "/v1/action-items/00000000-0000-0000-0000-000000000000", [:], #"{"owner":"x"}"#, .notFound,
+                    "no action item 00000000-0000-0000-0000-000000000000"
+                ),
                 (.get, "/v1/postmortems/not-a-uuid", [:], nil, .notFound, "no postmortem not-a-uuid"),
-                (.get, "/v1/postmortems?stauts=open", [:], nil, .badRequest, "unknown query parameter stauts; expected one of cursor, deployId, environment, limit, service, since, status"),
-                (.get, "/v1/postmortems?limit=0", [:], nil, .badRequest, "limit: expected an integer in 1...200, got 0"),
+                (
+                    .get, "/v1/postmortems?stauts=open", [:], nil, .badRequest,
+                    "unknown query parameter stauts; expected one of cursor, deployId, environment, limit, service, since, status"
+                ),
+                (
+                    .get, "/v1/postmortems?limit=0", [:], nil, .badRequest,
+                    "limit: expected an integer in 1...200, got 0"
+                ),
                 (.get, "/v1/postmortems?cursor=bogus", [:], nil, .badRequest, "cursor: not a cursor this API returned"),
-                (.get, "/v1/postmortems?since=yesterday", [:], nil, .badRequest, "since: expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got yesterday"),
-                (.get, "/v1/action-items?overdue=maybe", [:], nil, .badRequest, "overdue: expected true or false, got maybe"),
-                (.get, "/v1/postmortems/\(postmortemId)", [.accept: "image/png"], nil, .notAcceptable, "this resource is application/json or text/markdown"),
+                (
+                    .get, "/v1/postmortems?since=yesterday", [:], nil, .badRequest,
+                    "since: expected an RFC 3339 time between 0001-01-01 and 9999-12-31, got yesterday"
+                ),
+                (
+                    .get, "/v1/action-items?overdue=maybe", [:], nil, .badRequest,
+                    "overdue: expected true or false, got maybe"
+                ),
+                (
+                    .get, "/v1/postmortems/\(postmortemId)", [.accept: "image/png"], nil, .notAcceptable,
+                    "this resource is application/json or text/markdown"
+                ),
                 (.get, "/v1/nothing-here", [:], nil, .notFound, "Not Found"),
             ]
             for (method, uri, headers, body, status, message) in cases {
@@ -221,70 +295,134 @@ struct APITests {
     /// A cursor as the API spells them, for a position it never hands out.
     static func cursor(microseconds: Int64, id: String = "00000000-0000-0000-0000-000000000000") -> String {
         Data("\(microseconds)/\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 
     @Test func malformedInputIsA400NeverA500() async throws {
         try await Self.withPostmortem { harness, api, postmortemId in
-            let id = try #require(try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
+            let id = try #require(
+                try await api.call(.get, "/v1/action-items?postmortemId=\(postmortemId)").items.first?["id"] as? String)
             let nul = "must not contain the NUL character (U+0000)"
             let time = "expected an RFC 3339 time between 0001-01-01 and 9999-12-31"
             let cases: [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String)] = [
                 // Tampered cursors: well-formed, but positions PostgreSQL cannot compute.
-                (.get, "/v1/postmortems?cursor=\(Self.cursor(microseconds: .max))", nil, .badRequest, "cursor: not a cursor this API returned"),
-                (.get, "/v1/postmortems?cursor=\(Self.cursor(microseconds: .min))", nil, .badRequest, "cursor: not a cursor this API returned"),
-                (.get, "/v1/action-items?cursor=\(Self.cursor(microseconds: 300_000_000_000_000_000))", nil, .badRequest, "cursor: not a cursor this API returned"),
-                (.get, "/v1/action-items?cursor=\(Self.cursor(microseconds: 0, id: "not-a-uuid"))", nil, .badRequest, "cursor: not a cursor this API returned"),
-                (.get, "/v1/action-items?cursor=%FF%FE", nil, .badRequest, "cursor: not valid UTF-8 once percent-decoded"),
+                (
+                    .get, "/v1/postmortems?cursor=\(Self.cursor(microseconds: .max))", nil, .badRequest,
+                    "cursor: not a cursor this API returned"
+                ),
+                (
+                    .get, "/v1/postmortems?cursor=\(Self.cursor(microseconds: .min))", nil, .badRequest,
+                    "cursor: not a cursor this API returned"
+                ),
+                (
+                    .get, "/v1/action-items?cursor=\(Self.cursor(microseconds: 300_000_000_000_000_000))", nil,
+                    .badRequest, "cursor: not a cursor this API returned"
+                ),
+                (
+                    .get, "/v1/action-items?cursor=\(Self.cursor(microseconds: 0, id: "not-a-uuid"))", nil, .badRequest,
+                    "cursor: not a cursor this API returned"
+                ),
+                (
+                    .get, "/v1/action-items?cursor=%FF%FE", nil, .badRequest,
+                    "cursor: not valid UTF-8 once percent-decoded"
+                ),
                 // NUL, bytes that are not UTF-8, and malformed escapes in query parameters.
                 (.get, "/v1/postmortems?service=pay%00ments", nil, .badRequest, "service: \(nul)"),
                 (.get, "/v1/postmortems?environment=%00", nil, .badRequest, "environment: \(nul)"),
                 (.get, "/v1/postmortems?deployId=d-42%00", nil, .badRequest, "deployId: \(nul)"),
                 (.get, "/v1/action-items?owner=%00", nil, .badRequest, "owner: \(nul)"),
-                (.get, "/v1/postmortems?service=%FF", nil, .badRequest, "service: not valid UTF-8 once percent-decoded"),
-                (.get, "/v1/postmortems?service=%ED%A0%80", nil, .badRequest, "service: not valid UTF-8 once percent-decoded"),
-                (.get, "/v1/postmortems?service=100%", nil, .badRequest, "service: malformed percent-encoding; escape a literal % as %25"),
-                (.get, "/v1/postmortems?service=%G1", nil, .badRequest, "service: malformed percent-encoding; escape a literal % as %25"),
+                (
+                    .get, "/v1/postmortems?service=%FF", nil, .badRequest,
+                    "service: not valid UTF-8 once percent-decoded"
+                ),
+                (
+                    .get, "/v1/postmortems?service=%ED%A0%80", nil, .badRequest,
+                    "service: not valid UTF-8 once percent-decoded"
+                ),
+                (
+                    .get, "/v1/postmortems?service=100%", nil, .badRequest,
+                    "service: malformed percent-encoding; escape a literal % as %25"
+                ),
+                (
+                    .get, "/v1/postmortems?service=%G1", nil, .badRequest,
+                    "service: malformed percent-encoding; escape a literal % as %25"
+                ),
                 (.get, "/v1/postmortems?st%00tus=open", nil, .badRequest, "query parameter name: \(nul)"),
                 // Times RFC 3339 can write but PostgreSQL or the API cannot hold.
-                (.get, "/v1/postmortems?since=0000-01-01T00:00:00Z", nil, .badRequest, "since: \(time), got 0000-01-01T00:00:00Z"),
-                (.get, "/v1/postmortems?since=9999-12-31T23:59:60Z", nil, .badRequest, "since: \(time), got 9999-12-31T23:59:60Z"),
-                (.patch, "/v1/action-items/\(id)", #"{"dueAt":"0000-06-01T00:00:00Z"}"#, .badRequest, "dueAt: \(time), got 0000-06-01T00:00:00Z"),
-                (.patch, "/v1/action-items/\(id)", #"{"dueAt":"9999-12-31T23:59:60Z"}"#, .badRequest, "dueAt: \(time), got 9999-12-31T23:59:60Z"),
+                (
+                    .get, "/v1/postmortems?since=0000-01-01T00:00:00Z", nil, .badRequest,
+                    "since: \(time), got 0000-01-01T00:00:00Z"
+                ),
+                (
+                    .get, "/v1/postmortems?since=9999-12-31T23:59:60Z", nil, .badRequest,
+                    "since: \(time), got 9999-12-31T23:59:60Z"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", #"{"dueAt":"0000-06-01T00:00:00Z"}"#, .badRequest,
+                    "dueAt: \(time), got 0000-06-01T00:00:00Z"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", #"{"dueAt":"9999-12-31T23:59:60Z"}"#, .badRequest,
+                    "dueAt: \(time), got 9999-12-31T23:59:60Z"
+                ),
                 // NUL in any string of a PATCH.
                 (.patch, "/v1/action-items/\(id)", #"{"owner":"team\u0000x"}"#, .badRequest, "owner: \(nul)"),
                 (.patch, "/v1/action-items/\(id)", #"{"status":"done\u0000"}"#, .badRequest, "status: \(nul)"),
-                (.patch, "/v1/action-items/\(id)", #"{"dueAt":"2030-01-01T00:00:00Z\u0000"}"#, .badRequest, "dueAt: \(nul)"),
-                (.patch, "/v1/action-items/\(id)", #"{"evidenceUrl":"https://ci.example/\u0000"}"#, .badRequest, "evidenceUrl: \(nul)"),
-                (.patch, "/v1/action-items/\(id)", #"{"owner":"\ud800"}"#, .badRequest, "invalid JSON at byte 16: unpaired surrogate"),
+                (
+                    .patch, "/v1/action-items/\(id)", #"{"dueAt":"2030-01-01T00:00:00Z\u0000"}"#, .badRequest,
+                    "dueAt: \(nul)"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", #"{"evidenceUrl":"https://ci.example/\u0000"}"#, .badRequest,
+                    "evidenceUrl: \(nul)"
+                ),
+                (
+                    .patch, "/v1/action-items/\(id)", #"{"owner":"\ud800"}"#, .badRequest,
+                    "invalid JSON at byte 16: unpaired surrogate"
+                ),
                 // Ids that are not UUIDs are simply not found (the path is not percent-decoded).
                 (.get, "/v1/postmortems/%00", nil, .notFound, "no postmortem %00"),
                 (.get, "/v1/action-items/%FF", nil, .notFound, "no action item %FF"),
-                (.patch, "/v1/action-items/00000000-0000-0000-0000-00000000000%00", #"{"owner":"x"}"#, .notFound, "no action item 00000000-0000-0000-0000-00000000000%00"),
+                (
+                    .patch, "/v1/action-items/00000000-0000-0000-0000-00000000000%00", #"{"owner":"x"}"#, .notFound,
+                    "no action item 00000000-0000-0000-0000-00000000000%00"
+                ),
             ]
             for (method, uri, body, status, message) in cases {
                 let answer = try await api.call(method, uri, json: body)
                 #expect(answer.status == status, "\(method) \(uri) \(body ?? ""): \(answer.text)")
                 #expect(answer.headers[.contentType] == "application/json", "\(uri)")
-                #expect((answer.object["error"] as? [String: Any])?["message"] as? String == message, "\(method) \(uri) \(body ?? "")")
+                #expect(
+                    (answer.object["error"] as? [String: Any])?["message"] as? String == message,
+                    "\(method) \(uri) \(body ?? "")")
             }
 
             // A body that is not UTF-8 is refused, never stored with replacement characters.
-            for bytes: [UInt8] in [Array(#"{"owner":"team-"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8),
-                                   Array(#"{"owner":"caf"#.utf8) + [0xC3] + Array(#""}"#.utf8),
-                                   Array(#"{"owner":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8)] {
+            for bytes: [UInt8] in [
+                Array(#"{"owner":"team-"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8),
+                Array(#"{"owner":"caf"#.utf8) + [0xC3] + Array(#""}"#.utf8),
+                Array(#"{"owner":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),
+            ] {
                 let answer = try await api.client.execute(
                     uri: "/v1/action-items/\(id)", method: .patch,
                     headers: [.authorization: "Bearer \(ServiceHarness.writeToken)", .contentType: "application/json"],
                     body: ByteBuffer(bytes: bytes)
                 ) { APIAnswer(status: $0.status, headers: $0.headers, text: String(buffer: $0.body)) }
                 #expect(answer.status == .badRequest, "\(bytes): \(answer.text)")
-                #expect((answer.object["error"] as? [String: Any])?["message"] as? String
+                #expect(
+                    (answer.object["error"] as? [String: Any])?["message"] as? String
                         == "request body is not valid UTF-8 (at byte \(bytes.firstIndex { $0 >= 0xC3 } ?? -1))")
             }
-            let owners = try await harness.query { try $0.query("SELECT coalesce(owner, '') FROM action_items").map { try $0.decode(String.self, at: 0) } }
-            #expect(!owners.contains { $0.contains("\u{FFFD}") || $0.hasPrefix("team-") || $0.hasPrefix("caf") }, "\(owners)")
-            #expect(try await harness.count("SELECT count(*) FROM action_items WHERE version > 1") == 0, "no refused edit changed an item")
+            let owners = try await harness.query {
+                try $0.query("SELECT coalesce(owner, '') FROM action_items").map { try $0.decode(String.self, at: 0) }
+            }
+            #expect(
+                !owners.contains { $0.contains("\u{FFFD}") || $0.hasPrefix("team-") || $0.hasPrefix("caf") },
+                "\(owners)")
+            #expect(
+                try await harness.count("SELECT count(*) FROM action_items WHERE version > 1") == 0,
+                "no refused edit changed an item")
 
             // The extremes of the range are fine, and survive the round trip and pagination.
             let latest = try await api.patch(id, #"{"dueAt":"9999-12-31T23:59:59Z"}"#)
@@ -302,11 +440,13 @@ struct APITests {
 
     @Test func markdownPaginationAndFilters() async throws {
         try await Self.withPostmortem { _, api, postmortemId in
-            let markdown = try await api.call(.get, "/v1/postmortems/\(postmortemId).md", token: ServiceHarness.readToken)
+            let markdown = try await api.call(
+                .get, "/v1/postmortems/\(postmortemId).md", token: ServiceHarness.readToken)
             #expect(markdown.status == .ok)
             #expect(markdown.headers[.contentType] == "text/markdown; charset=utf-8")
             #expect(markdown.text.contains("d-42"))
-            let negotiated = try await api.call(.get, "/v1/postmortems/\(postmortemId)", headers: [.accept: "text/markdown, application/json;q=0.5"])
+            let negotiated = try await api.call(
+                .get, "/v1/postmortems/\(postmortemId)", headers: [.accept: "text/markdown, application/json;q=0.5"])
             #expect(negotiated.text == markdown.text)
 
             var seen: [String] = []

@@ -24,12 +24,18 @@ struct APITokensTests {
 
     @Test(arguments: [
         ("ci-bot:write", "API token entry 1: expected name:scope:credential"),
-        ("ci bot:write:token-aaaaaaaaaaaaaaaa", "API token entry 1: name must be letters, digits, '-', '_', '.' or '@'"),
+        (
+            "ci bot:write:token-aaaaaaaaaaaaaaaa",
+            "API token entry 1: name must be letters, digits, '-', '_', '.' or '@'"
+        ),
         ("ci-bot:admin:token-aaaaaaaaaaaaaaaa", "API token entry 1 (ci-bot): scope must be read or write"),
         ("ci-bot:read:short", "API token entry 1 (ci-bot): a token must have at least 16 characters"),
         ("ci-bot:read:sha256:abc", "API token entry 1 (ci-bot): sha256: must be followed by 64 hex digits"),
         ("a:read:token-aaaaaaaaaaaaaaaa\na:write:token-bbbbbbbbbbbbbbbb", "API token entry 2: name a is used twice"),
-        ("a:read:token-aaaaaaaaaaaaaaaa\nb:write:token-aaaaaaaaaaaaaaaa", "API token entry 2 (b): the same token as another entry"),
+        (
+            "a:read:token-aaaaaaaaaaaaaaaa\nb:write:token-aaaaaaaaaaaaaaaa",
+            "API token entry 2 (b): the same token as another entry"
+        ),
     ])
     func malformedEntriesNameTheEntryButNeverTheCredential(_ configuration: String, _ message: String) {
         do {
@@ -48,10 +54,12 @@ struct APITokensTests {
 
     @Test func readFromFileAndEnvironmentTogether() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID())")
-        try "# mounted Secret\nfile-bot:write:sha256:\(Self.digestOfSecret)\n".write(to: file, atomically: true, encoding: .utf8)
+        try "# mounted Secret\nfile-bot:write:sha256:\(Self.digestOfSecret)\n".write(
+            to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let configuration = try ServiceConfiguration.fromEnvironment([
-            "DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": file.path, "API_TOKENS": "env-bot:read:env-token-0123456789",
+            "DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": file.path,
+            "API_TOKENS": "env-bot:read:env-token-0123456789",
             "API_MAX_BODY_BYTES": "2048",
         ])
         #expect(configuration.api.tokens.names == ["file-bot", "env-bot"])
@@ -60,11 +68,15 @@ struct APITokensTests {
         #expect(try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).api.tokens.isEmpty)
 
         let unreadable = #expect(throws: ServiceError.self) {
-            try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": "/nonexistent/tokens"])
+            try ServiceConfiguration.fromEnvironment([
+                "DATABASE_URL": "postgresql://db/app", "API_TOKENS_FILE": "/nonexistent/tokens",
+            ])
         }
         #expect(unreadable?.code == .invalidConfiguration)
         do {
-            _ = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "API_TOKENS": "x:root:secret-secret-secret"])
+            _ = try ServiceConfiguration.fromEnvironment([
+                "DATABASE_URL": "postgresql://db/app", "API_TOKENS": "x:root:secret-secret-secret",
+            ])
             Issue.record("an unknown scope was accepted")
         } catch {
             #expect("\(error)" == "API_TOKENS: API token entry 1 (x): scope must be read or write")

@@ -3,8 +3,8 @@ import Kafka
 import Logging
 import Postgres
 import PostmortemCore
-import Testing
 import TestSupport
+import Testing
 
 @testable import PostmortemService
 
@@ -27,28 +27,37 @@ struct AnalysisStepTests {
         try await pool.withConnection { _ = try $0.execute(script: Self.countDeployWrites) }
 
         let configuration = ServiceConfiguration(database: database, kafka: KafkaConfig([:]))
-        let analysis = configuration.analysis, encoder = configuration.outputEvents
-        let outbox = OutboxRepository(postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
+        let analysis = configuration.analysis
+        let encoder = configuration.outputEvents
+        let outbox = OutboxRepository(
+            postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
         let repositories = PostgresTransaction.Repositories(
-            deploys: DeployRepository(decoder: EventDecoder(), attributor: Attributor(window: analysis.attributionWindow)),
+            deploys: DeployRepository(
+                decoder: EventDecoder(), attributor: Attributor(window: analysis.attributionWindow)),
             metrics: MetricRepository(config: analysis), queue: AnalysisQueue(), postmortems: PostmortemRepository(),
             actionItems: ActionItemRepository(encoder: encoder, outbox: outbox), outbox: outbox)
         let step = AnalysisStep(
             events: repositories.deploys, metrics: repositories.metrics,
             history: HealthyHistoryReader(events: repositories.deploys, config: analysis),
             postmortems: PostmortemStore(
-                encoder: encoder, postmortems: repositories.postmortems, actionItems: repositories.actionItems, outbox: outbox),
-            queue: repositories.queue, analyzer: PostmortemAnalyzer(config: analysis), sourceProgress: MetricSourceProgress(metricNames: []),
+                encoder: encoder, postmortems: repositories.postmortems, actionItems: repositories.actionItems,
+                outbox: outbox),
+            queue: repositories.queue, analyzer: PostmortemAnalyzer(config: analysis),
+            sourceProgress: MetricSourceProgress(metricNames: []),
             logger: Logger(label: "step"))
 
         /// One ingest transaction and the analysis step after it, as the pipeline runs them.
         func ingest(_ batch: [AcceptedEvent]) async throws {
-            let known = try await pool.withTransaction { try ApplyBatch().run(batch, in: repositories.transaction(on: $0)).1 }
+            let known = try await pool.withTransaction {
+                try ApplyBatch().run(batch, in: repositories.transaction(on: $0)).1
+            }
             _ = try await pool.withTransaction { try step.run(known: known, now: Date(), on: $0) }
         }
         func writes() async throws -> [String] {
             try await pool.withConnection { connection in
-                try connection.query("SELECT deploy_id || ' ' || op FROM deploy_writes ORDER BY seq").map { try $0.decode(String.self, at: 0) }
+                try connection.query("SELECT deploy_id || ' ' || op FROM deploy_writes ORDER BY seq").map {
+                    try $0.decode(String.self, at: 0)
+                }
             }
         }
 
@@ -57,20 +66,27 @@ struct AnalysisStepTests {
         try await ingest([try UseCaseTests.started("d-1"), try UseCaseTests.rolledBack(nil)])
         #expect(try await writes() == ["d-1 INSERT"], "one write for the batch")
         let attributedTo = try await pool.withConnection { connection in
-            try connection.query("SELECT deploy_id FROM deploy_events WHERE event_id = 'rb-none'")[0].decode(String?.self, at: 0)
+            try connection.query("SELECT deploy_id FROM deploy_events WHERE event_id = 'rb-none'")[0].decode(
+                String?.self, at: 0)
         }
         #expect(attributedTo == "d-1")
-        let postmortems = try await pool.withConnection { try $0.query("SELECT count(*) FROM postmortems WHERE deploy_id = 'd-1'")[0].decode(Int.self, at: 0) }
+        let postmortems = try await pool.withConnection {
+            try $0.query("SELECT count(*) FROM postmortems WHERE deploy_id = 'd-1'")[0].decode(Int.self, at: 0)
+        }
         #expect(postmortems == 1)
 
         // A later event of the deploy: one more write, the row refreshed with it.
         try await ingest([try UseCaseTests.rolledBack("d-1", mode: "manual")])
         #expect(try await writes() == ["d-1 INSERT", "d-1 UPDATE"])
         let contexts = try await pool.withConnection { connection in
-            try connection.query("SELECT timeline->'contextIds' FROM deploys WHERE deploy_id = 'd-1'")[0].decode(PostgresJSON.self, at: 0)
-                .decode([String].self)
+            try connection.query("SELECT timeline->'contextIds' FROM deploys WHERE deploy_id = 'd-1'")[0].decode(
+                PostgresJSON.self, at: 0
+            )
+            .decode([String].self)
         }
-        #expect(Set(contexts).isSuperset(of: ["d-1-s", "rb-none", "rb-d-1"]), "the row knows every event of the deploy: \(contexts)")
+        #expect(
+            Set(contexts).isSuperset(of: ["d-1-s", "rb-none", "rb-d-1"]),
+            "the row knows every event of the deploy: \(contexts)")
 
         // A redelivery stores nothing, queues nothing, writes nothing.
         try await ingest([try UseCaseTests.started("d-1")])

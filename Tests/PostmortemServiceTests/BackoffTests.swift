@@ -34,12 +34,20 @@ struct BackoffTests {
         Case(policy: .init(), failures: 7, word: half, expectedMilliseconds: 4500),
         Case(policy: .init(), failures: 1, word: .max, expectedMilliseconds: 80),
         // No jitter: the ceiling whatever is drawn.
-        Case(policy: .init(base: .seconds(1), cap: .seconds(4), jitter: 0), failures: 3, word: .max, expectedMilliseconds: 4000),
-        Case(policy: .init(base: .seconds(1), cap: .seconds(4), jitter: 0), failures: 4, word: half, expectedMilliseconds: 4000),
+        Case(
+            policy: .init(base: .seconds(1), cap: .seconds(4), jitter: 0), failures: 3, word: .max,
+            expectedMilliseconds: 4000),
+        Case(
+            policy: .init(base: .seconds(1), cap: .seconds(4), jitter: 0), failures: 4, word: half,
+            expectedMilliseconds: 4000),
         // Full jitter: half of 300 ms off.
-        Case(policy: .init(base: .milliseconds(300), cap: .seconds(1), jitter: 1), failures: 1, word: half, expectedMilliseconds: 150),
+        Case(
+            policy: .init(base: .milliseconds(300), cap: .seconds(1), jitter: 1), failures: 1, word: half,
+            expectedMilliseconds: 150),
         // Out-of-range settings: the cap is raised to the base, the jitter clamped to 1.
-        Case(policy: .init(base: .seconds(2), cap: .seconds(1), jitter: 0), failures: 3, word: 0, expectedMilliseconds: 2000),
+        Case(
+            policy: .init(base: .seconds(2), cap: .seconds(1), jitter: 0), failures: 3, word: 0,
+            expectedMilliseconds: 2000),
         Case(policy: .init(jitter: 3), failures: 1, word: half, expectedMilliseconds: 50),
     ]
 

@@ -1,7 +1,7 @@
 import Foundation
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
 
 /// `--version` and unreadable inputs, run as real processes.
 @Suite("Command line basics")

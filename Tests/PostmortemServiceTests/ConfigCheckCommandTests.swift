@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `deploy-postmortem config check` run as a real process, with nothing but the environment it
 /// is given (and the files that environment names), as in a container.
@@ -11,7 +11,8 @@ struct ConfigCheckCommandTests {
         let directory: URL
 
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-check-\(UUID().uuidString)")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "config-check-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
 
@@ -34,7 +35,8 @@ struct ConfigCheckCommandTests {
     /// password and CA, the database URL, tokens and ownership map as files.
     static func production(_ files: Files) throws -> [String: String] {
         [
-            "DATABASE_URL_FILE": try files.write("url", "postgresql://postmortem:db-password-1@db.example.internal:5432/postmortem\n"),
+            "DATABASE_URL_FILE": try files.write(
+                "url", "postgresql://postmortem:db-password-1@db.example.internal:5432/postmortem\n"),
             "PGSSLMODE": "verify-full",
             "PGSSLROOTCERT": try files.write("db-ca.crt", "-----BEGIN CERTIFICATE-----\n"),
             "KAFKA_BOOTSTRAP_SERVERS": "kafka-0.example.internal:9093",
@@ -46,7 +48,8 @@ struct ConfigCheckCommandTests {
             "KAFKA_SASL_PASSWORD_FILE": try files.write("sasl-password", "kafka-password-1\n"),
             "KAFKA_SSL_CA_LOCATION": try files.write("kafka-ca.crt", "-----BEGIN CERTIFICATE-----\n"),
             "KAFKA_SESSION_TIMEOUT_MS": "45000",
-            "API_TOKENS_FILE": try files.write("tokens", "ci-bot:write:sha256:\(digests.0)\ndashboards:read:sha256:\(digests.1.uppercased())\n"),
+            "API_TOKENS_FILE": try files.write(
+                "tokens", "ci-bot:write:sha256:\(digests.0)\ndashboards:read:sha256:\(digests.1.uppercased())\n"),
             "OWNERSHIP_MAP_FILE": try files.write("ownership.json", #"{"checkout": "team-payments"}"#),
             "ANALYSIS_BASELINE_WINDOW_SECONDS": "3600",
             "ANALYSIS_RELATIVE_MARGIN": "0.1",
@@ -73,10 +76,14 @@ struct ConfigCheckCommandTests {
     @Test func aNestedOwnershipMapIsRefused() throws {
         let files = try Files()
         var environment = try Self.production(files)
-        environment["OWNERSHIP_MAP_FILE"] = try files.write("nested.json", #"{"services": {"checkout": "team-payments"}}"#)
+        environment["OWNERSHIP_MAP_FILE"] = try files.write(
+            "nested.json", #"{"services": {"checkout": "team-payments"}}"#)
         let outcome = try Self.check(environment)
         #expect(outcome.status == 1)
-        #expect(Self.lines(outcome) == ["OWNERSHIP_MAP_FILE \(environment["OWNERSHIP_MAP_FILE"]!): expected a JSON object of service → team"])
+        #expect(
+            Self.lines(outcome) == [
+                "OWNERSHIP_MAP_FILE \(environment["OWNERSHIP_MAP_FILE"]!): expected a JSON object of service → team"
+            ])
     }
 
     /// Every problem is reported, one line each, each starting with the variable it concerns.
@@ -98,15 +105,21 @@ struct ConfigCheckCommandTests {
         let outcome = try Self.check(environment)
         #expect(outcome.status == 1)
         let lines = Self.lines(outcome)
-        #expect(lines.first == "LOG_LEVEL=verbose: expected one of trace, debug, info, notice, warning, error, critical")
+        #expect(
+            lines.first == "LOG_LEVEL=verbose: expected one of trace, debug, info, notice, warning, error, critical")
         let expected = [
-            "LOG_LEVEL", "EVENT_SOURCE", "PUBLIC_UI_URL", "ANALYSIS_BASELINE_WINDOW_SECONDS", "ANALYSIS_RELATIVE_MARGIN", "HTTP_PORT", "OWNERSHIP_MAP_FILE",
-            "API_TOKENS_FILE", "DATABASE_URL_FILE", "KAFKA_SSL_CA_LOCATION", "KAFKA_SESSION_TIMEOUT_MS", "KAFKA_NO_SUCH_PROPERTY",
+            "LOG_LEVEL", "EVENT_SOURCE", "PUBLIC_UI_URL", "ANALYSIS_BASELINE_WINDOW_SECONDS",
+            "ANALYSIS_RELATIVE_MARGIN", "HTTP_PORT", "OWNERSHIP_MAP_FILE",
+            "API_TOKENS_FILE", "DATABASE_URL_FILE", "KAFKA_SSL_CA_LOCATION", "KAFKA_SESSION_TIMEOUT_MS",
+            "KAFKA_NO_SUCH_PROPERTY",
         ]
         #expect(lines.count == expected.count, "\(outcome.standardOutput)")
         for variable in expected {
-            #expect(lines.contains { $0.hasPrefix(variable + "=") || $0.hasPrefix(variable + ":") || $0.hasPrefix(variable + " ") },
-                    "no line names \(variable): \(outcome.standardOutput)")
+            #expect(
+                lines.contains {
+                    $0.hasPrefix(variable + "=") || $0.hasPrefix(variable + ":") || $0.hasPrefix(variable + " ")
+                },
+                "no line names \(variable): \(outcome.standardOutput)")
         }
         // Reported once, not again as "missing" after being set aside.
         #expect(!outcome.standardOutput.contains("DATABASE_URL: not set"))
@@ -114,14 +127,16 @@ struct ConfigCheckCommandTests {
 
     @Test func missingTargetsAndCredentialsAreProblems() throws {
         let outcome = try Self.check([
-            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-256", "KAFKA_SASL_USERNAME": "svc",
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
+            "KAFKA_SASL_USERNAME": "svc",
         ])
         #expect(outcome.status == 1)
-        #expect(Self.lines(outcome) == [
-            "KAFKA_BOOTSTRAP_SERVERS: not set; serve would never reach a broker",
-            "KAFKA_SASL_PASSWORD: not set (nor KAFKA_SASL_PASSWORD_FILE), but SASL SCRAM-SHA-256 needs it",
-            "DATABASE_URL: not set (nor DATABASE_URL_FILE, PGHOST or PGSERVICE); serve would try a local socket",
-        ])
+        #expect(
+            Self.lines(outcome) == [
+                "KAFKA_BOOTSTRAP_SERVERS: not set; serve would never reach a broker",
+                "KAFKA_SASL_PASSWORD: not set (nor KAFKA_SASL_PASSWORD_FILE), but SASL SCRAM-SHA-256 needs it",
+                "DATABASE_URL: not set (nor DATABASE_URL_FILE, PGHOST or PGSERVICE); serve would try a local socket",
+            ])
     }
 
     /// Passwords, tokens and database URLs never reach the output, even when they are the problem.

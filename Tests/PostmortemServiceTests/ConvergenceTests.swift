@@ -4,8 +4,8 @@ import Kafka
 import LocalPostgres
 import Postgres
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
 
 @testable import PostmortemCore
 
@@ -26,7 +26,9 @@ struct ConvergenceTests {
     /// naming another team, and every 11th deploy's metric events with one value raised. In order, each copy comes long after its
     /// original was stored, and the smaller content digest comes first about as often as not.
     static let events: [(event: String, topic: String)] = {
-        let originals = fleet.flatMap { scenario in zip(scenario.events, scenario.topicOfEach).map { (event: $0, topic: $1) } }
+        let originals = fleet.flatMap { scenario in
+            zip(scenario.events, scenario.topicOfEach).map { (event: $0, topic: $1) }
+        }
         let copies = fleet.enumerated().flatMap { index, scenario in
             zip(scenario.events, scenario.topicOfEach).compactMap { event, topic in
                 conflictingCopy(of: event, deploy: index).map { (event: $0, topic: topic) }
@@ -50,14 +52,18 @@ struct ConvergenceTests {
         case let type where type.hasSuffix("deploy.started.v1") && deploy % 7 == 0:
             data["team"] = "edited-team"
         case let type where type.hasSuffix("metric.sampled.v1") && deploy % 11 == 0:
-            guard var points = data["points"] as? [[String: Any]], let value = points.last?["value"] as? Double else { return nil }
+            guard var points = data["points"] as? [[String: Any]], let value = points.last?["value"] as? Double else {
+                return nil
+            }
             points[points.count - 1]["value"] = value * 3 + 1
             data["points"] = points
         default:
             return nil
         }
         object["data"] = data
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     static var records: [KafkaRecord] { records(events) }
@@ -65,12 +71,14 @@ struct ConvergenceTests {
     /// `events` as records to their topics, keyed by event ID.
     static func records(_ events: [(event: String, topic: String)]) -> [KafkaRecord] {
         events.map { event, topic in
-            let name = switch topic {
-            case "rollbacks": topics.rollbacks
-            case "metrics": topics.metrics
-            default: topics.deploys
-            }
-            let id = (try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["id"] as? String ?? event
+            let name =
+                switch topic {
+                case "rollbacks": topics.rollbacks
+                case "metrics": topics.metrics
+                default: topics.deploys
+                }
+            let id =
+                (try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])?["id"] as? String ?? event
             return KafkaRecord(topic: name, key: Array(id.utf8), value: Array(event.utf8))
         }
     }
@@ -89,14 +97,18 @@ struct ConvergenceTests {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, case .array(let postmortems) = try JSONParser.parse(Array(data), maxDepth: 64) else {
+        guard process.terminationStatus == 0,
+            case .array(let postmortems) = try JSONParser.parse(Array(data), maxDepth: 64)
+        else {
             throw TestFailure("analyze failed with status \(process.terminationStatus)")
         }
         var expected: [String: Expected] = [:]
         for case .object(var fields) in postmortems {
-            guard case .string(let deployId) = fields["deployId"], case .array(let items) = fields.removeValue(forKey: "actionItems")
+            guard case .string(let deployId) = fields["deployId"],
+                case .array(let items) = fields.removeValue(forKey: "actionItems")
             else { throw TestFailure("unexpected analyze output") }
-            expected[deployId] = Expected(document: .object(fields), items: try Dictionary(uniqueKeysWithValues: items.map(Expected.item)))
+            expected[deployId] = Expected(
+                document: .object(fields), items: try Dictionary(uniqueKeysWithValues: items.map(Expected.item)))
         }
         return expected
     }
@@ -108,7 +120,8 @@ struct ConvergenceTests {
 
         static func item(_ value: JSONValue) throws -> (String, [String]) {
             guard case .object(let f) = value, case .string(let id) = f["id"], case .string(let kind) = f["kind"],
-                case .string(let gate) = f["gate"], case .string(let title) = f["title"], case .string(let description) = f["description"]
+                case .string(let gate) = f["gate"], case .string(let title) = f["title"],
+                case .string(let description) = f["description"]
             else { throw TestFailure("unexpected action item \(value.serialized)") }
             return (id, [kind, gate, title, description])
         }
@@ -123,7 +136,8 @@ struct ConvergenceTests {
             var stored: [String: Expected] = [:]
             for row in try connection.query("SELECT deploy_id, document::text FROM postmortems") {
                 stored[try row.decode(String.self, at: 0)] = Expected(
-                    document: try JSONParser.parse(Array(try row.decode(String.self, at: 1).utf8), maxDepth: 64), items: [:])
+                    document: try JSONParser.parse(Array(try row.decode(String.self, at: 1).utf8), maxDepth: 64),
+                    items: [:])
             }
             for row in try connection.query(
                 """
@@ -131,7 +145,8 @@ struct ConvergenceTests {
                 FROM action_items a JOIN postmortems p USING (postmortem_id) WHERE NOT a.superseded
                 """)
             {
-                stored[try row.decode(String.self, at: 0)]?.items[try row.decode(String.self, at: 1)] = try (2...5).map {
+                stored[try row.decode(String.self, at: 0)]?.items[try row.decode(String.self, at: 1)] = try (2...5).map
+                {
                     try row.decode(String.self, at: $0)
                 }
             }
@@ -143,7 +158,8 @@ struct ConvergenceTests {
     static func differences(_ stored: [String: Expected], _ expected: [String: Expected]) -> [String] {
         Set(stored.keys).union(expected.keys).sorted().compactMap { deployId in
             stored[deployId] == expected[deployId]
-                ? nil : "\(deployId): stored \(stored[deployId]?.description ?? "nothing"), analyze \(expected[deployId]?.description ?? "nothing")"
+                ? nil
+                : "\(deployId): stored \(stored[deployId]?.description ?? "nothing"), analyze \(expected[deployId]?.description ?? "nothing")"
         }
     }
 
@@ -158,9 +174,11 @@ struct ConvergenceTests {
             try await Task.sleep(for: .milliseconds(500))
         }
         let state = diff.isEmpty ? "" : await StackState.describe(database)
-        #expect(diff.isEmpty, "\(diff.count) of \(expected.count) deploys differ from analyze (\(state)): \(diff.prefix(3).joined(separator: "\n"))")
+        #expect(
+            diff.isEmpty,
+            "\(diff.count) of \(expected.count) deploys differ from analyze (\(state)): \(diff.prefix(3).joined(separator: "\n"))"
+        )
     }
-
 
     /// A mock cluster, a migrated database and `serve` replicas in one group, stopped by `stop()`.
     final class Stack: Sendable {
@@ -174,17 +192,20 @@ struct ConvergenceTests {
             self.database = database
             try await DatabaseSchema.migrate(database)
             group = "convergence-\(UUID().uuidString.prefix(6))"
-            producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
+            producer = try KafkaProducer(
+                config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
         }
 
         /// Starts one more replica.
         func replica() throws -> ServeProcessTests.ServeProcess {
-            try ServeProcessTests.ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+            try ServeProcessTests.ServeProcess(
+                database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
         }
 
         func produce(_ records: some Collection<KafkaRecord>) async throws {
             let (producer, records) = (producer, Array(records))
-            let outcomes = try await withDeadline(ServiceHarness.produceTimeout, "delivering \(records.count) records") { await producer.send(records) }
+            let outcomes = try await withDeadline(ServiceHarness.produceTimeout, "delivering \(records.count) records")
+            { await producer.send(records) }
             for outcome in outcomes { _ = try outcome.get() }
         }
 
@@ -199,7 +220,8 @@ struct ConvergenceTests {
     @Test func threeReplicasWhileEventsArriveMatchAnalyze() async throws {
         let expected = try Self.oracle()
         #expect(expected.count == 300, "every deploy of the fleet fails")
-        #expect(expected.values.contains { $0.document.serialized.contains("edited-team") }, "some conflicting copies win")
+        #expect(
+            expected.values.contains { $0.document.serialized.contains("edited-team") }, "some conflicting copies win")
         let stack = try await Stack(database: try TestDatabase.fresh("convergence"))
         let replicas = try (0..<3).map { _ in try stack.replica() }
         // Produced in slices while the replicas run, so batches interleave across replicas.
@@ -219,50 +241,97 @@ struct ConvergenceTests {
     static func healthyHistory(
         of story: DemoScenarios.Scenario, service: String, metric: String, level: Double, threshold: Double
     ) throws -> (deploys: [(event: String, topic: String)], metrics: [(event: String, topic: String)]) {
-        guard let started = story.events.first.flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }),
-            let data = started["data"] as? [String: Any], let text = data["startedAt"] as? String, let start = RFC3339.parse(text)
+        guard
+            let started = story.events.first.flatMap({
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }),
+            let data = started["data"] as? [String: Any], let text = data["startedAt"] as? String,
+            let start = RFC3339.parse(text)
         else { throw TestFailure("the story does not begin with its start") }
         func event(_ type: String, _ id: String, _ data: [String: Any]) throws -> String {
             let object: [String: Any] = [
-                "specversion": "1.0", "id": id, "source": "/history", "type": "io.deploypostmortem.\(type)", "time": RFC3339.format(start),
+                "specversion": "1.0", "id": id, "source": "/history", "type": "io.deploypostmortem.\(type)",
+                "time": RFC3339.format(start),
                 "data": data,
             ]
-            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
-        var deploys: [(event: String, topic: String)] = [], metrics: [(event: String, topic: String)] = []
+        var deploys: [(event: String, topic: String)] = []
+        var metrics: [(event: String, topic: String)] = []
         for day in 1...4 {
-            let id = "history-\(day)", at = { (minutes: Double) in RFC3339.format(start.addingTimeInterval(Double(-day) * 86_400 + minutes * 60)) }
-            deploys.append((try event("deploy.started.v1", "\(id)-started", [
-                "deployId": id, "service": service, "environment": "prod", "startedAt": at(0), "artifact": ["name": service, "version": "2.13.\(day)"],
-            ]), "deploys"))
-            deploys.append((try event("deploy.gate_finished.v1", "\(id)-canary", [
-                "deployId": id, "gate": "canary", "outcome": "passed", "startedAt": at(0), "finishedAt": at(10), "trafficPercent": 10,
-                "checks": [["metric": metric, "threshold": threshold, "direction": "above", "observed": level, "passed": true]],
-            ]), "deploys"))
-            deploys.append((try event("deploy.finished.v1", "\(id)-finished", ["deployId": id, "outcome": "succeeded", "finishedAt": at(41)]), "deploys"))
-            metrics.append((try event("metric.sampled.v1", "\(id)-\(metric)", [
-                "service": service, "environment": "prod", "metric": metric, "unit": "percent", "labels": ["region": "eu-west-1"],
-                "points": (0...60).map { ["at": at(Double($0)), "value": $0 == 2 + day ? level * (2 + 0.25 * Double(day)) : level] },
-            ]), "metrics"))
+            let id = "history-\(day)"
+            let at = { (minutes: Double) in
+                RFC3339.format(start.addingTimeInterval(Double(-day) * 86_400 + minutes * 60))
+            }
+            deploys.append(
+                (
+                    try event(
+                        "deploy.started.v1", "\(id)-started",
+                        [
+                            "deployId": id, "service": service, "environment": "prod", "startedAt": at(0),
+                            "artifact": ["name": service, "version": "2.13.\(day)"],
+                        ]), "deploys"
+                ))
+            deploys.append(
+                (
+                    try event(
+                        "deploy.gate_finished.v1", "\(id)-canary",
+                        [
+                            "deployId": id, "gate": "canary", "outcome": "passed", "startedAt": at(0),
+                            "finishedAt": at(10), "trafficPercent": 10,
+                            "checks": [
+                                [
+                                    "metric": metric, "threshold": threshold, "direction": "above", "observed": level,
+                                    "passed": true,
+                                ]
+                            ],
+                        ]), "deploys"
+                ))
+            deploys.append(
+                (
+                    try event(
+                        "deploy.finished.v1", "\(id)-finished",
+                        ["deployId": id, "outcome": "succeeded", "finishedAt": at(41)]), "deploys"
+                ))
+            metrics.append(
+                (
+                    try event(
+                        "metric.sampled.v1", "\(id)-\(metric)",
+                        [
+                            "service": service, "environment": "prod", "metric": metric, "unit": "percent",
+                            "labels": ["region": "eu-west-1"],
+                            "points": (0...60).map {
+                                [
+                                    "at": at(Double($0)),
+                                    "value": $0 == 2 + day ? level * (2 + 0.25 * Double(day)) : level,
+                                ]
+                            },
+                        ]), "metrics"
+                ))
         }
         return (deploys, metrics)
     }
 
     @Test func healthyDeploysArrivingAfterTheFailedOneRepriceItsProposalAsAnalyzeDoes() async throws {
         let story = try #require(DemoScenarios.all(endingAt: Self.now).first { $0.name == "canary-too-loose" })
-        let history = try Self.healthyHistory(of: story, service: "payments", metric: "http_error_rate", level: 0.5, threshold: 5)
+        let history = try Self.healthyHistory(
+            of: story, service: "payments", metric: "http_error_rate", level: 0.5, threshold: 5)
         let failed = Array(zip(story.events, story.topicOfEach).map { (event: $0, topic: $1) })
         let expected = try Self.oracle((failed + history.deploys + history.metrics).map(\.event))
         let finding = #"canary.canary_threshold_too_loose:http_error_rate{region="eu-west-1"}"#
         let proposal = { (document: JSONValue?) -> JSONValue? in
-            guard case .object(let fields)? = document, case .array(let findings)? = fields["findings"] else { return nil }
+            guard case .object(let fields)? = document, case .array(let findings)? = fields["findings"] else {
+                return nil
+            }
             return findings.lazy.compactMap { f -> JSONValue? in
                 guard case .object(let f) = f, f["key"] == .string(finding) else { return nil }
                 return f["proposal"]
             }.first
         }
         guard case .object(let priced)? = proposal(expected[story.deployId]?.document) else {
-            throw TestFailure("analyze proposes nothing: \(expected[story.deployId]?.document.serialized ?? "no postmortem")")
+            throw TestFailure(
+                "analyze proposes nothing: \(expected[story.deployId]?.document.serialized ?? "no postmortem")")
         }
         #expect(priced["healthyRuns"] == .number(4), "analyze replays the four healthy deploys")
         #expect(priced["proposed"] == .number(1.5), "the tightest threshold none of them trips")
@@ -270,14 +339,18 @@ struct ConvergenceTests {
         let stack = try await Stack(database: try TestDatabase.fresh("convergence-history"))
         let replicas = try (0..<2).map { _ in try stack.replica() }
         try await stack.produce(Self.records(failed))
-        try await waitUntil("the failed deploy's postmortem") { try await ServeProcessTests.counts(stack.database).postmortems == 1 }
+        try await waitUntil("the failed deploy's postmortem") {
+            try await ServeProcessTests.counts(stack.database).postmortems == 1
+        }
         // Their deploy events first, their points later: each must re-price the stored postmortem.
         try await stack.produce(Self.records(history.deploys))
         try await Task.sleep(for: .seconds(1))
         try await stack.produce(Self.records(history.metrics))
         try await Self.expectConvergence(stack.database, to: expected)
         let stored = try await Self.stored(stack.database)
-        guard case .object(let storedProposal)? = proposal(stored[story.deployId]?.document) else { throw TestFailure("nothing stored") }
+        guard case .object(let storedProposal)? = proposal(stored[story.deployId]?.document) else {
+            throw TestFailure("nothing stored")
+        }
         #expect(storedProposal["healthyRuns"] == .number(4))
         try await stack.stop(replicas)
     }
@@ -303,7 +376,8 @@ struct ConvergenceTests {
         let expected = try Self.oracle()
         let cluster = try LocalPostgresCluster.start()
         defer { cluster.stop() }
-        let stack = try await Stack(database: PostgresConfiguration(connectionString: try cluster.createDatabase("convergence_outage")))
+        let stack = try await Stack(
+            database: PostgresConfiguration(connectionString: try cluster.createDatabase("convergence_outage")))
         let replicas = try (0..<2).map { _ in try stack.replica() }
         let records = Self.records
         let half = records.count / 2

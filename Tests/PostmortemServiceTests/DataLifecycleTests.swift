@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Postgres
 import PostmortemCore
-@testable import PostmortemService
-import Testing
 import TestSupport
+import Testing
+
+@testable import PostmortemService
 
 /// Monthly metric partitions, the migration that empties the default partition, and retention,
 /// against the suite's real PostgreSQL, with injected clocks (nothing waits for a day to pass).
@@ -17,7 +18,9 @@ struct DataLifecycleTests {
     /// rows sent before 2026-10-30T12:00Z.
     static let now = at("2026-11-29T12:00:00Z")
 
-    static func maintainer(_ database: PostgresConfiguration, clock: Date = now, retention: Retention = Retention()) -> (DataMaintainer, PostgresPool) {
+    static func maintainer(_ database: PostgresConfiguration, clock: Date = now, retention: Retention = Retention())
+        -> (DataMaintainer, PostgresPool)
+    {
         let pool = PostgresPool(configuration: database, maxConnections: 2, logger: ServiceHarness.logger)
         let maintainer = DataMaintainer(
             pool: pool, retention: retention, analysis: AnalysisConfig(), interval: .seconds(86_400), clock: { clock },
@@ -25,7 +28,9 @@ struct DataLifecycleTests {
         return (maintainer, pool)
     }
 
-    static func run<T: Sendable>(_ database: PostgresConfiguration, _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T) async throws -> T {
+    static func run<T: Sendable>(
+        _ database: PostgresConfiguration, _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T
+    ) async throws -> T {
         let connection = try await PostgresConnection.connect(database)
         do {
             let value = try await connection.run(body)
@@ -40,18 +45,23 @@ struct DataLifecycleTests {
     /// Metric points per table they are stored in (`metric_samples_YYYY_MM` or `_default`).
     static func pointsByTable(_ database: PostgresConfiguration) async throws -> [String: Int] {
         try await run(database) { connection in
-            Dictionary(uniqueKeysWithValues: try connection.query(
-                "SELECT tableoid::regclass::text, count(*) FROM metric_samples GROUP BY 1"
-            ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) })
+            Dictionary(
+                uniqueKeysWithValues: try connection.query(
+                    "SELECT tableoid::regclass::text, count(*) FROM metric_samples GROUP BY 1"
+                ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) })
         }
     }
 
     static func partitionExists(_ name: String, _ database: PostgresConfiguration) async throws -> Bool {
-        try await run(database) { try $0.query("SELECT to_regclass($1) IS NOT NULL", [name])[0].decode(Bool.self, at: 0) }
+        try await run(database) {
+            try $0.query("SELECT to_regclass($1) IS NOT NULL", [name])[0].decode(Bool.self, at: 0)
+        }
     }
 
     /// Inserts points of `service` in prod every `step` seconds from `from` up to and including `to`.
-    static func insertPoints(_ service: String, from: String, to: String, step: Int, on connection: isolated PostgresConnection) throws {
+    static func insertPoints(
+        _ service: String, from: String, to: String, step: Int, on connection: isolated PostgresConnection
+    ) throws {
         try connection.query(
             """
             INSERT INTO metric_samples (service, environment, metric, ts, value)
@@ -79,8 +89,10 @@ struct DataLifecycleTests {
         try await Self.run(database) { connection in
             // A session in another time zone: month boundaries are UTC all the same.
             try connection.query("SET TIME ZONE 'America/New_York'")
-            try Self.insertPoints("api", from: "2025-12-31T23:00:00Z", to: "2026-01-01T00:59:00Z", step: 60, on: connection)
-            try Self.insertPoints("api", from: "2026-03-10T00:00:00Z", to: "2026-03-10T00:09:00Z", step: 60, on: connection)
+            try Self.insertPoints(
+                "api", from: "2025-12-31T23:00:00Z", to: "2026-01-01T00:59:00Z", step: 60, on: connection)
+            try Self.insertPoints(
+                "api", from: "2026-03-10T00:00:00Z", to: "2026-03-10T00:09:00Z", step: 60, on: connection)
         }
         #expect(try await Self.pointsByTable(database) == ["metric_samples_default": 130])
 
@@ -116,7 +128,8 @@ struct DataLifecycleTests {
             try insertPoints("api", from: "2026-08-30T00:00:00Z", to: "2026-08-30T00:04:00Z", step: 60, on: connection)
             // January 2025 has no partition: in the default. api's deploy of 2025-01-05 10:00 (not
             // rolled back) reads 09:00–12:05: of 08:00, 09:30, 11:00, 12:30, two kept, two deleted.
-            try insertPoints("api", from: "2025-01-05T08:00:00Z", to: "2025-01-05T13:00:00Z", step: 5_400, on: connection)
+            try insertPoints(
+                "api", from: "2025-01-05T08:00:00Z", to: "2025-01-05T13:00:00Z", step: 5_400, on: connection)
             try insertPoints("api", from: "2026-11-28T00:00:00Z", to: "2026-11-28T00:04:00Z", step: 60, on: connection)
 
             let deploy = "INSERT INTO deploys (deploy_id, service, environment, started_at) VALUES ($1, $2, 'prod', $3)"
@@ -130,8 +143,10 @@ struct DataLifecycleTests {
                 """
             let june = at("2026-06-10T10:30:00Z")
             for (id, service, started) in [
-                ("pm-old", "api", june), ("pm-ancient", "api", at("2025-01-05T10:00:00Z")), ("old-healthy", "web", june),
-                ("old-but-active", "web", june), ("recent", "web", at("2026-11-01T00:00:00Z")), ("queued-old", "web", june),
+                ("pm-old", "api", june), ("pm-ancient", "api", at("2025-01-05T10:00:00Z")),
+                ("old-healthy", "web", june),
+                ("old-but-active", "web", june), ("recent", "web", at("2026-11-01T00:00:00Z")),
+                ("queued-old", "web", june),
             ] as [(String, String, Date)] {
                 try connection.query(deploy, [id, service, started])
                 try connection.query(event, ["\(id)-start", id, started, false])
@@ -146,7 +161,8 @@ struct DataLifecycleTests {
             try connection.query(event, ["pending", String?.none, june, true])
             try connection.query("INSERT INTO analysis_queue (deploy_ids) VALUES ('{queued-old}')")
 
-            let outbox = "INSERT INTO outbox (event_id, topic, message_key, payload, created_at, sent_at) VALUES ($1, 't', 'k', '{}', $2, $3)"
+            let outbox =
+                "INSERT INTO outbox (event_id, topic, message_key, payload, created_at, sent_at) VALUES ($1, 't', 'k', '{}', $2, $3)"
             try connection.query(outbox, ["sent-june", june, june])
             try connection.query(outbox, ["sent-october", at("2026-10-01T00:00:00Z"), at("2026-10-01T00:00:00Z")])
             try connection.query(outbox, ["sent-recently", at("2026-11-20T00:00:00Z"), at("2026-11-20T00:00:00Z")])
@@ -156,7 +172,8 @@ struct DataLifecycleTests {
 
     /// One text column, sorted by code point (whatever the database's collation).
     static func strings(_ sql: String, _ database: PostgresConfiguration) async throws -> [String] {
-        try await run(database) { connection in try connection.query(sql).map { try $0.decode(String.self, at: 0) } }.sorted()
+        try await run(database) { connection in try connection.query(sql).map { try $0.decode(String.self, at: 0) } }
+            .sorted()
     }
 
     @Test func retentionDeletesExactlyWhatExpiredAndKeepsTheRecord() async throws {
@@ -182,14 +199,20 @@ struct DataLifecycleTests {
         #expect(byTable["metric_samples_2026_08"] == 5)
         #expect(byTable["metric_samples_2026_11"] == 5)
         #expect(try await !Self.partitionExists("metric_samples_2026_06", database))
-        #expect(try await Self.strings("SELECT DISTINCT service FROM metric_samples WHERE ts < '2026-08-01'", database) == ["api"])
+        #expect(
+            try await Self.strings("SELECT DISTINCT service FROM metric_samples WHERE ts < '2026-08-01'", database) == [
+                "api"
+            ])
 
-        #expect(try await Self.strings("SELECT deploy_id FROM deploys", database)
-            == ["old-but-active", "pm-ancient", "pm-old", "queued-old", "recent"])
-        #expect(try await Self.strings("SELECT event_id FROM deploy_events", database) == [
-            "old-but-active-late", "old-but-active-start", "pending", "pm-ancient-start", "pm-old-rollback", "pm-old-start",
-            "queued-old-start", "recent-start",
-        ])
+        #expect(
+            try await Self.strings("SELECT deploy_id FROM deploys", database)
+                == ["old-but-active", "pm-ancient", "pm-old", "queued-old", "recent"])
+        #expect(
+            try await Self.strings("SELECT event_id FROM deploy_events", database) == [
+                "old-but-active-late", "old-but-active-start", "pending", "pm-ancient-start", "pm-old-rollback",
+                "pm-old-start",
+                "queued-old-start", "recent-start",
+            ])
         #expect(try await Self.strings("SELECT event_id FROM outbox", database) == ["sent-recently", "unsent-june"])
         #expect(try await Self.strings("SELECT deploy_ids::text FROM analysis_queue", database) == ["{queued-old}"])
     }
@@ -202,7 +225,9 @@ struct DataLifecycleTests {
         let (maintainer, pool) = Self.maintainer(database, retention: .forever)
         let report = try await maintainer.maintain()
         await pool.close()
-        #expect(report.partitionsDropped.isEmpty && report.deploysDeleted == 0 && report.eventsDeleted == 0 && report.outboxRowsDeleted == 0)
+        #expect(
+            report.partitionsDropped.isEmpty && report.deploysDeleted == 0 && report.eventsDeleted == 0
+                && report.outboxRowsDeleted == 0)
         #expect(try await Self.pointsByTable(database) == before)
     }
 
@@ -214,7 +239,8 @@ struct DataLifecycleTests {
         // of March that reached the default before its partition existed are moved into it.
         let clock = Self.at("2027-03-10T00:00:00Z")
         try await Self.run(database) { connection in
-            try Self.insertPoints("api", from: "2027-03-05T00:00:00Z", to: "2027-03-05T00:02:00Z", step: 60, on: connection)
+            try Self.insertPoints(
+                "api", from: "2027-03-05T00:00:00Z", to: "2027-03-05T00:02:00Z", step: 60, on: connection)
         }
         let maintainers = (0..<3).map { _ in Self.maintainer(database, clock: clock) }
         var reports: [DataMaintainer.Report] = []
@@ -229,10 +255,12 @@ struct DataLifecycleTests {
         #expect(reports.flatMap(\.partitionsCreated).sorted() == ["metric_samples_2027_03", "metric_samples_2027_04"])
         let dropped = reports.flatMap(\.partitionsDropped)
         #expect(dropped.count == Set(dropped).count, "each partition dropped once")
-        #expect(Set(dropped).isSuperset(of: ["metric_samples_2026_06", "metric_samples_2026_07", "metric_samples_2026_08"]))
+        #expect(
+            Set(dropped).isSuperset(of: ["metric_samples_2026_06", "metric_samples_2026_07", "metric_samples_2026_08"]))
         #expect(reports.map(\.metricPointsKept).reduce(0, +) == 9)
         #expect(reports.map(\.deploysDeleted).reduce(0, +) == 3, "now also old-but-active and recent")
-        #expect(try await Self.strings("SELECT deploy_id FROM deploys", database) == ["pm-ancient", "pm-old", "queued-old"])
+        #expect(
+            try await Self.strings("SELECT deploy_id FROM deploys", database) == ["pm-ancient", "pm-old", "queued-old"])
         let byTable = try await Self.pointsByTable(database)
         #expect(byTable["metric_samples_default"] == 9 + 2)
         #expect(byTable["metric_samples_2027_03"] == 3)
@@ -251,28 +279,47 @@ struct RetentionConfigurationTests {
     @Test func defaultsAndSettings() throws {
         let defaults = try Self.configuration([:])
         #expect(defaults.retention == Retention())
-        let days: [Int] = [defaults.retention.metricSamplesDays, defaults.retention.deployEventsDays, defaults.retention.sentOutboxDays]
+        let days: [Int] = [
+            defaults.retention.metricSamplesDays, defaults.retention.deployEventsDays,
+            defaults.retention.sentOutboxDays,
+        ]
         #expect(days == [90, 90, 30])
         #expect(defaults.jobs.maintenanceInterval == .seconds(86_400))
 
         let set = try Self.configuration([
-            "RETENTION_METRIC_SAMPLES_DAYS": "0", "RETENTION_DEPLOY_EVENTS_DAYS": "400", "RETENTION_OUTBOX_SENT_DAYS": "7",
+            "RETENTION_METRIC_SAMPLES_DAYS": "0", "RETENTION_DEPLOY_EVENTS_DAYS": "400",
+            "RETENTION_OUTBOX_SENT_DAYS": "7",
             "MAINTENANCE_INTERVAL_SECONDS": "3600",
         ])
-        let setDays: [Int] = [set.retention.metricSamplesDays, set.retention.deployEventsDays, set.retention.sentOutboxDays]
+        let setDays: [Int] = [
+            set.retention.metricSamplesDays, set.retention.deployEventsDays, set.retention.sentOutboxDays,
+        ]
         #expect(setDays == [0, 400, 7])
         #expect(set.jobs.maintenanceInterval == .seconds(3600))
     }
 
     @Test(arguments: [
-        ("RETENTION_METRIC_SAMPLES_DAYS", "3", "RETENTION_METRIC_SAMPLES_DAYS=3: expected 0 (keep forever) or a number of days in 7...36500"),
-        ("RETENTION_DEPLOY_EVENTS_DAYS", "-1", "RETENTION_DEPLOY_EVENTS_DAYS=-1: expected 0 (keep forever) or a number of days in 7...36500"),
-        ("RETENTION_OUTBOX_SENT_DAYS", "a week", "RETENTION_OUTBOX_SENT_DAYS=a week: expected 0 (keep forever) or a number of days in 1...36500"),
+        (
+            "RETENTION_METRIC_SAMPLES_DAYS", "3",
+            "RETENTION_METRIC_SAMPLES_DAYS=3: expected 0 (keep forever) or a number of days in 7...36500"
+        ),
+        (
+            "RETENTION_DEPLOY_EVENTS_DAYS", "-1",
+            "RETENTION_DEPLOY_EVENTS_DAYS=-1: expected 0 (keep forever) or a number of days in 7...36500"
+        ),
+        (
+            "RETENTION_OUTBOX_SENT_DAYS", "a week",
+            "RETENTION_OUTBOX_SENT_DAYS=a week: expected 0 (keep forever) or a number of days in 1...36500"
+        ),
         ("MAINTENANCE_INTERVAL_SECONDS", "10", "MAINTENANCE_INTERVAL_SECONDS=10: expected an integer in 60...86400"),
-        ("RETENTION_METRIC_SAMPLES_DAYS", "30",
-         "RETENTION_METRIC_SAMPLES_DAYS=30 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=90: a postmortem opened late for a deploy whose events are kept would have no metric points"),
-        ("RETENTION_DEPLOY_EVENTS_DAYS", "0",
-         "RETENTION_METRIC_SAMPLES_DAYS=90 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=0 (forever): a postmortem opened late for a deploy whose events are kept would have no metric points"),
+        (
+            "RETENTION_METRIC_SAMPLES_DAYS", "30",
+            "RETENTION_METRIC_SAMPLES_DAYS=30 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=90: a postmortem opened late for a deploy whose events are kept would have no metric points"
+        ),
+        (
+            "RETENTION_DEPLOY_EVENTS_DAYS", "0",
+            "RETENTION_METRIC_SAMPLES_DAYS=90 is shorter than RETENTION_DEPLOY_EVENTS_DAYS=0 (forever): a postmortem opened late for a deploy whose events are kept would have no metric points"
+        ),
     ])
     func invalidValuesNameTheVariable(name: String, value: String, message: String) throws {
         let error = #expect(throws: ServiceError.self) { try Self.configuration([name: value]) }

@@ -30,32 +30,49 @@ struct DemoScenarioTests {
                     continue
                 }
                 let opened = try #require(postmortem, "\(scenario.name) opened no postmortem")
-                #expect(opened.triggers.map(\.trigger.description).sorted() == scenario.expectedTriggers, "\(scenario.name)")
-                #expect(Set(opened.findings.map(\.kind.rawValue)).sorted() == scenario.expectedFindingKinds, "\(scenario.name)")
-                #expect(opened.actionItems.count == opened.findings.count, "\(scenario.name): one action item per finding")
+                #expect(
+                    opened.triggers.map(\.trigger.description).sorted() == scenario.expectedTriggers, "\(scenario.name)"
+                )
+                #expect(
+                    Set(opened.findings.map(\.kind.rawValue)).sorted() == scenario.expectedFindingKinds,
+                    "\(scenario.name)")
+                #expect(
+                    opened.actionItems.count == opened.findings.count, "\(scenario.name): one action item per finding")
                 expectedItems += opened.actionItems.count
             }
             #expect(try await harness.count("SELECT count(*) FROM action_items") == expectedItems)
 
             // Everything on the postmortem topic: a postmortem opened before a late batch (metrics
             // around the deploy) is updated when that batch changes its content.
-            let postmortemEvents = try await harness.read(topics.postmortems, count: failing.count * 4, timeout: .seconds(5))
-            let opened = postmortemEvents.filter { PipelineTests.type(of: $0) == "io.deploypostmortem.postmortem.opened.v1" }
+            let postmortemEvents = try await harness.read(
+                topics.postmortems, count: failing.count * 4, timeout: .seconds(5))
+            let opened = postmortemEvents.filter {
+                PipelineTests.type(of: $0) == "io.deploypostmortem.postmortem.opened.v1"
+            }
             #expect(opened.count == failing.count)
-            #expect(Set(opened.map { PipelineTests.field("subject", of: $0) }).count == failing.count, "each postmortem opened once")
-            #expect(postmortemEvents.allSatisfy {
-                ["io.deploypostmortem.postmortem.opened.v1", "io.deploypostmortem.postmortem.updated.v1"].contains(PipelineTests.type(of: $0))
-            })
+            #expect(
+                Set(opened.map { PipelineTests.field("subject", of: $0) }).count == failing.count,
+                "each postmortem opened once")
+            #expect(
+                postmortemEvents.allSatisfy {
+                    ["io.deploypostmortem.postmortem.opened.v1", "io.deploypostmortem.postmortem.updated.v1"].contains(
+                        PipelineTests.type(of: $0))
+                })
             // Everything on the item topic (reading past the expected count, to see any extra).
             let itemEvents = try await harness.read(topics.actionItems, count: expectedItems * 2, timeout: .seconds(5))
-            let created = itemEvents.filter { PipelineTests.type(of: $0) == "io.deploypostmortem.action_item.created.v1" }
+            let created = itemEvents.filter {
+                PipelineTests.type(of: $0) == "io.deploypostmortem.action_item.created.v1"
+            }
             #expect(created.count == expectedItems, "each action item created once")
             #expect(Set(created.map { PipelineTests.field("id", of: $0) }).count == expectedItems)
             // Any other item event is a revision: an item whose figures changed as later events
             // arrived (how many depends on how deliveries fall into batches), never a duplicate.
-            let others = itemEvents.filter { PipelineTests.type(of: $0) != "io.deploypostmortem.action_item.created.v1" }
+            let others = itemEvents.filter {
+                PipelineTests.type(of: $0) != "io.deploypostmortem.action_item.created.v1"
+            }
             #expect(others.allSatisfy { PipelineTests.type(of: $0) == "io.deploypostmortem.action_item.revised.v1" })
-            #expect(Set(itemEvents.map { PipelineTests.field("id", of: $0) }).count == itemEvents.count, "no event twice")
+            #expect(
+                Set(itemEvents.map { PipelineTests.field("id", of: $0) }).count == itemEvents.count, "no event twice")
         }
     }
 }

@@ -23,7 +23,9 @@ struct FollowUpTests {
     }
 
     static let realNow = Date()
-    static var story: DemoScenarios.Scenario { DemoScenarios.all(endingAt: realNow.addingTimeInterval(-4 * 3600)).first { $0.name == "canary-too-loose" }! }
+    static var story: DemoScenarios.Scenario {
+        DemoScenarios.all(endingAt: realNow.addingTimeInterval(-4 * 3600)).first { $0.name == "canary-too-loose" }!
+    }
     /// The finding key of the story's threshold item (the series carries a region label).
     static let itemKey = "canary.canary_threshold_too_loose:http_error_rate%"
 
@@ -38,7 +40,9 @@ struct FollowUpTests {
                 try await harness.count("SELECT count(*) FROM action_items WHERE finding_key LIKE '\(itemKey)'") == 1
             }
             let itemId = try await harness.query { connection in
-                try connection.query("SELECT action_item_id::text FROM action_items WHERE finding_key LIKE \(itemKey)")[0].decode(String.self, at: 0)
+                try connection.query("SELECT action_item_id::text FROM action_items WHERE finding_key LIKE \(itemKey)")[
+                    0
+                ].decode(String.self, at: 0)
             }
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let done = try await APICaller(client: client).patch(itemId, #"{"status":"done"}"#)
@@ -51,7 +55,8 @@ struct FollowUpTests {
     }
 
     static func events(_ harness: ServiceHarness, _ type: String) async throws -> Int {
-        try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.\(type).v1'")
+        try await harness.count(
+            "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.\(type).v1'")
     }
 
     /// A later payments deploy whose canary failed on http_error_rate: the gate stopped it.
@@ -60,20 +65,34 @@ struct FollowUpTests {
         func t(_ minutes: Double) -> String { RFC3339.format(start.addingTimeInterval(minutes * 60)) }
         func event(_ type: String, _ id: String, _ data: [String: Any]) -> String {
             let object: [String: Any] = [
-                "specversion": "1.0", "id": id, "source": "/ci/pipeline", "type": "io.deploypostmortem.\(type)", "time": t(0), "data": data,
+                "specversion": "1.0", "id": id, "source": "/ci/pipeline", "type": "io.deploypostmortem.\(type)",
+                "time": t(0), "data": data,
             ]
-            return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
         return [
-            event("deploy.started.v1", "caught-started", [
-                "deployId": "caught-1", "service": "payments", "environment": "prod", "startedAt": t(0),
-                "artifact": ["name": "payments", "version": "2.15.0"], "team": "payments",
-            ]),
-            event("deploy.gate_finished.v1", "caught-canary", [
-                "deployId": "caught-1", "gate": "canary", "outcome": "failed", "startedAt": t(0), "finishedAt": t(10), "trafficPercent": 10,
-                "checks": [["metric": "http_error_rate", "threshold": 0.6, "direction": "above", "baseline": 0.4, "observed": 2.1, "passed": false]],
-            ]),
-            event("deploy.finished.v1", "caught-finished", ["deployId": "caught-1", "outcome": "failed", "finishedAt": t(11), "reason": "canary failed"]),
+            event(
+                "deploy.started.v1", "caught-started",
+                [
+                    "deployId": "caught-1", "service": "payments", "environment": "prod", "startedAt": t(0),
+                    "artifact": ["name": "payments", "version": "2.15.0"], "team": "payments",
+                ]),
+            event(
+                "deploy.gate_finished.v1", "caught-canary",
+                [
+                    "deployId": "caught-1", "gate": "canary", "outcome": "failed", "startedAt": t(0),
+                    "finishedAt": t(10), "trafficPercent": 10,
+                    "checks": [
+                        [
+                            "metric": "http_error_rate", "threshold": 0.6, "direction": "above", "baseline": 0.4,
+                            "observed": 2.1, "passed": false,
+                        ]
+                    ],
+                ]),
+            event(
+                "deploy.finished.v1", "caught-finished",
+                ["deployId": "caught-1", "outcome": "failed", "finishedAt": t(11), "reason": "canary failed"]),
         ]
     }
 
@@ -81,7 +100,8 @@ struct FollowUpTests {
         try await Self.withDoneItem { harness, itemId in
             try await harness.produce(Self.caughtDeploy())
             try await harness.wait("the caught deploy stored as failed") {
-                try await harness.count("SELECT count(*) FROM deploys WHERE deploy_id = 'caught-1' AND outcome = 'failed'") == 1
+                try await harness.count(
+                    "SELECT count(*) FROM deploys WHERE deploy_id = 'caught-1' AND outcome = 'failed'") == 1
             }
             #expect(try await harness.server.followUps.check() == [itemId: .verifiedEffective])
             // Checked again, and with the deploy's events redelivered: nothing new.
@@ -91,7 +111,8 @@ struct FollowUpTests {
             #expect(try await Self.events(harness, "verified_effective") == 1)
             #expect(try await Self.events(harness, "regressed") == 0)
             let stored = try await harness.query { connection in
-                let row = try connection.query("SELECT follow_up, follow_up_deploy_id FROM action_items WHERE action_item_id = \(itemId)::uuid")[0]
+                let row = try connection.query(
+                    "SELECT follow_up, follow_up_deploy_id FROM action_items WHERE action_item_id = \(itemId)::uuid")[0]
                 return (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
             }
             #expect(stored == ("verified_effective", "caught-1"))
@@ -100,7 +121,9 @@ struct FollowUpTests {
                     "SELECT payload FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.verified_effective.v1'"
                 )[0].decode(String.self, at: 0)
             }
-            let data = try #require((try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])?["data"] as? [String: Any])
+            let data = try #require(
+                (try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])?["data"]
+                    as? [String: Any])
             #expect(data["id"] as? String == itemId)
             #expect(data["status"] as? String == "done")
             #expect((data["reason"] as? String)?.contains("caught-1") == true)
@@ -111,7 +134,9 @@ struct FollowUpTests {
         try await Self.withDoneItem { harness, itemId in
             // The story again, an hour later, as another deploy of the same service.
             let again = DemoScenarios.all(endingAt: Self.realNow).first { $0.name == "canary-too-loose" }!
-            let renamed = again.events.map { $0.replacingOccurrences(of: again.deployId, with: "\(again.deployId)-again") }
+            let renamed = again.events.map {
+                $0.replacingOccurrences(of: again.deployId, with: "\(again.deployId)-again")
+            }
             try await harness.produce(renamed)
             try await harness.wait("the second postmortem stored") {
                 try await harness.count("SELECT count(*) FROM postmortems") == 2

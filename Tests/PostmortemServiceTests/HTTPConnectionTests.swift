@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import PostmortemService
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The HTTP server's defences against idle, slow and too many connections, over real TCP
 /// against the server as `serve` runs it (its own HTTP service, on a free port).
@@ -35,7 +36,9 @@ struct HTTPConnectionTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw HarnessError("cannot find a free port") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -67,7 +70,9 @@ struct HTTPConnectionTests {
 
     /// A PATCH whose body never completes: the application holds its head and waits for the
     /// body, so the connection is busy.
-    static func unfinishedPatch(_ port: Int, id: String = UUID().uuidString.lowercased(), body: String = #"{"owner":"#) throws -> RawConnection {
+    static func unfinishedPatch(_ port: Int, id: String = UUID().uuidString.lowercased(), body: String = #"{"owner":"#)
+        throws -> RawConnection
+    {
         let connection = try RawConnection(port: port)
         try connection.send(
             "PATCH /v1/action-items/\(id) HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(ServiceHarness.writeToken)\r\n"
@@ -92,12 +97,16 @@ struct HTTPConnectionTests {
             let figures = latencies.map { "\(Int(($0 / .milliseconds(1)).rounded())) ms" }.joined(separator: ", ")
             print("/healthz with \(idle) idle connections: median \(median), tries: \(figures)")
             if let memoryBefore, let memoryAfter {
-                print("resident memory: \(memoryBefore >> 20) MiB before, \(memoryAfter >> 20) MiB with \(idle) idle connections "
-                      + "(\((memoryAfter - memoryBefore) / idle) bytes each, both ends in this process)")
+                print(
+                    "resident memory: \(memoryBefore >> 20) MiB before, \(memoryAfter >> 20) MiB with \(idle) idle connections "
+                        + "(\((memoryAfter - memoryBefore) / idle) bytes each, both ends in this process)")
             }
-            #expect(median < .milliseconds(100), "median /healthz latency with \(idle) idle connections: \(median); tries: \(figures)")
+            #expect(
+                median < .milliseconds(100),
+                "median /healthz latency with \(idle) idle connections: \(median); tries: \(figures)")
             #expect(try await offPool { try Self.get(port, "/readyz") }.status == 200)
-            #expect(try await offPool { connections.filter(\.isClosed).count } == 0, "no idle connection was dropped early")
+            #expect(
+                try await offPool { connections.filter(\.isClosed).count } == 0, "no idle connection was dropped early")
         }
     }
 
@@ -113,7 +122,10 @@ struct HTTPConnectionTests {
                 Thread.sleep(forTimeInterval: 0.2)
                 let closedEarly = (fresh + [used]).filter(\.isClosed).count
                 let closedLater = (fresh + [used]).filter { $0.waitForClose(timeout: .seconds(5)) }.count
-                return (status, closedEarly, closedLater, ContinuousClock.now - start, fresh.filter { !$0.receivedText.isEmpty }.count)
+                return (
+                    status, closedEarly, closedLater, ContinuousClock.now - start,
+                    fresh.filter { !$0.receivedText.isEmpty }.count
+                )
             }
             #expect(seen.0 == 200)
             #expect(seen.1 == 0, "closed before the idle timeout")
@@ -162,8 +174,12 @@ struct HTTPConnectionTests {
     @Test func slowOrUnfinishedBodiesChangeNothing() async throws {
         try await Self.withServer({ $0.bodyTimeout = .milliseconds(500) }) { harness, port in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the action items") { try await harness.count("SELECT count(*) FROM action_items") == 5 }
-            let id = try await harness.query { try $0.query("SELECT action_item_id::text FROM action_items LIMIT 1")[0].decode(String.self, at: 0) }
+            try await harness.wait("the action items") {
+                try await harness.count("SELECT count(*) FROM action_items") == 5
+            }
+            let id = try await harness.query {
+                try $0.query("SELECT action_item_id::text FROM action_items LIMIT 1")[0].decode(String.self, at: 0)
+            }
 
             // The whole JSON object, but fewer bytes than Content-Length announced.
             let (answer, elapsed, closed) = try await offPool {
@@ -188,7 +204,8 @@ struct HTTPConnectionTests {
             #expect(quitterAnswer?.status == 400, "\(quitterAnswer.map { "\($0.status) \($0.body)" } ?? "no answer")")
 
             let owner = try await harness.query {
-                try $0.query("SELECT coalesce(owner, '') FROM action_items WHERE action_item_id = $1::uuid", [id])[0].decode(String.self, at: 0)
+                try $0.query("SELECT coalesce(owner, '') FROM action_items WHERE action_item_id = $1::uuid", [id])[0]
+                    .decode(String.self, at: 0)
             }
             #expect(owner != "slow-writer" && owner != "quitter")
             #expect(Self.closed(try await Self.metrics(port), "body_timeout") == 1)
@@ -218,8 +235,10 @@ struct HTTPConnectionTests {
                 let idleClosed = idle.filter { $0.waitForClose(timeout: .seconds(2)) }.count
                 let busyClosed = (busy + moreBusy).filter(\.isClosed).count
                 let refused = try RawConnection(port: port)
-                return (probe, oldestIdleClosed, othersClosed, idleClosed, busyClosed,
-                        refused.waitForClose(timeout: .seconds(2)), refused.receivedText)
+                return (
+                    probe, oldestIdleClosed, othersClosed, idleClosed, busyClosed,
+                    refused.waitForClose(timeout: .seconds(2)), refused.receivedText
+                )
             }
             #expect(seen.0 == 200, "the probe is answered")
             #expect(seen.1, "the connection idle the longest is closed")

@@ -4,8 +4,8 @@ import HummingbirdTesting
 import LocalPostgres
 import Postgres
 import PostmortemCore
-import Testing
 import TestSupport
+import Testing
 
 /// Probes and metrics over real HTTP (a live server on a free port).
 @Suite("HTTP probes and metrics", .serialized)
@@ -20,7 +20,11 @@ struct HTTPTests {
                 throw HarnessError("not a Prometheus sample line: \(line)")
             }
             let series = String(line[..<space])
-            guard series.range(of: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})?$"#, options: .regularExpression) != nil else {
+            guard
+                series.range(
+                    of: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})?$"#,
+                    options: .regularExpression) != nil
+            else {
                 throw HarnessError("bad series name: \(series)")
             }
             samples[series] = value
@@ -40,7 +44,9 @@ struct HTTPTests {
                     #expect(response.status == .ok)
                     #expect(Self.text(response) == "ok\n")
                 }
-                let before = try await client.execute(uri: "/metrics", method: .get) { try Self.parsePrometheus(Self.text($0)) }
+                let before = try await client.execute(uri: "/metrics", method: .get) {
+                    try Self.parsePrometheus(Self.text($0))
+                }
                 #expect(Self.total(before, "deploy_postmortem_events_processed_total", #"outcome="accepted""#) == 0)
 
                 try await harness.produce(SampleEvents.lines)
@@ -50,12 +56,17 @@ struct HTTPTests {
                     let after = try Self.parsePrometheus(Self.text(response))
                     #expect(Self.total(after, "deploy_postmortem_events_processed_total", #"outcome="accepted""#) == 13)
                     let decoder = EventDecoder()
-                    let kinds = try SampleEvents.lines.map { try decoder.decode(json: Array($0.utf8), now: Date()).event.kind }
+                    let kinds = try SampleEvents.lines.map {
+                        try decoder.decode(json: Array($0.utf8), now: Date()).event.kind
+                    }
                     for (kind, count) in Dictionary(grouping: kinds, by: { $0 }).mapValues(\.count) {
-                        #expect(after[#"deploy_postmortem_events_processed_total{type="\#(kind)",outcome="accepted"}"#] == Double(count), "\(kind)")
+                        #expect(
+                            after[#"deploy_postmortem_events_processed_total{type="\#(kind)",outcome="accepted"}"#]
+                                == Double(count), "\(kind)")
                     }
                     #expect(after["deploy_postmortem_metric_points_stored_total"] == 2)
-                    #expect(after[#"deploy_postmortem_postmortems_opened_total{trigger="rolled_back_automatically"}"#] == 1)
+                    #expect(
+                        after[#"deploy_postmortem_postmortems_opened_total{trigger="rolled_back_automatically"}"#] == 1)
                     #expect(after["deploy_postmortem_outbox_backlog_events"] == 0)
                     #expect(after["deploy_postmortem_pipeline_failing"] == 0)
                     #expect(after[#"deploy_postmortem_action_items{status="open"}"#] == 5)
@@ -76,9 +87,18 @@ struct HTTPTests {
                     let after = try Self.parsePrometheus(Self.text(response))
                     #expect(after[#"deploy_postmortem_action_items{status="done"}"#] == 1)
                     #expect(after[#"deploy_postmortem_action_items{status="open"}"#] == 4)
-                    #expect(after[#"deploy_postmortem_http_request_duration_seconds_count{method="GET",route="/v1/action-items",status="200"}"#] == 1)
-                    #expect(after[#"deploy_postmortem_http_request_duration_seconds_count{method="PATCH",route="/v1/action-items/{id}",status="200"}"#] == 1)
-                    #expect(after[#"deploy_postmortem_http_request_duration_seconds_count{method="PATCH",route="/v1/action-items/{id}",status="409"}"#] == 1)
+                    #expect(
+                        after[
+                            #"deploy_postmortem_http_request_duration_seconds_count{method="GET",route="/v1/action-items",status="200"}"#
+                        ] == 1)
+                    #expect(
+                        after[
+                            #"deploy_postmortem_http_request_duration_seconds_count{method="PATCH",route="/v1/action-items/{id}",status="200"}"#
+                        ] == 1)
+                    #expect(
+                        after[
+                            #"deploy_postmortem_http_request_duration_seconds_count{method="PATCH",route="/v1/action-items/{id}",status="409"}"#
+                        ] == 1)
                 }
             }
         }
@@ -89,9 +109,13 @@ struct HTTPTests {
 
     /// `/readyz` as status, overall state and the state of each check; fails the test when the
     /// body holds anything but those words.
-    static func readiness(_ client: some TestClientProtocol) async throws -> (status: HTTPResponse.Status, state: String, checks: [String: String]) {
+    static func readiness(_ client: some TestClientProtocol) async throws -> (
+        status: HTTPResponse.Status, state: String, checks: [String: String]
+    ) {
         try await client.execute(uri: "/readyz", method: .get) { response in
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any], "\(Self.text(response))")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any],
+                "\(Self.text(response))")
             let checks = try #require(object["checks"] as? [String: String], "\(Self.text(response))")
             #expect(Set(object.keys) == ["status", "checks"], "\(Self.text(response))")
             #expect(Set(checks.keys) == ["database", "kafka", "pipeline", "outbox_relay"])
@@ -120,22 +144,31 @@ struct HTTPTests {
                 let paused = Date().timeIntervalSince1970
                 let start = ContinuousClock.now
                 let unready = try await Self.readiness(client)
-                #expect(ContinuousClock.now - start < .seconds(4), "answers within its deadline: \(ContinuousClock.now - start)")
+                #expect(
+                    ContinuousClock.now - start < .seconds(4),
+                    "answers within its deadline: \(ContinuousClock.now - start)")
                 #expect(unready.status == .serviceUnavailable)
                 #expect(unready.state == "unready")
                 #expect(["timeout", "unreachable"].contains(unready.checks["database"]), "\(unready.checks)")
                 try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
                 // Metrics still answer, with the database gauges stale and saying since when.
                 let scrapeStart = ContinuousClock.now
-                let during = try await client.execute(uri: "/metrics", method: .get) { try Self.parsePrometheus(Self.text($0)) }
-                #expect(ContinuousClock.now - scrapeStart < .seconds(4), "the scrape waits for the database no longer than its deadline")
+                let during = try await client.execute(uri: "/metrics", method: .get) {
+                    try Self.parsePrometheus(Self.text($0))
+                }
+                #expect(
+                    ContinuousClock.now - scrapeStart < .seconds(4),
+                    "the scrape waits for the database no longer than its deadline")
                 #expect(try #require(during["deploy_postmortem_metrics_refreshed_timestamp_seconds"]) <= paused)
 
                 try cluster.resume()
-                try await harness.wait("ready again", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                try await harness.wait("ready again", timeout: .seconds(30)) {
+                    try await Self.readiness(client).status == .ok
+                }
                 try await harness.wait("metrics fresh again", timeout: .seconds(30)) {
                     try await client.execute(uri: "/metrics", method: .get) {
-                        try Self.parsePrometheus(Self.text($0))["deploy_postmortem_metrics_refreshed_timestamp_seconds"] ?? 0 > paused
+                        try Self.parsePrometheus(Self.text($0))["deploy_postmortem_metrics_refreshed_timestamp_seconds"]
+                            ?? 0 > paused
                     }
                 }
             }
@@ -154,14 +187,18 @@ struct HTTPTests {
                 #expect(try await reachable() == 1)
 
                 try harness.cluster.setBrokerDown()
-                try await waitUntil("Kafka unreachable", timeout: .seconds(30)) { try await Self.readiness(client).checks["kafka"] == "unreachable" }
+                try await waitUntil("Kafka unreachable", timeout: .seconds(30)) {
+                    try await Self.readiness(client).checks["kafka"] == "unreachable"
+                }
                 let unready = try await Self.readiness(client)
                 #expect(unready.status == .serviceUnavailable && unready.state == "unready")
                 #expect(unready.checks["database"] == "ok")
                 #expect(try await reachable() == 0)
 
                 try harness.cluster.setBrokerUp()
-                try await waitUntil("Kafka reachable again", timeout: .seconds(60)) { try await Self.readiness(client).status == .ok }
+                try await waitUntil("Kafka reachable again", timeout: .seconds(60)) {
+                    try await Self.readiness(client).status == .ok
+                }
                 #expect(try await reachable() == 1)
             }
         }

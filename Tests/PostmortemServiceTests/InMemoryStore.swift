@@ -51,7 +51,8 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
         var stored = 0
         for sample in samples {
             for point in sample.points {
-                let key = "\(sample.service)|\(sample.environment)|\(sample.metric)|\(sample.labels.sorted { $0.key < $1.key })|"
+                let key =
+                    "\(sample.service)|\(sample.environment)|\(sample.metric)|\(sample.labels.sorted { $0.key < $1.key })|"
                     + "\(point.at.timeIntervalSince1970)|\(point.value)|\(sample.unit ?? "")|\(String(describing: sample.slo))"
                 if points.insert(key).inserted { stored += 1 }
             }
@@ -90,13 +91,16 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
         eventVersions[change.item.id] = version
         outbox.append(
             encoder.encode(
-                change, in: ActionItemEventScope(service: scope.service, environment: scope.environment, version: version),
+                change,
+                in: ActionItemEventScope(service: scope.service, environment: scope.environment, version: version),
                 trace: try traceParent(ofDeploy: change.item.deployId)))
     }
 
     func unannouncedOverdue(at now: Date, limit: Int) throws -> [(itemId: String, deployId: String)] {
         items.values.map(\.item)
-            .filter { ActionItemStatus.active.contains($0.status) && $0.dueAt < now && $0.overdueReportedFor != $0.dueAt }
+            .filter {
+                ActionItemStatus.active.contains($0.status) && $0.dueAt < now && $0.overdueReportedFor != $0.dueAt
+            }
             .sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.prefix(limit).map { ($0.id, $0.deployId) }
     }
 
@@ -112,11 +116,13 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
 
     func traceParent(ofDeploy deployId: String) throws -> TraceParent? {
         events.values.map(\.event).filter { $0.event.deployId == deployId && $0.traceParent != nil }
-            .max { ($0.event.occurredAt, $0.key.source, $0.key.id) < ($1.event.occurredAt, $1.key.source, $1.key.id) }?.traceParent
+            .max { ($0.event.occurredAt, $0.key.source, $0.key.id) < ($1.event.occurredAt, $1.key.source, $1.key.id) }?
+            .traceParent
     }
 
     func recordStatus(
-        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date
+        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent,
+        now: Date
     ) throws {
         postmortems[postmortemId]?.status = status
         postmortems[postmortemId]?.document = document

@@ -5,8 +5,8 @@ import HummingbirdTesting
 import Postgres
 import PostmortemCore
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
 
 /// `/v1/insights/*` over real HTTP against PostgreSQL: figures of a hand-counted history stored
 /// as rows, figures of deploys that came through Kafka, the gate-gap ledger, and the refusals.
@@ -38,20 +38,44 @@ struct InsightsTests {
     /// and c5 (6 h later, 20 min long) fixes it forward; c6 is cancelled, c7 stopped by a gate.
     /// search (discovery): two good deploys. c0 (before the window) is context only.
     static let rows: [Row] = [
-        Row(id: "c0", service: "checkout", team: "payments", start: "2026-01-20T10:00:00Z", finish: "2026-01-20T10:20:00Z", outcome: "succeeded"),
-        Row(id: "c1", service: "checkout", team: "payments", start: "2026-02-02T10:00:00Z", finish: "2026-02-02T10:20:00Z", outcome: "succeeded"),
-        Row(id: "c2", service: "checkout", team: "payments", start: "2026-02-03T10:00:00Z", finish: "2026-02-03T10:40:00Z", outcome: "failed",
+        Row(
+            id: "c0", service: "checkout", team: "payments", start: "2026-01-20T10:00:00Z",
+            finish: "2026-01-20T10:20:00Z", outcome: "succeeded"),
+        Row(
+            id: "c1", service: "checkout", team: "payments", start: "2026-02-02T10:00:00Z",
+            finish: "2026-02-02T10:20:00Z", outcome: "succeeded"),
+        Row(
+            id: "c2", service: "checkout", team: "payments", start: "2026-02-03T10:00:00Z",
+            finish: "2026-02-03T10:40:00Z", outcome: "failed",
             triggers: ["customer_impact:high", "rolled_back_automatically"], rolledBackAt: "2026-02-03T10:30:00Z",
-            findings: #"[{"key":"canary.canary_threshold_too_loose:http_error_rate","kind":"canary_threshold_too_loose","gate":"canary","metric":"http_error_rate"},{"key":"x","kind":"some_future_kind","gate":"canary"}]"#),
-        Row(id: "c3", service: "checkout", team: "payments", start: "2026-02-03T14:00:00Z", finish: "2026-02-03T14:20:00Z", outcome: "succeeded"),
-        Row(id: "c4", service: "checkout", team: "payments", start: "2026-02-09T10:00:00Z", finish: "2026-02-09T10:20:00Z", outcome: "succeeded",
+            findings:
+                #"[{"key":"canary.canary_threshold_too_loose:http_error_rate","kind":"canary_threshold_too_loose","gate":"canary","metric":"http_error_rate"},{"key":"x","kind":"some_future_kind","gate":"canary"}]"#
+        ),
+        Row(
+            id: "c3", service: "checkout", team: "payments", start: "2026-02-03T14:00:00Z",
+            finish: "2026-02-03T14:20:00Z", outcome: "succeeded"),
+        Row(
+            id: "c4", service: "checkout", team: "payments", start: "2026-02-09T10:00:00Z",
+            finish: "2026-02-09T10:20:00Z", outcome: "succeeded",
             triggers: ["customer_impact:low"],
-            findings: #"[{"key":"canary.canary_threshold_too_loose:http_error_rate","kind":"canary_threshold_too_loose","gate":"canary","metric":"http_error_rate"},{"key":"rollback.slow_detection","kind":"slow_detection","gate":"rollback"}]"#),
-        Row(id: "c5", service: "checkout", team: "payments", start: "2026-02-09T16:00:00Z", finish: "2026-02-09T16:20:00Z", outcome: "succeeded"),
-        Row(id: "c6", service: "checkout", team: "payments", start: "2026-02-10T10:00:00Z", finish: "2026-02-10T10:05:00Z", outcome: "cancelled"),
-        Row(id: "c7", service: "checkout", team: "payments", start: "2026-02-11T10:00:00Z", finish: "2026-02-11T10:30:00Z", outcome: "failed"),
-        Row(id: "s1", service: "search", team: "discovery", start: "2026-02-04T09:00:00Z", finish: "2026-02-04T09:10:00Z", outcome: "succeeded"),
-        Row(id: "s2", service: "search", team: "discovery", start: "2026-02-12T09:00:00Z", finish: "2026-02-12T09:10:00Z", outcome: "succeeded"),
+            findings:
+                #"[{"key":"canary.canary_threshold_too_loose:http_error_rate","kind":"canary_threshold_too_loose","gate":"canary","metric":"http_error_rate"},{"key":"rollback.slow_detection","kind":"slow_detection","gate":"rollback"}]"#
+        ),
+        Row(
+            id: "c5", service: "checkout", team: "payments", start: "2026-02-09T16:00:00Z",
+            finish: "2026-02-09T16:20:00Z", outcome: "succeeded"),
+        Row(
+            id: "c6", service: "checkout", team: "payments", start: "2026-02-10T10:00:00Z",
+            finish: "2026-02-10T10:05:00Z", outcome: "cancelled"),
+        Row(
+            id: "c7", service: "checkout", team: "payments", start: "2026-02-11T10:00:00Z",
+            finish: "2026-02-11T10:30:00Z", outcome: "failed"),
+        Row(
+            id: "s1", service: "search", team: "discovery", start: "2026-02-04T09:00:00Z",
+            finish: "2026-02-04T09:10:00Z", outcome: "succeeded"),
+        Row(
+            id: "s2", service: "search", team: "discovery", start: "2026-02-12T09:00:00Z",
+            finish: "2026-02-12T09:10:00Z", outcome: "succeeded"),
     ]
 
     static func store(_ rows: [Row], in harness: ServiceHarness) async throws {
@@ -81,7 +105,8 @@ struct InsightsTests {
             try await Self.store(Self.rows, in: harness)
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let api = APICaller(client: client)
-                let all = try await api.call(.get, "/v1/insights/delivery?\(Self.window)", token: ServiceHarness.readToken)
+                let all = try await api.call(
+                    .get, "/v1/insights/delivery?\(Self.window)", token: ServiceHarness.readToken)
                 #expect(all.status == .ok, "\(all.text)")
                 let frequency = try #require(all.object["deploymentFrequency"] as? [String: Any])
                 #expect(frequency["deployIds"] as? [String] == ["c1", "c2", "c3", "c4", "c5", "s1", "s2"])
@@ -100,16 +125,21 @@ struct InsightsTests {
                 #expect(weeks.compactMap { $0["deploys"] as? Int } == [4, 3])  // c1 c2 c3 s1 | c4 c5 s2
                 #expect(weeks.compactMap { $0["failedDeploys"] as? Int } == [1, 1])
 
-                let payments = try await api.call(.get, "/v1/insights/delivery?team=payments&\(Self.window)", token: ServiceHarness.readToken)
+                let payments = try await api.call(
+                    .get, "/v1/insights/delivery?team=payments&\(Self.window)", token: ServiceHarness.readToken)
                 #expect((payments.object["changeFailureRate"] as? [String: Any])?["rate"] as? Double == 2.0 / 5)
                 #expect((payments.object["filter"] as? [String: Any])?["team"] as? String == "payments")
-                let search = try await api.call(.get, "/v1/insights/delivery?service=search&environment=prod&\(Self.window)", token: ServiceHarness.readToken)
+                let search = try await api.call(
+                    .get, "/v1/insights/delivery?service=search&environment=prod&\(Self.window)",
+                    token: ServiceHarness.readToken)
                 #expect((search.object["changeFailureRate"] as? [String: Any])?["rate"] as? Double == 0)
                 #expect((search.object["deploymentFrequency"] as? [String: Any])?["deploys"] as? Int == 2)
-                let nothing = try await api.call(.get, "/v1/insights/delivery?environment=staging&\(Self.window)", token: ServiceHarness.readToken)
+                let nothing = try await api.call(
+                    .get, "/v1/insights/delivery?environment=staging&\(Self.window)", token: ServiceHarness.readToken)
                 #expect((nothing.object["changeFailureRate"] as? [String: Any])?["rate"] is NSNull)
 
-                let gaps = try await api.call(.get, "/v1/insights/gate-gaps?\(Self.window)", token: ServiceHarness.readToken)
+                let gaps = try await api.call(
+                    .get, "/v1/insights/gate-gaps?\(Self.window)", token: ServiceHarness.readToken)
                 #expect(gaps.status == .ok, "\(gaps.text)")
                 let ledger = try #require(gaps.object["gaps"] as? [[String: Any]])
                 #expect(ledger.count == 1)
@@ -117,8 +147,12 @@ struct InsightsTests {
                 #expect(ledger.first?["gate"] as? String == "canary")
                 #expect(ledger.first?["reason"] as? String == "canary_threshold_too_loose")
                 #expect(ledger.first?["metric"] as? String == "http_error_rate")
-                #expect((ledger.first?["postmortems"] as? [[String: Any]])?.compactMap { $0["deployId"] as? String } == ["c2", "c4"])
-                let once = try await api.call(.get, "/v1/insights/gate-gaps?minOccurrences=1&\(Self.window)", token: ServiceHarness.readToken)
+                #expect(
+                    (ledger.first?["postmortems"] as? [[String: Any]])?.compactMap { $0["deployId"] as? String } == [
+                        "c2", "c4",
+                    ])
+                let once = try await api.call(
+                    .get, "/v1/insights/gate-gaps?minOccurrences=1&\(Self.window)", token: ServiceHarness.readToken)
                 #expect((once.object["gaps"] as? [[String: Any]])?.count == 2, "the unknown finding kind is left out")
             }
         }
@@ -129,23 +163,34 @@ struct InsightsTests {
             try await Self.store(Self.rows, in: harness)
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let url = "http://127.0.0.1:\(try #require(client.port))"
-                let window = ["--from", RFC3339.format(Self.base), "--to", RFC3339.format(Self.base.addingTimeInterval(14 * 86_400)), "--url", url]
+                let window = [
+                    "--from", RFC3339.format(Self.base), "--to",
+                    RFC3339.format(Self.base.addingTimeInterval(14 * 86_400)), "--url", url,
+                ]
                 let environment = ["DEPLOY_POSTMORTEM_TOKEN": ServiceHarness.readToken]
-                let delivery = try await BuiltProducts.deployPostmortem(["insights", "delivery", "--team", "payments"] + window, environment: environment)
+                let delivery = try await BuiltProducts.deployPostmortem(
+                    ["insights", "delivery", "--team", "payments"] + window, environment: environment)
                 #expect(delivery.status == 0, "\(delivery.standardError)")
-                let lines = delivery.standardOutput.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+                let lines = delivery.standardOutput.split(separator: "\n").map {
+                    $0.split(separator: " ").joined(separator: " ")
+                }
                 #expect(lines.contains("change failure rate 40.0 % 2 of 5"), "\(delivery.standardOutput)")
-                #expect(lines.contains("recovery time p50/p90 30m00s / 6h20m 2 recovered, 0 unrecovered"), "\(delivery.standardOutput)")
+                #expect(
+                    lines.contains("recovery time p50/p90 30m00s / 6h20m 2 recovered, 0 unrecovered"),
+                    "\(delivery.standardOutput)")
                 #expect(lines.contains("rework rate 40.0 % 2 of 5"), "\(delivery.standardOutput)")
                 #expect(lines.contains("\(Self.weekNames[0]) 3 1 33.3 % 1 30m00s 30m00s"), "\(delivery.standardOutput)")
-                let gaps = try await BuiltProducts.deployPostmortem(["insights", "gate-gaps"] + window, environment: environment)
+                let gaps = try await BuiltProducts.deployPostmortem(
+                    ["insights", "gate-gaps"] + window, environment: environment)
                 #expect(gaps.status == 0, "\(gaps.standardError)")
                 let rows = gaps.standardOutput.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-                #expect(rows == [
-                    ["COUNT", "SERVICE", "GATE", "REASON", "METRIC", "DEPLOYS"],
-                    ["2", "checkout", "canary", "canary_threshold_too_loose", "http_error_rate", "c2,c4"],
-                ])
-                let bad = try await BuiltProducts.deployPostmortem(["insights", "gate-gaps", "--min-occurrences", "0", "--url", url], environment: environment)
+                #expect(
+                    rows == [
+                        ["COUNT", "SERVICE", "GATE", "REASON", "METRIC", "DEPLOYS"],
+                        ["2", "checkout", "canary", "canary_threshold_too_loose", "http_error_rate", "c2,c4"],
+                    ])
+                let bad = try await BuiltProducts.deployPostmortem(
+                    ["insights", "gate-gaps", "--min-occurrences", "0", "--url", url], environment: environment)
                 #expect(bad.status != 0 && bad.standardError.contains("--min-occurrences"))
             }
         }
@@ -156,7 +201,10 @@ struct InsightsTests {
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let api = APICaller(client: client)
                 let cases: [(String, String)] = [
-                    ("/v1/insights/delivery?from=2026-02-02T00:00:00Z&to=2026-02-01T00:00:00Z", "from must be before to"),
+                    (
+                        "/v1/insights/delivery?from=2026-02-02T00:00:00Z&to=2026-02-01T00:00:00Z",
+                        "from must be before to"
+                    ),
                     ("/v1/insights/delivery?from=2025-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", "longer than 366 days"),
                     ("/v1/insights/delivery?from=yesterday", "from: expected an RFC 3339 time"),
                     ("/v1/insights/delivery?owner=x", "unknown query parameter owner"),
@@ -197,13 +245,16 @@ struct InsightsTests {
             try await harness.wait("every postmortem stored and both impact reports stored") {
                 let postmortems = try await harness.count("SELECT count(*) FROM postmortems")
                 let reports = try await harness.count(
-                    "SELECT count(*) FROM deploy_events WHERE event_type LIKE '%impacted_customers%' AND deploy_id = '\(withImpact.deployId)'")
+                    "SELECT count(*) FROM deploy_events WHERE event_type LIKE '%impacted_customers%' AND deploy_id = '\(withImpact.deployId)'"
+                )
                 return postmortems == failing.count && reports == 2
             }
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let api = APICaller(client: client)
-                let window = "from=\(RFC3339.format(now.addingTimeInterval(-86_400)))&to=\(RFC3339.format(now.addingTimeInterval(60)))"
-                let answer = try await api.call(.get, "/v1/insights/delivery?\(window)", token: ServiceHarness.readToken)
+                let window =
+                    "from=\(RFC3339.format(now.addingTimeInterval(-86_400)))&to=\(RFC3339.format(now.addingTimeInterval(60)))"
+                let answer = try await api.call(
+                    .get, "/v1/insights/delivery?\(window)", token: ServiceHarness.readToken)
                 #expect(answer.status == .ok, "\(answer.text)")
                 let frequency = try #require(answer.object["deploymentFrequency"] as? [String: Any])
                 #expect(frequency["deployIds"] as? [String] == scenarios.map(\.deployId).sorted())
@@ -211,8 +262,13 @@ struct InsightsTests {
                 #expect(failure["deployIds"] as? [String] == failing.map(\.deployId).sorted())
                 let rate = try #require(failure["rate"] as? Double)
                 #expect(abs(rate - Double(failing.count) / Double(scenarios.count)) < 1e-12)
-                let one = try await api.call(.get, "/v1/insights/delivery?service=\(try Self.service(of: withImpact))&\(window)", token: ServiceHarness.readToken)
-                #expect((one.object["changeFailureRate"] as? [String: Any])?["deployIds"] as? [String] == [withImpact.deployId])
+                let one = try await api.call(
+                    .get, "/v1/insights/delivery?service=\(try Self.service(of: withImpact))&\(window)",
+                    token: ServiceHarness.readToken)
+                #expect(
+                    (one.object["changeFailureRate"] as? [String: Any])?["deployIds"] as? [String] == [
+                        withImpact.deployId
+                    ])
                 #expect((one.object["changeFailureRate"] as? [String: Any])?["rate"] as? Double == 1)
             }
         }

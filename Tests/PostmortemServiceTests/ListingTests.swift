@@ -31,8 +31,10 @@ struct ListingTests {
                     FROM postmortems p ORDER BY p.opened_at DESC, p.postmortem_id DESC
                     """
                 ).map { row in
-                    (id: try row.decode(String.self, at: 0), document: try row.decode(String.self, at: 1),
-                     items: try row.decode(Int.self, at: 2), open: try row.decode(Int.self, at: 3))
+                    (
+                        id: try row.decode(String.self, at: 0), document: try row.decode(String.self, at: 1),
+                        items: try row.decode(Int.self, at: 2), open: try row.decode(Int.self, at: 3)
+                    )
                 }
             }
             #expect(stored.count == failing)
@@ -48,16 +50,22 @@ struct ListingTests {
                     guard let next = page.object["nextCursor"] as? String else { break }
                     uri = "/v1/postmortems?limit=1&cursor=\(next)"
                 }
-                #expect(listed.compactMap { $0["id"] as? String } == stored.map(\.id), "one page at a time, newest first, none twice")
+                #expect(
+                    listed.compactMap { $0["id"] as? String } == stored.map(\.id),
+                    "one page at a time, newest first, none twice")
                 #expect(listed.compactMap { $0["totalActionItems"] as? Int } == stored.map(\.items))
                 #expect(listed.compactMap { $0["openActionItems"] as? Int } == stored.map(\.open))
 
                 for row in stored {
                     let served = try await api.call(.get, "/v1/postmortems/\(row.id)", token: ServiceHarness.readToken)
                     var document = served.object
-                    for bookkeeping in ["openedAt", "updatedAt", "closedAt", "actionItems"] { document[bookkeeping] = nil }
-                    let storedDocument = try JSONSerialization.jsonObject(with: Data(row.document.utf8)) as? [String: Any] ?? [:]
-                    #expect(NSDictionary(dictionary: document).isEqual(to: storedDocument), "\(row.id) is served as stored")
+                    for bookkeeping in ["openedAt", "updatedAt", "closedAt", "actionItems"] {
+                        document[bookkeeping] = nil
+                    }
+                    let storedDocument =
+                        try JSONSerialization.jsonObject(with: Data(row.document.utf8)) as? [String: Any] ?? [:]
+                    #expect(
+                        NSDictionary(dictionary: document).isEqual(to: storedDocument), "\(row.id) is served as stored")
                     #expect((served.object["actionItems"] as? [Any])?.count == row.items)
                 }
             }

@@ -1,8 +1,8 @@
 import Foundation
 import Postgres
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
 
 /// `deploy-postmortem migrate` run as a real process.
 @Suite("migrate command")
@@ -14,7 +14,9 @@ struct MigrateCommandTests {
     /// The "migrations finished" record of the process's JSON-lines log (standard error is not a terminal).
     static func finishedRecord(_ outcome: BuiltProducts.Outcome) throws -> [String: String] {
         let records = try outcome.standardError.split(separator: "\n").map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "not a JSON log line: \(line)")
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String],
+                "not a JSON log line: \(line)")
         }
         return try #require(records.first { $0["msg"] == "migrations finished" })
     }
@@ -31,7 +33,9 @@ struct MigrateCommandTests {
         #expect(try Self.finishedRecord(second)["applied"] == "[]")
 
         let connection = try await PostgresConnection.connect(configuration)
-        let versions = try await connection.run { try $0.query("SELECT version FROM schema_migrations").map { try $0.decode(Int.self, at: 0) } }
+        let versions = try await connection.run {
+            try $0.query("SELECT version FROM schema_migrations").map { try $0.decode(Int.self, at: 0) }
+        }
         #expect(versions.sorted() == shipped.map(\.version))
     }
 

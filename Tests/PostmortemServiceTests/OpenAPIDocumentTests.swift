@@ -21,10 +21,15 @@ struct OpenAPIDocumentTests {
         var inPaths = false
         var path: String?
         for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !line.hasPrefix(" ") && !line.isEmpty { inPaths = line == "paths:"; path = nil; continue }
+            if !line.hasPrefix(" ") && !line.isEmpty {
+                inPaths = line == "paths:"
+                path = nil
+                continue
+            }
             guard inPaths else { continue }
             if line.hasPrefix("  /") || line.hasPrefix("  '/") || line.hasPrefix("  \"/") {
-                path = line.trimmingCharacters(in: .whitespaces).dropLast().trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+                path = line.trimmingCharacters(in: .whitespaces).dropLast().trimmingCharacters(
+                    in: CharacterSet(charactersIn: "'\""))
             } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
                 let key = line.trimmingCharacters(in: .whitespaces).dropLast()
                 if methods.contains(String(key)) { operations.insert("\(key.uppercased()) \(path)") }
@@ -49,15 +54,20 @@ struct OpenAPIDocumentTests {
         let documented = Self.documentedOperations(yaml)
         let routes = Set(try Self.server().httpRouter.routes.map { "\($0.method) \($0.path)" })
         #expect(documented.count >= 10, "parsed \(documented.sorted())")
-        #expect(routes.subtracting(documented).isEmpty, "undocumented routes: \(routes.subtracting(documented).sorted())")
-        #expect(documented.subtracting(routes).isEmpty, "documented but not served: \(documented.subtracting(routes).sorted())")
+        #expect(
+            routes.subtracting(documented).isEmpty, "undocumented routes: \(routes.subtracting(documented).sorted())")
+        #expect(
+            documented.subtracting(routes).isEmpty,
+            "documented but not served: \(documented.subtracting(routes).sorted())")
         #expect(yaml.hasPrefix("openapi: 3.1"))
     }
 
     @Test func theServedDocumentIsTheFile() async throws {
         let file = try Data(contentsOf: Self.documentURL)
         try await Self.server().httpApplication(port: 0).test(.router) { client in
-            try await client.execute(uri: "/v1/openapi.yaml", method: .get, headers: [.authorization: "Bearer \(ServiceHarness.readToken)"]) { response in
+            try await client.execute(
+                uri: "/v1/openapi.yaml", method: .get, headers: [.authorization: "Bearer \(ServiceHarness.readToken)"]
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/yaml")
                 #expect(Data(buffer: response.body) == file)

@@ -4,8 +4,8 @@ import Logging
 import Postgres
 import PostmortemService
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The relay against a real PostgreSQL database and a `MockCluster` over TCP, each test with
 /// its own database and cluster.
@@ -18,7 +18,9 @@ struct OutboxRelayTests {
             Outbox.Event(
                 eventID: "evt-\(number)", topic: number % 4 == 0 ? "action-items" : "postmortems",
                 key: "deploy-\(number % 3)", payload: #"{"id":"evt-\#(number)","n":\#(number)}"#,
-                headers: number == 5 ? [:] : ["ce_id": "evt-\(number)", "ce_type": "postmortem.opened", "content-type": "application/json"])
+                headers: number == 5
+                    ? [:]
+                    : ["ce_id": "evt-\(number)", "ce_type": "postmortem.opened", "content-type": "application/json"])
         }
         try await fixture.enqueue(Array(events[0..<5]))
         let relay = try fixture.relay()
@@ -40,7 +42,9 @@ struct OutboxRelayTests {
         let backlog = try await relay.backlog()
         #expect(backlog.count == 0 && backlog.oldestAge == nil)
         let stats = await relay.stats
-        #expect(stats.isLeader && stats.published == events.count && stats.consecutiveFailures == 0 && stats.lastError == nil)
+        #expect(
+            stats.isLeader && stats.published == events.count && stats.consecutiveFailures == 0
+                && stats.lastError == nil)
         running.cancel()
         try await running.value
         #expect(await relay.isLeader == false)
@@ -55,7 +59,10 @@ struct OutboxRelayTests {
         #expect(try await eventually { await relay.isLeader })
         let consumer = try fixture.consumer(topics: ["events"])
         try await fixture.enqueue([fixture.event(1)])
-        #expect(try await fixture.poll(consumer, count: 1).map(PublishedMessage.init) == [PublishedMessage(fixture.event(1))])
+        #expect(
+            try await fixture.poll(consumer, count: 1).map(PublishedMessage.init) == [
+                PublishedMessage(fixture.event(1))
+            ])
         #expect(try await eventually { try await relay.backlog().count == 0 })
         try await Task.sleep(for: .milliseconds(500))  // the relay is now idle, waiting up to 30 s
 
@@ -97,7 +104,9 @@ struct OutboxRelayTests {
     @Test("two relays: one leader publishes everything once; when it stops the other takes over")
     func oneLeaderAndFailover() async throws {
         let fixture = try await RelayFixture(topics: ["events": 1])
-        let relays = try [fixture.relay(pollInterval: .milliseconds(300)), fixture.relay(pollInterval: .milliseconds(300))]
+        let relays = try [
+            fixture.relay(pollInterval: .milliseconds(300)), fixture.relay(pollInterval: .milliseconds(300)),
+        ]
         let tasks = relays.map { relay in Task { try await relay.run() } }
         func leaders() async -> [Int] {
             var indices: [Int] = []
@@ -108,7 +117,8 @@ struct OutboxRelayTests {
         try await Task.sleep(for: .seconds(1))  // several lock retries by the passive one
         let first = await leaders()
         try #require(first.count == 1)
-        let leader = first[0], follower = 1 - first[0]
+        let leader = first[0]
+        let follower = 1 - first[0]
 
         let before = (1...20).map(fixture.event)
         try await fixture.enqueue(Array(before[..<10]))
@@ -148,10 +158,11 @@ struct OutboxRelayTests {
         try fixture.cluster.setBrokerDown()
         let during = (2...4).map(fixture.event)
         try await fixture.enqueue(during)
-        #expect(try await eventually {
-            let rows = try await fixture.outboxRows()
-            return rows.dropFirst().allSatisfy { $0.attempts >= 1 }
-        })
+        #expect(
+            try await eventually {
+                let rows = try await fixture.outboxRows()
+                return rows.dropFirst().allSatisfy { $0.attempts >= 1 }
+            })
         let rows = try await fixture.outboxRows()
         #expect(rows.map(\.sent) == [true, false, false, false])
         #expect(rows.dropFirst().allSatisfy { $0.lastError?.contains("_MSG_TIMED_OUT") == true })
@@ -226,8 +237,9 @@ extension OutboxRelayTests {
 
         /// Event number `number` on topic `events`, key alternating between two deploys.
         func event(_ number: Int) -> Outbox.Event {
-            Outbox.Event(eventID: "evt-\(number)", topic: "events", key: "deploy-\(number % 2)",
-                         payload: #"{"id":"evt-\#(number)"}"#, headers: ["ce_id": "evt-\(number)"])
+            Outbox.Event(
+                eventID: "evt-\(number)", topic: "events", key: "deploy-\(number % 2)",
+                payload: #"{"id":"evt-\#(number)"}"#, headers: ["ce_id": "evt-\(number)"])
         }
 
         /// Enqueues `events` in one transaction; returns whether each was inserted.
@@ -269,7 +281,9 @@ extension OutboxRelayTests {
         }
 
         /// Polls until `count` messages have arrived or `timeout` passes.
-        func poll(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30)) async throws -> [KafkaMessage] {
+        func poll(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30)) async throws
+            -> [KafkaMessage]
+        {
             var received: [KafkaMessage] = []
             let deadline = ContinuousClock.now + timeout
             while received.count < count, ContinuousClock.now < deadline {
@@ -302,8 +316,11 @@ extension OutboxRelayTests {
         /// Every outbox row, in seq order.
         func outboxRows() async throws -> [Row] {
             try await writer.run { connection in
-                try connection.query("SELECT event_id, sent_at IS NOT NULL, attempts, last_error FROM outbox ORDER BY seq").map { row in
-                    Row(eventID: try row.decode(String.self, at: 0), sent: try row.decode(Bool.self, at: 1),
+                try connection.query(
+                    "SELECT event_id, sent_at IS NOT NULL, attempts, last_error FROM outbox ORDER BY seq"
+                ).map { row in
+                    Row(
+                        eventID: try row.decode(String.self, at: 0), sent: try row.decode(Bool.self, at: 1),
                         attempts: try row.decode(Int.self, at: 2), lastError: try row.decode(String?.self, at: 3))
                 }
             }
@@ -337,7 +354,9 @@ extension OutboxRelayTests {
     }
 
     /// Re-evaluates `condition` every 100 ms until it holds (true) or `timeout` passes (false).
-    fileprivate func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+    fileprivate func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws
+        -> Bool
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }

@@ -4,8 +4,8 @@ import HummingbirdTesting
 import Kafka
 import PostmortemCore
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
 
 /// What output events carry around their data, end to end through the mock cluster: the trace
 /// context of the input passed on (stored, so another replica on the same database continues
@@ -34,11 +34,16 @@ struct OutputEnvelopeE2ETests {
             var lineHeaders: [KafkaHeader] = []
             switch object["type"] as? String {
             case "io.deploypostmortem.deploy.finished.v1": object["traceparent"] = latestTrace
-            case "io.deploypostmortem.deploy.started.v1": lineHeaders = [KafkaHeader(name: "traceparent", string: earlierTrace)]
-            case "io.deploypostmortem.deploy.rolled_back.v1": lineHeaders = [KafkaHeader(name: "traceparent", string: "00-not-a-trace-01")]
+            case "io.deploypostmortem.deploy.started.v1":
+                lineHeaders = [KafkaHeader(name: "traceparent", string: earlierTrace)]
+            case "io.deploypostmortem.deploy.rolled_back.v1":
+                lineHeaders = [KafkaHeader(name: "traceparent", string: "00-not-a-trace-01")]
             default: break
             }
-            documents.append(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            documents.append(
+                String(
+                    decoding: try JSONSerialization.data(
+                        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             headers.append(lineHeaders)
         }
         #expect(headers.filter { !$0.isEmpty }.count == 2 && documents.contains { $0.contains(latestTrace) })
@@ -65,8 +70,10 @@ struct OutputEnvelopeE2ETests {
             try await harness.waitUntilSettled("the postmortem published", messages: documents.count)
             // Stored with the events, validated: the malformed header is not kept.
             let stored = try await harness.query { connection in
-                try connection.query("SELECT traceparent FROM deploy_events WHERE traceparent IS NOT NULL ORDER BY occurred_at")
-                    .map { try $0.decode(String.self, at: 0) }
+                try connection.query(
+                    "SELECT traceparent FROM deploy_events WHERE traceparent IS NOT NULL ORDER BY occurred_at"
+                )
+                .map { try $0.decode(String.self, at: 0) }
             }
             #expect(stored == [Self.earlierTrace, Self.latestTrace])
 
@@ -80,27 +87,37 @@ struct OutputEnvelopeE2ETests {
             let opened = try #require(postmortemEvents.last)
             let postmortemId = try #require(opened["subject"] as? String)
             #expect(opened["source"] as? String == "urn:example:deploy-postmortem:test")
-            #expect(opened["dataschema"] as? String == "https://schemas.example.com/events/postmortem.schema.json#/properties/data")
+            #expect(
+                opened["dataschema"] as? String
+                    == "https://schemas.example.com/events/postmortem.schema.json#/properties/data")
             Self.expectContinuesTheTrace(opened, "postmortem.opened")
             let links = (opened["data"] as? [String: Any])?["links"] as? [String: Any]
             #expect(links?["api"] as? String == "https://pm.example.com/v1/postmortems/\(postmortemId)")
             #expect(links?["ui"] as? String == "https://ui.example.com/ui/postmortems/\(postmortemId)")
             #expect(links?["incident"] as? String == "https://incidents.example.com/INC-9", "the analysis' links stay")
             // The oracle: the stored document is still what `analyze` makes of the same events.
-            #expect(try await PipelineTests.storedDocument(harness, deployId: "d-42") == PipelineTests.offlineDocument(documents))
+            #expect(
+                try await PipelineTests.storedDocument(harness, deployId: "d-42")
+                    == PipelineTests.offlineDocument(documents))
 
             let itemEvents = try await harness.read(
                 topics.actionItems, count: try await harness.outboxRows(topic: topics.actionItems))
-            let created = try itemEvents.map(Self.envelope).filter { $0["type"] as? String == "io.deploypostmortem.action_item.created.v1" }
+            let created = try itemEvents.map(Self.envelope).filter {
+                $0["type"] as? String == "io.deploypostmortem.action_item.created.v1"
+            }
             #expect(created.count >= 5)
             for event in created {
                 let data = try #require(event["data"] as? [String: Any])
-                #expect(event["dataschema"] as? String == "https://schemas.example.com/events/action_item.schema.json#/properties/data")
+                #expect(
+                    event["dataschema"] as? String
+                        == "https://schemas.example.com/events/action_item.schema.json#/properties/data")
                 #expect(data["service"] as? String == "checkout" && data["environment"] as? String == "prod")
                 #expect(data["version"] as? Int == 1)
                 #expect(data["dueAt"] is String)
                 #expect(data["previousOwner"] == nil)
-                #expect((data["links"] as? [String: Any])?["postmortemApi"] as? String == "https://pm.example.com/v1/postmortems/\(postmortemId)")
+                #expect(
+                    (data["links"] as? [String: Any])?["postmortemApi"] as? String
+                        == "https://pm.example.com/v1/postmortems/\(postmortemId)")
                 Self.expectContinuesTheTrace(event, "action_item.created")
             }
         }
@@ -110,24 +127,32 @@ struct OutputEnvelopeE2ETests {
         try await ServiceHarness.with(database: database, configure: Self.configure) { harness in
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let api = APICaller(client: client)
-                let item = try #require(try await api.call(.get, "/v1/action-items?limit=1", token: ServiceHarness.readToken).items.first)
+                let item = try #require(
+                    try await api.call(.get, "/v1/action-items?limit=1", token: ServiceHarness.readToken).items.first)
                 let id = try #require(item["id"] as? String)
                 let owner = try #require(item["owner"] as? String)
                 #expect(try await api.patch(id, #"{"owner":"team-sre"}"#).status == .ok)
-                #expect(try await api.patch(id, #"{"status":"in_progress","dueAt":"2027-01-15T00:00:00Z"}"#).status == .ok)
+                #expect(
+                    try await api.patch(id, #"{"status":"in_progress","dueAt":"2027-01-15T00:00:00Z"}"#).status == .ok)
                 #expect(try await api.patch(id, #"{"owner":"team-payments-oncall"}"#).status == .ok)
 
-                let events = try await harness.read(harness.configuration.topics.actionItems, count: 4).map(Self.envelope)
+                let events = try await harness.read(harness.configuration.topics.actionItems, count: 4).map(
+                    Self.envelope)
                 let data = events.compactMap { $0["data"] as? [String: Any] }
                 // One edit, two events: reschedule before the status move (ActionItemPatch's order).
-                #expect(events.compactMap { $0["type"] as? String } == ["assigned", "rescheduled", "started", "assigned"].map {
-                    "io.deploypostmortem.action_item.\($0).v1"
-                })
-                #expect(data.compactMap { $0["version"] as? Int } == [2, 3, 4, 5], "one more with each event of the item")
+                #expect(
+                    events.compactMap { $0["type"] as? String }
+                        == ["assigned", "rescheduled", "started", "assigned"].map {
+                            "io.deploypostmortem.action_item.\($0).v1"
+                        })
+                #expect(
+                    data.compactMap { $0["version"] as? Int } == [2, 3, 4, 5], "one more with each event of the item")
                 #expect(data.map { $0["previousOwner"] as? String } == [owner, nil, nil, "team-sre"])
                 #expect(data.last?["owner"] as? String == "team-payments-oncall")
                 #expect(data.last?["dueAt"] as? String == "2027-01-15T00:00:00Z")
-                #expect(data.allSatisfy { $0["service"] as? String == "checkout" && $0["environment"] as? String == "prod" })
+                #expect(
+                    data.allSatisfy { $0["service"] as? String == "checkout" && $0["environment"] as? String == "prod" }
+                )
                 for event in events { Self.expectContinuesTheTrace(event, "an edit on another replica") }
                 #expect(Set(events.compactMap { $0["traceparent"] as? String }).count == 4, "a span per event")
             }

@@ -11,7 +11,9 @@ struct OverdueSweeperTests {
         let later = Date(timeIntervalSince1970: 1_796_774_400)  // 2026-12-09T00:00:00Z
         try await ServiceHarness.with(clock: { later }) { harness in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the action items") { try await harness.count("SELECT count(*) FROM action_items") == 5 }
+            try await harness.wait("the action items") {
+                try await harness.count("SELECT count(*) FROM action_items") == 5
+            }
 
             async let first = harness.server.sweeper.sweep()
             async let second = harness.server.sweeper.sweep()
@@ -24,7 +26,8 @@ struct OverdueSweeperTests {
             // Moving a due date (still in the past) makes that item overdue once more.
             _ = try await harness.query { connection in
                 try connection.query(
-                    "UPDATE action_items SET due_at = due_at + interval '1 day' WHERE action_item_id = (SELECT min(action_item_id::text)::uuid FROM action_items)")
+                    "UPDATE action_items SET due_at = due_at + interval '1 day' WHERE action_item_id = (SELECT min(action_item_id::text)::uuid FROM action_items)"
+                )
             }
             #expect(try await harness.server.sweeper.sweep() == 1)
             #expect(try await harness.server.sweeper.sweep() == 0)
@@ -39,7 +42,9 @@ struct OverdueSweeperTests {
         let later = Date(timeIntervalSince1970: 1_796_774_400)  // 2026-12-09T00:00:00Z
         try await ServiceHarness.with(clock: { later }) { harness in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the action items") { try await harness.count("SELECT count(*) FROM action_items") == 5 }
+            try await harness.wait("the action items") {
+                try await harness.count("SELECT count(*) FROM action_items") == 5
+            }
             // An edit of d-42 holds its lock and moves every due date past the sweeper's clock.
             let editor = try await PostgresConnection.connect(harness.database)
             try await editor.run { connection in
@@ -52,7 +57,9 @@ struct OverdueSweeperTests {
             try await editor.run { connection in try connection.query("COMMIT") }
             // The sweep read the items after the edit committed: nothing is overdue any more.
             #expect(try await sweep.value == 0)
-            #expect(try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = '\(Self.overdue)'") == 0)
+            #expect(
+                try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = '\(Self.overdue)'")
+                    == 0)
             await editor.close()
         }
     }

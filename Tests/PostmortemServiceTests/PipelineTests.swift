@@ -3,10 +3,11 @@ import DemoScenarios
 import Foundation
 import Kafka
 import Postgres
-@testable import PostmortemCore
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
+
+@testable import PostmortemCore
 
 /// The pipeline end to end: Kafka protocol through the mock cluster, real PostgreSQL.
 @Suite("Ingest pipeline", .serialized)
@@ -14,7 +15,10 @@ struct PipelineTests {
     /// The stored postmortem document, parsed as `analyze`'s JSON is (Foundation's parser rounds
     /// the long decimals jsonb prints for tiny numbers, such as a replay's p-value).
     static func storedDocument(_ harness: ServiceHarness, deployId: String) async throws -> JSONValue {
-        let text = try await harness.query { try $0.query("SELECT document::text FROM postmortems WHERE deploy_id = $1", [deployId])[0].decode(String.self, at: 0) }
+        let text = try await harness.query {
+            try $0.query("SELECT document::text FROM postmortems WHERE deploy_id = $1", [deployId])[0].decode(
+                String.self, at: 0)
+        }
         return try JSONParser.parse(Array(text.utf8), maxDepth: 64)
     }
 
@@ -34,8 +38,10 @@ struct PipelineTests {
     static func repro(_ prefix: String) throws -> [String] {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../PostmortemCoreTests/Fixtures/repro").standardized
-        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix(prefix) })
-        return try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map(String.init)
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix(prefix) })
+        return try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map(
+            String.init)
     }
 
     /// The rollback and the incident arrive first (no deploy fits yet), then the older deploys, then
@@ -43,153 +49,199 @@ struct PipelineTests {
     /// attributes — never across environments, and the rollback on the deploy it replaced.
     @Test func claimsStayInTheirEnvironmentAndARollbackGoesToTheDeployItReplaced() async throws {
         try await ServiceHarness.with { harness in
-        let r02 = try Self.repro("r02_"), r03 = try Self.repro("r03_")
-        for (step, lines) in [[r02[2], r03[2]], [r02[0], r03[0]], [r02[1], r03[1]]].enumerated() {
-            try await harness.produce(lines)
-            try await harness.wait("step \(step) stored") { try await harness.count("SELECT count(*) FROM deploy_events") == 2 * (step + 1) }
-        }
-        try await harness.wait("both postmortems") { try await harness.count("SELECT count(*) FROM postmortems") == 2 }
-        let offline = try SampleEvents.offlinePostmortems(of: r02 + r03)
-        #expect(offline.map(\.deployId) == ["cd-r03-v2", "dep-r02-eu"])
-        for postmortem in offline {
-            #expect(try await Self.storedDocument(harness, deployId: postmortem.deployId) == postmortem.json)
-        }
+            let r02 = try Self.repro("r02_")
+            let r03 = try Self.repro("r03_")
+            for (step, lines) in [[r02[2], r03[2]], [r02[0], r03[0]], [r02[1], r03[1]]].enumerated() {
+                try await harness.produce(lines)
+                try await harness.wait("step \(step) stored") {
+                    try await harness.count("SELECT count(*) FROM deploy_events") == 2 * (step + 1)
+                }
+            }
+            try await harness.wait("both postmortems") {
+                try await harness.count("SELECT count(*) FROM postmortems") == 2
+            }
+            let offline = try SampleEvents.offlinePostmortems(of: r02 + r03)
+            #expect(offline.map(\.deployId) == ["cd-r03-v2", "dep-r02-eu"])
+            for postmortem in offline {
+                #expect(try await Self.storedDocument(harness, deployId: postmortem.deployId) == postmortem.json)
+            }
         }
     }
 
     @Test func opensExactlyThePostmortemTheOfflineAnalysisFinds() async throws {
         try await ServiceHarness.with { harness in
-        try await harness.produce(SampleEvents.lines)
-        try await harness.waitUntilSettled("the postmortem and its items", messages: SampleEvents.lines.count)
-        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
-        #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
-        #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
-        let outbox = try await harness.query { connection in
-            try connection.query("SELECT topic, payload::jsonb->>'type' FROM outbox ORDER BY seq").map {
-                "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
+            try await harness.produce(SampleEvents.lines)
+            try await harness.waitUntilSettled("the postmortem and its items", messages: SampleEvents.lines.count)
+            #expect(
+                try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+            #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
+            #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
+            let outbox = try await harness.query { connection in
+                try connection.query("SELECT topic, payload::jsonb->>'type' FROM outbox ORDER BY seq").map {
+                    "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
+                }
             }
-        }
-        // Opened first, each item created once; a first batch without every event may open the
-        // postmortem that the next batch updates (how often depends on how messages fall into batches).
-        #expect(outbox.first == "postmortem.events io.deploypostmortem.postmortem.opened.v1")
-        #expect(outbox.filter { $0 == "postmortem.action-items io.deploypostmortem.action_item.created.v1" }.count == 5)
-        #expect(Set(outbox.dropFirst()).subtracting([
-            "postmortem.action-items io.deploypostmortem.action_item.created.v1", "postmortem.events io.deploypostmortem.postmortem.updated.v1",
-        ]).isEmpty, "\(outbox)")
-        #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
+            // Opened first, each item created once; a first batch without every event may open the
+            // postmortem that the next batch updates (how often depends on how messages fall into batches).
+            #expect(outbox.first == "postmortem.events io.deploypostmortem.postmortem.opened.v1")
+            #expect(
+                outbox.filter { $0 == "postmortem.action-items io.deploypostmortem.action_item.created.v1" }.count == 5)
+            #expect(
+                Set(outbox.dropFirst()).subtracting([
+                    "postmortem.action-items io.deploypostmortem.action_item.created.v1",
+                    "postmortem.events io.deploypostmortem.postmortem.updated.v1",
+                ]).isEmpty, "\(outbox)")
+            #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
 
-        // The relay publishes them: read back from the bus, keyed by the postmortem ID.
-        let postmortemID = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first?.id)
-        let opened = try await harness.read(harness.configuration.topics.postmortems, count: 1).prefix(1)
-        #expect(opened.map { Self.type(of: $0) } == ["io.deploypostmortem.postmortem.opened.v1"])
-        #expect(opened.first?.key == Array(postmortemID.utf8))
-        let created = try await harness.read(harness.configuration.topics.actionItems, count: 5)
-        #expect(created.map { Self.type(of: $0) } == Array(repeating: "io.deploypostmortem.action_item.created.v1", count: 5))
-        #expect(Set(created.compactMap(\.key)) == [Array(postmortemID.utf8)])
-        try await harness.wait("the outbox drained") { try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0 }
+            // The relay publishes them: read back from the bus, keyed by the postmortem ID.
+            let postmortemID = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first?.id)
+            let opened = try await harness.read(harness.configuration.topics.postmortems, count: 1).prefix(1)
+            #expect(opened.map { Self.type(of: $0) } == ["io.deploypostmortem.postmortem.opened.v1"])
+            #expect(opened.first?.key == Array(postmortemID.utf8))
+            let created = try await harness.read(harness.configuration.topics.actionItems, count: 5)
+            #expect(
+                created.map { Self.type(of: $0) }
+                    == Array(repeating: "io.deploypostmortem.action_item.created.v1", count: 5))
+            #expect(Set(created.compactMap(\.key)) == [Array(postmortemID.utf8)])
+            try await harness.wait("the outbox drained") {
+                try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+            }
         }
     }
 
     @Test func tripledAndShuffledDeliveryChangesNothing() async throws {
         try await ServiceHarness.with { harness in
-        var generator = SplitMix64(seed: 42)
-        let delivered = (SampleEvents.lines + SampleEvents.lines + SampleEvents.lines).shuffled(using: &generator)
-        for chunk in stride(from: 0, to: delivered.count, by: 5) {
-            try await harness.produce(Array(delivered[chunk..<min(chunk + 5, delivered.count)]))
-        }
-        try await harness.wait("all 39 deliveries stored") {
-            let events = try await harness.count("SELECT count(*) FROM deploy_events")
-            let points = try await harness.count("SELECT count(*) FROM metric_samples")
-            return events == 12 && points == 2
-        }
-        // Let every redelivery land before judging.
-        try await Task.sleep(for: .seconds(2))
-        #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
-        #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
-        // Opened once, each item created once; evidence arriving out of order may update the
-        // postmortem on the way (how many times depends on how deliveries fall into batches).
-        let types = try await harness.query { connection in
-            try connection.query("SELECT payload::jsonb->>'type', count(*) FROM outbox GROUP BY 1").reduce(into: [String: Int]()) {
-                $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int.self, at: 1)
+            var generator = SplitMix64(seed: 42)
+            let delivered = (SampleEvents.lines + SampleEvents.lines + SampleEvents.lines).shuffled(using: &generator)
+            for chunk in stride(from: 0, to: delivered.count, by: 5) {
+                try await harness.produce(Array(delivered[chunk..<min(chunk + 5, delivered.count)]))
             }
-        }
-        #expect(types["io.deploypostmortem.postmortem.opened.v1"] == 1)
-        #expect(types["io.deploypostmortem.action_item.created.v1"] == 5)
-        // At most one update per distinct event that arrived after the opening.
-        #expect(types["io.deploypostmortem.postmortem.updated.v1", default: 0] <= SampleEvents.lines.count)
-        #expect(Set(types.keys).subtracting(["io.deploypostmortem.postmortem.opened.v1", "io.deploypostmortem.action_item.created.v1",
-                                             "io.deploypostmortem.postmortem.updated.v1"]).isEmpty, "\(types)")
-        let outboxCount = types.values.reduce(0, +)
-        try await harness.wait("the outbox drained") { try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0 }
-        let published = try await harness.read(harness.configuration.topics.postmortems, count: outboxCount - 5)
-            + harness.read(harness.configuration.topics.actionItems, count: 5)
-        #expect(published.count == outboxCount)
-        #expect(Set(published.map { Self.field("id", of: $0) }).count == outboxCount)
-        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+            try await harness.wait("all 39 deliveries stored") {
+                let events = try await harness.count("SELECT count(*) FROM deploy_events")
+                let points = try await harness.count("SELECT count(*) FROM metric_samples")
+                return events == 12 && points == 2
+            }
+            // Let every redelivery land before judging.
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await harness.count("SELECT count(*) FROM postmortems") == 1)
+            #expect(try await harness.count("SELECT count(*) FROM action_items") == 5)
+            // Opened once, each item created once; evidence arriving out of order may update the
+            // postmortem on the way (how many times depends on how deliveries fall into batches).
+            let types = try await harness.query { connection in
+                try connection.query("SELECT payload::jsonb->>'type', count(*) FROM outbox GROUP BY 1").reduce(
+                    into: [String: Int]()
+                ) {
+                    $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int.self, at: 1)
+                }
+            }
+            #expect(types["io.deploypostmortem.postmortem.opened.v1"] == 1)
+            #expect(types["io.deploypostmortem.action_item.created.v1"] == 5)
+            // At most one update per distinct event that arrived after the opening.
+            #expect(types["io.deploypostmortem.postmortem.updated.v1", default: 0] <= SampleEvents.lines.count)
+            #expect(
+                Set(types.keys).subtracting([
+                    "io.deploypostmortem.postmortem.opened.v1", "io.deploypostmortem.action_item.created.v1",
+                    "io.deploypostmortem.postmortem.updated.v1",
+                ]).isEmpty, "\(types)")
+            let outboxCount = types.values.reduce(0, +)
+            try await harness.wait("the outbox drained") {
+                try await harness.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+            }
+            let published =
+                try await harness.read(harness.configuration.topics.postmortems, count: outboxCount - 5)
+                + harness.read(harness.configuration.topics.actionItems, count: 5)
+            #expect(published.count == outboxCount)
+            #expect(Set(published.map { Self.field("id", of: $0) }).count == outboxCount)
+            #expect(
+                try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
 
-        // Once converged, redelivering everything again emits nothing.
-        @Sendable func duplicates() throws -> Double {
-            HTTPTests.total(
-                try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()), "deploy_postmortem_events_processed_total",
-                #"outcome="duplicate""#)
-        }
-        let before = try duplicates()
-        try await harness.produce(delivered)
-        try await harness.wait("the 36 redelivered deploy events counted as duplicates") { try duplicates() == before + 36 }
-        #expect(try await harness.count("SELECT count(*) FROM outbox") == outboxCount)
-        #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
+            // Once converged, redelivering everything again emits nothing.
+            @Sendable func duplicates() throws -> Double {
+                HTTPTests.total(
+                    try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()),
+                    "deploy_postmortem_events_processed_total",
+                    #"outcome="duplicate""#)
+            }
+            let before = try duplicates()
+            try await harness.produce(delivered)
+            try await harness.wait("the 36 redelivered deploy events counted as duplicates") {
+                try duplicates() == before + 36
+            }
+            #expect(try await harness.count("SELECT count(*) FROM outbox") == outboxCount)
+            #expect(try await harness.count("SELECT count(*) FROM metric_samples") == 2)
 
-        // An edited copy of the rollback (same source and id, automatic instead of manual: another
-        // trigger) is a conflicting duplicate: counted, and resolved as `analyze` resolves it.
-        @Sendable func conflicting() throws -> Double {
-            HTTPTests.total(
-                try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()), "deploy_postmortem_events_processed_total",
-                #"outcome="conflicting""#)
-        }
-        let rollback = try #require(SampleEvents.lines.first { $0.contains(#""mode": "manual""#) })
-        let edited = rollback.replacingOccurrences(of: #""mode": "manual""#, with: #""mode": "automatic""#)
-        #expect(edited != rollback)
-        try await harness.produce([edited])
-        try await harness.wait("the edited rollback counted as conflicting") { try conflicting() == 1 }
-        try await harness.wait("the stored postmortem equals analyze of every copy") {
-            try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines + [edited])
-        }
+            // An edited copy of the rollback (same source and id, automatic instead of manual: another
+            // trigger) is a conflicting duplicate: counted, and resolved as `analyze` resolves it.
+            @Sendable func conflicting() throws -> Double {
+                HTTPTests.total(
+                    try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString()),
+                    "deploy_postmortem_events_processed_total",
+                    #"outcome="conflicting""#)
+            }
+            let rollback = try #require(SampleEvents.lines.first { $0.contains(#""mode": "manual""#) })
+            let edited = rollback.replacingOccurrences(of: #""mode": "manual""#, with: #""mode": "automatic""#)
+            #expect(edited != rollback)
+            try await harness.produce([edited])
+            try await harness.wait("the edited rollback counted as conflicting") { try conflicting() == 1 }
+            try await harness.wait("the stored postmortem equals analyze of every copy") {
+                try await Self.storedDocument(harness, deployId: "d-42")
+                    == Self.offlineDocument(SampleEvents.lines + [edited])
+            }
         }
     }
 
     @Test func poisonMessagesGoToTheDeadLetterTopicAndTheRestIsProcessed() async throws {
         try await ServiceHarness.with { harness in
-        let topics = harness.configuration.topics
-        let poison: [(bytes: [UInt8], error: String)] = [
-            (Array("not json at all".utf8), "$: "),
-            (Array(#"{"specversion":"1.0","id":"p-1","source":"/x","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":7}}"#.utf8), "data.deployId: "),
-            (Array(#"{"specversion":"1.0","id":"p-2","source":"/x","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{"service":"checkout"}}"#.utf8), "data.environment: "),
-            (Array(#"{"specversion":"1.0","id":"p-3","source":"/x","type":"io.deploypostmortem.deploy.intervened.v1","data":{"service":"checkout","environment":"prod","kind":"data_fix","at":"2026-11-26T10:20:00Z","description":"\#(String(repeating: "x", count: 20_000))"}}"#.utf8), "data.description: "),
-        ]
-        let half = SampleEvents.lines.count / 2
-        try await harness.produce(Array(SampleEvents.lines[..<half]))
-        try await harness.produceRaw(poison.map(\.bytes), topic: topics.deploys)
-        // A valid CDEvent of a type the product does not use: counted as ignored, never dead-lettered.
-        let unused = #"{"context":{"specversion":"0.5.1","id":"cd-env","source":"/cd","type":"dev.cdevents.environment.modified.0.3.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"prod","content":{"name":"prod"}}}"#
-        try await harness.produceRaw([Array(unused.utf8)], topic: topics.deploys)
-        try await harness.produce(Array(SampleEvents.lines[half...]))
+            let topics = harness.configuration.topics
+            let poison: [(bytes: [UInt8], error: String)] = [
+                (Array("not json at all".utf8), "$: "),
+                (
+                    Array(
+                        #"{"specversion":"1.0","id":"p-1","source":"/x","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":7}}"#
+                            .utf8), "data.deployId: "
+                ),
+                (
+                    Array(
+                        #"{"specversion":"1.0","id":"p-2","source":"/x","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{"service":"checkout"}}"#
+                            .utf8), "data.environment: "
+                ),
+                (
+                    Array(
+                        #"{"specversion":"1.0","id":"p-3","source":"/x","type":"io.deploypostmortem.deploy.intervened.v1","data":{"service":"checkout","environment":"prod","kind":"data_fix","at":"2026-11-26T10:20:00Z","description":"\#(String(repeating: "x", count: 20_000))"}}"#
+                            .utf8), "data.description: "
+                ),
+            ]
+            let half = SampleEvents.lines.count / 2
+            try await harness.produce(Array(SampleEvents.lines[..<half]))
+            try await harness.produceRaw(poison.map(\.bytes), topic: topics.deploys)
+            // A valid CDEvent of a type the product does not use: counted as ignored, never dead-lettered.
+            let unused =
+                #"{"context":{"specversion":"0.5.1","id":"cd-env","source":"/cd","type":"dev.cdevents.environment.modified.0.3.0","timestamp":"2026-11-26T10:00:00Z"},"subject":{"id":"prod","content":{"name":"prod"}}}"#
+            try await harness.produceRaw([Array(unused.utf8)], topic: topics.deploys)
+            try await harness.produce(Array(SampleEvents.lines[half...]))
 
-        let dead = try await harness.read(topics.deadLetter, count: poison.count)
-        #expect(dead.count == poison.count)
-        for (message, expected) in zip(dead.sorted { $0.value.count < $1.value.count }, poison.sorted { $0.bytes.count < $1.bytes.count }) {
-            #expect(message.value == expected.bytes)
-            let error = message.header("dlq.error").flatMap(\.value).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            #expect(error.hasPrefix(expected.error), "dlq.error was \(error)")
-            #expect(message.header("dlq.topic")?.value == Array(topics.deploys.utf8))
-            #expect(message.header("dlq.partition") != nil && message.header("dlq.offset") != nil)
-        }
-        try await harness.wait("the valid events around the poison") {
-            try await harness.count("SELECT count(*) FROM action_items") == 5
-        }
-        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
-        let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
-        #expect(samples[#"deploy_postmortem_events_processed_total{type="invalid",outcome="dead_lettered"}"#] == Double(poison.count))
-        #expect(samples[#"deploy_postmortem_events_processed_total{type="cdevents",outcome="ignored"}"#] == 1)
+            let dead = try await harness.read(topics.deadLetter, count: poison.count)
+            #expect(dead.count == poison.count)
+            for (message, expected) in zip(
+                dead.sorted { $0.value.count < $1.value.count }, poison.sorted { $0.bytes.count < $1.bytes.count })
+            {
+                #expect(message.value == expected.bytes)
+                let error =
+                    message.header("dlq.error").flatMap(\.value).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                #expect(error.hasPrefix(expected.error), "dlq.error was \(error)")
+                #expect(message.header("dlq.topic")?.value == Array(topics.deploys.utf8))
+                #expect(message.header("dlq.partition") != nil && message.header("dlq.offset") != nil)
+            }
+            try await harness.wait("the valid events around the poison") {
+                try await harness.count("SELECT count(*) FROM action_items") == 5
+            }
+            #expect(
+                try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+            let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
+            #expect(
+                samples[#"deploy_postmortem_events_processed_total{type="invalid",outcome="dead_lettered"}"#]
+                    == Double(poison.count))
+            #expect(samples[#"deploy_postmortem_events_processed_total{type="cdevents",outcome="ignored"}"#] == 1)
         }
     }
 
@@ -199,107 +251,132 @@ struct PipelineTests {
     /// with a clear reason.
     @Test func oversizedAndMalformedMessagesAreDeadLetteredOnceEach() async throws {
         try await ServiceHarness.with { harness in
-        let topics = harness.configuration.topics
-        let big = try KafkaProducer(config: KafkaConfig([
-            "bootstrap.servers": harness.cluster.bootstrapServers, "message.max.bytes": "5000000", "linger.ms": "1",
-        ]))
-        let hugeValue = [UInt8](repeating: UInt8(ascii: "["), count: 1_500_000)
-        let hugeHeader = KafkaHeader(name: "x-trace-dump", value: [UInt8](repeating: UInt8(ascii: "x"), count: 1_200_000))
-        let invalidUTF8 = Array(#"{"specversion":"1.0","id":"u-"#.utf8) + [0xFF] + Array(#"","source":"/x","type":"t","data":{}}"#.utf8)
-        let half = SampleEvents.lines.count / 2
-        try await harness.produce(Array(SampleEvents.lines[..<half]))
-        for outcome in await big.send([
-            KafkaRecord(topic: topics.deploys, key: Array("huge-value".utf8), value: hugeValue),
-            KafkaRecord(topic: topics.deploys, key: Array("huge-header".utf8), value: Array("{}".utf8), headers: [hugeHeader]),
-            KafkaRecord(topic: topics.deploys, key: Array("utf8".utf8), value: invalidUTF8),
-            KafkaRecord(
-                topic: topics.deploys, key: Array("avro".utf8), value: Array("{}".utf8),
-                headers: [KafkaHeader(name: "content-type", string: "application/avro")]),
-        ]) { _ = try outcome.get() }
-        await big.close()
-        try await harness.produce(Array(SampleEvents.lines[half...]))
+            let topics = harness.configuration.topics
+            let big = try KafkaProducer(
+                config: KafkaConfig([
+                    "bootstrap.servers": harness.cluster.bootstrapServers, "message.max.bytes": "5000000",
+                    "linger.ms": "1",
+                ]))
+            let hugeValue = [UInt8](repeating: UInt8(ascii: "["), count: 1_500_000)
+            let hugeHeader = KafkaHeader(
+                name: "x-trace-dump", value: [UInt8](repeating: UInt8(ascii: "x"), count: 1_200_000))
+            let invalidUTF8 =
+                Array(#"{"specversion":"1.0","id":"u-"#.utf8) + [0xFF]
+                + Array(#"","source":"/x","type":"t","data":{}}"#.utf8)
+            let half = SampleEvents.lines.count / 2
+            try await harness.produce(Array(SampleEvents.lines[..<half]))
+            for outcome in await big.send([
+                KafkaRecord(topic: topics.deploys, key: Array("huge-value".utf8), value: hugeValue),
+                KafkaRecord(
+                    topic: topics.deploys, key: Array("huge-header".utf8), value: Array("{}".utf8),
+                    headers: [hugeHeader]),
+                KafkaRecord(topic: topics.deploys, key: Array("utf8".utf8), value: invalidUTF8),
+                KafkaRecord(
+                    topic: topics.deploys, key: Array("avro".utf8), value: Array("{}".utf8),
+                    headers: [KafkaHeader(name: "content-type", string: "application/avro")]),
+            ]) { _ = try outcome.get() }
+            await big.close()
+            try await harness.produce(Array(SampleEvents.lines[half...]))
 
-        try await harness.wait("the valid events around the poison") {
-            try await harness.count("SELECT count(*) FROM action_items") == 5
-        }
-        // Read well past the four expected, to see any duplicate.
-        let dead = Dictionary(grouping: try await harness.read(topics.deadLetter, count: 5, timeout: .seconds(8))) {
-            String(decoding: $0.key ?? [], as: UTF8.self)
-        }
-        #expect(dead.keys.sorted() == ["avro", "huge-header", "huge-value", "utf8"])
-        #expect(dead.values.allSatisfy { $0.count == 1 }, "each dead letter written once")
-        func header(_ key: String, _ name: String) -> String? {
-            dead[key]?.first?.header(name)?.value.map { String(decoding: $0, as: UTF8.self) }
-        }
-        let valueLetter = try #require(dead["huge-value"]?.first)
-        #expect(valueLetter.value == Array(hugeValue.prefix(1_000_000 - 65_536)))
-        #expect(header("huge-value", "dlq.truncated") == "true")
-        #expect(header("huge-value", "dlq.original-size") == "1500000")
-        #expect(header("huge-value", "dlq.original-sha256") == SHA256.hash(data: hugeValue).map { String(format: "%02x", $0) }.joined())
-        #expect(header("huge-value", "dlq.error")?.hasPrefix("$: message of 1500000 bytes exceeds the limit") == true)
-        #expect(dead["huge-header"]?.first?.header("x-trace-dump") == nil, "the excerpt drops the original headers")
-        #expect(header("huge-header", "dlq.headers-dropped") == "1")
-        #expect(header("utf8", "dlq.error")?.hasSuffix("invalid UTF-8 in string") == true)
-        #expect(header("avro", "dlq.error")?.hasPrefix(#"header content-type: unsupported content type "application/avro""#) == true)
+            try await harness.wait("the valid events around the poison") {
+                try await harness.count("SELECT count(*) FROM action_items") == 5
+            }
+            // Read well past the four expected, to see any duplicate.
+            let dead = Dictionary(grouping: try await harness.read(topics.deadLetter, count: 5, timeout: .seconds(8))) {
+                String(decoding: $0.key ?? [], as: UTF8.self)
+            }
+            #expect(dead.keys.sorted() == ["avro", "huge-header", "huge-value", "utf8"])
+            #expect(dead.values.allSatisfy { $0.count == 1 }, "each dead letter written once")
+            func header(_ key: String, _ name: String) -> String? {
+                dead[key]?.first?.header(name)?.value.map { String(decoding: $0, as: UTF8.self) }
+            }
+            let valueLetter = try #require(dead["huge-value"]?.first)
+            #expect(valueLetter.value == Array(hugeValue.prefix(1_000_000 - 65_536)))
+            #expect(header("huge-value", "dlq.truncated") == "true")
+            #expect(header("huge-value", "dlq.original-size") == "1500000")
+            #expect(
+                header("huge-value", "dlq.original-sha256")
+                    == SHA256.hash(data: hugeValue).map { String(format: "%02x", $0) }.joined())
+            #expect(
+                header("huge-value", "dlq.error")?.hasPrefix("$: message of 1500000 bytes exceeds the limit") == true)
+            #expect(dead["huge-header"]?.first?.header("x-trace-dump") == nil, "the excerpt drops the original headers")
+            #expect(header("huge-header", "dlq.headers-dropped") == "1")
+            #expect(header("utf8", "dlq.error")?.hasSuffix("invalid UTF-8 in string") == true)
+            #expect(
+                header("avro", "dlq.error")?.hasPrefix(
+                    #"header content-type: unsupported content type "application/avro""#) == true)
         }
     }
 
     @Test func lateMetricsRefreshTheCorrelationOnceAndEmitUpdated() async throws {
         try await ServiceHarness.with { harness in
-        try await harness.produce(SampleEvents.lines)
-        try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
-        // Counted from here: a postmortem opened by a first batch without every event is updated
-        // by the next, with events of its own.
-        func outboxRows(_ type: String) async throws -> Int {
-            try await harness.count("SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.\(type).v1'")
-        }
-        let initial = (
-            events: try await harness.count("SELECT count(*) FROM outbox"), items: try await harness.count("SELECT count(*) FROM action_items"),
-            updates: try await outboxRows("postmortem.updated"), revisions: try await outboxRows("action_item.revised"))
-
-        let late = Self.errorRateEvent(id: "late-1")
-        try await harness.produce([late])
-        try await harness.waitUntilSettled("postmortem.updated", messages: SampleEvents.lines.count + 1)
-        #expect(try await outboxRows("postmortem.updated") == initial.updates + 1)
-        let contributing = try await harness.query {
-            try $0.query("SELECT jsonb_array_length(contributing_metrics) FROM postmortems")[0].decode(Int.self, at: 0)
-        }
-        #expect(contributing >= 1)
-        #expect(try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines + [late]))
-
-        // The same points again (another event id) change nothing: no second update. A marker
-        // point far after the deploy, on the same partition, shows the repeat was consumed.
-        let points = try await harness.count("SELECT count(*) FROM metric_samples")
-        let events = try await harness.count("SELECT count(*) FROM outbox")
-        let items = try await harness.count("SELECT count(*) FROM action_items")
-        // Late metrics change the figures some items cite: those are revised, with one event each,
-        // and the stored wording is the analysis of all the events.
-        let before = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first).actionItems
-        let after = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines + [late]).first).actionItems
-        let rewritten = after.filter { item in
-            before.contains { $0.id == item.id && ($0.title != item.title || $0.description != item.description) }
-        }
-        #expect(!rewritten.isEmpty)
-        #expect(try await outboxRows("action_item.revised") == initial.revisions + rewritten.count)
-        let storedWording = try await harness.query { connection in
-            try connection.query("SELECT action_item_id::text, title, description FROM action_items").map {
-                [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2)]
+            try await harness.produce(SampleEvents.lines)
+            try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
+            // Counted from here: a postmortem opened by a first batch without every event is updated
+            // by the next, with events of its own.
+            func outboxRows(_ type: String) async throws -> Int {
+                try await harness.count(
+                    "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.\(type).v1'")
             }
-        }
-        #expect(Set(storedWording) == Set(after.map { [$0.id, $0.title, $0.description] }))
-        #expect(
-            events == initial.events + 1 + (items - initial.items) + rewritten.count,
-            "one postmortem.updated, one action_item.created per new finding, one action_item.revised per rewritten item")
-        try await harness.produce([Self.errorRateEvent(id: "late-2"), Self.markerEvent])
-        try await harness.wait("the repeat consumed") {
-            try await harness.count("SELECT count(*) FROM metric_samples") == points + 1
-        }
-        #expect(try await harness.count("SELECT count(*) FROM outbox") == events)
+            let initial = (
+                events: try await harness.count("SELECT count(*) FROM outbox"),
+                items: try await harness.count("SELECT count(*) FROM action_items"),
+                updates: try await outboxRows("postmortem.updated"),
+                revisions: try await outboxRows("action_item.revised")
+            )
+
+            let late = Self.errorRateEvent(id: "late-1")
+            try await harness.produce([late])
+            try await harness.waitUntilSettled("postmortem.updated", messages: SampleEvents.lines.count + 1)
+            #expect(try await outboxRows("postmortem.updated") == initial.updates + 1)
+            let contributing = try await harness.query {
+                try $0.query("SELECT jsonb_array_length(contributing_metrics) FROM postmortems")[0].decode(
+                    Int.self, at: 0)
+            }
+            #expect(contributing >= 1)
+            #expect(
+                try await Self.storedDocument(harness, deployId: "d-42")
+                    == Self.offlineDocument(SampleEvents.lines + [late]))
+
+            // The same points again (another event id) change nothing: no second update. A marker
+            // point far after the deploy, on the same partition, shows the repeat was consumed.
+            let points = try await harness.count("SELECT count(*) FROM metric_samples")
+            let events = try await harness.count("SELECT count(*) FROM outbox")
+            let items = try await harness.count("SELECT count(*) FROM action_items")
+            // Late metrics change the figures some items cite: those are revised, with one event each,
+            // and the stored wording is the analysis of all the events.
+            let before = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first).actionItems
+            let after = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines + [late]).first)
+                .actionItems
+            let rewritten = after.filter { item in
+                before.contains { $0.id == item.id && ($0.title != item.title || $0.description != item.description) }
+            }
+            #expect(!rewritten.isEmpty)
+            #expect(try await outboxRows("action_item.revised") == initial.revisions + rewritten.count)
+            let storedWording = try await harness.query { connection in
+                try connection.query("SELECT action_item_id::text, title, description FROM action_items").map {
+                    [
+                        try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1),
+                        try $0.decode(String.self, at: 2),
+                    ]
+                }
+            }
+            #expect(Set(storedWording) == Set(after.map { [$0.id, $0.title, $0.description] }))
+            #expect(
+                events == initial.events + 1 + (items - initial.items) + rewritten.count,
+                "one postmortem.updated, one action_item.created per new finding, one action_item.revised per rewritten item"
+            )
+            try await harness.produce([Self.errorRateEvent(id: "late-2"), Self.markerEvent])
+            try await harness.wait("the repeat consumed") {
+                try await harness.count("SELECT count(*) FROM metric_samples") == points + 1
+            }
+            #expect(try await harness.count("SELECT count(*) FROM outbox") == events)
         }
     }
 
     /// One point of the same series a day later: outside every analysis window of d-42.
-    static let markerEvent = #"{"specversion":"1.0","id":"marker","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[{"at":"2026-11-25T10:00:00Z","value":0.01}]}}"#
+    static let markerEvent =
+        #"{"specversion":"1.0","id":"marker","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[{"at":"2026-11-25T10:00:00Z","value":0.01}]}}"#
 
     /// An error rate flat at 1 % for the hour before d-42 started, then 8 % until the rollback.
     static func errorRateEvent(id: String) -> String {
@@ -308,6 +385,7 @@ struct PipelineTests {
             let at = ISO8601DateFormatter().string(from: start.addingTimeInterval(Double(minute) * 60))
             return #"{"at":"\#(at)","value":\#(minute < 60 ? 0.01 : 0.08)}"#
         }
-        return #"{"specversion":"1.0","id":"\#(id)","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[\#(points.joined(separator: ","))]}}"#
+        return
+            #"{"specversion":"1.0","id":"\#(id)","source":"/exporters/prometheus","type":"io.deploypostmortem.metric.sampled.v1","time":"2026-11-26T10:36:00Z","data":{"service":"checkout","environment":"prod","metric":"http_error_rate","points":[\#(points.joined(separator: ","))]}}"#
     }
 }

@@ -11,7 +11,9 @@ import Testing
 /// metric, finds the onset at the chosen minute, and reaches the same postmortem as when the
 /// same points come as `metric.sampled` events. Skipped (with a message) only when the
 /// `prometheus` binary is absent; CI installs it (scripts/install-deps).
-@Suite(.serialized, .enabled(if: LocalPrometheus.binaries != nil, "prometheus is not installed (apt-get install prometheus)"))
+@Suite(
+    .serialized,
+    .enabled(if: LocalPrometheus.binaries != nil, "prometheus is not installed (apt-get install prometheus)"))
 struct PrometheusSourceTests {
     /// A deploy 90 minutes ago (on a whole minute), an error ratio of about 1 % that jumps to
     /// about 8 % ten minutes after the start, and a rollback at thirty minutes.
@@ -35,33 +37,44 @@ struct PrometheusSourceTests {
 
         var openMetrics: String {
             LocalPrometheus.openMetrics(
-                gauges: ["http_error_ratio": [(["service": "checkout", "environment": "prod", "job": "checkout"], points)]])
+                gauges: [
+                    "http_error_ratio": [(["service": "checkout", "environment": "prod", "job": "checkout"], points)]
+                ])
         }
 
         /// The deploy and its rollback: all the service is sent.
         var deployEvents: [String] {
             [
-                Self.event("deploy.started.v1", id: "\(deployId)-start", [
-                    "deployId": deployId, "service": "checkout", "environment": "prod", "startedAt": RFC3339.format(start),
-                    "artifact": ["name": "checkout", "version": "1.4.2"],
-                ]),
-                Self.event("deploy.rolled_back.v1", id: "\(deployId)-rollback", [
-                    "deployId": deployId, "service": "checkout", "environment": "prod", "mode": "automatic",
-                    "rolledBackAt": RFC3339.format(rollback),
-                ]),
+                Self.event(
+                    "deploy.started.v1", id: "\(deployId)-start",
+                    [
+                        "deployId": deployId, "service": "checkout", "environment": "prod",
+                        "startedAt": RFC3339.format(start),
+                        "artifact": ["name": "checkout", "version": "1.4.2"],
+                    ]),
+                Self.event(
+                    "deploy.rolled_back.v1", id: "\(deployId)-rollback",
+                    [
+                        "deployId": deployId, "service": "checkout", "environment": "prod", "mode": "automatic",
+                        "rolledBackAt": RFC3339.format(rollback),
+                    ]),
             ]
         }
 
         static func event(_ type: String, id: String, _ data: [String: Any]) -> String {
             let object: [String: Any] = [
-                "specversion": "1.0", "id": id, "source": "test/prometheus", "type": "io.deploypostmortem.\(type)", "data": data,
+                "specversion": "1.0", "id": id, "source": "test/prometheus", "type": "io.deploypostmortem.\(type)",
+                "data": data,
             ]
-            return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
     }
 
     /// The source's file, written for `url` and parsed as `serve` parses it.
-    static func sourceConfiguration(url: String, timeoutSeconds: Int = 5, retries: Int = 1) throws -> PrometheusSourceConfiguration {
+    static func sourceConfiguration(url: String, timeoutSeconds: Int = 5, retries: Int = 1) throws
+        -> PrometheusSourceConfiguration
+    {
         let text = """
             {"url": "\(url)", "intervalSeconds": 1, "timeoutSeconds": \(timeoutSeconds), "retries": \(retries),
              "metrics": [{"name": "error_ratio", "unit": "ratio", "badDirection": "above", "step": 60,
@@ -72,12 +85,18 @@ struct PrometheusSourceTests {
 
     /// The stored document of the deploy's postmortem, once `condition` holds for it.
     static func document(
-        _ harness: ServiceHarness, _ deployId: String, _ what: String, until condition: @escaping @Sendable ([String: Any]) -> Bool
+        _ harness: ServiceHarness, _ deployId: String, _ what: String,
+        until condition: @escaping @Sendable ([String: Any]) -> Bool
     ) async throws -> [String: Any] {
         let found = FoundDocument()
         try await harness.wait(what, timeout: .seconds(90)) {
-            let rows = try await harness.query { try $0.query("SELECT document::text FROM postmortems WHERE deploy_id = \(deployId)").map { try $0.decode(String.self, at: 0) } }
-            guard let text = rows.first, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            let rows = try await harness.query {
+                try $0.query("SELECT document::text FROM postmortems WHERE deploy_id = \(deployId)").map {
+                    try $0.decode(String.self, at: 0)
+                }
+            }
+            guard let text = rows.first,
+                let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
                 condition(object)
             else { return false }
             found.text.withLock { $0 = text }
@@ -102,13 +121,19 @@ struct PrometheusSourceTests {
             try connection.query(
                 "SELECT service, environment, metric, labels::text, unit, slo_direction, ts, value FROM metric_samples ORDER BY metric, labels, ts"
             ).map { row in
-                (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2),
-                 try row.decode(String.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(String?.self, at: 5),
-                 try row.decode(Date.self, at: 6), try row.decode(Double.self, at: 7))
+                (
+                    try row.decode(String.self, at: 0), try row.decode(String.self, at: 1),
+                    try row.decode(String.self, at: 2),
+                    try row.decode(String.self, at: 3), try row.decode(String?.self, at: 4),
+                    try row.decode(String?.self, at: 5),
+                    try row.decode(Date.self, at: 6), try row.decode(Double.self, at: 7)
+                )
             }
         }
         var events: [String] = []
-        for (index, chunk) in stride(from: 0, to: rows.count, by: 1000).map({ Array(rows[$0..<min($0 + 1000, rows.count)]) }).enumerated() {
+        for (index, chunk) in stride(from: 0, to: rows.count, by: 1000).map({
+            Array(rows[$0..<min($0 + 1000, rows.count)])
+        }).enumerated() {
             let first = chunk[0]
             var data: [String: Any] = [
                 "service": first.0, "environment": first.1, "metric": first.2,
@@ -134,12 +159,18 @@ struct PrometheusSourceTests {
         var asEvents: [String] = []
         try await ServiceHarness.with(configure: { $0.prometheusSource = source }) { harness in
             try await harness.produce(story.deployEvents)
-            fromPrometheus = try await Self.document(harness, story.deployId, "the postmortem with the Prometheus metric") {
+            fromPrometheus = try await Self.document(
+                harness, story.deployId, "the postmortem with the Prometheus metric"
+            ) {
                 $0["pendingMetrics"] == nil && !Self.contributing($0).isEmpty
             }
             asEvents = try await Self.storedPointsAsEvents(harness)
             // Labels are kept (service, environment from `max by`); no `__name__`.
-            let labels = try await harness.query { try $0.query("SELECT DISTINCT labels::text FROM metric_samples").map { try $0.decode(String.self, at: 0) } }
+            let labels = try await harness.query {
+                try $0.query("SELECT DISTINCT labels::text FROM metric_samples").map {
+                    try $0.decode(String.self, at: 0)
+                }
+            }
             #expect(labels == [#"{"service": "checkout", "environment": "prod"}"#])
         }
         let metric = try #require(Self.contributing(fromPrometheus).first)
@@ -150,7 +181,9 @@ struct PrometheusSourceTests {
 
         try await ServiceHarness.with { harness in
             try await harness.produce(story.deployEvents + asEvents)
-            let fromEvents = try await Self.document(harness, story.deployId, "the postmortem with the points as events") {
+            let fromEvents = try await Self.document(
+                harness, story.deployId, "the postmortem with the points as events"
+            ) {
                 !Self.contributing($0).isEmpty
             }
             #expect(NSDictionary(dictionary: fromEvents) == NSDictionary(dictionary: fromPrometheus))
@@ -166,13 +199,19 @@ struct PrometheusSourceTests {
 
         try await ServiceHarness.with(configure: { $0.prometheusSource = source }) { harness in
             try await harness.produce(story.deployEvents)
-            let opened = try await Self.document(harness, story.deployId, "the postmortem opened with the metric pending") { _ in true }
+            let opened = try await Self.document(
+                harness, story.deployId, "the postmortem opened with the metric pending"
+            ) { _ in true }
             #expect(opened["pendingMetrics"] as? [String] == ["error_ratio"])
             #expect(Self.contributing(opened).isEmpty)
             try await harness.wait("a query failure counted") {
                 let samples = try HTTPTests.parsePrometheus(harness.server.metrics.registry.emitToString())
                 // Refused connections read as `unreachable`, or as `timeout` when the client kept trying until its deadline.
-                return samples.contains { $0.key.hasPrefix(#"deploy_postmortem_prometheus_query_failures_total{metric="error_ratio",reason=""#) && $0.value >= 1 }
+                return samples.contains {
+                    $0.key.hasPrefix(
+                        #"deploy_postmortem_prometheus_query_failures_total{metric="error_ratio",reason=""#)
+                        && $0.value >= 1
+                }
             }
 
             try prometheus.start()
@@ -182,7 +221,8 @@ struct PrometheusSourceTests {
             #expect(Self.contributing(updated).first?["onset"] as? String == RFC3339.format(story.onset))
             let topic = harness.configuration.topics.postmortems
             let types = try await harness.query { connection in
-                try connection.query("SELECT payload::jsonb->>'type' FROM outbox WHERE topic = \(topic) ORDER BY seq").map { try $0.decode(String.self, at: 0) }
+                try connection.query("SELECT payload::jsonb->>'type' FROM outbox WHERE topic = \(topic) ORDER BY seq")
+                    .map { try $0.decode(String.self, at: 0) }
             }
             #expect(types == ["io.deploypostmortem.postmortem.opened.v1", "io.deploypostmortem.postmortem.updated.v1"])
         }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain TCP connection to the server under test, for what an HTTP client hides: idle
@@ -49,7 +50,9 @@ final class RawConnection: @unchecked Sendable {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { throw HarnessError("send: \(String(cString: strerror(errno)))") }
             offset += sent
         }
@@ -65,7 +68,9 @@ final class RawConnection: @unchecked Sendable {
         while !closedByPeer {
             let left = deadline - ContinuousClock.now
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+            let ready = poll(
+                &descriptor, 1,
+                Int32(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
             if ready < 0, errno == EINTR { continue }
             guard ready > 0 else { return false }
             var buffer = [UInt8](repeating: 0, count: 16_384)
@@ -97,7 +102,8 @@ final class RawConnection: @unchecked Sendable {
         while true {
             if let response = RawResponse(parsing: &received) { return response }
             guard !closedByPeer, ContinuousClock.now < deadline else {
-                throw HarnessError("no whole response within \(timeout) (closed: \(closedByPeer)); got: \(receivedText)")
+                throw HarnessError(
+                    "no whole response within \(timeout) (closed: \(closedByPeer)); got: \(receivedText)")
             }
             receive(timeout: min(deadline - ContinuousClock.now, .milliseconds(50)))
         }
@@ -113,14 +119,17 @@ struct RawResponse: Sendable {
     /// Takes one response with a `Content-Length` body off the front of `bytes`; nil while incomplete.
     init?(parsing bytes: inout [UInt8]) {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        guard let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<$0 + 4].elementsEqual(separator) }) else { return nil }
+        guard let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<$0 + 4].elementsEqual(separator) }) else {
+            return nil
+        }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = lines[0].split(separator: " ")
         guard statusParts.count >= 2, let status = Int(statusParts[1]) else { return nil }
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         let bodyStart = end + 4
@@ -156,7 +165,8 @@ func raiseOpenFileLimit(to count: Int) throws {
 /// Resident memory of this process in bytes (Linux `/proc/self/status`), nil elsewhere.
 func residentMemory() -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
     return kilobytes * 1024
 }

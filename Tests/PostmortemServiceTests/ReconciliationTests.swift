@@ -34,16 +34,28 @@ struct ReconciliationTests {
 
     static let cases: [Case] = [
         Case(name: "finding gone, open: cancelled as superseded", planned: false, expected: [.cancelled], mark: true),
-        Case(name: "finding gone, in progress: cancelled as superseded", planned: false, status: .inProgress, expected: [.cancelled], mark: true),
+        Case(
+            name: "finding gone, in progress: cancelled as superseded", planned: false, status: .inProgress,
+            expected: [.cancelled], mark: true),
         Case(name: "finding gone, done by its owner: left", planned: false, status: .done, expected: []),
         Case(name: "finding gone, cancelled by its owner: left", planned: false, status: .cancelled, expected: []),
-        Case(name: "finding gone, already superseded: left", planned: false, status: .cancelled, superseded: true, expected: []),
-        Case(name: "finding gone, superseded then reopened by its owner: left", planned: false, superseded: true, expected: []),
-        Case(name: "finding back after being superseded: reopened", status: .cancelled, superseded: true, expected: [.reopened], mark: false),
-        Case(name: "finding back with new figures: reopened and revised", status: .cancelled, superseded: true, staleTitle: true,
-             expected: [.reopened, .revised], mark: false),
+        Case(
+            name: "finding gone, already superseded: left", planned: false, status: .cancelled, superseded: true,
+            expected: []),
+        Case(
+            name: "finding gone, superseded then reopened by its owner: left", planned: false, superseded: true,
+            expected: []),
+        Case(
+            name: "finding back after being superseded: reopened", status: .cancelled, superseded: true,
+            expected: [.reopened], mark: false),
+        Case(
+            name: "finding back with new figures: reopened and revised", status: .cancelled, superseded: true,
+            staleTitle: true,
+            expected: [.reopened, .revised], mark: false),
         Case(name: "superseded, reopened by its owner, finding back: left", superseded: true, expected: []),
-        Case(name: "figures changed, in progress: revised, still in progress", status: .inProgress, staleTitle: true, expected: [.revised]),
+        Case(
+            name: "figures changed, in progress: revised, still in progress", status: .inProgress, staleTitle: true,
+            expected: [.revised]),
         Case(name: "figures changed, done: revised, still done", status: .done, staleTitle: true, expected: [.revised]),
         Case(name: "unchanged: nothing", expected: []),
         Case(name: "unchanged and cancelled by its owner: nothing", status: .cancelled, expected: []),
@@ -57,7 +69,8 @@ struct ReconciliationTests {
         item.status = c.status
         item.owner = "owner-who-took-it"
         if c.staleTitle { item.title = "Canary took 1080s" }
-        let stored = StoredActionItem(item: item, version: 3, createdAt: Self.now, updatedAt: Self.now, superseded: c.superseded)
+        let stored = StoredActionItem(
+            item: item, version: 3, createdAt: Self.now, updatedAt: Self.now, superseded: c.superseded)
 
         let result = PostmortemStore.reconcile([item.id: stored], with: analysis, at: Self.now)
 

@@ -1,8 +1,8 @@
 import Foundation
 import Postgres
 import PostmortemService
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Service schema")
 struct SchemaTests {
@@ -18,25 +18,31 @@ struct SchemaTests {
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'metric_samples_%' ORDER BY 1"
             ).map { try $0.decode(String.self, at: 0) }
         }
-        #expect(tables == [
-            "action_items", "analysis_queue", "deploy_events", "deploys", "metric_samples", "metric_source_fetches", "outbox", "postmortems",
-            "schema_migrations",
-        ])
+        #expect(
+            tables == [
+                "action_items", "analysis_queue", "deploy_events", "deploys", "metric_samples", "metric_source_fetches",
+                "outbox", "postmortems",
+                "schema_migrations",
+            ])
     }
 
     @Test func onePostmortemPerDeployAndOneActionItemPerFinding() async throws {
         let configuration = try TestDatabase.fresh()
         try await DatabaseSchema.migrate(configuration)
         let connection = try await PostgresConnection.connect(configuration)
-        let insertPostmortem = "INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, triggers, severity, opened_at, updated_at) VALUES ($1, $2, 'api', 'prod', $3, 'sev2', now(), now())"
+        let insertPostmortem =
+            "INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, triggers, severity, opened_at, updated_at) VALUES ($1, $2, 'api', 'prod', $3, 'sev2', now(), now())"
         let postmortem = UUID()
-        try await connection.run { try $0.query(insertPostmortem, [postmortem, "deploy-1", ["rolled_back_automatically"]]) }
+        try await connection.run {
+            try $0.query(insertPostmortem, [postmortem, "deploy-1", ["rolled_back_automatically"]])
+        }
         let duplicate = await #expect(throws: PostgresError.self) {
             try await connection.run { try $0.query(insertPostmortem, [UUID(), "deploy-1", ["failed"]]) }
         }
         #expect(duplicate?.constraint == "postmortems_deploy_id_key")
 
-        let insertItem = "INSERT INTO action_items (action_item_id, postmortem_id, finding_key, kind, gate, title, description, created_at, updated_at) VALUES ($1, $2, $3, 'test', 'ci', 't', 'd', now(), now())"
+        let insertItem =
+            "INSERT INTO action_items (action_item_id, postmortem_id, finding_key, kind, gate, title, description, created_at, updated_at) VALUES ($1, $2, $3, 'test', 'ci', 't', 'd', now(), now())"
         try await connection.run { try $0.query(insertItem, [UUID(), postmortem, "ci.coverage_gap"]) }
         let twice = await #expect(throws: PostgresError.self) {
             try await connection.run { try $0.query(insertItem, [UUID(), postmortem, "ci.coverage_gap"]) }
@@ -49,8 +55,11 @@ struct SchemaTests {
         try await DatabaseSchema.migrate(configuration)
         let connection = try await PostgresConnection.connect(configuration)
         let (count, partition) = try await connection.run { connection in
-            let name = try connection.query("SELECT create_metric_samples_partition('2026-11-15')")[0].decode(String.self, at: 0)
-            #expect(try connection.query("SELECT create_metric_samples_partition('2026-11-01')")[0].decode(String.self, at: 0) == name)
+            let name = try connection.query("SELECT create_metric_samples_partition('2026-11-15')")[0].decode(
+                String.self, at: 0)
+            #expect(
+                try connection.query("SELECT create_metric_samples_partition('2026-11-01')")[0].decode(
+                    String.self, at: 0) == name)
             let insert = """
                 INSERT INTO metric_samples (service, environment, metric, ts, value, labels)
                 VALUES ('api', 'prod', 'error_rate', $1, 0.5, '{"pod":"a"}')
@@ -74,7 +83,8 @@ struct SchemaTests {
         let writer = try await PostgresConnection.connect(configuration)
         try await writer.transaction { connection in
             try connection.query(
-                "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ($1, 'postmortem.events', 'pm-1', '{}')", ["evt-1"])
+                "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ($1, 'postmortem.events', 'pm-1', '{}')",
+                ["evt-1"])
         }
         var received: [PostgresNotification] = []
         for _ in 0..<50 where received.isEmpty {

@@ -4,11 +4,11 @@ import LocalPostgres
 import Postgres
 import PostmortemService
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `deploy-postmortem serve` as real processes against the mock cluster and PostgreSQL.
@@ -20,7 +20,8 @@ struct ServeProcessTests {
 
         /// `environment` is added last (e.g. logging settings); `standardError` receives the logs.
         init(
-            database: String, bootstrap: String, group: String, migrate: Bool = true, environment: [String: String] = [:],
+            database: String, bootstrap: String, group: String, migrate: Bool = true,
+            environment: [String: String] = [:],
             standardError: Pipe? = nil
         ) throws {
             process = Process()
@@ -52,7 +53,9 @@ struct ServeProcessTests {
         func terminate() {
             Glibc.kill(process.processIdentifier, SIGTERM)
             if !waitForExit(within: Self.shutdownTimeout) {
-                Issue.record("serve (pid \(process.processIdentifier)) still running \(Self.shutdownTimeout) after SIGTERM; killed")
+                Issue.record(
+                    "serve (pid \(process.processIdentifier)) still running \(Self.shutdownTimeout) after SIGTERM; killed"
+                )
                 kill()
             }
         }
@@ -85,14 +88,24 @@ struct ServeProcessTests {
     static func failedDeploy(_ index: Int) -> [(topic: String, key: String, value: String)] {
         let id = "deploy-\(index)"
         return [
-            ("deploy.events", id, #"{"specversion":"1.0","id":"start-\#(index)","source":"/ci","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(id)","service":"svc-\#(index % 7)","environment":"prod","startedAt":"2026-11-26T10:00:00Z","team":"team-\#(index % 3)"}}"#),
-            ("deploy.rollbacks", id, #"{"specversion":"1.0","id":"rollback-\#(index)","source":"/ci","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{"deployId":"\#(id)","service":"svc-\#(index % 7)","environment":"prod","mode":"automatic","rolledBackAt":"2026-11-26T10:20:00Z"}}"#),
+            (
+                "deploy.events", id,
+                #"{"specversion":"1.0","id":"start-\#(index)","source":"/ci","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(id)","service":"svc-\#(index % 7)","environment":"prod","startedAt":"2026-11-26T10:00:00Z","team":"team-\#(index % 3)"}}"#
+            ),
+            (
+                "deploy.rollbacks", id,
+                #"{"specversion":"1.0","id":"rollback-\#(index)","source":"/ci","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{"deployId":"\#(id)","service":"svc-\#(index % 7)","environment":"prod","mode":"automatic","rolledBackAt":"2026-11-26T10:20:00Z"}}"#
+            ),
         ]
     }
 
     static func produce(_ range: Range<Int>, via producer: KafkaProducer) async throws {
-        let records = range.flatMap(failedDeploy).map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
-        let outcomes = try await withDeadline(ServiceHarness.produceTimeout, "delivering \(records.count) records") { await producer.send(records) }
+        let records = range.flatMap(failedDeploy).map {
+            KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8))
+        }
+        let outcomes = try await withDeadline(ServiceHarness.produceTimeout, "delivering \(records.count) records") {
+            await producer.send(records)
+        }
         for outcome in outcomes { _ = try outcome.get() }
     }
 
@@ -124,7 +137,8 @@ struct ServeProcessTests {
 
     /// The log lines of one `serve` run, started with `environment` and stopped by SIGTERM once
     /// its log contains `marker` (or after 30 s).
-    static func logs(of environment: [String: String], database: String, until marker: String) async throws -> [String] {
+    static func logs(of environment: [String: String], database: String, until marker: String) async throws -> [String]
+    {
         let broker = try Self.cluster()
         defer { broker.shutdown() }
         let errors = Pipe()
@@ -142,12 +156,16 @@ struct ServeProcessTests {
             readerDone.signal()
         }.start()
         let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, !collected.withLock({ String(decoding: $0, as: UTF8.self).contains(marker) }) {
+        while ContinuousClock.now < deadline,
+            !collected.withLock({ String(decoding: $0, as: UTF8.self).contains(marker) })
+        {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .milliseconds(300))
         serve.terminate()
-        try await waitUntil("the log stream closed", timeout: .seconds(10)) { readerDone.wait(timeout: .now()) == .success }
+        try await waitUntil("the log stream closed", timeout: .seconds(10)) {
+            readerDone.wait(timeout: .now()) == .success
+        }
         let text = collected.withLock { String(decoding: $0, as: UTF8.self) }
         return text.split(separator: "\n").map(String.init)
     }
@@ -158,11 +176,13 @@ struct ServeProcessTests {
     @Test func logsAreJSONLinesOnStandardErrorAtTheConfiguredLevelWithoutSecrets() async throws {
         let database = try TestDatabase.fresh("logs")
         try await DatabaseSchema.migrate(database)
-        let secretURL = database.connectionString.replacingOccurrences(of: "postgres@", with: "postgres:db-secret-4711@")
+        let secretURL = database.connectionString.replacingOccurrences(
+            of: "postgres@", with: "postgres:db-secret-4711@")
         #expect(secretURL.contains("db-secret-4711"))
         let secrets = ["KAFKA_SASL_PASSWORD": "kafka-secret-0815", "LOG_FORMAT": "json"]
 
-        let info = try await Self.logs(of: secrets.merging(["LOG_LEVEL": "info"]) { $1 }, database: secretURL, until: #""msg":"serving""#)
+        let info = try await Self.logs(
+            of: secrets.merging(["LOG_LEVEL": "info"]) { $1 }, database: secretURL, until: #""msg":"serving""#)
         let objects = info.map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(!info.isEmpty && objects.allSatisfy { $0 != nil }, "every line is a JSON object: \(info)")
         for object in objects.compactMap({ $0 }) {
@@ -177,18 +197,29 @@ struct ServeProcessTests {
         #expect(!info.joined().contains("db-secret-4711") && !info.joined().contains("kafka-secret-0815"))
 
         // No API tokens: serve warns just before it logs `serving`.
-        #expect(objects.contains { $0?["level"] as? String == "warning" && ($0?["msg"] as? String)?.hasPrefix("no API tokens") == true })
+        #expect(
+            objects.contains {
+                $0?["level"] as? String == "warning" && ($0?["msg"] as? String)?.hasPrefix("no API tokens") == true
+            })
         let warnings = try await Self.logs(
-            of: secrets.merging(["LOG_LEVEL": "warning"]) { $1 }, database: secretURL, until: "no API tokens configured")
-        let levels = Set(warnings.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["level"] as? String })
-        #expect(levels.contains("warning") && levels.isSubset(of: ["warning", "error", "critical"]), "LOG_LEVEL=warning hides info: \(warnings)")
+            of: secrets.merging(["LOG_LEVEL": "warning"]) { $1 }, database: secretURL, until: "no API tokens configured"
+        )
+        let levels = Set(
+            warnings.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["level"] as? String
+            })
+        #expect(
+            levels.contains("warning") && levels.isSubset(of: ["warning", "error", "critical"]),
+            "LOG_LEVEL=warning hides info: \(warnings)")
         #expect(!warnings.contains { $0.contains(#""msg":"serving""#) })
 
         // An unknown level is refused like any other invalid setting, naming the variable.
         let refused = try await BuiltProducts.deployPostmortem(
             ["serve"], environment: ["LOG_LEVEL": "verbose", "LOG_FORMAT": "json", "DATABASE_URL": secretURL])
         #expect(refused.status == 1)
-        #expect(refused.standardError.contains("LOG_LEVEL=verbose: expected one of trace, debug, info, notice, warning, error, critical"))
+        #expect(
+            refused.standardError.contains(
+                "LOG_LEVEL=verbose: expected one of trace, debug, info, notice, warning, error, critical"))
         #expect(!refused.standardError.contains("db-secret-4711"))
     }
 
@@ -198,10 +229,13 @@ struct ServeProcessTests {
         let database = try TestDatabase.fresh("replicas")
         try await DatabaseSchema.migrate(database)
         let group = "replicas-\(UUID().uuidString.prefix(6))"
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+        let producer = try KafkaProducer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
 
-        let first = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
-        let second = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        let first = try ServeProcess(
+            database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        let second = try ServeProcess(
+            database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
         defer { second.terminate() }
         try await Self.produce(0..<40, via: producer)
         try await waitUntil("the first postmortems", state: { await StackState.describe(database) }) {
@@ -210,11 +244,14 @@ struct ServeProcessTests {
         first.kill()
         try await Self.produce(40..<80, via: producer)
         try await Task.sleep(for: .seconds(2))
-        let restarted = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
+        let restarted = try ServeProcess(
+            database: database.connectionString, bootstrap: broker.bootstrapServers, group: group)
         defer { restarted.terminate() }
         try await Self.produce(80..<100, via: producer)
 
-        try await waitUntil("100 postmortems, all published", timeout: .seconds(90), state: { await StackState.describe(database) }) {
+        try await waitUntil(
+            "100 postmortems, all published", timeout: .seconds(90), state: { await StackState.describe(database) }
+        ) {
             let counts = try await Self.counts(database)
             return counts.postmortems == 100 && counts.unsent == 0
         }
@@ -223,7 +260,10 @@ struct ServeProcessTests {
 
         // On the bus: every postmortem opened, each event ID once after de-duplication.
         let consumer = try KafkaConsumer(
-            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "check-\(UUID())", "auto.offset.reset": "earliest"]),
+            config: KafkaConfig([
+                "bootstrap.servers": broker.bootstrapServers, "group.id": "check-\(UUID())",
+                "auto.offset.reset": "earliest",
+            ]),
             topics: [ServiceConfiguration.Topics().postmortems])
         var ids: [String] = []
         let deadline = ContinuousClock.now + .seconds(30)
@@ -244,22 +284,32 @@ struct ServeProcessTests {
         let broker = try Self.cluster()
         defer { broker.shutdown() }
         let database = try TestDatabase.fresh("unmigrated")
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
-        let serve = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: "unmigrated", migrate: false)
+        let producer = try KafkaProducer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+        let serve = try ServeProcess(
+            database: database.connectionString, bootstrap: broker.bootstrapServers, group: "unmigrated", migrate: false
+        )
         defer { serve.terminate() }
         try await Self.produce(0..<10, via: producer)
         try await Task.sleep(for: .seconds(5))
         let consumer = try KafkaConsumer(
-            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": "dlq-\(UUID())", "auto.offset.reset": "earliest"]),
+            config: KafkaConfig([
+                "bootstrap.servers": broker.bootstrapServers, "group.id": "dlq-\(UUID())",
+                "auto.offset.reset": "earliest",
+            ]),
             topics: [ServiceConfiguration.Topics().deadLetter])
         var deadLetters = 0
         let deadline = ContinuousClock.now + .seconds(3)
-        while ContinuousClock.now < deadline { deadLetters += try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200)).count }
+        while ContinuousClock.now < deadline {
+            deadLetters += try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200)).count
+        }
         await consumer.close()
         #expect(deadLetters == 0, "nothing is dead-lettered while the schema is missing")
 
         try await DatabaseSchema.migrate(database)
-        try await waitUntil("the held events analyzed", timeout: .seconds(60), state: { await StackState.describe(database) }) {
+        try await waitUntil(
+            "the held events analyzed", timeout: .seconds(60), state: { await StackState.describe(database) }
+        ) {
             try await Self.counts(database).postmortems == 10
         }
         await producer.close()
@@ -272,8 +322,10 @@ struct ServeProcessTests {
         defer { cluster.stop() }
         let database = PostgresConfiguration(connectionString: try cluster.createDatabase("outage"))
         try await DatabaseSchema.migrate(database)
-        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
-        let serve = try ServeProcess(database: database.connectionString, bootstrap: broker.bootstrapServers, group: "outage")
+        let producer = try KafkaProducer(
+            config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "1"]))
+        let serve = try ServeProcess(
+            database: database.connectionString, bootstrap: broker.bootstrapServers, group: "outage")
         defer { serve.terminate() }
 
         try await Self.produce(0..<10, via: producer)

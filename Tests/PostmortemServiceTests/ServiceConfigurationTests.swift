@@ -7,7 +7,9 @@ import Testing
 @Suite("Service configuration from the environment")
 struct ServiceConfigurationTests {
     @Test func defaultsWithOnlyTheRequiredSettings() throws {
-        let configuration = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"])
+        let configuration = try ServiceConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://db/app", "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+        ])
         #expect(configuration.database.connection.connectionString == "postgresql://db/app")
         #expect(configuration.kafka.bootstrapServers == "k:9092")
         #expect(configuration.kafka.groupID == "deploy-postmortem")
@@ -18,8 +20,11 @@ struct ServiceConfigurationTests {
         #expect(configuration.analysis.baselineWindow == 3600)
         #expect(configuration.analysis.healthyDeploys == 20 && configuration.analysis.gateEvaluation == nil)
         #expect(configuration.http.limits == ServiceConfiguration.HTTPLimits())
-        #expect(configuration.http.limits.headerTimeout == .seconds(10) && configuration.http.limits.bodyTimeout == .seconds(30))
-        #expect(configuration.http.limits.idleTimeout == .seconds(75) && configuration.http.limits.maxConnections == 4096)
+        #expect(
+            configuration.http.limits.headerTimeout == .seconds(10)
+                && configuration.http.limits.bodyTimeout == .seconds(30))
+        #expect(
+            configuration.http.limits.idleTimeout == .seconds(75) && configuration.http.limits.maxConnections == 4096)
         #expect(configuration.outputEvents.source == "/deploy-postmortem")
         #expect(configuration.outputEvents.schemaBase == "https://deploy-postmortem.dev/schemas/events/")
         #expect(configuration.outputEvents.apiBaseURL == nil && configuration.outputEvents.uiBaseURL == nil)
@@ -28,8 +33,11 @@ struct ServiceConfigurationTests {
     /// The chart's values, its README, the kustomize base and the README's configuration table
     /// state the topic defaults `ServiceConfiguration.Topics` holds (the one source of truth).
     @Test func deploymentFilesAndDocsStateTheServicesTopicDefaults() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        func text(_ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        func text(_ path: String) throws -> String {
+            try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+        }
         let topics = ServiceConfiguration.Topics()
         // (chart value key, environment variable, default)
         let expected = [
@@ -43,19 +51,24 @@ struct ServiceConfigurationTests {
         var chart: [String: String] = [:]
         for line in values[(block + 1)...] {
             guard line.hasPrefix("    "), let colon = line.firstIndex(of: ":") else { break }
-            chart[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            chart[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...]
+                .trimmingCharacters(in: .whitespaces)
         }
         #expect(chart == Dictionary(uniqueKeysWithValues: expected.map { ($0.0, $0.2) }))
 
         let chartReadme = try text("charts/deploy-postmortem/README.md")
         let kustomize = Set(try text("deploy/kubernetes/base/config.env").split(separator: "\n").map(String.init))
         for (key, variable, name) in expected {
-            #expect(chartReadme.contains("| `kafka.topics.\(key)` | `\(name)` | `\(variable)`"), "chart README, kafka.topics.\(key)")
+            #expect(
+                chartReadme.contains("| `kafka.topics.\(key)` | `\(name)` | `\(variable)`"),
+                "chart README, kafka.topics.\(key)")
             #expect(kustomize.contains("\(variable)=\(name)"), "config.env, \(variable)")
         }
         let readme = try text("README.md")
         for row in [expected[0..<3], expected[3..<6]] {
-            let line = "| " + row.map { "`\($0.1)`" }.joined(separator: " / ") + " | " + row.map { "`\($0.2)`" }.joined(separator: " / ") + " |"
+            let line =
+                "| " + row.map { "`\($0.1)`" }.joined(separator: " / ") + " | "
+                + row.map { "`\($0.2)`" }.joined(separator: " / ") + " |"
             #expect(readme.contains(line), "README: \(line)")
         }
     }
@@ -71,30 +84,44 @@ struct ServiceConfigurationTests {
             "HTTP_HOST": "127.0.0.1", "OVERDUE_SWEEP_INTERVAL_SECONDS": "30",
             "HTTP_HEADER_TIMEOUT_SECONDS": "5", "HTTP_BODY_TIMEOUT_SECONDS": "20", "HTTP_IDLE_TIMEOUT_SECONDS": "120",
             "HTTP_MAX_CONNECTIONS": "1000",
-            "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60", "ANALYSIS_RELATIVE_MARGIN": "0.5",
+            "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60",
+            "ANALYSIS_RELATIVE_MARGIN": "0.5",
             "ANALYSIS_ABSOLUTE_MARGIN": "2", "ATTRIBUTION_WINDOW_SECONDS": "600", "DETECTION_TARGET_SECONDS": "120",
             "OWNERSHIP_MAP_FILE": ownership.path, "ANALYSIS_HEALTHY_DEPLOYS": "50",
             "ANALYSIS_GATE_EVALUATION": "interval=30, lookback=300,aggregation=worst,failures=2",
-            "EVENT_SOURCE": "urn:example:deploy-postmortem:prod", "EVENT_DATASCHEMA_BASE_URL": "https://schemas.example.com/events",
+            "EVENT_SOURCE": "urn:example:deploy-postmortem:prod",
+            "EVENT_DATASCHEMA_BASE_URL": "https://schemas.example.com/events",
             "PUBLIC_API_URL": "https://pm.example.com/", "PUBLIC_UI_URL": "http://ui.example.com:8080/base",
         ])
         #expect(configuration.kafka.groupID == "g")
         #expect(configuration.kafka["session.timeout.ms"] == "7000")
-        #expect([configuration.topics.deploys, configuration.topics.rollbacks, configuration.topics.metrics,
-                 configuration.topics.postmortems, configuration.topics.actionItems, configuration.topics.deadLetter]
+        #expect(
+            [
+                configuration.topics.deploys, configuration.topics.rollbacks, configuration.topics.metrics,
+                configuration.topics.postmortems, configuration.topics.actionItems, configuration.topics.deadLetter,
+            ]
                 == ["d", "r", "m", "p", "a", "x"])
         #expect(configuration.database.poolSize == 3)
         #expect(configuration.http.port == 9000 && configuration.http.host == "127.0.0.1")
         #expect(configuration.jobs.overdueSweepInterval == .seconds(30))
-        #expect([configuration.http.limits.headerTimeout, configuration.http.limits.bodyTimeout, configuration.http.limits.idleTimeout]
+        #expect(
+            [
+                configuration.http.limits.headerTimeout, configuration.http.limits.bodyTimeout,
+                configuration.http.limits.idleTimeout,
+            ]
                 == [.seconds(5), .seconds(20), .seconds(120)])
         #expect(configuration.http.limits.maxConnections == 1000)
         let analysis = configuration.analysis
-        #expect([analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
-                 analysis.attributionWindow, analysis.detectionTarget] == [1800, 60, 0.5, 2, 600, 120])
+        #expect(
+            [
+                analysis.baselineWindow, analysis.rollbackGrace, analysis.relativeMargin, analysis.absoluteMargin,
+                analysis.attributionWindow, analysis.detectionTarget,
+            ] == [1800, 60, 0.5, 2, 600, 120])
         #expect(analysis.ownership == ["checkout": "payments"])
         #expect(analysis.healthyDeploys == 50)
-        #expect(analysis.gateEvaluation == GateEvaluation(interval: 30, lookback: 300, aggregation: .worst, failuresToTrip: 2))
+        #expect(
+            analysis.gateEvaluation
+                == GateEvaluation(interval: 30, lookback: 300, aggregation: .worst, failuresToTrip: 2))
         #expect(configuration.outputEvents.source == "urn:example:deploy-postmortem:prod")
         #expect(configuration.outputEvents.schemaBase == "https://schemas.example.com/events/")
         #expect(configuration.outputEvents.apiBaseURL == "https://pm.example.com")
@@ -102,9 +129,14 @@ struct ServiceConfigurationTests {
     }
 
     /// CloudEvents `source` is a URI-reference (RFC 3986): relative references and URNs too.
-    @Test(arguments: ["/deploy-postmortem", "deploy-postmortem", "urn:acme:deploy-postmortem:prod", "https://acme.example/pm?region=eu", "/a%20b"])
+    @Test(arguments: [
+        "/deploy-postmortem", "deploy-postmortem", "urn:acme:deploy-postmortem:prod",
+        "https://acme.example/pm?region=eu", "/a%20b",
+    ])
     func eventSourceAcceptsURIReferences(_ source: String) throws {
-        let configuration = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app", "EVENT_SOURCE": source])
+        let configuration = try ServiceConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://db/app", "EVENT_SOURCE": source,
+        ])
         #expect(configuration.outputEvents.source == source)
     }
 
@@ -120,18 +152,36 @@ struct ServiceConfigurationTests {
         ("HTTP_MAX_CONNECTIONS", "8", "HTTP_MAX_CONNECTIONS=8: expected an integer in 16...1000000"),
         ("OWNERSHIP_MAP_FILE", "/nonexistent/ownership.json", "OWNERSHIP_MAP_FILE /nonexistent/ownership.json: "),
         ("EVENT_SOURCE", "deploy postmortem", "EVENT_SOURCE=deploy postmortem: not a URI-reference"),
-        ("EVENT_SOURCE", "1pm:x", "EVENT_SOURCE=1pm:x: not a URI-reference (\"1pm\" before the first \":\" is not a scheme)"),
+        (
+            "EVENT_SOURCE", "1pm:x",
+            "EVENT_SOURCE=1pm:x: not a URI-reference (\"1pm\" before the first \":\" is not a scheme)"
+        ),
         ("EVENT_SOURCE", "/pm%zz", "EVENT_SOURCE=/pm%zz: a % must start an escape %XX"),
         ("EVENT_DATASCHEMA_BASE_URL", "/schemas/", "EVENT_DATASCHEMA_BASE_URL=/schemas/: expected an absolute URI"),
-        ("EVENT_DATASCHEMA_BASE_URL", "https://s.example/x#y", "EVENT_DATASCHEMA_BASE_URL=https://s.example/x#y: must not have a query or fragment"),
+        (
+            "EVENT_DATASCHEMA_BASE_URL", "https://s.example/x#y",
+            "EVENT_DATASCHEMA_BASE_URL=https://s.example/x#y: must not have a query or fragment"
+        ),
         ("PUBLIC_API_URL", "pm.example.com", "PUBLIC_API_URL=pm.example.com: expected an absolute URI"),
-        ("PUBLIC_API_URL", "ftp://pm.example.com", "PUBLIC_API_URL=ftp://pm.example.com: expected an http(s) URL with a host"),
+        (
+            "PUBLIC_API_URL", "ftp://pm.example.com",
+            "PUBLIC_API_URL=ftp://pm.example.com: expected an http(s) URL with a host"
+        ),
         ("PUBLIC_UI_URL", "https:///path", "PUBLIC_UI_URL=https:///path: expected an http(s) URL with a host"),
-        ("PUBLIC_UI_URL", "https://ui.example.com/?tab=1", "PUBLIC_UI_URL=https://ui.example.com/?tab=1: must not have a query or fragment"),
+        (
+            "PUBLIC_UI_URL", "https://ui.example.com/?tab=1",
+            "PUBLIC_UI_URL=https://ui.example.com/?tab=1: must not have a query or fragment"
+        ),
         ("ANALYSIS_HEALTHY_DEPLOYS", "-1", "ANALYSIS_HEALTHY_DEPLOYS=-1: expected an integer in 0...1000"),
-        ("ANALYSIS_GATE_EVALUATION", "interval=0", "ANALYSIS_GATE_EVALUATION=interval=0: interval must be 1...86400 seconds"),
+        (
+            "ANALYSIS_GATE_EVALUATION", "interval=0",
+            "ANALYSIS_GATE_EVALUATION=interval=0: interval must be 1...86400 seconds"
+        ),
         ("ANALYSIS_GATE_EVALUATION", "window=300", "ANALYSIS_GATE_EVALUATION=window=300: unknown key window"),
-        ("ANALYSIS_GATE_EVALUATION", "aggregation=p99", "ANALYSIS_GATE_EVALUATION=aggregation=p99: aggregation must be mean or worst"),
+        (
+            "ANALYSIS_GATE_EVALUATION", "aggregation=p99",
+            "ANALYSIS_GATE_EVALUATION=aggregation=p99: aggregation must be mean or worst"
+        ),
         ("ANALYSIS_GATE_EVALUATION", "failures", "ANALYSIS_GATE_EVALUATION=failures: expected key=value pairs"),
     ]
 
@@ -152,7 +202,10 @@ struct ServiceConfigurationTests {
         #expect(fromFile.connectionString == "postgresql://app:s3cret@db/app")
         #expect(try fromFile.redacted() == "app@db:5432/app")
         // DATABASE_URL wins over the file.
-        #expect(try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path]).connectionString == "postgresql://x/y")
+        #expect(
+            try ServiceConfiguration.database(fromEnvironment: [
+                "DATABASE_URL": "postgresql://x/y", "DATABASE_URL_FILE": secret.path,
+            ]).connectionString == "postgresql://x/y")
         let unreadable = #expect(throws: ServiceError.self) {
             try ServiceConfiguration.database(fromEnvironment: ["DATABASE_URL_FILE": "/nonexistent/secret"])
         }

@@ -4,8 +4,9 @@ import Kafka
 import Logging
 import Postgres
 import PostmortemCore
-@testable import PostmortemService
 import TestSupport
+
+@testable import PostmortemService
 
 /// An isolated stack for one end-to-end test: a mock Kafka cluster over TCP, a fresh
 /// migrated database, and the real `PostmortemServer` running in-process.
@@ -42,7 +43,8 @@ final class ServiceHarness: Sendable {
         var configuration = ServiceConfiguration(
             database: self.database,
             kafka: KafkaConfig([
-                "bootstrap.servers": cluster.bootstrapServers, "group.id": "deploy-postmortem-\(UUID().uuidString.prefix(8))",
+                "bootstrap.servers": cluster.bootstrapServers,
+                "group.id": "deploy-postmortem-\(UUID().uuidString.prefix(8))",
                 "session.timeout.ms": "6000", "heartbeat.interval.ms": "300", "fetch.wait.max.ms": "50",
                 "topic.metadata.refresh.interval.ms": "1000", "linger.ms": "1",
             ]))
@@ -50,11 +52,13 @@ final class ServiceHarness: Sendable {
         configuration.http.port = nil
         configuration.jobs.overdueSweepInterval = .seconds(3600)  // tests sweep explicitly
         let writeDigest = APITokens.hash(Self.writeToken).map { String(format: "%02x", $0) }.joined()
-        configuration.api.tokens = try APITokens(parsing: "reader:read:\(Self.readToken)\nwriter:write:sha256:\(writeDigest)")
+        configuration.api.tokens = try APITokens(
+            parsing: "reader:read:\(Self.readToken)\nwriter:write:sha256:\(writeDigest)")
         configuration.api.maxRequestBodyBytes = 4096
         configure(&configuration)
         self.configuration = configuration
-        producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)
+        producer = try KafkaProducer(
+            config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "1"]), logger: Self.logger)
         let server = try PostmortemServer(configuration: configuration, logger: Self.logger, clock: clock)
         self.server = server
         serverTask = Task { try await server.run(handlesSignals: false) }
@@ -83,7 +87,9 @@ final class ServiceHarness: Sendable {
         serverTask.cancel()
         var failures: [String] = []
         do {
-            try await withDeadline(Self.stopTimeout, "the server stopping after cancellation") { _ = await serverTask.result }
+            try await withDeadline(Self.stopTimeout, "the server stopping after cancellation") {
+                _ = await serverTask.result
+            }
         } catch {
             failures.append("\(error); state: \(await snapshot())")
         }
@@ -108,14 +114,18 @@ final class ServiceHarness: Sendable {
 
     /// Produces documents to the given topics and keys, in order.
     func produceRouted(_ documents: [(topic: String, key: String, value: String)]) async throws {
-        let records = documents.map { KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8)) }
+        let records = documents.map {
+            KafkaRecord(topic: $0.topic, key: Array($0.key.utf8), value: Array($0.value.utf8))
+        }
         try await send(records)
     }
 
     /// Sends `records` and checks every delivery report, failing after ``produceTimeout``.
     private func send(_ records: [KafkaRecord]) async throws {
         let producer = producer
-        let outcomes = try await withDeadline(Self.produceTimeout, "delivering \(records.count) records") { await producer.send(records) }
+        let outcomes = try await withDeadline(Self.produceTimeout, "delivering \(records.count) records") {
+            await producer.send(records)
+        }
         for outcome in outcomes { _ = try outcome.get() }
     }
 
@@ -123,9 +133,13 @@ final class ServiceHarness: Sendable {
     func produce(_ scenarios: [DemoScenarios.Scenario]) async throws {
         let topics = configuration.topics
         for scenario in scenarios {
-            try await produceRouted(zip(scenario.events, scenario.topicOfEach).map { event, role in
-                (role == "metrics" ? topics.metrics : role == "rollbacks" ? topics.rollbacks : topics.deploys, scenario.deployId, event)
-            })
+            try await produceRouted(
+                zip(scenario.events, scenario.topicOfEach).map { event, role in
+                    (
+                        role == "metrics" ? topics.metrics : role == "rollbacks" ? topics.rollbacks : topics.deploys,
+                        scenario.deployId, event
+                    )
+                })
         }
     }
 
@@ -151,7 +165,9 @@ final class ServiceHarness: Sendable {
     }
 
     static func key(of document: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else { return "" }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else {
+            return ""
+        }
         let data = object["data"] as? [String: Any] ?? object["customData"] as? [String: Any] ?? [:]
         return data["deployId"] as? String ?? data["service"] as? String ?? ""
     }
@@ -167,12 +183,16 @@ final class ServiceHarness: Sendable {
 
     /// Outbox rows for `topic`, sent or not.
     func outboxRows(topic: String) async throws -> Int {
-        try await query { try $0.query("SELECT count(*) FROM outbox WHERE topic = \(topic)")[0].decode(Int.self, at: 0) }
+        try await query {
+            try $0.query("SELECT count(*) FROM outbox WHERE topic = \(topic)")[0].decode(Int.self, at: 0)
+        }
     }
 
     /// Waits until `condition` holds (see ``waitUntil(_:timeout:state:_:)``); a timeout tells
     /// the ``snapshot()`` of the stack.
-    func wait(_ what: String, timeout: Duration = .seconds(60), until condition: @escaping @Sendable () async throws -> Bool) async throws {
+    func wait(
+        _ what: String, timeout: Duration = .seconds(60), until condition: @escaping @Sendable () async throws -> Bool
+    ) async throws {
         try await waitUntil(what, timeout: timeout, state: { await self.snapshot() }, condition)
     }
 
@@ -217,24 +237,33 @@ final class ServiceHarness: Sendable {
         async let relay = StackState.bounded("relay") { "\(await server.relay.stats)" }
         async let lag = StackState.bounded("consumer lag") {
             let lags = try await server.pipeline.consumerLag()
-            return lags.isEmpty ? "no partitions assigned"
-                : lags.map { "\($0.topicPartition)@\($0.position.map(String.init) ?? "?")/\($0.highWatermark.map(String.init) ?? "?")" }
-                    .joined(separator: " ")
+            return lags.isEmpty
+                ? "no partitions assigned"
+                : lags.map {
+                    "\($0.topicPartition)@\($0.position.map(String.init) ?? "?")/\($0.highWatermark.map(String.init) ?? "?")"
+                }
+                .joined(separator: " ")
         }
         let processed = processedSeries().joined(separator: " ")
         let failure = server.pipeline.health.currentFailure.map { "retrying: \($0)" } ?? "ok"
-        return await "\(database); pipeline: \(failure); relay: \(relay); assignment (position/high watermark): \(lag); processed: \(processed.isEmpty ? "nothing" : processed)"
+        return await
+            "\(database); pipeline: \(failure); relay: \(relay); assignment (position/high watermark): \(lag); processed: \(processed.isEmpty ? "nothing" : processed)"
     }
 
     /// Reads every message of `topic` from the beginning with a fresh group, until `count` arrived.
     func read(_ topic: String, count: Int, timeout: Duration = .seconds(30)) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
-            config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "group.id": "reader-\(UUID())", "auto.offset.reset": "earliest", "fetch.wait.max.ms": "50"]),
+            config: KafkaConfig([
+                "bootstrap.servers": cluster.bootstrapServers, "group.id": "reader-\(UUID())",
+                "auto.offset.reset": "earliest", "fetch.wait.max.ms": "50",
+            ]),
             topics: [topic], logger: Self.logger)
         var received: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
         while received.count < count, ContinuousClock.now < deadline {
-            received += try await withDeadline(.seconds(10), "polling \(topic)") { try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200)) }
+            received += try await withDeadline(.seconds(10), "polling \(topic)") {
+                try await consumer.poll(maxMessages: 100, maxWait: .milliseconds(200))
+            }
         }
         try await withDeadline(Self.stopTimeout, "closing the reader of \(topic)") { await consumer.close() }
         return received
@@ -252,7 +281,9 @@ func waitUntil(
     let deadline = start + timeout
     func timedOut(_ detail: String) async -> HarnessError {
         let snapshot = await state?() ?? ""
-        return HarnessError("timed out waiting for \(what) after \(ContinuousClock.now - start)\(detail)\(snapshot.isEmpty ? "" : "; state: \(snapshot)")")
+        return HarnessError(
+            "timed out waiting for \(what) after \(ContinuousClock.now - start)\(detail)\(snapshot.isEmpty ? "" : "; state: \(snapshot)")"
+        )
     }
     while true {
         let held: Bool
@@ -304,7 +335,8 @@ enum StackState {
                     """)[0]
             }
             let counts = try (0..<8).map { try row.decode(Int.self, at: $0) }
-            return "deploy_events \(counts[0]) (\(counts[1]) awaiting attribution), metric_samples \(counts[2]), postmortems \(counts[3]), "
+            return
+                "deploy_events \(counts[0]) (\(counts[1]) awaiting attribution), metric_samples \(counts[2]), postmortems \(counts[3]), "
                 + "action_items \(counts[4]), outbox sent \(counts[5]) of \(counts[6]), analysis_queue \(counts[7])"
         }
     }
@@ -339,7 +371,8 @@ struct HarnessError: Error, CustomStringConvertible {
 /// The analyze sample from docs/events: one failed deploy (d-42) told by 13 events.
 enum SampleEvents {
     static let lines: [String] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("docs/events/examples/analyze-sample.jsonl")
         return (try? String(contentsOf: url, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
     }()

@@ -35,28 +35,41 @@ struct UseCaseTests {
         var testDescription: String { name }
     }
 
-    static var othersDone: [ActionItemStatus] { [.open] + Array(repeating: .done, count: analysis.actionItems.count - 1) }
+    static var othersDone: [ActionItemStatus] {
+        [.open] + Array(repeating: .done, count: analysis.actionItems.count - 1)
+    }
 
     static let editCases: [EditCase] = [
-        EditCase(name: "assigning an item: one event, the postmortem stays open", patch: ActionItemPatch(owner: "ana"),
-                 events: ["action_item.assigned.v1"]),
-        EditCase(name: "completing the last active item closes the postmortem", before: othersDone,
-                 patch: ActionItemPatch(status: .done), events: ["action_item.completed.v1", "postmortem.closed.v1"], status: .closed),
-        EditCase(name: "cancelling it closes it too", before: othersDone, patch: ActionItemPatch(status: .cancelled),
-                 events: ["action_item.cancelled.v1", "postmortem.closed.v1"], status: .closed),
-        EditCase(name: "reopening an item of a closed postmortem reopens it",
-                 before: [.done] + Array(repeating: .done, count: analysis.actionItems.count - 1), patch: ActionItemPatch(status: .open),
-                 events: ["action_item.reopened.v1", "postmortem.updated.v1"]),
-        EditCase(name: "completing one of several active items: the postmortem stays open", patch: ActionItemPatch(status: .done),
-                 events: ["action_item.completed.v1"]),
-        EditCase(name: "reassigned and completed at once: two events, in order", before: othersDone,
-                 patch: ActionItemPatch(owner: "bo", status: .done),
-                 events: ["action_item.assigned.v1", "action_item.completed.v1", "postmortem.closed.v1"], status: .closed),
+        EditCase(
+            name: "assigning an item: one event, the postmortem stays open", patch: ActionItemPatch(owner: "ana"),
+            events: ["action_item.assigned.v1"]),
+        EditCase(
+            name: "completing the last active item closes the postmortem", before: othersDone,
+            patch: ActionItemPatch(status: .done), events: ["action_item.completed.v1", "postmortem.closed.v1"],
+            status: .closed),
+        EditCase(
+            name: "cancelling it closes it too", before: othersDone, patch: ActionItemPatch(status: .cancelled),
+            events: ["action_item.cancelled.v1", "postmortem.closed.v1"], status: .closed),
+        EditCase(
+            name: "reopening an item of a closed postmortem reopens it",
+            before: [.done] + Array(repeating: .done, count: analysis.actionItems.count - 1),
+            patch: ActionItemPatch(status: .open),
+            events: ["action_item.reopened.v1", "postmortem.updated.v1"]),
+        EditCase(
+            name: "completing one of several active items: the postmortem stays open",
+            patch: ActionItemPatch(status: .done),
+            events: ["action_item.completed.v1"]),
+        EditCase(
+            name: "reassigned and completed at once: two events, in order", before: othersDone,
+            patch: ActionItemPatch(owner: "bo", status: .done),
+            events: ["action_item.assigned.v1", "action_item.completed.v1", "postmortem.closed.v1"], status: .closed),
         EditCase(name: "an edit that changes nothing emits nothing", patch: ActionItemPatch(status: .open)),
-        EditCase(name: "a stale version is refused", patch: ActionItemPatch(owner: "ana"), expectedVersion: 7,
-                 refusal: .versionMismatch(current: 1)),
-        EditCase(name: "a transition the lifecycle refuses", before: [.done], patch: ActionItemPatch(status: .inProgress),
-                 refusal: .illegal(ActionItemTransitionError(status: .done, command: .start))),
+        EditCase(
+            name: "a stale version is refused", patch: ActionItemPatch(owner: "ana"), expectedVersion: 7,
+            refusal: .versionMismatch(current: 1)),
+        EditCase(
+            name: "a transition the lifecycle refuses", before: [.done], patch: ActionItemPatch(status: .inProgress),
+            refusal: .illegal(ActionItemTransitionError(status: .done, command: .start))),
     ]
 
     @Test(arguments: editCases)
@@ -82,7 +95,9 @@ struct UseCaseTests {
         #expect(store.outboxTypes == example.events)
         let record = try #require(store.postmortems[Self.analysis.id])
         #expect(record.status == example.status)
-        #expect(record.document.object?["status"] == .string(example.status.rawValue), "the stored document says the status")
+        #expect(
+            record.document.object?["status"] == .string(example.status.rawValue), "the stored document says the status"
+        )
         if let digest = store.digests[Self.analysis.id] {
             // What re-analysis compares against: the same postmortem analyzed again is unchanged.
             var current = Self.analysis
@@ -96,23 +111,40 @@ struct UseCaseTests {
         store.seed(Self.analysis, statuses: Self.othersDone, at: Self.now)
         let deployId = Self.analysis.deployId
         // Two stored events of the deploy with a trace context: the later one's trace continues.
-        for (id, minute, trace) in [("t-1", "05", "00-11111111111111111111111111111111-1111111111111111-01"),
-                                    ("t-2", "07", "00-22222222222222222222222222222222-2222222222222222-01")] {
-            let event = try Self.accepted(#"{"specversion":"1.0","id":"\#(id)","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","traceparent":"\#(trace)","data":{"deployId":"\#(deployId)","service":"api","environment":"prod","mode":"manual","rolledBackAt":"2026-11-26T10:\#(minute):00Z"}}"#)
+        for (id, minute, trace) in [
+            ("t-1", "05", "00-11111111111111111111111111111111-1111111111111111-01"),
+            ("t-2", "07", "00-22222222222222222222222222222222-2222222222222222-01"),
+        ] {
+            let event = try Self.accepted(
+                #"{"specversion":"1.0","id":"\#(id)","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","traceparent":"\#(trace)","data":{"deployId":"\#(deployId)","service":"api","environment":"prod","mode":"manual","rolledBackAt":"2026-11-26T10:\#(minute):00Z"}}"#
+            )
             store.events[event.event.key] = event
         }
         let id = Self.analysis.actionItems[0].id
         let edit = EditActionItem(encoder: OutputEventEncoder())
-        _ = try edit.run(id, patch: ActionItemPatch(status: .done), expectedVersion: nil, actor: "ana", now: Self.now, in: store)
-        _ = try edit.run(id, patch: ActionItemPatch(status: .open), expectedVersion: nil, actor: "ana", now: Self.now, in: store)
+        _ = try edit.run(
+            id, patch: ActionItemPatch(status: .done), expectedVersion: nil, actor: "ana", now: Self.now, in: store)
+        _ = try edit.run(
+            id, patch: ActionItemPatch(status: .open), expectedVersion: nil, actor: "ana", now: Self.now, in: store)
 
-        #expect(store.outboxTypes == ["action_item.completed.v1", "postmortem.closed.v1", "action_item.reopened.v1", "postmortem.updated.v1"])
+        #expect(
+            store.outboxTypes == [
+                "action_item.completed.v1", "postmortem.closed.v1", "action_item.reopened.v1", "postmortem.updated.v1",
+            ])
         let events = try store.outbox.map { try #require(JSONParser.parse($0.value, maxDepth: 64).object) }
-        let items = events.filter { ($0["type"]?.string ?? "").contains("action_item.") }.compactMap { $0["data"]?.object }
+        let items = events.filter { ($0["type"]?.string ?? "").contains("action_item.") }.compactMap {
+            $0["data"]?.object
+        }
         #expect(items.map { $0["version"] } == [.number(2), .number(3)], "1 was `created`; one more per event")
-        #expect(items.allSatisfy { $0["service"] == .string(Self.analysis.service) && $0["environment"] == .string(Self.analysis.environment) })
+        #expect(
+            items.allSatisfy {
+                $0["service"] == .string(Self.analysis.service)
+                    && $0["environment"] == .string(Self.analysis.environment)
+            })
         let traces = events.map { $0["traceparent"]?.string.flatMap(TraceParent.init)?.traceID }
-        #expect(traces == Array(repeating: "22222222222222222222222222222222", count: 4), "every event continues the latest trace")
+        #expect(
+            traces == Array(repeating: "22222222222222222222222222222222", count: 4),
+            "every event continues the latest trace")
     }
 
     @Test func editOfAnUnknownItemIsNotFoundAndTouchesNothing() throws {
@@ -120,7 +152,8 @@ struct UseCaseTests {
         store.seed(Self.analysis, at: Self.now)
         #expect(throws: ActionItemEditError.notFound) {
             try EditActionItem(encoder: OutputEventEncoder()).run(
-                UUID().uuidString.lowercased(), patch: ActionItemPatch(owner: "ana"), expectedVersion: nil, actor: "ana", now: Self.now,
+                UUID().uuidString.lowercased(), patch: ActionItemPatch(owner: "ana"), expectedVersion: nil,
+                actor: "ana", now: Self.now,
                 in: store)
         }
         #expect(store.deployLocks.isEmpty)
@@ -141,7 +174,8 @@ struct UseCaseTests {
         #expect(Set(first) == Set(active), "open and in-progress items past due; not the done one")
         #expect(store.outboxTypes == Array(repeating: "action_item.overdue.v1", count: active.count))
         #expect(store.deployLocks == [[Self.analysis.deployId]])
-        #expect(try sweep.run(now: overdueAt.addingTimeInterval(3600), in: store).isEmpty, "announced once per due date")
+        #expect(
+            try sweep.run(now: overdueAt.addingTimeInterval(3600), in: store).isEmpty, "announced once per due date")
 
         // Rescheduled into the past again: announced again, for the new date.
         let moved = items[0].id
@@ -179,24 +213,32 @@ struct UseCaseTests {
     }
 
     static func started(_ deployId: String, id: String? = nil) throws -> AcceptedEvent {
-        try accepted(#"{"specversion":"1.0","id":"\#(id ?? deployId + "-s")","source":"/t","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(deployId)","service":"api","environment":"prod","startedAt":"2026-11-26T10:00:00Z"}}"#)
+        try accepted(
+            #"{"specversion":"1.0","id":"\#(id ?? deployId + "-s")","source":"/t","type":"io.deploypostmortem.deploy.started.v1","data":{"deployId":"\#(deployId)","service":"api","environment":"prod","startedAt":"2026-11-26T10:00:00Z"}}"#
+        )
     }
 
     static func rolledBack(_ deployId: String?, mode: String = "automatic") throws -> AcceptedEvent {
         let deploy = deployId.map { #""deployId":"\#($0)","# } ?? ""
-        return try accepted(#"{"specversion":"1.0","id":"rb-\#(deployId ?? "none")","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{\#(deploy)"service":"api","environment":"prod","mode":"\#(mode)","rolledBackAt":"2026-11-26T10:20:00Z"}}"#)
+        return try accepted(
+            #"{"specversion":"1.0","id":"rb-\#(deployId ?? "none")","source":"/t","type":"io.deploypostmortem.deploy.rolled_back.v1","data":{\#(deploy)"service":"api","environment":"prod","mode":"\#(mode)","rolledBackAt":"2026-11-26T10:20:00Z"}}"#
+        )
     }
 
     static func metric(points: [Int]) throws -> AcceptedEvent {
         let list = points.map { #"{"at":"2026-11-26T10:0\#($0):00Z","value":\#($0)}"# }.joined(separator: ",")
-        return try accepted(#"{"specversion":"1.0","id":"m-\#(points.map(String.init).joined())","source":"/t","type":"io.deploypostmortem.metric.sampled.v1","data":{"service":"api","environment":"prod","metric":"errors","points":[\#(list)]}}"#)
+        return try accepted(
+            #"{"specversion":"1.0","id":"m-\#(points.map(String.init).joined())","source":"/t","type":"io.deploypostmortem.metric.sampled.v1","data":{"service":"api","environment":"prod","metric":"errors","points":[\#(list)]}}"#
+        )
     }
 
     @Test func applyBatchStoresOnceCountsDuplicatesAndQueuesWhatChanged() throws {
         let store = InMemoryStore()
         let apply = ApplyBatch()
-        let batch = [try Self.started("d-1"), try Self.started("d-1"), try Self.rolledBack("d-1"), try Self.rolledBack(nil),
-                     try Self.metric(points: [1, 2])]
+        let batch = [
+            try Self.started("d-1"), try Self.started("d-1"), try Self.rolledBack("d-1"), try Self.rolledBack(nil),
+            try Self.metric(points: [1, 2]),
+        ]
 
         let (outcome, stored) = try apply.run(batch, in: store)
         #expect(stored.count == 3, "a start twice in one batch is stored once")
@@ -206,7 +248,8 @@ struct UseCaseTests {
         #expect(store.queue.count == 1)
         #expect(
             store.queue[0].deployIds == ["d-1"],
-            "the new start's deploy is queued (the step records it); the event without a deploy ID waits for attribution")
+            "the new start's deploy is queued (the step records it); the event without a deploy ID waits for attribution"
+        )
         #expect(store.queue[0].metricRanges.map(\.service) == ["api"])
 
         // The same batch again (a redelivery): nothing stored, nothing queued.
@@ -219,7 +262,8 @@ struct UseCaseTests {
 
     @Test func applyBatchKeepsTheSmallestDigestOfConflictingCopiesWhateverTheOrder() throws {
         let copies = [try Self.rolledBack("d-9"), try Self.rolledBack("d-9", mode: "manual")]
-        let (smaller, larger) = copies[0].event.contentDigest < copies[1].event.contentDigest
+        let (smaller, larger) =
+            copies[0].event.contentDigest < copies[1].event.contentDigest
             ? (copies[0], copies[1]) : (copies[1], copies[0])
         for arrival in [[smaller, larger], [larger, smaller]] {
             let store = InMemoryStore()

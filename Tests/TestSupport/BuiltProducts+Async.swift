@@ -9,7 +9,8 @@ extension BuiltProducts {
     ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try runDeployPostmortem(arguments, environment: environment, input: input) })
+                continuation.resume(
+                    with: Result { try runDeployPostmortem(arguments, environment: environment, input: input) })
             }.start()
         }
     }

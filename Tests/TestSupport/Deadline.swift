@@ -52,11 +52,21 @@ private final class FirstResult<T: Sendable>: Sendable {
     }
 
     func setWork(_ task: Task<Void, Never>) {
-        if !state.withLock({ state in state.work = task; return state.continuation != nil }) { task.cancel() }
+        if !state.withLock({ state in
+            state.work = task
+            return state.continuation != nil
+        }) {
+            task.cancel()
+        }
     }
 
     func setTimer(_ task: Task<Void, Never>) {
-        if !state.withLock({ state in state.timer = task; return state.continuation != nil }) { task.cancel() }
+        if !state.withLock({ state in
+            state.timer = task
+            return state.continuation != nil
+        }) {
+            task.cancel()
+        }
     }
 
     /// Resumes the waiter with `result` unless it was resumed before; true if this call did.

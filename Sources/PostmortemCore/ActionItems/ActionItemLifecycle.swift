@@ -73,15 +73,16 @@ public struct ActionItemTransitionError: Error, Sendable, Hashable, CustomString
 
     /// E.g. `cannot complete an action item that is cancelled`.
     public var description: String {
-        let verb = switch command {
-        case .assign: "assign"
-        case .start: "start"
-        case .complete: "complete"
-        case .cancel: "cancel"
-        case .reopen: "reopen"
-        case .reschedule: "reschedule"
-        case .attachEvidence: "attach evidence to"
-        }
+        let verb =
+            switch command {
+            case .assign: "assign"
+            case .start: "start"
+            case .complete: "complete"
+            case .cancel: "cancel"
+            case .reopen: "reopen"
+            case .reschedule: "reschedule"
+            case .attachEvidence: "attach evidence to"
+            }
         return "cannot \(verb) an action item that is \(status.rawValue)"
     }
 }
@@ -93,7 +94,9 @@ extension ActionItem {
     }
 
     /// Applies `command`; throws when the state machine does not allow it.
-    public func applying(_ command: ActionItemCommand, by actor: String, at time: Date) throws(ActionItemTransitionError) -> ActionItemChange {
+    public func applying(_ command: ActionItemCommand, by actor: String, at time: Date)
+        throws(ActionItemTransitionError) -> ActionItemChange
+    {
         var next = self
         let type: ActionItemEventType
         switch (command, status) {
@@ -148,8 +151,12 @@ extension ActionItem {
 
     /// The `revised` change when re-analysis rewrote the item's title, description or proposal
     /// (the figures they cite changed); nil when all are unchanged. Lifecycle state is kept.
-    public func revised(as planned: ActionItem, at time: Date, by actor: String = "deploy-postmortem") -> ActionItemChange? {
-        guard planned.title != title || planned.description != description || planned.proposal != proposal else { return nil }
+    public func revised(as planned: ActionItem, at time: Date, by actor: String = "deploy-postmortem")
+        -> ActionItemChange?
+    {
+        guard planned.title != title || planned.description != description || planned.proposal != proposal else {
+            return nil
+        }
         var next = self
         next.title = planned.title
         next.description = planned.description

@@ -25,7 +25,9 @@ public struct ActionItemPatch: Sendable, Hashable {
 
     /// The changes that bring `item` to this patch, in order; empty when nothing differs.
     /// Throws the first transition the state machine refuses (nothing is applied then).
-    public func changes(to item: ActionItem, by actor: String, at time: Date) throws(ActionItemTransitionError) -> [ActionItemChange] {
+    public func changes(to item: ActionItem, by actor: String, at time: Date) throws(ActionItemTransitionError)
+        -> [ActionItemChange]
+    {
         var commands: [ActionItemCommand] = []
         let move = status.flatMap { Self.command(from: item.status, to: $0) }
         if case .reopen = move { commands.append(.reopen) }

@@ -37,7 +37,8 @@ public struct ActionProposal: Sendable, Hashable {
 
     /// Creates a proposal.
     public init(
-        setting: Setting, metric: String, gate: Gate, current: Double?, proposed: Double, trippedAt: Date?, leadSeconds: Double?,
+        setting: Setting, metric: String, gate: Gate, current: Double?, proposed: Double, trippedAt: Date?,
+        leadSeconds: Double?,
         falseAlarms: Int, healthyRuns: Int, detectableShift: Double?
     ) {
         self.setting = setting
@@ -56,7 +57,8 @@ public struct ActionProposal: Sendable, Hashable {
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
             "setting": .string(setting.rawValue), "metric": .string(metric), "gate": .string(gate.rawValue),
-            "proposed": .number(proposed), "falseAlarms": .number(Double(falseAlarms)), "healthyRuns": .number(Double(healthyRuns)),
+            "proposed": .number(proposed), "falseAlarms": .number(Double(falseAlarms)),
+            "healthyRuns": .number(Double(healthyRuns)),
         ]
         fields["current"] = current.map { .number($0) }
         fields["trippedAt"] = trippedAt.map { .string(RFC3339.format($0)) }
@@ -69,14 +71,16 @@ public struct ActionProposal: Sendable, Hashable {
     public init?(serialized text: String) {
         guard case .object(let f)? = try? JSONParser.parse(Array(text.utf8), maxDepth: 4),
             case .string(let settingText)? = f["setting"], let setting = Setting(rawValue: settingText),
-            case .string(let metric)? = f["metric"], case .string(let gateText)? = f["gate"], let gate = Gate(rawValue: gateText),
+            case .string(let metric)? = f["metric"], case .string(let gateText)? = f["gate"],
+            let gate = Gate(rawValue: gateText),
             case .number(let proposed)? = f["proposed"], case .number(let falseAlarms)? = f["falseAlarms"],
             case .number(let healthyRuns)? = f["healthyRuns"]
         else { return nil }
         func number(_ key: String) -> Double? { if case .number(let n)? = f[key] { n } else { nil } }
         let trippedAt: Date? = if case .string(let s)? = f["trippedAt"] { RFC3339.parse(s) } else { nil }
         self.init(
-            setting: setting, metric: metric, gate: gate, current: number("current"), proposed: proposed, trippedAt: trippedAt,
+            setting: setting, metric: metric, gate: gate, current: number("current"), proposed: proposed,
+            trippedAt: trippedAt,
             leadSeconds: number("leadSeconds"), falseAlarms: Int(falseAlarms), healthyRuns: Int(healthyRuns),
             detectableShift: number("detectableShift"))
     }
@@ -84,12 +88,17 @@ public struct ActionProposal: Sendable, Hashable {
     /// The evidence in words, e.g. `With threshold 0.8 the canary would have failed at 14:07 UTC,
     /// 41 min before the rollback; 0 of 20 earlier healthy deploys would have failed.`
     public var sentence: String {
-        let changed: String = switch setting {
-        case .threshold: "With threshold \(formatNumber(proposed)) the \(gate.rawValue)"
-        case .check: "A \(gate.rawValue) check at \(formatNumber(proposed))"
-        case .window: "A \(formatDuration(proposed)) \(gate.rawValue)"
-        }
-        let trip = trippedAt.map { " would have failed at \(formatClock($0))" + (leadSeconds.map { ", \(formatDuration($0)) before the rollback" } ?? "") }
+        let changed: String =
+            switch setting {
+            case .threshold: "With threshold \(formatNumber(proposed)) the \(gate.rawValue)"
+            case .check: "A \(gate.rawValue) check at \(formatNumber(proposed))"
+            case .window: "A \(formatDuration(proposed)) \(gate.rawValue)"
+            }
+        let trip =
+            trippedAt.map {
+                " would have failed at \(formatClock($0))"
+                    + (leadSeconds.map { ", \(formatDuration($0)) before the rollback" } ?? "")
+            }
             ?? " would not have failed this deploy"
         return changed + trip + "; " + GateChecks.price(falseAlarms, of: healthyRuns) + "."
     }

@@ -62,7 +62,8 @@ extension AnalysisConfig {
     /// the deploy; the SQL that selects by it binds these three durations.
     public func metricSpan(startedAt: Date, rolledBackAt: Date?) -> ClosedRange<Date> {
         let first = startedAt.addingTimeInterval(-baselineWindow)
-        let last = (rolledBackAt ?? startedAt.addingTimeInterval(maxObservationWindow)).addingTimeInterval(rollbackGrace)
+        let last = (rolledBackAt ?? startedAt.addingTimeInterval(maxObservationWindow)).addingTimeInterval(
+            rollbackGrace)
         return first...max(first, last)
     }
 }

@@ -63,14 +63,17 @@ public struct BatchAnalysis: Sendable {
         for event in pending {
             switch index.attribute(event) {
             case .deploy(let id, _): attributed[id, default: []].append(event)
-            case .none(let reason): unattributed.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind))
+            case .none(let reason):
+                unattributed.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind))
             }
         }
         for (id, events) in attributed { timelines[id]?.apply(contentsOf: events) }
         let series = MetricSeries.series(from: samples)
         let analyzer = PostmortemAnalyzer(config: config)
         let history = HealthyHistory(candidates: timelines.values, series: series)
-        let postmortems = timelines.keys.sorted().compactMap { analyzer.analyze(timelines[$0]!, metrics: series, history: history) }
+        let postmortems = timelines.keys.sorted().compactMap {
+            analyzer.analyze(timelines[$0]!, metrics: series, history: history)
+        }
         return BatchReport(postmortems: postmortems, unattributed: unattributed, conflicts: conflicts)
     }
 

@@ -35,7 +35,9 @@ public struct ConflictingDuplicate: Sendable, Hashable {
     public static func resolve<Item>(
         _ items: [Item], event: (Item) -> DecodedEvent
     ) -> (kept: [Item], conflicts: [ConflictingDuplicate]) {
-        let sorted = items.sorted { (event($0).key, event($0).contentDigest) < (event($1).key, event($1).contentDigest) }
+        let sorted = items.sorted {
+            (event($0).key, event($0).contentDigest) < (event($1).key, event($1).contentDigest)
+        }
         var kept: [Item] = []
         var conflicts: [ConflictingDuplicate] = []
         var start = sorted.startIndex
@@ -44,7 +46,8 @@ public struct ConflictingDuplicate: Sendable, Hashable {
             var end = start
             while end < sorted.endIndex, event(sorted[end]).key == key { end += 1 }
             var digests: [String] = []  // distinct, ascending
-            var keptDeploySide = false, merged = false
+            var keptDeploySide = false
+            var merged = false
             for item in sorted[start..<end] where digests.last != event(item).contentDigest {
                 digests.append(event(item).contentDigest)
                 if case .metricSampled = event(item).event {

@@ -25,7 +25,9 @@ public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable, Coda
 /// to it counts as `customerImpactFloor`.
 public struct SeverityPolicy: Sendable, Hashable {
     /// Customer impact critical / high / medium / low. Default sev1 / sev2 / sev3 / sev3.
-    public var customerImpact: [ImpactSeverity: Severity] = [.critical: .sev1, .high: .sev2, .medium: .sev3, .low: .sev3]
+    public var customerImpact: [ImpactSeverity: Severity] = [
+        .critical: .sev1, .high: .sev2, .medium: .sev3, .low: .sev3,
+    ]
     /// The mildest severity customer impact can have. Default sev3.
     public var customerImpactFloor: Severity = .sev3
     /// How long a degradation or a customer impact must last to count as long, seconds. Default 1800 (30 min).
@@ -58,7 +60,8 @@ public struct SeverityPolicy: Sendable, Hashable {
     }
 
     /// The severity of a postmortem with `triggers`, its contributing metrics and its customer impact.
-    public func severity(of triggers: [Trigger], contributing: [MetricCorrelation], impact: ImpactSummary?) -> Severity {
+    public func severity(of triggers: [Trigger], contributing: [MetricCorrelation], impact: ImpactSummary?) -> Severity
+    {
         var worst = triggers.map { severity(of: $0) }.min() ?? .sev4
         if contributing.contains(where: \.sloBreached) { worst = min(worst, sloBreach) }
         let durations = contributing.compactMap(\.degradedSeconds) + [impact?.durationSeconds].compactMap { $0 }

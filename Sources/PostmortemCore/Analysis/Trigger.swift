@@ -38,8 +38,11 @@ public enum Trigger: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static func triggers(of timeline: DeployTimeline) -> [TriggerOccurrence] {
         var found: [Trigger: Date] = [:]
         func note(_ t: Trigger, _ at: Date) { found[t] = min(found[t] ?? at, at) }
-        for r in timeline.rollbacks { note(r.mode == .automatic ? .rolledBackAutomatically : .rolledBackManually, r.rolledBackAt) }
-        let stoppedByGate = timeline.gates.values.contains { $0.outcome == .failed }
+        for r in timeline.rollbacks {
+            note(r.mode == .automatic ? .rolledBackAutomatically : .rolledBackManually, r.rolledBackAt)
+        }
+        let stoppedByGate =
+            timeline.gates.values.contains { $0.outcome == .failed }
             && timeline.rollbacks.isEmpty && timeline.impacts.isEmpty && timeline.interventions.isEmpty
         if let f = timeline.finished, f.outcome == .failed, !stoppedByGate { note(.deployFailed, f.finishedAt) }
         for g in timeline.gates.values where g.outcome == .failed && !stoppedByGate {

@@ -20,14 +20,17 @@ public struct Correlator: Sendable {
     public func observationWindow(of timeline: DeployTimeline) -> ClosedRange<Date>? {
         guard let start = timeline.started?.startedAt else { return nil }
         let end = timeline.rolledBackAt ?? timeline.finished.flatMap { $0.outcome == .failed ? $0.finishedAt : nil }
-        let upper = end.map { $0.addingTimeInterval(config.rollbackGrace) } ?? start.addingTimeInterval(config.maxObservationWindow)
+        let upper =
+            end.map { $0.addingTimeInterval(config.rollbackGrace) }
+            ?? start.addingTimeInterval(config.maxObservationWindow)
         return start...max(start, upper)
     }
 
     /// Correlates every series of the deploy's service/environment; sorted by metric name.
     public func correlate(_ timeline: DeployTimeline, series: [MetricSeries]) -> [MetricCorrelation] {
         guard let started = timeline.started, let window = observationWindow(of: timeline) else { return [] }
-        return series
+        return
+            series
             .filter { $0.service == started.service && $0.environment == started.environment }
             .sorted { $0.name < $1.name }
             .map { correlate($0, window: window) }
@@ -46,10 +49,13 @@ public struct Correlator: Sendable {
         // to 0.93 is the failure share growing 4.7×, not a 6 % dip.
         let isRatio = points.allSatisfy { (0...1).contains($0.value) }
         let margin = max(
-            config.relativeMargin * (isRatio && direction == .below ? 1 - baseline : abs(baseline)), config.absoluteMargin,
+            config.relativeMargin * (isRatio && direction == .below ? 1 - baseline : abs(baseline)),
+            config.absoluteMargin,
             config.madMultiplier * 1.4826 * RobustStatistics.mad(baselineValues))
         // Clamped: a margin large enough to overflow still leaves a finite limit.
-        var limit = min(max(direction == .above ? baseline + margin : baseline - margin, -.greatestFiniteMagnitude), .greatestFiniteMagnitude)
+        var limit = min(
+            max(direction == .above ? baseline + margin : baseline - margin, -.greatestFiniteMagnitude),
+            .greatestFiniteMagnitude)
         if let slo = series.slo { limit = direction == .above ? min(limit, slo.threshold) : max(limit, slo.threshold) }
         let breaching = observed.map { direction.isWorse($0.value, than: limit) }
         let values = observed.map(\.value)
@@ -62,14 +68,16 @@ public struct Correlator: Sendable {
             reason = breaching.contains(true) ? "no sustained breach" : "no breach"
         }
         return MetricCorrelation(
-            metric: series.name, metricName: series.metric, labels: series.labels, unit: series.unit, direction: direction,
+            metric: series.name, metricName: series.metric, labels: series.labels, unit: series.unit,
+            direction: direction,
             directionSource: source, baseline: baseline, limit: limit, peak: peak,
             onset: reason == nil ? onset : nil,
             lastBreach: reason == nil ? breaching.lastIndex(of: true).map { observed[$0].at } : nil,
             breachFraction: breachFraction(observed, breaching: breaching, from: onset),
             observedPoints: observed.count, baselinePoints: baselineValues.count,
             largestGap: gap.flatMap { $0.seconds > config.maxSampleGap ? $0 : nil },
-            sloBreached: series.slo.map { slo in values.contains { slo.direction.isWorse($0, than: slo.threshold) } } ?? false,
+            sloBreached: series.slo.map { slo in values.contains { slo.direction.isWorse($0, than: slo.threshold) } }
+                ?? false,
             contributing: reason == nil, reason: reason)
     }
 
@@ -81,7 +89,8 @@ public struct Correlator: Sendable {
         if let slo = series.slo { return (slo.direction, .slo) }
         if let declared = series.direction { return (declared, .configured) }
         if let configured = config.metricDirections[series.metric] { return (configured, .configured) }
-        let before = RobustStatistics.median(series.points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value))
+        let before = RobustStatistics.median(
+            series.points.filter { $0.at >= baselineStart && $0.at < window.lowerBound }.map(\.value))
         let after = RobustStatistics.median(series.points.filter { window.contains($0.at) }.map(\.value))
         return (after < before ? .below : .above, .inferred)
     }

@@ -41,21 +41,28 @@ public struct MetricSeries: Sendable, Hashable {
 
     /// The series' name in text: the metric, then its labels sorted, e.g. `errors{region="us"}`.
     public var name: String {
-        labels.isEmpty ? metric : metric + "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}"
+        labels.isEmpty
+            ? metric
+            : metric + "{"
+                + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}"
     }
 
     /// Groups metric samples into series by service, environment, metric and labels
     /// (order-independent; identical points collapse).
     public static func series(from samples: [MetricSample]) -> [MetricSeries] {
         let groups = Dictionary(grouping: samples) { sample in
-            [sample.service, sample.environment, sample.metric] + sample.labels.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+            [sample.service, sample.environment, sample.metric]
+                + sample.labels.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
         }
         return groups.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
             let group = groups[key]!
             return MetricSeries(
-                service: key[0], environment: key[1], metric: key[2], labels: group[0].labels, points: group.flatMap(\.points),
+                service: key[0], environment: key[1], metric: key[2], labels: group[0].labels,
+                points: group.flatMap(\.points),
                 unit: group.compactMap(\.unit).min(),
-                slo: group.compactMap(\.slo).min { ($0.threshold, $0.direction.rawValue) < ($1.threshold, $1.direction.rawValue) },
+                slo: group.compactMap(\.slo).min {
+                    ($0.threshold, $0.direction.rawValue) < ($1.threshold, $1.direction.rawValue)
+                },
                 direction: group.compactMap(\.direction).min { $0.rawValue < $1.rawValue })
         }
     }

@@ -24,19 +24,22 @@ enum CDEventsDecoder {
     private static let testOutcomeOptions04 = ["pass", "fail", "cancel", "error"]
 
     /// Decodes the CDEvent at `path` ("" for a bare CDEvent, "data" inside a CloudEvent).
-    static func decode(_ value: JSONValue, path: String, context: DecodingContext) throws(DecodingError) -> DecodedEvent {
+    static func decode(_ value: JSONValue, path: String, context: DecodingContext) throws(DecodingError) -> DecodedEvent
+    {
         let root = try FieldReader(value, path: path, context: context)
         try root.rejectUnknown(allowing: ["context", "subject", "customData", "customDataContentType"])
         let ctx = try root.requiredObject("context")
         try ctx.rejectUnknown(allowing: contextFields)
         let version = try ctx.string("version")
         if version != nil, try ctx.string("specversion") != nil {
-            throw DecodingError(path: ctx.childPath("version"), reason: "give the version once, as specversion (0.5) or version (0.4)")
+            throw DecodingError(
+                path: ctx.childPath("version"), reason: "give the version once, as specversion (0.5) or version (0.4)")
         }
         let specversion: String
         if let version { specversion = version } else { specversion = try ctx.requiredString("specversion") }
         guard specversion.hasPrefix("0.4.") || specversion.hasPrefix("0.5.") else {
-            throw DecodingError(path: ctx.childPath("specversion"), reason: "expected CDEvents 0.4.x or 0.5.x, got \"\(specversion)\"")
+            throw DecodingError(
+                path: ctx.childPath("specversion"), reason: "expected CDEvents 0.4.x or 0.5.x, got \"\(specversion)\"")
         }
         let type = try ctx.requiredString("type")
         let id = try ctx.requiredString("id")
@@ -48,7 +51,8 @@ enum CDEventsDecoder {
         }
         guard parts[1] == "cdevents", usedTypes.contains("\(parts[2]).\(parts[3])") else {
             _ = try links(ctx)
-            throw DecodingError.ignored(path: ctx.childPath("type"), reason: "CDEvents type \"\(type)\" is not used: accepted and ignored")
+            throw DecodingError.ignored(
+                path: ctx.childPath("type"), reason: "CDEvents type \"\(type)\" is not used: accepted and ignored")
         }
         let subject = try root.requiredObject("subject")
         try subject.rejectUnknown(allowing: ["id", "source", "type", "content"])
@@ -56,7 +60,8 @@ enum CDEventsDecoder {
         let content = try subject.requiredObject("content")
         let custom = try customData(root)
         let input = Input(
-            subjectId: subjectId, content: content, custom: custom, timestamp: timestamp, v04: specversion.hasPrefix("0.4."))
+            subjectId: subjectId, content: content, custom: custom, timestamp: timestamp,
+            v04: specversion.hasPrefix("0.4."))
         let event: InputEvent
         var artifactId: String?
         switch "\(parts[2]).\(parts[3])" {
@@ -100,7 +105,8 @@ enum CDEventsDecoder {
             try link.rejectUnknown(allowing: linkFields)
             let linkType = try link.requiredString("linkType")
             guard ["END", "PATH", "RELATION"].contains(linkType) else {
-                throw DecodingError(path: link.childPath("linkType"), reason: "expected one of END|PATH|RELATION, got \"\(linkType)\"")
+                throw DecodingError(
+                    path: link.childPath("linkType"), reason: "expected one of END|PATH|RELATION, got \"\(linkType)\"")
             }
             if linkType == "RELATION" {
                 _ = try link.requiredString("linkKind")
@@ -114,7 +120,9 @@ enum CDEventsDecoder {
     }
 
     private static func environment(_ content: FieldReader, required: Bool = true) throws(DecodingError) -> String? {
-        guard let env = required ? try content.requiredObject("environment") : try content.object("environment") else { return nil }
+        guard let env = required ? try content.requiredObject("environment") : try content.object("environment") else {
+            return nil
+        }
         try env.rejectUnknown(allowing: ["id", "source"])
         return try env.requiredString("id")
     }
@@ -123,9 +131,13 @@ enum CDEventsDecoder {
     private static func outcome(
         _ content: FieldReader, required: Bool, options: [String] = outcomeOptions
     ) throws(DecodingError) -> String? {
-        guard let raw = required ? try content.requiredString("outcome") : try content.string("outcome") else { return nil }
+        guard let raw = required ? try content.requiredString("outcome") : try content.string("outcome") else {
+            return nil
+        }
         guard let index = options.firstIndex(of: raw) else {
-            throw DecodingError(path: content.childPath("outcome"), reason: "expected one of \(options.joined(separator: "|")), got \"\(raw)\"")
+            throw DecodingError(
+                path: content.childPath("outcome"),
+                reason: "expected one of \(options.joined(separator: "|")), got \"\(raw)\"")
         }
         return outcomeOptions[index]
     }
@@ -165,7 +177,9 @@ enum CDEventsDecoder {
             service = try s.requiredString("id")
         }
         guard let service else {
-            throw DecodingError(path: i.content.childPath("service"), reason: "required field is missing (needed to attribute customer impact)")
+            throw DecodingError(
+                path: i.content.childPath("service"),
+                reason: "required field is missing (needed to attribute customer impact)")
         }
         let impact = CustomerImpact(
             service: service, environment: try environment(i.content)!,
@@ -184,15 +198,18 @@ enum CDEventsDecoder {
             outcome: raw == "success" ? .passed : raw == "cancel" ? .skipped : .failed,
             startedAt: try i.custom?.date("startedAt"), finishedAt: i.timestamp,
             trafficPercent: try i.custom?.number("trafficPercent", in: 0...100),
-            checks: try i.custom.map { c throws(DecodingError) in try NativeDataDecoder.checks(c) } ?? [], ci: try i.custom?.object("ci").map { c throws(DecodingError) in try NativeDataDecoder.ciDetails(c) })
+            checks: try i.custom.map { c throws(DecodingError) in try NativeDataDecoder.checks(c) } ?? [],
+            ci: try i.custom?.object("ci").map { c throws(DecodingError) in try NativeDataDecoder.ciDetails(c) })
         return .gateFinished(gate)
     }
 
     private static func pipelineRun(_ i: Input) throws(DecodingError) -> InputEvent {
         try i.content.rejectUnknown(allowing: ["pipelineName", i.v04 ? "url" : "uri", "outcome", "errors"])
         let raw = try outcome(i.content, required: false)
-        return .deployFinished(DeployFinished(
-            deployId: try i.custom?.string("deployId"), outcome: raw == nil || raw == "success" ? .succeeded : raw == "cancel" ? .cancelled : .failed,
-            finishedAt: i.timestamp, reason: try i.content.string("errors")))
+        return .deployFinished(
+            DeployFinished(
+                deployId: try i.custom?.string("deployId"),
+                outcome: raw == nil || raw == "success" ? .succeeded : raw == "cancel" ? .cancelled : .failed,
+                finishedAt: i.timestamp, reason: try i.content.string("errors")))
     }
 }

@@ -58,7 +58,8 @@ public struct EventDecoder: Sendable {
         var event = try decodeCloudEvent(attributes: attributes, data: json, context: context)
         // In binary mode the value is the data alone: only its content type says it is JSON.
         guard contentType != nil else {
-            throw DecodingError(path: "header content-type", reason: "required in binary mode; expected application/json")
+            throw DecodingError(
+                path: "header content-type", reason: "required in binary mode; expected application/json")
         }
         event.contentDigest = StableID.sha1Hex(JSONValue.object(["ce": binary, "data": json]).serialized)
         event.traceParent = Self.traceParent(attributes: binary, headers: message.headers)
@@ -69,7 +70,9 @@ public struct EventDecoder: Sendable {
     /// is a valid W3C trace context, else the message's `traceparent` header when that is one.
     /// A malformed value is ignored, never an error: tracing must not cost an event.
     private static func traceParent(attributes: JSONValue, headers: [RawEvent.Header]) -> TraceParent? {
-        if case .object(let fields) = attributes, case .string(let text)? = fields["traceparent"], let trace = TraceParent(text) {
+        if case .object(let fields) = attributes, case .string(let text)? = fields["traceparent"],
+            let trace = TraceParent(text)
+        {
             return trace
         }
         return headers.last { $0.key.lowercased() == "traceparent" }
@@ -85,11 +88,15 @@ public struct EventDecoder: Sendable {
         guard let text = String(validating: header.value, as: UTF8.self) else {
             throw DecodingError(path: "header content-type", reason: "not valid UTF-8")
         }
-        let mediaType = text.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let mediaType =
+            text.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            ?? ""
         guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
             throw DecodingError(
                 path: "header content-type",
-                reason: "unsupported content type \"\(text.prefix(100))\"; expected application/json or application/cloudevents+json")
+                reason:
+                    "unsupported content type \"\(text.prefix(100))\"; expected application/json or application/cloudevents+json"
+            )
         }
         return mediaType
     }
@@ -101,7 +108,8 @@ public struct EventDecoder: Sendable {
 
     private func parse(_ bytes: [UInt8]) throws(DecodingError) -> JSONValue {
         guard bytes.count <= limits.maxMessageBytes else {
-            throw DecodingError(path: "$", reason: "message of \(bytes.count) bytes exceeds the limit of \(limits.maxMessageBytes)")
+            throw DecodingError(
+                path: "$", reason: "message of \(bytes.count) bytes exceeds the limit of \(limits.maxMessageBytes)")
         }
         guard !bytes.isEmpty else { throw DecodingError(path: "$", reason: "empty message") }
         return try JSONParser.parse(bytes, maxDepth: limits.maxDepth)
@@ -130,7 +138,8 @@ public struct EventDecoder: Sendable {
             guard let data = fields["data"], data != .null else {
                 throw DecodingError(path: "data", reason: "required field is missing")
             }
-            return try decodeCloudEvent(attributes: try FieldReader(json, path: "", context: context), data: data, context: context)
+            return try decodeCloudEvent(
+                attributes: try FieldReader(json, path: "", context: context), data: data, context: context)
         }
         if fields["context"] != nil {
             return try CDEventsDecoder.decode(json, path: "", context: context)
@@ -138,7 +147,9 @@ public struct EventDecoder: Sendable {
         throw DecodingError(path: "$", reason: "neither a CloudEvent (no specversion) nor a CDEvent (no context)")
     }
 
-    private func decodeCloudEvent(attributes ce: FieldReader, data: JSONValue, context: DecodingContext) throws(DecodingError) -> DecodedEvent {
+    private func decodeCloudEvent(attributes ce: FieldReader, data: JSONValue, context: DecodingContext)
+        throws(DecodingError) -> DecodedEvent
+    {
         let specversion = try ce.requiredString("specversion")
         guard specversion == "1.0" else {
             throw DecodingError(path: ce.childPath("specversion"), reason: "expected \"1.0\", got \"\(specversion)\"")
@@ -152,7 +163,9 @@ public struct EventDecoder: Sendable {
             event.key = EventKey(source: source, id: id)
             return event
         }
-        guard type.hasPrefix(Self.typePrefix), let decoder = NativeDataDecoder.decoders[String(type.dropFirst(Self.typePrefix.count))] else {
+        guard type.hasPrefix(Self.typePrefix),
+            let decoder = NativeDataDecoder.decoders[String(type.dropFirst(Self.typePrefix.count))]
+        else {
             throw DecodingError(path: ce.childPath("type"), reason: "unsupported event type \"\(type)\"")
         }
         let event = try decoder(try FieldReader(data, path: "data", context: context))

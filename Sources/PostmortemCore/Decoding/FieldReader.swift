@@ -22,12 +22,15 @@ struct FieldReader {
     }
 
     private init(
-        _ value: JSONValue, basePath: String, element: Int?, context: DecodingContext, memberName: (@Sendable (String) -> String)?
+        _ value: JSONValue, basePath: String, element: Int?, context: DecodingContext,
+        memberName: (@Sendable (String) -> String)?
     ) throws(DecodingError) {
         self.basePath = basePath
         self.element = element
         guard case .object(let fields) = value else {
-            throw DecodingError(path: element.map { "\(basePath)[\($0)]" } ?? basePath, reason: "expected object, got \(value.typeName)")
+            throw DecodingError(
+                path: element.map { "\(basePath)[\($0)]" } ?? basePath, reason: "expected object, got \(value.typeName)"
+            )
         }
         self.fields = fields
         self.context = context
@@ -94,17 +97,23 @@ struct FieldReader {
         guard abs(n) <= context.limits.maxNumberMagnitude else {
             throw DecodingError(
                 path: childPath(key),
-                reason: "magnitude \(JSONValue.format(number: abs(n))) exceeds the limit of \(JSONValue.format(number: context.limits.maxNumberMagnitude))")
+                reason:
+                    "magnitude \(JSONValue.format(number: abs(n))) exceeds the limit of \(JSONValue.format(number: context.limits.maxNumberMagnitude))"
+            )
         }
         if let range, !range.contains(n) {
             throw DecodingError(
                 path: childPath(key),
-                reason: "must be between \(JSONValue.format(number: range.lowerBound)) and \(JSONValue.format(number: range.upperBound)), got \(JSONValue.format(number: n))")
+                reason:
+                    "must be between \(JSONValue.format(number: range.lowerBound)) and \(JSONValue.format(number: range.upperBound)), got \(JSONValue.format(number: n))"
+            )
         }
         return n
     }
 
-    func requiredNumber(_ key: String) throws(DecodingError) -> Double { try required(key) { k throws(DecodingError) in try number(k) } }
+    func requiredNumber(_ key: String) throws(DecodingError) -> Double {
+        try required(key) { k throws(DecodingError) in try number(k) }
+    }
 
     func integer(_ key: String, minimum: Int = 0) throws(DecodingError) -> Int? {
         guard let n = try number(key) else { return nil }
@@ -129,7 +138,8 @@ struct FieldReader {
         return e
     }
 
-    func requiredEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(DecodingError) -> E
+    func requiredEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(DecodingError)
+        -> E
     where E.RawValue == String {
         try required(key) { k throws(DecodingError) in try enumeration(k, type) }
     }
@@ -157,7 +167,8 @@ struct FieldReader {
         var readers: [FieldReader] = []
         readers.reserveCapacity(items.count)
         for (offset, item) in items.enumerated() {
-            readers.append(try FieldReader(item, basePath: arrayPath, element: offset, context: context, memberName: nil))
+            readers.append(
+                try FieldReader(item, basePath: arrayPath, element: offset, context: context, memberName: nil))
         }
         return readers
     }
@@ -176,7 +187,9 @@ struct DecodingContext {
         guard date <= latest else {
             throw DecodingError(
                 path: path(),
-                reason: "time \(text) is more than \(JSONValue.format(number: limits.maxFutureSkew))s after now (\(RFC3339.format(now)))")
+                reason:
+                    "time \(text) is more than \(JSONValue.format(number: limits.maxFutureSkew))s after now (\(RFC3339.format(now)))"
+            )
         }
         return date
     }

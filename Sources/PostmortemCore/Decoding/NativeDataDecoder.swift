@@ -30,10 +30,12 @@ enum NativeDataDecoder {
     static func checks(_ r: FieldReader) throws(DecodingError) -> [GateCheck] {
         var checks: [GateCheck] = []
         for c in try r.objects("checks") {
-            checks.append(GateCheck(
-                metric: try c.requiredString("metric"), threshold: try c.requiredNumber("threshold"),
-                direction: try c.requiredEnumeration("direction", Direction.self),
-                baseline: try c.number("baseline"), observed: try c.number("observed"), passed: try c.bool("passed")))
+            checks.append(
+                GateCheck(
+                    metric: try c.requiredString("metric"), threshold: try c.requiredNumber("threshold"),
+                    direction: try c.requiredEnumeration("direction", Direction.self),
+                    baseline: try c.number("baseline"), observed: try c.number("observed"), passed: try c.bool("passed")
+                ))
         }
         return checks
     }
@@ -56,14 +58,16 @@ enum NativeDataDecoder {
     static func ciDetails(_ r: FieldReader) throws(DecodingError) -> CIDetails {
         var retried: [RetriedTest] = []
         for t in try r.objects("retriedTests") {
-            retried.append(RetriedTest(
-                name: try t.requiredString("name"), attempts: try t.integer("attempts", minimum: 1) ?? 1,
-                finalOutcome: try t.string("finalOutcome") ?? "passed"))
+            retried.append(
+                RetriedTest(
+                    name: try t.requiredString("name"), attempts: try t.integer("attempts", minimum: 1) ?? 1,
+                    finalOutcome: try t.string("finalOutcome") ?? "passed"))
         }
         let total = try r.integer("testsTotal")
         let failed = try r.integer("testsFailed")
         if let total, let failed, failed > total {
-            throw DecodingError(path: r.childPath("testsFailed"), reason: "must not exceed testsTotal (\(total)), got \(failed)")
+            throw DecodingError(
+                path: r.childPath("testsFailed"), reason: "must not exceed testsTotal (\(total)), got \(failed)")
         }
         return CIDetails(
             runUrl: try r.string("runUrl"), testsTotal: total, testsFailed: failed, retriedTests: retried,
@@ -97,8 +101,10 @@ enum NativeDataDecoder {
     static func rollback(_ r: FieldReader) throws(DecodingError) -> Rollback {
         Rollback(
             service: try r.requiredString("service"), environment: try r.requiredString("environment"),
-            mode: try r.requiredEnumeration("mode", RollbackMode.self), rolledBackAt: try r.requiredDate("rolledBackAt"),
-            deployId: try r.string("deployId"), initiatedBy: try r.string("initiatedBy"), reason: try r.string("reason"),
+            mode: try r.requiredEnumeration("mode", RollbackMode.self),
+            rolledBackAt: try r.requiredDate("rolledBackAt"),
+            deployId: try r.string("deployId"), initiatedBy: try r.string("initiatedBy"),
+            reason: try r.string("reason"),
             triggerMetric: try r.string("triggerMetric"), toVersion: try r.string("toVersion"))
     }
 
@@ -107,20 +113,26 @@ enum NativeDataDecoder {
         let items = try r.objects("points")
         let limit = r.context.limits.maxPointsPerMetricEvent
         guard !items.isEmpty, items.count <= limit else {
-            throw DecodingError(path: r.childPath("points"), reason: "expected 1 to \(limit) points, got \(items.count)")
+            throw DecodingError(
+                path: r.childPath("points"), reason: "expected 1 to \(limit) points, got \(items.count)")
         }
         var points: [MetricPoint] = []
-        for p in items { points.append(MetricPoint(at: try p.requiredDate("at"), value: try p.requiredNumber("value"))) }
+        for p in items {
+            points.append(MetricPoint(at: try p.requiredDate("at"), value: try p.requiredNumber("value")))
+        }
         var labels: [String: String] = [:]
         if let l = try r.object("labels") {
             for key in l.fields.keys.sorted() { labels[key] = try l.requiredString(key) }
         }
         let slo = try r.object("slo").map { s throws(DecodingError) in
-            SLO(threshold: try s.requiredNumber("threshold"), direction: try s.requiredEnumeration("direction", Direction.self))
+            SLO(
+                threshold: try s.requiredNumber("threshold"),
+                direction: try s.requiredEnumeration("direction", Direction.self))
         }
         return MetricSample(
             service: try r.requiredString("service"), environment: try r.requiredString("environment"),
-            metric: try r.requiredString("metric"), points: points, unit: try r.string("unit"), labels: labels, slo: slo,
+            metric: try r.requiredString("metric"), points: points, unit: try r.string("unit"), labels: labels,
+            slo: slo,
             direction: try r.enumeration("direction", Direction.self))
     }
 }

@@ -8,24 +8,29 @@ enum CIAnalysis {
         guard let ci = gate.ci else { return [coverageGap(input, details: nil)] }
         var findings: [Finding] = []
         if ci.testsFailed == 0 { findings.append(coverageGap(input, details: ci)) }
-        let flaky = ci.retriedTests.filter { $0.attempts > 1 && $0.finalOutcome == "passed" }.sorted { $0.name < $1.name }
+        let flaky = ci.retriedTests.filter { $0.attempts > 1 && $0.finalOutcome == "passed" }.sorted {
+            $0.name < $1.name
+        }
         if !flaky.isEmpty {
             let names = flaky.map { "\($0.name) (\($0.attempts) attempts)" }.joined(separator: ", ")
-            findings.append(Finding(
-                kind: .ciFlakyTests, area: .ci,
-                summary: "\(flaky.count) test(s) passed only after retries: \(names).",
-                fix: "Fix or quarantine the flaky tests \(flaky.map(\.name).joined(separator: ", ")) and stop retrying them to green",
-                evidence: [
-                    "tests": .array(flaky.map { .string($0.name) }),
-                    "attempts": .array(flaky.map { .number(Double($0.attempts)) }),
-                ]))
+            findings.append(
+                Finding(
+                    kind: .ciFlakyTests, area: .ci,
+                    summary: "\(flaky.count) test(s) passed only after retries: \(names).",
+                    fix:
+                        "Fix or quarantine the flaky tests \(flaky.map(\.name).joined(separator: ", ")) and stop retrying them to green",
+                    evidence: [
+                        "tests": .array(flaky.map { .string($0.name) }),
+                        "attempts": .array(flaky.map { .number(Double($0.attempts)) }),
+                    ]))
         }
         if let data = ci.testData, data != .productionLike {
-            findings.append(Finding(
-                kind: .ciSyntheticTestData, area: .ci,
-                summary: "CI tests ran on \(data.rawValue) data, not production-like data.",
-                fix: "Run the CI suite against production-like (anonymised) test data",
-                evidence: ["testData": .string(data.rawValue)]))
+            findings.append(
+                Finding(
+                    kind: .ciSyntheticTestData, area: .ci,
+                    summary: "CI tests ran on \(data.rawValue) data, not production-like data.",
+                    fix: "Run the CI suite against production-like (anonymised) test data",
+                    evidence: ["testData": .string(data.rawValue)]))
         }
         return findings
     }
@@ -40,10 +45,13 @@ enum CIAnalysis {
             evidence["testsTotal"] = ci.testsTotal.map { .number(Double($0)) }
             evidence["coveragePercent"] = ci.coveragePercent.map { .number($0) }
             evidence["runUrl"] = ci.runUrl.map { .string($0) }
-            summary = "CI passed \(ci.testsTotal.map(String.init) ?? "all") tests with none failing"
-                + (ci.coveragePercent.map { " at \(formatNumber($0))% coverage" } ?? "") + ": no test covers the regression."
+            summary =
+                "CI passed \(ci.testsTotal.map(String.init) ?? "all") tests with none failing"
+                + (ci.coveragePercent.map { " at \(formatNumber($0))% coverage" } ?? "")
+                + ": no test covers the regression."
         } else {
-            summary = "CI passed, so no test caught the regression; it reported no details, so the test counts, "
+            summary =
+                "CI passed, so no test caught the regression; it reported no details, so the test counts, "
                 + "retried tests, coverage and test data are unknown."
         }
         return Finding(

@@ -43,7 +43,9 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .ciCoverageGap, .ciFlakyTests, .ciSyntheticTestData: .test
         case .gateSkipped, .gateBypassed, .gateNotRecorded, .soakTrafficUnrepresentative, .intervention: .process
         case .canaryMetricNotChecked, .canaryThresholdTooLoose, .canaryWindowTooShort, .canaryTrafficTooLow,
-             .soakMetricNotChecked, .soakThresholdTooLoose, .soakWindowTooShort, .intermittentRegression, .manualRollback, .slowDetection: .tooling
+            .soakMetricNotChecked, .soakThresholdTooLoose, .soakWindowTooShort, .intermittentRegression,
+            .manualRollback, .slowDetection:
+            .tooling
         }
     }
 }

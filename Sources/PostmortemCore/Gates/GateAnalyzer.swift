@@ -43,16 +43,19 @@ public struct GateAnalyzer: Sendable {
     /// Findings for `timeline` given its metric correlations, sorted by key. The passed canary
     /// and soak gates are replayed on `series` (the deploy's) and priced over `history`.
     public func findings(
-        for timeline: DeployTimeline, correlations: [MetricCorrelation], series: [MetricSeries] = [], history: HealthyHistory = .empty
+        for timeline: DeployTimeline, correlations: [MetricCorrelation], series: [MetricSeries] = [],
+        history: HealthyHistory = .empty
     ) -> [Finding] {
-        var input = GateAnalysisInput(timeline: timeline, contributing: correlations.filter(\.contributing), config: config)
+        var input = GateAnalysisInput(
+            timeline: timeline, contributing: correlations.filter(\.contributing), config: config)
         if let started = timeline.started {
             let own = series.filter { $0.service == started.service && $0.environment == started.environment }
             input.series = Dictionary(own.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         }
         input.history = history
         input.healthyDeploys = history.deploys(before: timeline, limit: config.healthyDeploys)
-        let all = skippedOrBypassed(input) + notRecorded(input) + CIAnalysis.findings(input) + CanaryAnalysis.findings(input)
+        let all =
+            skippedOrBypassed(input) + notRecorded(input) + CIAnalysis.findings(input) + CanaryAnalysis.findings(input)
             + SoakAnalysis.findings(input) + BeyondGatesAnalysis.findings(input)
         return all.sorted { $0.key < $1.key }
     }

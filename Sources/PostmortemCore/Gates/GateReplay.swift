@@ -48,7 +48,9 @@ struct GateReplay {
             evidence["windowPoints"] = .number(Double(d.windowCount))
             evidence["noise"] = .number(d.noise)
             evidence["detectableShift"] = d.detectableShift.map { .number($0) }
-            if let shift = d.detectableShift, baseline != 0 { evidence["detectableShiftPercent"] = .number(shift / abs(baseline) * 100) }
+            if let shift = d.detectableShift, baseline != 0 {
+                evidence["detectableShiftPercent"] = .number(shift / abs(baseline) * 100)
+            }
         }
         if let t = threshold {
             evidence["criticalThreshold"] = .number(t.critical)
@@ -74,11 +76,13 @@ struct GateReplay {
     var judgement: String? {
         guard let d = degradation else { return nil }
         let confidence = formatNumber((1 - d.alpha) * 100)
-        var text = "A rank test of its \(d.windowCount) points against \(d.baselineCount) baseline points "
+        var text =
+            "A rank test of its \(d.windowCount) points against \(d.baselineCount) baseline points "
             + (d.significant ? "finds them worse" : "does not find them worse")
             + " (p = \(formatNumber(d.test.pValue)) at \(confidence) % confidence; shift \(signed(d.shift.shift))"
         if d.shift.lower.isFinite, d.shift.upper.isFinite {
-            text += ", \(formatNumber((1 - 2 * d.alpha) * 100)) % interval [\(signed(d.shift.lower)), \(signed(d.shift.upper))]"
+            text +=
+                ", \(formatNumber((1 - 2 * d.alpha) * 100)) % interval [\(signed(d.shift.lower)), \(signed(d.shift.upper))]"
         }
         text += ")"
         if let shift = d.detectableShift {
@@ -95,7 +99,9 @@ struct GateReplay {
     func thresholdProposal(metric: MetricCorrelation, gate: Gate, setting: ActionProposal.Setting) -> ActionProposal? {
         let current = setting == .check ? nil : rule.threshold
         if let priced = threshold?.proposed {
-            return proposal(metric, gate, setting, current: current, proposed: priced.threshold, trippedAt: priced.trippedAt, falseAlarms: priced.falseAlarms)
+            return proposal(
+                metric, gate, setting, current: current, proposed: priced.threshold, trippedAt: priced.trippedAt,
+                falseAlarms: priced.falseAlarms)
         }
         let atLimit = rule.with(threshold: metric.limit)
         guard let trip = atLimit.trip(in: regression.evaluations(of: atLimit)) else { return nil }
@@ -110,19 +116,27 @@ struct GateReplay {
     func durationProposal(metric: MetricCorrelation, gate: Gate, atLeast suggested: Double) -> ActionProposal? {
         guard let duration else { return nil }
         let length = max(duration.proposed, suggested)
-        let falseAlarms = length == duration.proposed
+        let falseAlarms =
+            length == duration.proposed
             ? duration.falseAlarms
-            : healthy.filter { rule.trip(in: $0.evaluations(of: rule, until: $0.start.addingTimeInterval(length))) != nil }.count
-        return proposal(metric, gate, .window, current: duration.current, proposed: length, trippedAt: duration.trippedAt, falseAlarms: falseAlarms)
+            : healthy.filter {
+                rule.trip(in: $0.evaluations(of: rule, until: $0.start.addingTimeInterval(length))) != nil
+            }.count
+        return proposal(
+            metric, gate, .window, current: duration.current, proposed: length, trippedAt: duration.trippedAt,
+            falseAlarms: falseAlarms)
     }
 
     private func proposal(
-        _ metric: MetricCorrelation, _ gate: Gate, _ setting: ActionProposal.Setting, current: Double?, proposed: Double, trippedAt: Date,
+        _ metric: MetricCorrelation, _ gate: Gate, _ setting: ActionProposal.Setting, current: Double?,
+        proposed: Double, trippedAt: Date,
         falseAlarms: Int
     ) -> ActionProposal {
         ActionProposal(
-            setting: setting, metric: metric.metric, gate: gate, current: current, proposed: proposed, trippedAt: trippedAt,
-            leadSeconds: rollback.map { $0.timeIntervalSince(trippedAt) }, falseAlarms: falseAlarms, healthyRuns: healthyRuns,
+            setting: setting, metric: metric.metric, gate: gate, current: current, proposed: proposed,
+            trippedAt: trippedAt,
+            leadSeconds: rollback.map { $0.timeIntervalSince(trippedAt) }, falseAlarms: falseAlarms,
+            healthyRuns: healthyRuns,
             detectableShift: degradation?.detectableShift)
     }
 
@@ -138,7 +152,8 @@ extension GateAnalysisInput {
         guard let end = gate.finishedAt ?? horizon else { return nil }
         let evaluation = config.gateEvaluation ?? GateEvaluation()
         let check = gate.checks.first { $0.metric == metric.metricName }
-        let rule = check.map { evaluation.rule(metric: $0.metric, threshold: $0.threshold, direction: $0.direction) }
+        let rule =
+            check.map { evaluation.rule(metric: $0.metric, threshold: $0.threshold, direction: $0.direction) }
             ?? evaluation.rule(metric: metric.metricName, threshold: metric.limit, direction: metric.direction)
         // Only the points the replay can read: from the baseline (or the earliest lookback) to
         // the horizon, found by binary search, so a long series costs its deploy's share only.
@@ -148,14 +163,20 @@ extension GateAnalysisInput {
         let points = Correlator.worstPerTimestamp(relevant, direction: metric.direction)
         let baseline = points.filter { $0.at >= baselineStart && $0.at < deployStart }.map(\.value)
         let window = points.filter { $0.at >= start && $0.at <= end }.map(\.value)
-        let degradation = window.isEmpty || baseline.isEmpty ? nil : try? Degradation(baseline: baseline, window: window, direction: metric.direction)
-        let cause = MissCause.classify(gate: gate, metric: metric.metricName, onset: metric.onset, degradation: degradation)
+        let degradation =
+            window.isEmpty || baseline.isEmpty
+            ? nil : try? Degradation(baseline: baseline, window: window, direction: metric.direction)
+        let cause = MissCause.classify(
+            gate: gate, metric: metric.metricName, onset: metric.onset, degradation: degradation)
         let regression = GateRun(points: relevant, direction: rule.direction, start: start, end: end)
-        let healthy = history.runs(of: gate.gate, series: metric.metric, direction: rule.direction, deploys: healthyDeploys, config: config)
+        let healthy = history.runs(
+            of: gate.gate, series: metric.metric, direction: rule.direction, deploys: healthyDeploys, config: config)
         var replay = GateReplay(
-            cause: cause, degradation: degradation, rule: rule, regression: regression, healthy: healthy, rollback: timeline.rolledBackAt)
+            cause: cause, degradation: degradation, rule: rule, regression: regression, healthy: healthy,
+            rollback: timeline.rolledBackAt)
         let longer = { () -> Counterfactual.DurationChange? in
-            guard let horizon, let change = Counterfactual.duration(rule, regression: regression, horizon: horizon, healthy: healthy),
+            guard let horizon,
+                let change = Counterfactual.duration(rule, regression: regression, horizon: horizon, healthy: healthy),
                 change.proposed > change.current
             else { return nil }
             return change

@@ -171,7 +171,9 @@ public struct DeliveryFigures: Sendable, Hashable {
                 let inWindow = deploy.startedAt >= from && deploy.startedAt < to
                 if inWindow { counted.append(deploy) }
                 guard deploy.failed else { continue }
-                if index + 1 < line.count, line[index + 1].startedAt.timeIntervalSince(deploy.startedAt) <= rules.reworkWindow {
+                if index + 1 < line.count,
+                    line[index + 1].startedAt.timeIntervalSince(deploy.startedAt) <= rules.reworkWindow
+                {
                     rework.insert(line[index + 1].deployId)
                 }
                 guard inWindow else { continue }
@@ -192,7 +194,8 @@ public struct DeliveryFigures: Sendable, Hashable {
             deployIds: counted.map(\.deployId).sorted(), rule: rules.deploymentRule)
         changeFailureRate = RateFigure(failed.map(\.deployId), of: counted.count, rule: rules.changeFailureRule)
         recoveryTime = RecoveryFigure(
-            recoveries.map { Recovery(deployId: $0.key, seconds: $0.value) }, unrecovered: unrecovered, rule: rules.recoveryRule)
+            recoveries.map { Recovery(deployId: $0.key, seconds: $0.value) }, unrecovered: unrecovered,
+            rule: rules.recoveryRule)
         let reworkIds = counted.map(\.deployId).filter(rework.contains)
         reworkRate = RateFigure(reworkIds, of: counted.count, rule: rules.reworkRule)
         let byWeek = Dictionary(grouping: counted) { ISOWeek(containing: $0.startedAt) }

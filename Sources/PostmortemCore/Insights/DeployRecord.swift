@@ -24,7 +24,8 @@ public struct DeployRecord: Sendable, Hashable {
 
     /// Creates a record.
     public init(
-        deployId: String, service: String, environment: String, team: String? = nil, startedAt: Date, finishedAt: Date? = nil,
+        deployId: String, service: String, environment: String, team: String? = nil, startedAt: Date,
+        finishedAt: Date? = nil,
         outcome: DeployOutcome?, triggers: [String] = [], rolledBackAt: Date? = nil
     ) {
         self.deployId = deployId

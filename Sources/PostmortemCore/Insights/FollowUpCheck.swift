@@ -41,12 +41,18 @@ public struct GateChange: Sendable, Hashable {
         let head = findingKey.split(separator: ":", maxSplits: 1)
         let parts = head.first?.split(separator: ".", maxSplits: 1) ?? []
         guard head.count == 2, parts.count == 2, let gate = Gate(rawValue: String(parts[0])), gate != .ci,
-              let kind = FindingKind(rawValue: String(parts[1])), Self.kinds.contains(kind), !head[1].isEmpty else { return nil }
-        self.init(itemId: itemId, service: service, environment: environment, gate: gate, metric: String(head[1]), kind: kind, doneAt: doneAt)
+            let kind = FindingKind(rawValue: String(parts[1])), Self.kinds.contains(kind), !head[1].isEmpty
+        else { return nil }
+        self.init(
+            itemId: itemId, service: service, environment: environment, gate: gate, metric: String(head[1]), kind: kind,
+            doneAt: doneAt)
     }
 
     /// Creates a change.
-    public init(itemId: String, service: String, environment: String, gate: Gate, metric: String, kind: FindingKind, doneAt: Date) {
+    public init(
+        itemId: String, service: String, environment: String, gate: Gate, metric: String, kind: FindingKind,
+        doneAt: Date
+    ) {
         self.itemId = itemId
         self.service = service
         self.environment = environment
@@ -63,18 +69,22 @@ public struct GateChange: Sendable, Hashable {
     /// started before the change was done).
     public func evidence(of timeline: DeployTimeline, findings: [FindingFacts]) -> FollowUpEvidence? {
         guard let started = timeline.started, started.service == service, started.environment == environment,
-              started.startedAt > doneAt else { return nil }
+            started.startedAt > doneAt
+        else { return nil }
         let misses: Set<FindingKind> = Self.kinds.union([.intermittentRegression])
         if findings.contains(where: {
-            $0.area.rawValue == gate.rawValue && $0.metric.map(Self.metricName) == metricName && misses.contains($0.kind)
+            $0.area.rawValue == gate.rawValue && $0.metric.map(Self.metricName) == metricName
+                && misses.contains($0.kind)
         }) {
             return FollowUpEvidence(deployId: timeline.deployId, at: started.startedAt, caught: false)
         }
         if let result = timeline.gates[gate], result.outcome == .failed,
-           result.checks.contains(where: { check in
-               check.metric == metricName
-                   && (check.passed == false || check.observed.map { check.direction.isWorse($0, than: check.threshold) } == true)
-           }) {
+            result.checks.contains(where: { check in
+                check.metric == metricName
+                    && (check.passed == false
+                        || check.observed.map { check.direction.isWorse($0, than: check.threshold) } == true)
+            })
+        {
             return FollowUpEvidence(deployId: timeline.deployId, at: started.startedAt, caught: true)
         }
         return nil
@@ -117,7 +127,8 @@ extension ActionItem {
     /// The `verified_effective` or `regressed` change of this (done) item, whose gate `change`
     /// deploy `deployId` judged; the state is unchanged and `reason` names the deploy.
     public func followUp(
-        _ verdict: FollowUpVerdict, of change: GateChange, deployId: String, at time: Date, by actor: String = "deploy-postmortem"
+        _ verdict: FollowUpVerdict, of change: GateChange, deployId: String, at time: Date,
+        by actor: String = "deploy-postmortem"
     ) -> ActionItemChange {
         let gate = change.gate.rawValue
         return switch verdict {

@@ -57,7 +57,8 @@ public struct GateGap: Sendable, Hashable {
         let first = RFC3339.format(occurrences.first?.openedAt ?? .distantPast).prefix(10)
         let last = RFC3339.format(occurrences.last?.openedAt ?? .distantPast).prefix(10)
         let regressions = count == 1 ? "1 regression" : "\(count) regressions"
-        return "\(gate.rawValue): \(kind.rawValue)\(metric.map { " on \($0)" } ?? "") let \(regressions) of \(service) through"
+        return
+            "\(gate.rawValue): \(kind.rawValue)\(metric.map { " on \($0)" } ?? "") let \(regressions) of \(service) through"
             + (first == last ? " on \(first)" : " between \(first) and \(last)")
     }
 }
@@ -69,13 +70,16 @@ public enum GateGapLedger {
     /// most frequent first (then by service, gate, reason, metric). A postmortem counts once
     /// per group, however many of its findings fall in it.
     public static func gaps(_ occurrences: [GapOccurrence], minOccurrences: Int = 2) -> [GateGap] {
-        let groups = Dictionary(grouping: occurrences) { GroupKey(service: $0.service, gate: $0.gate, kind: $0.kind, metric: $0.metric) }
+        let groups = Dictionary(grouping: occurrences) {
+            GroupKey(service: $0.service, gate: $0.gate, kind: $0.kind, metric: $0.metric)
+        }
         return groups.compactMap { key, members -> GateGap? in
             var seen: Set<String> = []
             let distinct = members.sorted { ($0.openedAt, $0.postmortemId) < ($1.openedAt, $1.postmortemId) }
                 .filter { seen.insert($0.postmortemId).inserted }
             guard distinct.count >= minOccurrences else { return nil }
-            return GateGap(service: key.service, gate: key.gate, kind: key.kind, metric: key.metric, occurrences: distinct)
+            return GateGap(
+                service: key.service, gate: key.gate, kind: key.kind, metric: key.metric, occurrences: distinct)
         }.sorted {
             ($1.count, $0.service, $0.gate.rawValue, $0.kind.rawValue, $0.metric ?? "")
                 < ($0.count, $1.service, $1.gate.rawValue, $1.kind.rawValue, $1.metric ?? "")

@@ -18,20 +18,25 @@ extension DeliveryFigures {
             "changeFailureRate": changeFailureRate.json,
             "failedDeploymentRecoveryTime": .object([
                 "p50Seconds": number(recoveryTime.p50Seconds), "p90Seconds": number(recoveryTime.p90Seconds),
-                "recovered": .array(recoveryTime.recovered.map { .object(["deployId": .string($0.deployId), "seconds": .number($0.seconds)]) }),
+                "recovered": .array(
+                    recoveryTime.recovered.map {
+                        .object(["deployId": .string($0.deployId), "seconds": .number($0.seconds)])
+                    }),
                 "deployIds": ids(recoveryTime.recovered.map(\.deployId)),
                 "unrecoveredDeployIds": ids(recoveryTime.unrecovered), "rule": .string(recoveryTime.rule),
             ]),
             "reworkRate": reworkRate.json,
-            "weeks": .array(weeks.map { week in
-                .object([
-                    "week": .string(week.week.description), "start": .string(RFC3339.format(week.week.start)),
-                    "deploys": .number(Double(week.deploys)), "failedDeploys": .number(Double(week.failed)),
-                    "reworkDeploys": .number(Double(week.rework)), "changeFailureRate": number(week.changeFailureRate),
-                    "reworkRate": number(week.reworkRate), "recoveryP50Seconds": number(week.recoveryP50Seconds),
-                    "recoveryP90Seconds": number(week.recoveryP90Seconds),
-                ])
-            }),
+            "weeks": .array(
+                weeks.map { week in
+                    .object([
+                        "week": .string(week.week.description), "start": .string(RFC3339.format(week.week.start)),
+                        "deploys": .number(Double(week.deploys)), "failedDeploys": .number(Double(week.failed)),
+                        "reworkDeploys": .number(Double(week.rework)),
+                        "changeFailureRate": number(week.changeFailureRate),
+                        "reworkRate": number(week.reworkRate), "recoveryP50Seconds": number(week.recoveryP50Seconds),
+                        "recoveryP90Seconds": number(week.recoveryP90Seconds),
+                    ])
+                }),
         ])
     }
 }
@@ -52,12 +57,13 @@ extension GateGap {
         .object([
             "service": .string(service), "gate": .string(gate.rawValue), "reason": .string(kind.rawValue),
             "metric": metric.map { .string($0) } ?? .null, "count": .number(Double(count)), "summary": .string(summary),
-            "postmortems": .array(occurrences.map {
-                .object([
-                    "postmortemId": .string($0.postmortemId), "deployId": .string($0.deployId),
-                    "environment": .string($0.environment), "openedAt": .string(RFC3339.format($0.openedAt)),
-                ])
-            }),
+            "postmortems": .array(
+                occurrences.map {
+                    .object([
+                        "postmortemId": .string($0.postmortemId), "deployId": .string($0.deployId),
+                        "environment": .string($0.environment), "openedAt": .string(RFC3339.format($0.openedAt)),
+                    ])
+                }),
         ])
     }
 }

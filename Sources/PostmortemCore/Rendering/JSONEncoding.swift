@@ -24,7 +24,8 @@ extension Postmortem {
             "wentWell": .array(wentWell.map(\.json)),
             "impactStatement": .string(impactStatement),
             "response": response.json,
-            "gates": .object(Dictionary(uniqueKeysWithValues: gates.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
+            "gates": .object(
+                Dictionary(uniqueKeysWithValues: gates.map { ($0.key.rawValue, .string($0.value.rawValue)) })),
         ]
         fields["artifact"] = artifact.map(\.json)
         fields["impact"] = impact.map(\.json)
@@ -55,7 +56,10 @@ extension ResponseTimes {
 extension DataQualityWarning {
     /// The warning as JSON: kind, metric, summary, evidence.
     public var json: JSONValue {
-        .object(["kind": .string(kind.rawValue), "metric": .string(metric), "summary": .string(summary), "evidence": .object(evidence)])
+        .object([
+            "kind": .string(kind.rawValue), "metric": .string(metric), "summary": .string(summary),
+            "evidence": .object(evidence),
+        ])
     }
 }
 
@@ -70,7 +74,9 @@ extension ImpactSummary {
     /// The impact as JSON: severity, description, startedAt, detectedAt, mitigatedAt, durationSeconds,
     /// timeToDetectSeconds, timeToMitigateSeconds, incidentUrl (unknown members omitted).
     public var json: JSONValue {
-        var fields: [String: JSONValue] = ["severity": .string(severity.rawValue), "startedAt": .string(RFC3339.format(startedAt))]
+        var fields: [String: JSONValue] = [
+            "severity": .string(severity.rawValue), "startedAt": .string(RFC3339.format(startedAt)),
+        ]
         fields["description"] = what.map { .string($0) }
         fields["detectedAt"] = detectedAt.map { .string(RFC3339.format($0)) }
         fields["mitigatedAt"] = mitigatedAt.map { .string(RFC3339.format($0)) }
@@ -85,7 +91,10 @@ extension ImpactSummary {
 extension Artifact {
     /// The artifact as JSON (absent members omitted).
     public var json: JSONValue {
-        .object(["name": name, "version": version, "digest": digest, "purl": purl].compactMapValues { $0.map { .string($0) } })
+        .object(
+            ["name": name, "version": version, "digest": digest, "purl": purl].compactMapValues {
+                $0.map { .string($0) }
+            })
     }
 }
 

@@ -10,7 +10,10 @@ public struct MarkdownRenderer: Sendable {
         var lines = ["# Postmortem: \(p.service) in \(p.environment) (\(p.severity.rawValue.uppercased()))", ""]
         lines += summary(p)
         if !p.pendingMetrics.isEmpty {
-            lines += ["", "**Metrics pending:** \(p.pendingMetrics.map(escape).joined(separator: ", ")) — their source has not answered yet; this postmortem is updated when they arrive."]
+            lines += [
+                "",
+                "**Metrics pending:** \(p.pendingMetrics.map(escape).joined(separator: ", ")) — their source has not answered yet; this postmortem is updated when they arrive.",
+            ]
         }
         lines += ["", "## Timeline", ""] + p.timeline.map { "- \(RFC3339.format($0.at)) — \(escape($0.text))" }
         lines += ["", "## Contributing metrics", ""] + metricsTable(p.contributingMetrics)
@@ -18,7 +21,9 @@ public struct MarkdownRenderer: Sendable {
         let warned = Set(p.dataQuality.map(\.summary))
         let assumed = p.assumptions.filter { !warned.contains($0) }
         if !p.dataQuality.isEmpty || !assumed.isEmpty {
-            lines += ["", "## Data quality and assumptions", ""] + p.dataQuality.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
+            lines +=
+                ["", "## Data quality and assumptions", ""]
+                + p.dataQuality.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
                 + assumed.map { "- **assumed**: \(escape($0))" }
         }
         lines += ["", "## What broke", ""] + whatBroke(p)
@@ -31,13 +36,15 @@ public struct MarkdownRenderer: Sendable {
             let found = p.findings.filter { areas.contains($0.area) }
             lines += ["", "## \(title)", ""]
             if let gate, p.gates[gate] == nil {
-                lines.append("The \(gate.rawValue) gate did not run: no result was recorded, so it could not catch anything.")
+                lines.append(
+                    "The \(gate.rawValue) gate did not run: no result was recorded, so it could not catch anything.")
             } else if found.isEmpty {
                 lines.append("No gap found.")
             }
             lines += found.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" }
         }
-        lines += ["", "## What went well", ""]
+        lines +=
+            ["", "## What went well", ""]
             + (p.wentWell.isEmpty
                 ? ["Nothing to keep: no gate caught the change and no rollback came within the detection target."]
                 : p.wentWell.map { "- **\($0.kind.rawValue)**: \(escape($0.summary))" })
@@ -51,7 +58,9 @@ public struct MarkdownRenderer: Sendable {
         ]
         if let a = p.artifact {
             let nameVersion = [a.name, a.version.map { "@\($0)" }].compactMap { $0 }.joined()
-            rows.append("- **Artifact:** " + [nameVersion, a.digest, a.purl].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " "))
+            rows.append(
+                "- **Artifact:** "
+                    + [nameVersion, a.digest, a.purl].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " "))
         }
         if let commit = p.commit { rows.append("- **Commit:** \(escape(commit))") }
         rows.append("- **Impact:** \(escape(p.impactStatement))")
@@ -60,16 +69,21 @@ public struct MarkdownRenderer: Sendable {
         rows.append("- **Owner:** \(escape(p.owner))")
         rows.append("- **Rolled back at:** " + (p.rolledBackAt.map(RFC3339.format) ?? "not rolled back"))
         if let t = p.rollbackTarget {
-            rows.append("- **Rolled back to:** " + [t.version, t.artifact].compactMap { $0 }.map(escape).joined(separator: " "))
+            rows.append(
+                "- **Rolled back to:** " + [t.version, t.artifact].compactMap { $0 }.map(escape).joined(separator: " "))
         }
         let r = p.response
         if let began = r.problemStartedAt, let noticed = r.detectedAt, let seconds = r.timeToDetectSeconds {
-            rows.append("- **Detection:** \(formatDuration(seconds)) after the problem began (\(RFC3339.format(began)) to \(RFC3339.format(noticed)))")
+            rows.append(
+                "- **Detection:** \(formatDuration(seconds)) after the problem began (\(RFC3339.format(began)) to \(RFC3339.format(noticed)))"
+            )
         } else {
             rows.append("- **Detection:** time unknown (no metric onset or customer impact start to time it from)")
         }
         if let mitigated = r.mitigatedAt, let seconds = r.timeToMitigateSeconds {
-            rows.append("- **Mitigation:** \(formatDuration(seconds)) after detection (rolled back \(RFC3339.format(mitigated)))")
+            rows.append(
+                "- **Mitigation:** \(formatDuration(seconds)) after detection (rolled back \(RFC3339.format(mitigated)))"
+            )
         } else {
             rows.append("- **Mitigation:** none recorded (no rollback after detection)")
         }
@@ -79,10 +93,14 @@ public struct MarkdownRenderer: Sendable {
 
     private func metricsTable(_ metrics: [MetricCorrelation]) -> [String] {
         guard !metrics.isEmpty else { return ["No metric degraded beyond its baseline."] }
-        return ["| metric | baseline | limit | peak | onset | breach fraction | SLO breached |", "|---|---|---|---|---|---|---|"]
+        return [
+            "| metric | baseline | limit | peak | onset | breach fraction | SLO breached |",
+            "|---|---|---|---|---|---|---|",
+        ]
             + metrics.map { m in
                 let unit = m.unit.map { " \($0)" } ?? ""
-                return "| \(m.metric) | \(formatNumber(m.baseline))\(unit) | \(formatNumber(m.limit))\(unit) | \(formatNumber(m.peak))\(unit) | "
+                return
+                    "| \(m.metric) | \(formatNumber(m.baseline))\(unit) | \(formatNumber(m.limit))\(unit) | \(formatNumber(m.peak))\(unit) | "
                     + "\(m.onset.map(RFC3339.format) ?? "—") | \(formatNumber(m.breachFraction * 100))% | \(m.sloBreached ? "yes" : "no") |"
             }
     }
@@ -92,7 +110,8 @@ public struct MarkdownRenderer: Sendable {
         return ["| metric | baseline | limit | peak | why ruled out |", "|---|---|---|---|---|"]
             + metrics.map { m in
                 let unit = m.unit.map { " \($0)" } ?? ""
-                return "| \(escape(m.metric)) | \(formatNumber(m.baseline))\(unit) | \(formatNumber(m.limit))\(unit) | \(formatNumber(m.peak))\(unit) | "
+                return
+                    "| \(escape(m.metric)) | \(formatNumber(m.baseline))\(unit) | \(formatNumber(m.limit))\(unit) | \(formatNumber(m.peak))\(unit) | "
                     + "\(m.reason ?? "did not degrade") (\(m.direction.rawValue) \(formatNumber(m.limit)) is bad) |"
             }
     }
@@ -100,8 +119,9 @@ public struct MarkdownRenderer: Sendable {
     private func whatBroke(_ p: Postmortem) -> [String] {
         var lines = p.triggers.map { "- `\($0.trigger)` at \(RFC3339.format($0.at))" }
         for m in p.contributingMetrics {
-            lines.append("- \(m.metric) went from \(formatNumber(m.baseline)) to \(formatNumber(m.peak))"
-                + (m.onset.map { ", sustained from \(RFC3339.format($0))" } ?? ""))
+            lines.append(
+                "- \(m.metric) went from \(formatNumber(m.baseline)) to \(formatNumber(m.peak))"
+                    + (m.onset.map { ", sustained from \(RFC3339.format($0))" } ?? ""))
         }
         return lines
     }

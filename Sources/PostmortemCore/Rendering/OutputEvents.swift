@@ -79,7 +79,8 @@ public struct OutputEventEncoder: Sendable {
     /// the same ID. A status change caused by an action-item event passes that event's ID as
     /// `cause`: closing, reopening and closing again are then three events, not one.
     public func encode(
-        _ postmortem: Postmortem, as type: PostmortemEventType, at time: Date, causedBy cause: String? = nil, trace: TraceParent? = nil
+        _ postmortem: Postmortem, as type: PostmortemEventType, at time: Date, causedBy cause: String? = nil,
+        trace: TraceParent? = nil
     ) -> OutputEvent {
         encodePostmortem(postmortem.json, id: postmortem.id, as: type, at: time, causedBy: cause, trace: trace)
     }
@@ -94,26 +95,31 @@ public struct OutputEventEncoder: Sendable {
         let eventID = Self.eventID(type: fullType, subject: id, data: document, cause: cause)
         let data = Self.merging(["links": .object(postmortemLinks(id))], into: document)
         return envelope(
-            id: eventID, type: fullType, key: id, subject: id, schema: "postmortem.schema.json", data: data, time: time, trace: trace)
+            id: eventID, type: fullType, key: id, subject: id, schema: "postmortem.schema.json", data: data, time: time,
+            trace: trace)
     }
 
     /// `action_item.<type>.v1` for `change` of an item of `scope`'s deploy, in the trace of `trace`.
     /// Its data adds `service`, `environment`, `version`, `previousOwner` (on a reassignment) and
     /// `links` to the change.
-    public func encode(_ change: ActionItemChange, in scope: ActionItemEventScope, trace: TraceParent? = nil) -> OutputEvent {
+    public func encode(_ change: ActionItemChange, in scope: ActionItemEventScope, trace: TraceParent? = nil)
+        -> OutputEvent
+    {
         let item = change.item
         var links: [String: JSONValue] = [:]
         links["api"] = apiBaseURL.map { .string("\($0)/v1/action-items/\(item.id)") }
         links["postmortemApi"] = apiBaseURL.map { .string(Self.postmortemAPI($0, item.postmortemId)) }
         links["postmortemUi"] = uiBaseURL.map { .string(Self.postmortemUI($0, item.postmortemId)) }
         var extra: [String: JSONValue] = [
-            "service": .string(scope.service), "environment": .string(scope.environment), "version": .number(Double(scope.version)),
+            "service": .string(scope.service), "environment": .string(scope.environment),
+            "version": .number(Double(scope.version)),
             "links": .object(links),
         ]
         extra["previousOwner"] = change.previousOwner.map { .string($0) }
         return envelope(
             id: eventID(of: change), type: Self.type(of: change), key: item.postmortemId, subject: item.id,
-            schema: "action_item.schema.json", data: Self.merging(extra, into: change.json), time: change.changedAt, trace: trace)
+            schema: "action_item.schema.json", data: Self.merging(extra, into: change.json), time: change.changedAt,
+            trace: trace)
     }
 
     /// The CloudEvents `id` ``encode(_:in:trace:)`` gives `change` (an edit's ID is the cause of
@@ -158,12 +164,14 @@ public struct OutputEventEncoder: Sendable {
     }
 
     private func envelope(
-        id: String, type: String, key: String, subject: String, schema: String, data: JSONValue, time: Date, trace: TraceParent?
+        id: String, type: String, key: String, subject: String, schema: String, data: JSONValue, time: Date,
+        trace: TraceParent?
     ) -> OutputEvent {
         var attributes: [String: JSONValue] = [
             "specversion": .string("1.0"), "id": .string(id), "source": .string(source), "type": .string(type),
             "subject": .string(subject), "time": .string(RFC3339.format(time)),
-            "datacontenttype": .string("application/json"), "dataschema": .string(schemaBase + schema + "#/properties/data"),
+            "datacontenttype": .string("application/json"),
+            "dataschema": .string(schemaBase + schema + "#/properties/data"),
             "data": data,
         ]
         attributes["traceparent"] = trace.map { .string($0.child(id).description) }

@@ -82,32 +82,41 @@ public enum Counterfactual {
     /// The threshold change that fails `rule` on `regression`'s gate window, priced over `healthy`
     /// runs with at most `budget` false alarms for the proposal; nil when the window has fewer
     /// evaluations than the rule needs to trip.
-    public static func threshold(_ rule: GateRule, regression: GateRun, healthy: [GateRun], budget: Int = 0) -> ThresholdChange? {
+    public static func threshold(_ rule: GateRule, regression: GateRun, healthy: [GateRun], budget: Int = 0)
+        -> ThresholdChange?
+    {
         let evaluations = regression.evaluations(of: rule)
         guard let boundary = critical(rule, in: evaluations) else { return nil }
         let healthyCriticals = healthy.compactMap { critical(rule, in: $0.evaluations(of: rule)) }
         let worse = rule.direction.isWorse
         // A threshold just past the boundary fails every evaluation at least as bad as it.
         let atLeastAsBad = { (value: Double) in !worse(boundary, value) }
-        guard let boundaryTrip = evaluations.first(failures: rule.failuresToTrip, failing: atLeastAsBad) else { return nil }
+        guard let boundaryTrip = evaluations.first(failures: rule.failuresToTrip, failing: atLeastAsBad) else {
+            return nil
+        }
         var proposal: Proposal?
         let worstFirst = healthyCriticals.sorted { worse($0, $1) }
         if budget >= 0, budget < worstFirst.count {
             let candidate = worstFirst[budget]
             let changed = rule.with(threshold: candidate)
             if worse(boundary, candidate), let trip = changed.trip(in: evaluations) {
-                proposal = Proposal(threshold: candidate, trippedAt: trip.at, falseAlarms: healthyCriticals.filter { worse($0, candidate) }.count)
+                proposal = Proposal(
+                    threshold: candidate, trippedAt: trip.at,
+                    falseAlarms: healthyCriticals.filter { worse($0, candidate) }.count)
             }
         }
         return ThresholdChange(
             current: rule.threshold, critical: boundary, trippedAtCritical: boundaryTrip.at,
-            falseAlarmsAtCritical: healthyCriticals.filter(atLeastAsBad).count, proposed: proposal, healthyRuns: healthy.count)
+            falseAlarmsAtCritical: healthyCriticals.filter(atLeastAsBad).count, proposed: proposal,
+            healthyRuns: healthy.count)
     }
 
     /// The shortest gate (whole intervals) with which `rule`, unchanged, trips on `regression`,
     /// replaying past the gate's end up to `horizon` (the rollback); nil when it never trips by
     /// then. Priced by replaying each healthy run over the same length from its own start.
-    public static func duration(_ rule: GateRule, regression: GateRun, horizon: Date, healthy: [GateRun]) -> DurationChange? {
+    public static func duration(_ rule: GateRule, regression: GateRun, horizon: Date, healthy: [GateRun])
+        -> DurationChange?
+    {
         guard let trip = rule.trip(in: regression.evaluations(of: rule, until: horizon)) else { return nil }
         let proposed = trip.at.timeIntervalSince(regression.start)
         let falseAlarms = healthy.filter { run in
@@ -122,7 +131,9 @@ public enum Counterfactual {
     /// every whole number of intervals up to the gate's length — with which `rule`, otherwise
     /// unchanged, trips within `regression`'s gate window: a short spike a long mean hides, or a
     /// slow drift a short window misses. Nil when no candidate trips.
-    public static func lookback(_ rule: GateRule, regression: GateRun, healthy: [GateRun], candidates: [Double]? = nil) -> LookbackChange? {
+    public static func lookback(_ rule: GateRule, regression: GateRun, healthy: [GateRun], candidates: [Double]? = nil)
+        -> LookbackChange?
+    {
         guard rule.isValid else { return nil }
         let length = regression.end.timeIntervalSince(regression.start)
         let all = candidates ?? stride(from: rule.interval, through: length, by: rule.interval).map { $0 }

@@ -50,17 +50,20 @@ public struct GateRule: Sendable, Hashable {
 
     /// The rule of a gate check, with the evaluation schedule the events do not carry.
     public init(
-        check: GateCheck, lookback: Double = 60, interval: Double = 60, aggregation: Aggregation = .mean, failuresToTrip: Int = 1
+        check: GateCheck, lookback: Double = 60, interval: Double = 60, aggregation: Aggregation = .mean,
+        failuresToTrip: Int = 1
     ) {
         self.init(
-            metric: check.metric, threshold: check.threshold, direction: check.direction, lookback: lookback, interval: interval,
+            metric: check.metric, threshold: check.threshold, direction: check.direction, lookback: lookback,
+            interval: interval,
             aggregation: aggregation, failuresToTrip: failuresToTrip)
     }
 
     /// Whether the rule's parameters can be replayed: positive interval and lookback, at least
     /// one failure to trip, a finite threshold.
     public var isValid: Bool {
-        interval > 0 && lookback > 0 && failuresToTrip >= 1 && threshold.isFinite && interval.isFinite && lookback.isFinite
+        interval > 0 && lookback > 0 && failuresToTrip >= 1 && threshold.isFinite && interval.isFinite
+            && lookback.isFinite
     }
 }
 
@@ -92,7 +95,8 @@ public struct GateRun: Sendable, Hashable {
     /// A run over `points` (sorted here; of several values at one timestamp the worst in
     /// `direction` counts).
     public init(points: [MetricPoint], direction: Direction, start: Date, end: Date) {
-        self.points = Correlator.worstPerTimestamp(points.sorted { ($0.at, $0.value) < ($1.at, $1.value) }, direction: direction)
+        self.points = Correlator.worstPerTimestamp(
+            points.sorted { ($0.at, $0.value) < ($1.at, $1.value) }, direction: direction)
         self.start = start
         self.end = end
     }
@@ -104,7 +108,8 @@ public struct GateRun: Sendable, Hashable {
         guard rule.isValid else { return [] }
         let last = until ?? end
         var result: [Evaluation] = []
-        var lower = 0, upper = 0
+        var lower = 0
+        var upper = 0
         var k = 1.0
         while true {
             let at = start.addingTimeInterval(k * rule.interval)
@@ -114,12 +119,14 @@ public struct GateRun: Sendable, Hashable {
             while lower < upper, points[lower].at <= from { lower += 1 }
             if lower < upper {
                 let slice = points[lower..<upper]
-                let value: Double = switch rule.aggregation {
-                case .mean: slice.reduce(0) { $0 + $1.value } / Double(slice.count)
-                case .worst:
-                    rule.direction == .above
-                        ? slice.reduce(-Double.infinity) { max($0, $1.value) } : slice.reduce(Double.infinity) { min($0, $1.value) }
-                }
+                let value: Double =
+                    switch rule.aggregation {
+                    case .mean: slice.reduce(0) { $0 + $1.value } / Double(slice.count)
+                    case .worst:
+                        rule.direction == .above
+                            ? slice.reduce(-Double.infinity) { max($0, $1.value) }
+                            : slice.reduce(Double.infinity) { min($0, $1.value) }
+                    }
                 result.append(Evaluation(at: at, value: value, points: slice.count))
             }
             k += 1

@@ -35,7 +35,9 @@ public struct HealthyHistory: Sendable {
         }
         self.deploys = deploys.mapValues { $0.sorted(by: Self.startsBefore) }
         self.series = Dictionary(
-            series.map { (SeriesKey(scope: Scope(service: $0.service, environment: $0.environment), name: $0.name), $0) },
+            series.map {
+                (SeriesKey(scope: Scope(service: $0.service, environment: $0.environment), name: $0.name), $0)
+            },
             uniquingKeysWith: { first, _ in first })
     }
 
@@ -60,7 +62,8 @@ public struct HealthyHistory: Sendable {
         guard limit > 0, let started = timeline.started,
             let all = deploys[Scope(service: started.service, environment: started.environment)]
         else { return [] }
-        var low = 0, high = all.count
+        var low = 0
+        var high = all.count
         while low < high {
             let mid = (low + high) / 2
             if Self.startsBefore(all[mid], timeline) { low = mid + 1 } else { high = mid }
@@ -72,12 +75,17 @@ public struct HealthyHistory: Sendable {
     /// The runs of `gate` on series `name` among `deploys` (of one service and environment):
     /// each deploy whose gate passed, with the series' points of its span. A deploy without
     /// that gate's window, or without a point of the series in it, is no run.
-    func runs(of gate: Gate, series name: String, direction: Direction, deploys: [DeployTimeline], config: AnalysisConfig) -> [GateRun] {
+    func runs(
+        of gate: Gate, series name: String, direction: Direction, deploys: [DeployTimeline], config: AnalysisConfig
+    ) -> [GateRun] {
         deploys.compactMap { deploy in
-            guard let started = deploy.started, let result = deploy.gates[gate], result.outcome == .passed, let end = result.finishedAt,
+            guard let started = deploy.started, let result = deploy.gates[gate], result.outcome == .passed,
+                let end = result.finishedAt,
                 let span = Self.span(of: deploy, config: config)
             else { return nil }
-            let all = series[SeriesKey(scope: Scope(service: started.service, environment: started.environment), name: name)]?.points ?? []
+            let all =
+                series[SeriesKey(scope: Scope(service: started.service, environment: started.environment), name: name)]?
+                .points ?? []
             let start = result.startedAt ?? started.startedAt
             // A run without a point of the series in its gate window could fail nothing: no run.
             let points = Array(all.within(span))
@@ -100,7 +108,8 @@ extension [MetricPoint] {
 
     /// How many leading points satisfy `before` (which holds for a prefix).
     private func leading(_ before: (MetricPoint) -> Bool) -> Int {
-        var low = 0, high = count
+        var low = 0
+        var high = count
         while low < high {
             let mid = (low + high) / 2
             if before(self[mid]) { low = mid + 1 } else { high = mid }

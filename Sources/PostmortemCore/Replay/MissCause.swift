@@ -22,7 +22,9 @@ public enum MissCause: String, Sendable, Hashable, CaseIterable, Codable {
     /// point of the metric), ended before onset (`onset` after the gate's end), too loose (the
     /// gate window's rank test is significant), else underpowered. Nil when the gate failed: it
     /// missed nothing.
-    public static func classify(gate: GateFinished, metric: String, onset: Date?, degradation: Degradation?) -> MissCause? {
+    public static func classify(gate: GateFinished, metric: String, onset: Date?, degradation: Degradation?)
+        -> MissCause?
+    {
         switch gate.outcome {
         case .failed: return nil
         case .bypassed, .skipped: return .bypassed

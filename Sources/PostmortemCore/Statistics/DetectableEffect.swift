@@ -20,8 +20,11 @@ public enum DetectableEffect {
         guard power > 0, power < 1 else { throw .probabilityOutOfRange(power) }
         guard baselineCount > 0, canaryCount > 0 else { throw .emptySample }
         guard !noise.isNaN else { throw .notANumber }
-        let m = Double(baselineCount), n = Double(canaryCount)
-        let p = 0.5 + (NormalDistribution.quantile(1 - alpha) + NormalDistribution.quantile(power)) * ((m + n + 1) / (12 * m * n)).squareRoot()
+        let m = Double(baselineCount)
+        let n = Double(canaryCount)
+        let p =
+            0.5 + (NormalDistribution.quantile(1 - alpha) + NormalDistribution.quantile(power))
+            * ((m + n + 1) / (12 * m * n)).squareRoot()
         guard p < 1 else { return nil }
         return abs(noise) * 2.0.squareRoot() * NormalDistribution.quantile(p)
     }

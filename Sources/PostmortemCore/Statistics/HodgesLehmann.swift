@@ -34,7 +34,9 @@ public enum HodgesLehmann {
         let ties = Ranks(x + y)
         let exactFits = x.count * y.count <= UDistribution.maxCells
         if method == .exact, !exactFits { throw .exactTooLarge(x.count, y.count) }
-        let chosen: MannWhitneyU.Method = method != .auto ? method
+        let chosen: MannWhitneyU.Method =
+            method != .auto
+            ? method
             : (x.count > 8 && y.count > 8) || ties.hasTies || !exactFits ? .asymptotic : .exact
         let alpha = 1 - confidence
         let k: Int
@@ -49,7 +51,8 @@ public enum HodgesLehmann {
         }
         let bounded = k >= 1 && k <= count
         return Estimate(
-            shift: shift, lower: bounded ? differences[k - 1] : -.infinity, upper: bounded ? differences[count - k] : .infinity,
+            shift: shift, lower: bounded ? differences[k - 1] : -.infinity,
+            upper: bounded ? differences[count - k] : .infinity,
             confidence: confidence, method: chosen)
     }
 }

@@ -51,22 +51,27 @@ public enum MannWhitneyU {
 
     /// Tests `x` against `y`. Both must be non-empty and free of NaN.
     public static func test(
-        _ x: [Double], _ y: [Double], alternative: Alternative = .twoSided, method: Method = .auto, continuity: Bool = true
+        _ x: [Double], _ y: [Double], alternative: Alternative = .twoSided, method: Method = .auto,
+        continuity: Bool = true
     ) throws(StatisticsError) -> Result {
         try validate(x, y)
         let ranked = Ranks(x + y)
-        let n1 = Double(x.count), n2 = Double(y.count)
+        let n1 = Double(x.count)
+        let n2 = Double(y.count)
         let r1 = ranked.ranks[..<x.count].reduce(0, +)
         let u1 = r1 - n1 * (n1 + 1) / 2
         let u2 = n1 * n2 - u1
-        let (u, factor): (Double, Double) = switch alternative {
-        case .greater: (u1, 1)
-        case .less: (u2, 1)
-        case .twoSided: (max(u1, u2), 2)
-        }
+        let (u, factor): (Double, Double) =
+            switch alternative {
+            case .greater: (u1, 1)
+            case .less: (u2, 1)
+            case .twoSided: (max(u1, u2), 2)
+            }
         let exactFits = x.count * y.count <= UDistribution.maxCells
         if method == .exact, !exactFits { throw .exactTooLarge(x.count, y.count) }
-        let chosen: Method = method != .auto ? method
+        let chosen: Method =
+            method != .auto
+            ? method
             : (x.count > 8 && y.count > 8) || ranked.hasTies || !exactFits ? .asymptotic : .exact
         let tail: Double
         if chosen == .exact {
@@ -110,7 +115,8 @@ public enum StatisticsError: Error, Sendable, Hashable, CustomStringConvertible 
         case .emptySample: "a sample is empty"
         case .notANumber: "a sample contains NaN"
         case .probabilityOutOfRange(let p): "probability \(p) is outside (0, 1)"
-        case .exactTooLarge(let m, let n): "the exact U distribution for samples of \(m) and \(n) values is too large; use the asymptotic method"
+        case .exactTooLarge(let m, let n):
+            "the exact U distribution for samples of \(m) and \(n) values is too large; use the asymptotic method"
         }
     }
 }
@@ -156,13 +162,15 @@ struct UDistribution {
     static let maxCells = 10_000
 
     init(_ first: Int, _ second: Int) {
-        let m = min(first, second), n = max(first, second)
+        let m = min(first, second)
+        let n = max(first, second)
         // rows[i] holds P₍i,j₎ for the current j; row i has support 0…i·j.
         var rows = (0...m).map { _ in [1.0] }
         for j in stride(from: 1, through: n, by: 1) {
             for i in stride(from: 1, through: m, by: 1) {
                 var next = [Double](repeating: 0, count: i * j + 1)
-                let wi = Double(i) / Double(i + j), wj = Double(j) / Double(i + j)
+                let wi = Double(i) / Double(i + j)
+                let wj = Double(j) / Double(i + j)
                 for (u, p) in rows[i - 1].enumerated() { next[u + j] += wi * p }
                 for (u, p) in rows[i].enumerated() { next[u] += wj * p }
                 rows[i] = next

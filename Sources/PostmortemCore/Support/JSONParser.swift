@@ -64,7 +64,10 @@ struct JSONParser {
     private mutating func parseObject(depth: Int) throws(DecodingError) -> JSONValue {
         try enter(depth: depth)
         var fields: [String: JSONValue] = [:]
-        if current == UInt8(ascii: "}") { index += 1; return .object(fields) }
+        if current == UInt8(ascii: "}") {
+            index += 1
+            return .object(fields)
+        }
         while true {
             guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let key = try parseString()
@@ -82,7 +85,10 @@ struct JSONParser {
     private mutating func parseArray(depth: Int) throws(DecodingError) -> JSONValue {
         try enter(depth: depth)
         var items: [JSONValue] = []
-        if current == UInt8(ascii: "]") { index += 1; return .array(items) }
+        if current == UInt8(ascii: "]") {
+            index += 1
+            return .array(items)
+        }
         while true {
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
@@ -106,9 +112,12 @@ struct JSONParser {
         index += 1
         // Fast path: most strings hold no escape, so they are one slice of the input.
         var end = index
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
+        { end += 1 }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { throw failure("invalid UTF-8 in string") }
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else {
+                throw failure("invalid UTF-8 in string")
+            }
             index = end + 1
             return text
         }
@@ -170,7 +179,7 @@ struct JSONParser {
 
     private mutating func parseHex4() throws(DecodingError) -> UInt32 {
         guard index + 4 <= bytes.count,
-              let v = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+            let v = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
         else { throw failure("invalid \\u escape") }
         index += 4
         return v
@@ -202,8 +211,10 @@ struct JSONParser {
             valid = skipDigits()
         }
         // A number runs to the next structural character; anything else glued to it is an error.
-        while let c = current, isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
-            || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+        while let c = current,
+            isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+                || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+        {
             valid = false
             index += 1
         }

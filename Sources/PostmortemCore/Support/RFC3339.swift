@@ -10,12 +10,12 @@ public enum RFC3339 {
 
     private static func parse(bytes s: UnsafeBufferPointer<UInt8>) -> Date? {
         guard s.count >= 20, s[4] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"),
-              s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: "t"),
-              s[13] == UInt8(ascii: ":"), s[16] == UInt8(ascii: ":"),
-              let year = digits(s, 0, 4), let month = digits(s, 5, 2), let day = digits(s, 8, 2),
-              let hour = digits(s, 11, 2), let minute = digits(s, 14, 2), let second = digits(s, 17, 2),
-              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 61
+            s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: "t"),
+            s[13] == UInt8(ascii: ":"), s[16] == UInt8(ascii: ":"),
+            let year = digits(s, 0, 4), let month = digits(s, 5, 2), let day = digits(s, 8, 2),
+            let hour = digits(s, 11, 2), let minute = digits(s, 14, 2), let second = digits(s, 17, 2),
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+            hour < 24, minute < 60, second < 61
         else { return nil }
         var i = 19
         var fraction = 0.0
@@ -23,7 +23,11 @@ public enum RFC3339 {
             i += 1
             var scale = 0.1
             let start = i
-            while i < s.count, let d = digits(s, i, 1) { fraction += Double(d) * scale; scale /= 10; i += 1 }
+            while i < s.count, let d = digits(s, i, 1) {
+                fraction += Double(d) * scale
+                scale /= 10
+                i += 1
+            }
             guard i > start else { return nil }
         }
         guard i < s.count else { return nil }
@@ -31,8 +35,9 @@ public enum RFC3339 {
         if s[i] == UInt8(ascii: "Z") || s[i] == UInt8(ascii: "z") {
             i += 1
         } else {
-            guard s.count == i + 6, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-"), s[i + 3] == UInt8(ascii: ":"),
-                  let oh = digits(s, i + 1, 2), let om = digits(s, i + 4, 2), oh < 24, om < 60
+            guard s.count == i + 6, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-"),
+                s[i + 3] == UInt8(ascii: ":"),
+                let oh = digits(s, i + 1, 2), let om = digits(s, i + 4, 2), oh < 24, om < 60
             else { return nil }
             offset = (oh * 60 + om) * 60 * (s[i] == UInt8(ascii: "+") ? 1 : -1)
             i += 6
@@ -50,7 +55,10 @@ public enum RFC3339 {
         let seconds = (totalMillis - Int64(millis)) / 1000
         var days = Int(seconds / 86_400)
         var rest = Int(seconds % 86_400)
-        if rest < 0 { rest += 86_400; days -= 1 }
+        if rest < 0 {
+            rest += 86_400
+            days -= 1
+        }
         let (y, m, d) = civilFromDays(days)
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
         out += pad(rest / 3600, 2) + ":" + pad(rest / 60 % 60, 2) + ":" + pad(rest % 60, 2)

@@ -17,15 +17,18 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     /// lower-case and neither ID all zeros.
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
-        guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"), bytes[52] == UInt8(ascii: "-")
+        guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"),
+            bytes[52] == UInt8(ascii: "-")
         else { return nil }
         let version = String(decoding: bytes[0..<2], as: UTF8.self)
         guard Self.isHex(bytes[0..<2]), version != "ff" else { return nil }
         if version == "00" ? bytes.count != 55 : (bytes.count > 55 && bytes[55] != UInt8(ascii: "-")) { return nil }
-        let trace = bytes[3..<35], parent = bytes[36..<52], flags = bytes[53..<55]
+        let trace = bytes[3..<35]
+        let parent = bytes[36..<52]
+        let flags = bytes[53..<55]
         guard Self.isHex(trace), Self.isHex(parent), Self.isHex(flags),
-              trace.contains(where: { $0 != UInt8(ascii: "0") }), parent.contains(where: { $0 != UInt8(ascii: "0") }),
-              let flagBits = UInt8(String(decoding: flags, as: UTF8.self), radix: 16)
+            trace.contains(where: { $0 != UInt8(ascii: "0") }), parent.contains(where: { $0 != UInt8(ascii: "0") }),
+            let flagBits = UInt8(String(decoding: flags, as: UTF8.self), radix: 16)
         else { return nil }
         traceID = String(decoding: trace, as: UTF8.self)
         parentID = String(decoding: parent, as: UTF8.self)
@@ -51,6 +54,8 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func isHex(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+        bytes.allSatisfy {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+        }
     }
 }

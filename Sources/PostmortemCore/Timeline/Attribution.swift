@@ -55,7 +55,8 @@ extension DecodedEvent {
     /// The identifiers that point at the event's own deploy: its artifact (except for a rollback,
     /// whose artifact is the one rolled back *to*), its CDEvents `chainId` and linked context IDs.
     public var attributionKeys: [String] {
-        (rolledBackToArtifact == nil ? [artifactId] : []).compactMap { $0 } + [chainId].compactMap { $0 } + linkedContextIds
+        (rolledBackToArtifact == nil ? [artifactId] : []).compactMap { $0 } + [chainId].compactMap { $0 }
+            + linkedContextIds
     }
 
     /// For a rollback naming an artifact (CDEvents `service.rolledback`): the artifact it restored.
@@ -126,12 +127,19 @@ public struct AttributionIndex: Sendable {
         if let id = event.event.deployId { return .deploy(id, by: .deployId) }
         let at = event.event.occurredAt
         func latest(_ found: some Sequence<DeployCandidate>) -> DeployCandidate? {
-            found.filter { Attributor.sameScope(event, $0) }.max { ($0.startedAt, $0.deployId) < ($1.startedAt, $1.deployId) }
+            found.filter { Attributor.sameScope(event, $0) }.max {
+                ($0.startedAt, $0.deployId) < ($1.startedAt, $1.deployId)
+            }
         }
-        if let c = latest(event.linkedContextIds.flatMap { byContext[$0] ?? [] }) { return .deploy(c.deployId, by: .link) }
-        if let chain = event.chainId, let c = latest(byContext[chain] ?? []) { return .deploy(c.deployId, by: .chainId) }
+        if let c = latest(event.linkedContextIds.flatMap { byContext[$0] ?? [] }) {
+            return .deploy(c.deployId, by: .link)
+        }
+        if let chain = event.chainId, let c = latest(byContext[chain] ?? []) {
+            return .deploy(c.deployId, by: .chainId)
+        }
         if event.rolledBackToArtifact == nil, let artifact = event.artifactId,
-           let c = latest((byArtifact[artifact] ?? []).filter { $0.startedAt <= at }) {
+            let c = latest((byArtifact[artifact] ?? []).filter { $0.startedAt <= at })
+        {
             return .deploy(c.deployId, by: .artifact)
         }
         guard let (service, environment) = event.event.serviceAndEnvironment else {
@@ -141,18 +149,22 @@ public struct AttributionIndex: Sendable {
         let started = byScope[Scope(service: service, environment: environment)] ?? []
         // The deploys started at or before the event are started[..<end]; the latest that does
         // not carry the artifact a rollback restored is the event's deploy.
-        var low = 0, end = started.count
+        var low = 0
+        var end = started.count
         while low < end {
             let mid = (low + end) / 2
             if started[mid].startedAt <= at { low = mid + 1 } else { end = mid }
         }
         guard let latest = started[..<end].last(where: { c in !(restored.map(c.artifactIds.contains) ?? false) }) else {
-            return .none(reason: "no deploy of \(service)/\(environment) started before \(RFC3339.format(at))"
-                + (restored.map { " other than the one of \($0), the artifact rolled back to" } ?? ""))
+            return .none(
+                reason: "no deploy of \(service)/\(environment) started before \(RFC3339.format(at))"
+                    + (restored.map { " other than the one of \($0), the artifact rolled back to" } ?? ""))
         }
         guard at.timeIntervalSince(latest.startedAt) <= window else {
             return .none(
-                reason: "latest deploy of \(service)/\(environment) (\(latest.deployId)) started \(Int(at.timeIntervalSince(latest.startedAt)))s before the event, outside the \(Int(window))s window")
+                reason:
+                    "latest deploy of \(service)/\(environment) (\(latest.deployId)) started \(Int(at.timeIntervalSince(latest.startedAt)))s before the event, outside the \(Int(window))s window"
+            )
         }
         return .deploy(latest.deployId, by: .serviceWindow)
     }

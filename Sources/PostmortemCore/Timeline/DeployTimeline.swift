@@ -94,9 +94,12 @@ extension DeployStarted {
     /// This start with its missing optional fields taken from `other` (e.g. a CDEvent and our event for one deploy).
     func filling(from other: DeployStarted) -> DeployStarted {
         var merged = self
-        merged.artifact = artifact == nil && other.artifact == nil ? nil : Artifact(
-            name: artifact?.name ?? other.artifact?.name, version: artifact?.version ?? other.artifact?.version,
-            digest: artifact?.digest ?? other.artifact?.digest, purl: artifact?.purl ?? other.artifact?.purl)
+        merged.artifact =
+            artifact == nil && other.artifact == nil
+            ? nil
+            : Artifact(
+                name: artifact?.name ?? other.artifact?.name, version: artifact?.version ?? other.artifact?.version,
+                digest: artifact?.digest ?? other.artifact?.digest, purl: artifact?.purl ?? other.artifact?.purl)
         merged.commit = commit ?? other.commit
         merged.team = team ?? other.team
         merged.owner = owner ?? other.owner

@@ -6,10 +6,15 @@ enum TimelineNarrative {
         var entries: [TimelineEntry] = []
         if let s = timeline.started {
             let version = s.artifact?.version.map { " version \($0)" } ?? ""
-            entries.append(TimelineEntry(at: s.startedAt, text: "Deploy \(timeline.deployId) of \(s.service)\(version) to \(s.environment) started"))
+            entries.append(
+                TimelineEntry(
+                    at: s.startedAt,
+                    text: "Deploy \(timeline.deployId) of \(s.service)\(version) to \(s.environment) started"))
         }
         for g in timeline.gates.values {
-            if let start = g.startedAt { entries.append(TimelineEntry(at: start, text: "\(g.gate.rawValue) gate started")) }
+            if let start = g.startedAt {
+                entries.append(TimelineEntry(at: start, text: "\(g.gate.rawValue) gate started"))
+            }
             if let end = g.finishedAt {
                 let traffic = g.trafficPercent.map { " at \(formatNumber($0))% traffic" } ?? ""
                 entries.append(TimelineEntry(at: end, text: "\(g.gate.rawValue) gate \(g.outcome.rawValue)\(traffic)"))
@@ -17,20 +22,38 @@ enum TimelineNarrative {
         }
         for m in contributing {
             if let onset = m.onset {
-                entries.append(TimelineEntry(at: onset, text: "\(m.metric) began breaching \(formatNumber(m.limit)) (baseline \(formatNumber(m.baseline)))"))
+                entries.append(
+                    TimelineEntry(
+                        at: onset,
+                        text:
+                            "\(m.metric) began breaching \(formatNumber(m.limit)) (baseline \(formatNumber(m.baseline)))"
+                    ))
             }
         }
         for i in timeline.interventions {
-            entries.append(TimelineEntry(at: i.at, text: "\(i.actor ?? "Someone") intervened: \(i.kind.rawValue)" + (i.description.map { " — \($0)" } ?? "")))
+            entries.append(
+                TimelineEntry(
+                    at: i.at,
+                    text: "\(i.actor ?? "Someone") intervened: \(i.kind.rawValue)"
+                        + (i.description.map { " — \($0)" } ?? "")))
         }
         for i in timeline.impacts {
-            entries.append(TimelineEntry(at: i.startedAt, text: "Customer impact (\(i.severity.rawValue)) began" + (i.description.map { ": \($0)" } ?? "")))
+            entries.append(
+                TimelineEntry(
+                    at: i.startedAt,
+                    text: "Customer impact (\(i.severity.rawValue)) began" + (i.description.map { ": \($0)" } ?? "")))
         }
         for r in timeline.rollbacks {
-            entries.append(TimelineEntry(at: r.rolledBackAt, text: "Rolled back (\(r.mode.rawValue))" + (r.initiatedBy.map { " by \($0)" } ?? "") + (r.reason.map { ": \($0)" } ?? "")))
+            entries.append(
+                TimelineEntry(
+                    at: r.rolledBackAt,
+                    text: "Rolled back (\(r.mode.rawValue))" + (r.initiatedBy.map { " by \($0)" } ?? "")
+                        + (r.reason.map { ": \($0)" } ?? "")))
         }
         if let f = timeline.finished {
-            entries.append(TimelineEntry(at: f.finishedAt, text: "Deploy \(f.outcome.rawValue)" + (f.reason.map { ": \($0)" } ?? "")))
+            entries.append(
+                TimelineEntry(
+                    at: f.finishedAt, text: "Deploy \(f.outcome.rawValue)" + (f.reason.map { ": \($0)" } ?? "")))
         }
         return entries.sorted { ($0.at, $0.text) < ($1.at, $1.text) }
     }

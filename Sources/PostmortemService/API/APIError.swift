@@ -13,42 +13,54 @@ struct APIError: Error, HTTPResponseError, Sendable {
     /// Extra response headers (`WWW-Authenticate`, `ETag`).
     var headers: HTTPFields = [:]
 
-    static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "bad_request", message: message) }
-    static func unauthorized(_ message: String) -> APIError {
-        APIError(status: .unauthorized, code: "unauthorized", message: message,
-                 headers: [.wwwAuthenticate: #"Bearer realm="deploy-postmortem""#])
+    static func badRequest(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: "bad_request", message: message)
     }
-    static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
-    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
-    static func conflict(_ message: String) -> APIError { APIError(status: .conflict, code: "conflict", message: message) }
+    static func unauthorized(_ message: String) -> APIError {
+        APIError(
+            status: .unauthorized, code: "unauthorized", message: message,
+            headers: [.wwwAuthenticate: #"Bearer realm="deploy-postmortem""#])
+    }
+    static func forbidden(_ message: String) -> APIError {
+        APIError(status: .forbidden, code: "forbidden", message: message)
+    }
+    static func notFound(_ message: String) -> APIError {
+        APIError(status: .notFound, code: "not_found", message: message)
+    }
+    static func conflict(_ message: String) -> APIError {
+        APIError(status: .conflict, code: "conflict", message: message)
+    }
     static func preconditionFailed(_ message: String) -> APIError {
         APIError(status: .preconditionFailed, code: "precondition_failed", message: message)
     }
 
     /// The API error for any status (what the router and the body reader throw).
     static func status(_ status: HTTPResponse.Status, message: String?) -> APIError {
-        let code: String = switch status.code {
-        case 400: "bad_request"
-        case 401: "unauthorized"
-        case 403: "forbidden"
-        case 404: "not_found"
-        case 405: "method_not_allowed"
-        case 406: "not_acceptable"
-        case 408: "request_timeout"
-        case 409: "conflict"
-        case 412: "precondition_failed"
-        case 413: "payload_too_large"
-        case 415: "unsupported_media_type"
-        case 400..<500: "bad_request"
-        default: "internal_error"
-        }
+        let code: String =
+            switch status.code {
+            case 400: "bad_request"
+            case 401: "unauthorized"
+            case 403: "forbidden"
+            case 404: "not_found"
+            case 405: "method_not_allowed"
+            case 406: "not_acceptable"
+            case 408: "request_timeout"
+            case 409: "conflict"
+            case 412: "precondition_failed"
+            case 413: "payload_too_large"
+            case 415: "unsupported_media_type"
+            case 400..<500: "bad_request"
+            default: "internal_error"
+            }
         return APIError(status: status, code: code, message: message ?? status.reasonPhrase)
     }
 
     /// The JSON body: `{"error":{"status":…,"code":…,"message":…}}`.
     var body: ByteBuffer {
         let body = JSONValue.object([
-            "error": .object(["status": .number(Double(status.code)), "code": .string(code), "message": .string(message)])
+            "error": .object([
+                "status": .number(Double(status.code)), "code": .string(code), "message": .string(message),
+            ])
         ])
         return ByteBuffer(string: body.serialized)
     }
@@ -64,7 +76,9 @@ struct APIError: Error, HTTPResponseError, Sendable {
 /// their status; anything unexpected is logged with the request ID and answered 500 without
 /// internals.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as APIError {
@@ -75,7 +89,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError.status(error.status, message: nil)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            throw APIError.status(.internalServerError, message: "internal error; see the service log for request \(context.id)")
+            throw APIError.status(
+                .internalServerError, message: "internal error; see the service log for request \(context.id)")
         }
     }
 }

@@ -38,7 +38,8 @@ struct BearerAuthMiddleware: RouterMiddleware {
         }
         let needed: APIScope = request.method == .get || request.method == .head ? .read : .write
         guard principal.scope >= needed else {
-            throw APIError.forbidden("token \(principal.name) has the \(principal.scope.rawValue) scope; this needs \(needed.rawValue)")
+            throw APIError.forbidden(
+                "token \(principal.name) has the \(principal.scope.rawValue) scope; this needs \(needed.rawValue)")
         }
         var context = context
         context.principal = principal
@@ -52,16 +53,21 @@ struct BearerAuthMiddleware: RouterMiddleware {
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServiceMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let start = ContinuousClock.now
         let route = context.endpointPath ?? "unmatched"
         do {
             let response = try await next(request, context)
-            metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code, duration: ContinuousClock.now - start)
+            metrics.recordRequest(
+                method: request.method.rawValue, route: route, status: response.status.code,
+                duration: ContinuousClock.now - start)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.recordRequest(method: request.method.rawValue, route: route, status: status, duration: ContinuousClock.now - start)
+            metrics.recordRequest(
+                method: request.method.rawValue, route: route, status: status, duration: ContinuousClock.now - start)
             throw error
         }
     }

@@ -13,10 +13,12 @@ struct QueryReader {
     init(_ request: Request, allowed: Set<String>) throws {
         var values: [String: String] = [:]
         for pair in (request.uri.query ?? "").split(separator: "&") {
-            let (rawName, rawValue) = pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
+            let (rawName, rawValue) =
+                pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
             let name = try Self.percentDecoded(rawName, naming: "query parameter name")
             guard allowed.contains(name) else {
-                throw APIError.badRequest("unknown query parameter \(name); expected one of \(allowed.sorted().joined(separator: ", "))")
+                throw APIError.badRequest(
+                    "unknown query parameter \(name); expected one of \(allowed.sorted().joined(separator: ", "))")
             }
             guard values[name] == nil else { throw APIError.badRequest("query parameter \(name) given twice") }
             values[name] = try Self.percentDecoded(rawValue, naming: name)
@@ -58,14 +60,17 @@ struct QueryReader {
 
     func string(_ name: String, maxLength: Int = 200) throws -> String? {
         guard let value = values[name] else { return nil }
-        guard !value.isEmpty, value.count <= maxLength else { throw APIError.badRequest("\(name): expected 1 to \(maxLength) characters") }
+        guard !value.isEmpty, value.count <= maxLength else {
+            throw APIError.badRequest("\(name): expected 1 to \(maxLength) characters")
+        }
         return value
     }
 
     func value<T: RawRepresentable & CaseIterable>(_ name: String, as: T.Type) throws -> T? where T.RawValue == String {
         guard let text = values[name] else { return nil }
         guard let value = T(rawValue: text) else {
-            throw APIError.badRequest("\(name): expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \(text)")
+            throw APIError.badRequest(
+                "\(name): expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \(text)")
         }
         return value
     }
@@ -93,7 +98,8 @@ struct QueryReader {
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = values[name] else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw APIError.badRequest("\(name): expected an integer in \(range.lowerBound)...\(range.upperBound), got \(text)")
+            throw APIError.badRequest(
+                "\(name): expected an integer in \(range.lowerBound)...\(range.upperBound), got \(text)")
         }
         return value
     }
@@ -155,29 +161,40 @@ enum ActionItemPatchBody {
         } catch {
             throw APIError.badRequest(error.reason)
         }
-        guard case .object(let fields) = document else { throw APIError.badRequest("expected a JSON object, got \(document.typeName)") }
+        guard case .object(let fields) = document else {
+            throw APIError.badRequest("expected a JSON object, got \(document.typeName)")
+        }
         if let unknown = fields.keys.sorted().first(where: { !members.contains($0) }) {
             throw APIError.badRequest("unknown member \(unknown); expected \(members.sorted().joined(separator: ", "))")
         }
-        guard !fields.isEmpty else { throw APIError.badRequest("nothing to change; give at least one of \(members.sorted().joined(separator: ", "))") }
+        guard !fields.isEmpty else {
+            throw APIError.badRequest(
+                "nothing to change; give at least one of \(members.sorted().joined(separator: ", "))")
+        }
         var patch = ActionItemPatch()
         patch.owner = try string(fields, "owner").map { owner in
             guard (1...200).contains(owner.count), !owner.contains(where: \.isNewline),
-                  owner.trimmingCharacters(in: .whitespaces) == owner else {
-                throw APIError.badRequest("owner: expected 1 to 200 characters without surrounding spaces or line breaks")
+                owner.trimmingCharacters(in: .whitespaces) == owner
+            else {
+                throw APIError.badRequest(
+                    "owner: expected 1 to 200 characters without surrounding spaces or line breaks")
             }
             return owner
         }
         patch.status = try string(fields, "status").map { text in
             guard let status = ActionItemStatus(rawValue: text) else {
-                throw APIError.badRequest("status: expected one of \(ActionItemStatus.allCases.map(\.rawValue).joined(separator: ", ")), got \(text)")
+                throw APIError.badRequest(
+                    "status: expected one of \(ActionItemStatus.allCases.map(\.rawValue).joined(separator: ", ")), got \(text)"
+                )
             }
             return status
         }
         patch.dueAt = try string(fields, "dueAt").map { try apiTime($0, naming: "dueAt") }
         patch.evidenceUrl = try string(fields, "evidenceUrl").map { text in
-            guard text.utf8.count <= 2048, let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-                  url.host?.isEmpty == false else {
+            guard text.utf8.count <= 2048, let url = URL(string: text),
+                ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host?.isEmpty == false
+            else {
                 throw APIError.badRequest("evidenceUrl: expected an http or https URL of at most 2048 bytes")
             }
             return text
@@ -219,11 +236,14 @@ enum EntityTag {
 
     /// The version `If-Match` requires, nil for any; 412 when it names none.
     static func expectedVersion(_ request: Request) throws -> Int? {
-        guard let header = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), header != "*" else { return nil }
+        guard let header = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), header != "*" else {
+            return nil
+        }
         var tag = Substring(header)
         if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
         guard tag.count >= 3, tag.first == "\"", tag.last == "\"", let version = Int(tag.dropFirst().dropLast()) else {
-            throw APIError.preconditionFailed("If-Match \(header) names no version of this resource; send the ETag you read")
+            throw APIError.preconditionFailed(
+                "If-Match \(header) names no version of this resource; send the ETag you read")
         }
         return version
     }

@@ -26,10 +26,13 @@ enum APIResources {
     static func summary(_ summary: PostmortemSummary) -> JSONValue {
         .object([
             "id": .string(summary.id), "deployId": .string(summary.deployId), "service": .string(summary.service),
-            "environment": .string(summary.environment), "severity": .string(summary.severity), "status": .string(summary.status),
+            "environment": .string(summary.environment), "severity": .string(summary.severity),
+            "status": .string(summary.status),
             "triggers": .array(summary.triggers.map { .string($0) }), "openedAt": time(summary.openedAt),
-            "updatedAt": time(summary.updatedAt), "closedAt": time(summary.closedAt), "rolledBackAt": time(summary.rolledBackAt),
-            "openActionItems": .number(Double(summary.openActionItems)), "totalActionItems": .number(Double(summary.totalActionItems)),
+            "updatedAt": time(summary.updatedAt), "closedAt": time(summary.closedAt),
+            "rolledBackAt": time(summary.rolledBackAt),
+            "openActionItems": .number(Double(summary.openActionItems)),
+            "totalActionItems": .number(Double(summary.totalActionItems)),
         ])
     }
 

@@ -28,21 +28,26 @@ struct APIRoutes: Sendable {
         v1.get("postmortems/{id}") { request, context in
             try await postmortem(context.parameters.require("id"), markdown: try Self.prefersMarkdown(request))
         }
-        v1.get("postmortems/{id}.md") { _, context in try await postmortem(context.parameters.require("id"), markdown: true) }
+        v1.get("postmortems/{id}.md") { _, context in
+            try await postmortem(context.parameters.require("id"), markdown: true)
+        }
         v1.get("action-items") { request, _ in try await listActionItems(request) }
         v1.get("action-items/{id}") { _, context in try await actionItem(context.parameters.require("id")) }
         v1.patch("action-items/{id}") { request, context in
-            try await editActionItem(context.parameters.require("id"), request: request, actor: try context.requirePrincipal().name)
+            try await editActionItem(
+                context.parameters.require("id"), request: request, actor: try context.requirePrincipal().name)
         }
         insights.register(on: v1)
         v1.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.openAPIDocument)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.openAPIDocument)))
         }
     }
 
     private func listPostmortems(_ request: Request) async throws -> Response {
-        let query = try QueryReader(request, allowed: ["service", "environment", "status", "deployId", "since", "limit", "cursor"])
+        let query = try QueryReader(
+            request, allowed: ["service", "environment", "status", "deployId", "since", "limit", "cursor"])
         let filter = PostmortemFilter(
             service: try query.string("service"), environment: try query.string("environment"),
             status: try query.value("status", as: PostmortemStatus.self), deployId: try query.string("deployId"),
@@ -67,27 +72,32 @@ struct APIRoutes: Sendable {
     }
 
     private func listActionItems(_ request: Request) async throws -> Response {
-        let query = try QueryReader(request, allowed: ["owner", "status", "overdue", "postmortemId", "limit", "cursor"])
+        let query = try QueryReader(
+            request, allowed: ["owner", "status", "overdue", "postmortemId", "limit", "cursor"])
         let filter = ActionItemFilter(
             owner: try query.string("owner"), status: try query.value("status", as: ActionItemStatus.self),
             overdue: try query.bool("overdue"), postmortemId: try query.uuid("postmortemId"),
             limit: try query.limit(), after: try query.cursor())
         let now = clock()
-        return Self.json(APIResources.page(try await actionItems.list(filter, now: now)) { APIResources.actionItem($0, now: now) })
+        return Self.json(
+            APIResources.page(try await actionItems.list(filter, now: now)) { APIResources.actionItem($0, now: now) })
     }
 
     private func actionItem(_ id: String) async throws -> Response {
         guard let uuid = canonicalUUID(id), let stored = try await actionItems.item(uuid) else {
             throw APIError.notFound("no action item \(id)")
         }
-        return Self.json(APIResources.actionItem(stored, now: clock()), headers: [.eTag: EntityTag.header(stored.version)])
+        return Self.json(
+            APIResources.actionItem(stored, now: clock()), headers: [.eTag: EntityTag.header(stored.version)])
     }
 
     private func editActionItem(_ id: String, request: Request, actor: String) async throws -> Response {
         guard let uuid = canonicalUUID(id) else { throw APIError.notFound("no action item \(id)") }
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+            .lowercased()
         guard mediaType == "application/json" || mediaType == "application/merge-patch+json" else {
-            throw APIError.status(.unsupportedMediaType, message: "send the changes as application/json or application/merge-patch+json")
+            throw APIError.status(
+                .unsupportedMediaType, message: "send the changes as application/json or application/merge-patch+json")
         }
         let expectedVersion = try EntityTag.expectedVersion(request)
         var request = request
@@ -105,13 +115,16 @@ struct APIRoutes: Sendable {
         let patch = try ActionItemPatchBody.parse(Array(buffer: body))
         let now = clock()
         do {
-            let stored = try await actionItems.edit(uuid, patch: patch, expectedVersion: expectedVersion, actor: actor, now: now)
-            return Self.json(APIResources.actionItem(stored, now: now), headers: [.eTag: EntityTag.header(stored.version)])
+            let stored = try await actionItems.edit(
+                uuid, patch: patch, expectedVersion: expectedVersion, actor: actor, now: now)
+            return Self.json(
+                APIResources.actionItem(stored, now: now), headers: [.eTag: EntityTag.header(stored.version)])
         } catch ActionItemEditError.notFound {
             throw APIError.notFound("no action item \(id)")
         } catch ActionItemEditError.versionMismatch(let current) {
             var error = APIError.preconditionFailed(
-                "action item \(id) is at version \(current), not \(expectedVersion.map(String.init) ?? "?"); read it again and retry")
+                "action item \(id) is at version \(current), not \(expectedVersion.map(String.init) ?? "?"); read it again and retry"
+            )
             error.headers[.eTag] = EntityTag.header(current)
             throw error
         } catch ActionItemEditError.illegal(let refusal) {
@@ -136,6 +149,7 @@ struct APIRoutes: Sendable {
     private static func json(_ value: JSONValue, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
     }
 }

@@ -62,7 +62,8 @@ public struct APITokens: Sendable {
             }
             let (name, scopeText, credential) = (parts[0], parts[1], parts[2])
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
-                throw .invalidConfiguration("API token entry \(index + 1): name must be letters, digits, '-', '_', '.' or '@'")
+                throw .invalidConfiguration(
+                    "API token entry \(index + 1): name must be letters, digits, '-', '_', '.' or '@'")
             }
             guard let scope = APIScope(rawValue: scopeText) else {
                 throw .invalidConfiguration("API token entry \(index + 1) (\(name)): scope must be read or write")
@@ -82,7 +83,8 @@ public struct APITokens: Sendable {
     private static func digest(of credential: String, entry: Int, name: String) throws(ServiceError) -> [UInt8] {
         guard credential.hasPrefix("sha256:") else {
             guard credential.utf8.count >= 16 else {
-                throw .invalidConfiguration("API token entry \(entry) (\(name)): a token must have at least 16 characters")
+                throw .invalidConfiguration(
+                    "API token entry \(entry) (\(name)): a token must have at least 16 characters")
             }
             return hash(credential)
         }

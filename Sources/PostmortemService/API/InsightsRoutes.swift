@@ -22,11 +22,15 @@ struct InsightsRoutes: Sendable {
         let query = try QueryReader(request, allowed: ["service", "environment", "team", "from", "to"])
         let (from, to) = try window(query)
         let filter = DeliveryFilter(
-            service: try query.string("service"), environment: try query.string("environment"), team: try query.string("team"),
+            service: try query.string("service"), environment: try query.string("environment"),
+            team: try query.string("team"),
             from: from, to: to)
-        guard case .object(var body) = try await insights.delivery(filter).json else { throw APIError.status(.internalServerError, message: nil) }
+        guard case .object(var body) = try await insights.delivery(filter).json else {
+            throw APIError.status(.internalServerError, message: nil)
+        }
         body["filter"] = .object([
-            "service": filter.service.map { .string($0) } ?? .null, "environment": filter.environment.map { .string($0) } ?? .null,
+            "service": filter.service.map { .string($0) } ?? .null,
+            "environment": filter.environment.map { .string($0) } ?? .null,
             "team": filter.team.map { .string($0) } ?? .null,
         ])
         return Self.json(.object(body))
@@ -37,10 +41,11 @@ struct InsightsRoutes: Sendable {
         let (from, to) = try window(query)
         let minOccurrences = try query.integer("minOccurrences", in: 1...1000) ?? 2
         let gaps = try await insights.gateGaps(from: from, to: to, minOccurrences: minOccurrences)
-        return Self.json(.object([
-            "from": .string(RFC3339.format(from)), "to": .string(RFC3339.format(to)),
-            "minOccurrences": .number(Double(minOccurrences)), "gaps": .array(gaps.map(\.json)),
-        ]))
+        return Self.json(
+            .object([
+                "from": .string(RFC3339.format(from)), "to": .string(RFC3339.format(to)),
+                "minOccurrences": .number(Double(minOccurrences)), "gaps": .array(gaps.map(\.json)),
+            ]))
     }
 
     /// `[from, to)`: `to` defaults to now, `from` to ``defaultRange`` before `to`; 400 unless
@@ -50,12 +55,16 @@ struct InsightsRoutes: Sendable {
         let from = try query.time("from") ?? max(to.addingTimeInterval(-Self.defaultRange), apiTimeRange.lowerBound)
         guard from < to else { throw APIError.badRequest("from must be before to") }
         guard to.timeIntervalSince(from) <= Self.maxRange else {
-            throw APIError.badRequest("the window from \(RFC3339.format(from)) to \(RFC3339.format(to)) is longer than 366 days; ask for a shorter one")
+            throw APIError.badRequest(
+                "the window from \(RFC3339.format(from)) to \(RFC3339.format(to)) is longer than 366 days; ask for a shorter one"
+            )
         }
         return (from, to)
     }
 
     private static func json(_ value: JSONValue) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
     }
 }

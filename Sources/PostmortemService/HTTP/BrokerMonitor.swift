@@ -25,7 +25,10 @@ final class BrokerMonitor: Service, Sendable {
     private let logger: Logger
     private let current = Mutex(State.unknown)
 
-    init(producer: KafkaProducer, interval: Duration = .seconds(5), timeout: Duration = .seconds(2), metrics: ServiceMetrics, logger: Logger) {
+    init(
+        producer: KafkaProducer, interval: Duration = .seconds(5), timeout: Duration = .seconds(2),
+        metrics: ServiceMetrics, logger: Logger
+    ) {
         self.producer = producer
         self.interval = interval
         self.timeout = timeout

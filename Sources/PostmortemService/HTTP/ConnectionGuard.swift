@@ -132,12 +132,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         deadline?.cancel()
         deadline = nil
         updateRegistry()
-        let timeout: (Duration, ConnectionRegistry.DropReason)? = switch next {
-        case .idle: (limits.idleTimeout, .idleTimeout)
-        case .readingHead: (limits.headerTimeout, .headerTimeout)
-        case .readingBody: (limits.bodyTimeout, .bodyTimeout)
-        case .answering: nil
-        }
+        let timeout: (Duration, ConnectionRegistry.DropReason)? =
+            switch next {
+            case .idle: (limits.idleTimeout, .idleTimeout)
+            case .readingHead: (limits.headerTimeout, .headerTimeout)
+            case .readingBody: (limits.bodyTimeout, .bodyTimeout)
+            case .answering: nil
+            }
         guard let (duration, reason) = timeout, ticket != nil else { return }
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(duration)) { [self] in
             deadline = nil
@@ -153,14 +154,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         registry.setIdle(ticket, unanswered == 0)
     }
 
-    private func expired(_ reason: ConnectionRegistry.DropReason, _ duration: Duration, _ context: ChannelHandlerContext) {
+    private func expired(
+        _ reason: ConnectionRegistry.DropReason, _ duration: Duration, _ context: ChannelHandlerContext
+    ) {
         registry.record(reason)
         switch reason {
         case .headerTimeout where unanswered == 0:
-            let error = APIError.status(.requestTimeout, message: "request head not complete within \(Self.seconds(duration))")
+            let error = APIError.status(
+                .requestTimeout, message: "request head not complete within \(Self.seconds(duration))")
             let body = error.body
             var head = HTTPResponse(status: .requestTimeout)
-            head.headerFields = [.contentType: "application/json", .contentLength: "\(body.readableBytes)", .connection: "close"]
+            head.headerFields = [
+                .contentType: "application/json", .contentLength: "\(body.readableBytes)", .connection: "close",
+            ]
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(body)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -169,7 +175,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // The application holds the head and may be reading the body: fail that read (it
             // answers 408), then close once the answer is written.
             closeAfterResponse = true
-            context.fireErrorCaught(HTTPError(.requestTimeout, message: "request body not complete within \(Self.seconds(duration))"))
+            context.fireErrorCaught(
+                HTTPError(.requestTimeout, message: "request body not complete within \(Self.seconds(duration))"))
         default:
             context.close(promise: nil)
         }

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import NIOCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The open HTTP connections of the server, at most ``limit`` of them.
 ///
@@ -129,28 +130,31 @@ final class ConnectionRegistry: Sendable {
     /// limit is lower, so the server stops at its own cap instead of failing `accept`.
     static func fitDescriptorLimit(connections: Int, reserve: Int = 1024, logger: Logger) -> Int {
         #if canImport(Glibc) || canImport(Darwin)
-        var limits = rlimit()
-        guard getrlimit(resourceNoFile, &limits) == 0 else { return connections }
-        let needed = rlim_t(connections + reserve)
-        if limits.rlim_cur < needed {  // RLIM_INFINITY is the largest value
-            var raised = limits
-            raised.rlim_cur = min(needed, limits.rlim_max)
-            if setrlimit(resourceNoFile, &raised) == 0 { limits = raised }
-        }
-        guard limits.rlim_cur < needed else { return connections }
-        let fitting = max(16, Int(limits.rlim_cur) - reserve)
-        logger.warning(
-            "open-file limit too low for HTTP_MAX_CONNECTIONS; capping connections lower",
-            metadata: ["HTTP_MAX_CONNECTIONS": "\(connections)", "RLIMIT_NOFILE": "\(limits.rlim_cur)", "connections": "\(fitting)"])
-        return fitting
+            var limits = rlimit()
+            guard getrlimit(resourceNoFile, &limits) == 0 else { return connections }
+            let needed = rlim_t(connections + reserve)
+            if limits.rlim_cur < needed {  // RLIM_INFINITY is the largest value
+                var raised = limits
+                raised.rlim_cur = min(needed, limits.rlim_max)
+                if setrlimit(resourceNoFile, &raised) == 0 { limits = raised }
+            }
+            guard limits.rlim_cur < needed else { return connections }
+            let fitting = max(16, Int(limits.rlim_cur) - reserve)
+            logger.warning(
+                "open-file limit too low for HTTP_MAX_CONNECTIONS; capping connections lower",
+                metadata: [
+                    "HTTP_MAX_CONNECTIONS": "\(connections)", "RLIMIT_NOFILE": "\(limits.rlim_cur)",
+                    "connections": "\(fitting)",
+                ])
+            return fitting
         #else
-        return connections
+            return connections
         #endif
     }
 
     #if canImport(Glibc)
-    private static let resourceNoFile = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        private static let resourceNoFile = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #elseif canImport(Darwin)
-    private static let resourceNoFile = RLIMIT_NOFILE
+        private static let resourceNoFile = RLIMIT_NOFILE
     #endif
 }

@@ -37,7 +37,9 @@ struct HTTPSurface: Sendable {
         let (limits, connections) = (limits, connections)
         return Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: connections)])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: connections)]
+                )),
             configuration: .init(address: .hostname(host, port: port), serverName: "deploy-postmortem"))
     }
 
@@ -65,7 +67,10 @@ struct HTTPSurface: Sendable {
                 let backlog = try await relay.backlog()
                 let counts = try await actionItems.counts(now: clock())
                 metrics.outboxBacklog.set(to: Double(backlog.count))
-                metrics.outboxOldestAge.set(to: backlog.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 } ?? 0)
+                metrics.outboxOldestAge.set(
+                    to: backlog.oldestAge.map {
+                        Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18
+                    } ?? 0)
                 metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
                 metrics.metricsRefreshed.set(to: Date().timeIntervalSince1970)
             } catch {

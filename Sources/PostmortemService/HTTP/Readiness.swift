@@ -31,11 +31,12 @@ final class Readiness: Sendable {
     func evaluate() async -> [String: String] {
         let pipelineFailure = pipeline.health.currentFailure
         let relayStats = await relay.stats
-        let kafka: (state: String, detail: String?) = switch brokers.state {
-        case .reachable: ("ok", nil)
-        case .unreachable: ("unreachable", "no broker answered a metadata request (see the earlier log line)")
-        case .unknown: ("unknown", "not checked yet")
-        }
+        let kafka: (state: String, detail: String?) =
+            switch brokers.state {
+            case .reachable: ("ok", nil)
+            case .unreachable: ("unreachable", "no broker answered a metadata request (see the earlier log line)")
+            case .unknown: ("unknown", "not checked yet")
+            }
         let results: [String: (state: String, detail: String?)] = [
             "database": await database(),
             "kafka": kafka,
@@ -72,7 +73,8 @@ final class Readiness: Sendable {
             if result.state == "ok" {
                 logger.info("readiness: \(check) ok again")
             } else {
-                logger.warning("readiness: \(check) \(result.state)", metadata: result.detail.map { ["error": "\($0)"] } ?? [:])
+                logger.warning(
+                    "readiness: \(check) \(result.state)", metadata: result.detail.map { ["error": "\($0)"] } ?? [:])
             }
         }
     }

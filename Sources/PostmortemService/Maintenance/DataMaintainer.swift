@@ -65,7 +65,9 @@ public final class DataMaintainer: Service, Sendable {
     /// Maintains at once, then every `interval`, until graceful shutdown or cancellation;
     /// a failed run is logged and retried after at most 5 minutes.
     public func run() async throws {
-        await repeatUntilShutdown(every: interval, retryingAfter: .seconds(300), logger: logger, failure: "database maintenance failed") {
+        await repeatUntilShutdown(
+            every: interval, retryingAfter: .seconds(300), logger: logger, failure: "database maintenance failed"
+        ) {
             try await self.maintain()
         }
     }
@@ -79,9 +81,12 @@ public final class DataMaintainer: Service, Sendable {
         var report = Report()
         let partitions = partitions
         let thisMonth = CalendarMonth(containing: now)
-        guard let created = try await locked({ connection in
-            try [thisMonth, thisMonth.next].filter { try partitions.create($0, on: connection) }.map(\.partitionName)
-        }) else {
+        guard
+            let created = try await locked({ connection in
+                try [thisMonth, thisMonth.next].filter { try partitions.create($0, on: connection) }.map(
+                    \.partitionName)
+            })
+        else {
             report.ran = false
             return report
         }
@@ -103,25 +108,36 @@ public final class DataMaintainer: Service, Sendable {
                 report.partitionsDropped.append(month.partitionName)
                 report.metricPointsKept += kept
             }
-            guard try await repeatBatches(limit: batch, into: &report.metricPointsDeleted, { try partitions.purgeDefault(before: cutoff, limit: batch, on: $0) })
+            guard
+                try await repeatBatches(
+                    limit: batch, into: &report.metricPointsDeleted,
+                    { try partitions.purgeDefault(before: cutoff, limit: batch, on: $0) })
             else { return false }
         }
         if let cutoff = Retention.cutoff(days: retention.deployEventsDays, before: now) {
             while true {
-                guard let deleted = try await locked({ connection in
-                    // The analysis step's lock: no step opens a postmortem for these deploys meanwhile.
-                    try ServiceLock.analysis.wait(on: connection)
-                    return try records.expireDeploys(before: cutoff, limit: deployBatch, on: connection)
-                }) else { return false }
+                guard
+                    let deleted = try await locked({ connection in
+                        // The analysis step's lock: no step opens a postmortem for these deploys meanwhile.
+                        try ServiceLock.analysis.wait(on: connection)
+                        return try records.expireDeploys(before: cutoff, limit: deployBatch, on: connection)
+                    })
+                else { return false }
                 report.deploysDeleted += deleted.deploys
                 report.eventsDeleted += deleted.events
                 if deleted.deploys < deployBatch { break }
             }
-            guard try await repeatBatches(limit: batch, into: &report.eventsDeleted, { try records.expireUnattributedEvents(before: cutoff, limit: batch, on: $0) })
+            guard
+                try await repeatBatches(
+                    limit: batch, into: &report.eventsDeleted,
+                    { try records.expireUnattributedEvents(before: cutoff, limit: batch, on: $0) })
             else { return false }
         }
         if let cutoff = Retention.cutoff(days: retention.sentOutboxDays, before: now) {
-            guard try await repeatBatches(limit: batch, into: &report.outboxRowsDeleted, { try records.expireSentOutbox(before: cutoff, limit: batch, on: $0) })
+            guard
+                try await repeatBatches(
+                    limit: batch, into: &report.outboxRowsDeleted,
+                    { try records.expireSentOutbox(before: cutoff, limit: batch, on: $0) })
             else { return false }
         }
         return true
@@ -141,7 +157,9 @@ public final class DataMaintainer: Service, Sendable {
 
     /// Runs `body` in a transaction holding the maintenance lock, with a 10 s lock timeout;
     /// nil (and nothing done) when another replica holds the lock.
-    private func locked<T: Sendable>(_ body: @escaping @Sendable (isolated PostgresConnection) throws -> T) async throws -> T? {
+    private func locked<T: Sendable>(_ body: @escaping @Sendable (isolated PostgresConnection) throws -> T) async throws
+        -> T?
+    {
         try await pool.withTransaction { connection -> T? in
             guard try ServiceLock.maintenance.tryLock(on: connection) else { return nil }
             try ServiceLock.limitLockWaits(to: "10s", on: connection)
@@ -156,7 +174,8 @@ extension DataMaintainer.Report {
         [
             "ran": "\(ran)", "partitions_created": "\(partitionsCreated)", "partitions_dropped": "\(partitionsDropped)",
             "metric_points_kept": "\(metricPointsKept)", "metric_points_deleted": "\(metricPointsDeleted)",
-            "deploys_deleted": "\(deploysDeleted)", "events_deleted": "\(eventsDeleted)", "outbox_rows_deleted": "\(outboxRowsDeleted)",
+            "deploys_deleted": "\(deploysDeleted)", "events_deleted": "\(eventsDeleted)",
+            "outbox_rows_deleted": "\(outboxRowsDeleted)",
         ]
     }
 }

@@ -35,7 +35,8 @@ final class PrometheusClient: Sendable {
         http = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: HTTPClient.Configuration(
-                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout)))
+                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout)
+            ))
     }
 
     /// Closes the connections.
@@ -45,12 +46,16 @@ final class PrometheusClient: Sendable {
 
     /// The series `query` yields from `start` to `end` every `step` seconds. One request (no
     /// retry here); `end - start` must not exceed ``PrometheusSourceConfiguration/maxPointsPerQuery`` steps.
-    func queryRange(_ query: String, start: Date, end: Date, step: Int) async throws(PrometheusQueryError) -> [PrometheusSeries] {
+    func queryRange(_ query: String, start: Date, end: Date, step: Int) async throws(PrometheusQueryError)
+        -> [PrometheusSeries]
+    {
         var request = HTTPClientRequest(url: configuration.url + "/api/v1/query_range")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        for (name, value) in try Self.authenticationHeaders(configuration) { request.headers.add(name: name, value: value) }
+        for (name, value) in try Self.authenticationHeaders(configuration) {
+            request.headers.add(name: name, value: value)
+        }
         let form = [("query", query), ("start", Self.seconds(start)), ("end", Self.seconds(end)), ("step", "\(step)")]
             .map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: form))
@@ -63,10 +68,14 @@ final class PrometheusClient: Sendable {
             body = try await response.body.collect(upTo: configuration.maxResponseBytes)
         } catch let error as NIOTooManyBytesError {
             throw PrometheusQueryError(
-                reason: "too_large", detail: "response larger than maxResponseBytes \(configuration.maxResponseBytes) (\(error))",
+                reason: "too_large",
+                detail: "response larger than maxResponseBytes \(configuration.maxResponseBytes) (\(error))",
                 isTransient: false)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw PrometheusQueryError(reason: "timeout", detail: "no answer within \(configuration.timeoutSeconds) s", isTransient: true)
+        } catch let error as HTTPClientError
+            where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
+        {
+            throw PrometheusQueryError(
+                reason: "timeout", detail: "no answer within \(configuration.timeoutSeconds) s", isTransient: true)
         } catch {
             throw PrometheusQueryError(reason: "unreachable", detail: "\(error)", isTransient: true)
         }
@@ -74,7 +83,8 @@ final class PrometheusClient: Sendable {
     }
 
     /// The series of a `query_range` response body; an error for an error status or body.
-    static func parse(_ body: [UInt8], status: UInt, maxSeries: Int) throws(PrometheusQueryError) -> [PrometheusSeries] {
+    static func parse(_ body: [UInt8], status: UInt, maxSeries: Int) throws(PrometheusQueryError) -> [PrometheusSeries]
+    {
         let document = try? JSONValue(parsing: body)
         guard case .object(let root)? = document else {
             throw PrometheusQueryError(
@@ -88,21 +98,26 @@ final class PrometheusClient: Sendable {
             if case .string(let message)? = root["error"] { detail += ": \(message)" }
             // 400/422: the query itself is refused (a bad template); 5xx and 429: the server may recover.
             throw PrometheusQueryError(
-                reason: status == 200 ? "query_error" : "http_\(status)", detail: detail, isTransient: status >= 500 || status == 429)
+                reason: status == 200 ? "query_error" : "http_\(status)", detail: detail,
+                isTransient: status >= 500 || status == 429)
         }
         func invalid(_ what: String) -> PrometheusQueryError {
             PrometheusQueryError(reason: "invalid_response", detail: what, isTransient: false)
         }
-        guard case .object(let data)? = root["data"], case .array(let results)? = data["result"] else { throw invalid("no data.result") }
+        guard case .object(let data)? = root["data"], case .array(let results)? = data["result"] else {
+            throw invalid("no data.result")
+        }
         guard case .string("matrix")? = data["resultType"] else { throw invalid("resultType is not matrix") }
         guard results.count <= maxSeries else {
             throw PrometheusQueryError(
-                reason: "too_many_series", detail: "\(results.count) series, more than maxSeries \(maxSeries): aggregate with sum by (…)",
+                reason: "too_many_series",
+                detail: "\(results.count) series, more than maxSeries \(maxSeries): aggregate with sum by (…)",
                 isTransient: false)
         }
         var series: [PrometheusSeries] = []
         for result in results {
-            guard case .object(let fields) = result, case .object(let metric)? = fields["metric"], case .array(let values)? = fields["values"]
+            guard case .object(let fields) = result, case .object(let metric)? = fields["metric"],
+                case .array(let values)? = fields["values"]
             else { throw invalid("a result without metric and values") }
             var labels: [String: String] = [:]
             for (name, value) in metric where name != "__name__" {
@@ -111,7 +126,8 @@ final class PrometheusClient: Sendable {
             }
             var points: [MetricPoint] = []
             for value in values {
-                guard case .array(let pair) = value, pair.count == 2, case .number(let at) = pair[0], case .string(let text) = pair[1]
+                guard case .array(let pair) = value, pair.count == 2, case .number(let at) = pair[0],
+                    case .string(let text) = pair[1]
                 else { throw invalid("a value that is not [time, \"number\"]") }
                 // NaN and ±Inf (a ratio over no traffic, say) are gaps, not values the analysis can judge.
                 guard let number = Double(text), number.isFinite, abs(number) <= 1e307 else { continue }
@@ -123,13 +139,17 @@ final class PrometheusClient: Sendable {
     }
 
     /// Authorization and tenant headers; secrets are read from their files at each query.
-    static func authenticationHeaders(_ configuration: PrometheusSourceConfiguration) throws(PrometheusQueryError) -> [(String, String)] {
+    static func authenticationHeaders(_ configuration: PrometheusSourceConfiguration) throws(PrometheusQueryError) -> [(
+        String, String
+    )] {
         var headers: [(String, String)] = []
         func read(_ path: String) throws(PrometheusQueryError) -> String {
             do {
                 return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             } catch {
-                throw PrometheusQueryError(reason: "auth_file", detail: "cannot read \(path): \(error.localizedDescription)", isTransient: true)
+                throw PrometheusQueryError(
+                    reason: "auth_file", detail: "cannot read \(path): \(error.localizedDescription)", isTransient: true
+                )
             }
         }
         if let path = configuration.bearerTokenFile {

@@ -33,8 +33,10 @@ public final class PrometheusMetricSource: Service, Sendable {
     static let lookback: TimeInterval = 300
 
     init(
-        configuration: PrometheusSourceConfiguration, pool: PostgresPool, samples: MetricRepository, progress: MetricSourceProgress,
-        queue: AnalysisQueue, analysis: AnalysisConfig, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
+        configuration: PrometheusSourceConfiguration, pool: PostgresPool, samples: MetricRepository,
+        progress: MetricSourceProgress,
+        queue: AnalysisQueue, analysis: AnalysisConfig, metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.pool = pool
@@ -52,7 +54,8 @@ public final class PrometheusMetricSource: Service, Sendable {
     public func run() async throws {
         let client = PrometheusClient(configuration: configuration)
         await repeatUntilShutdown(
-            every: .seconds(configuration.intervalSeconds), logger: logger, failure: "Prometheus metric source round failed"
+            every: .seconds(configuration.intervalSeconds), logger: logger,
+            failure: "Prometheus metric source round failed"
         ) { _ = try await self.round(with: client) }
         await client.shutdown()
     }
@@ -63,7 +66,9 @@ public final class PrometheusMetricSource: Service, Sendable {
     func round(with client: PrometheusClient) async throws -> Int {
         let now = clock()
         let (progress, openedSince) = (self.progress, now.addingTimeInterval(-Self.maxAge))
-        let due = try await pool.withConnection { try progress.due(openedSince: openedSince, limit: Self.deploysPerRound, on: $0) }
+        let due = try await pool.withConnection {
+            try progress.due(openedSince: openedSince, limit: Self.deploysPerRound, on: $0)
+        }
         var fetched = 0
         for deploy in due {
             for metric in configuration.metrics where deploy.fetched[metric.name]?.complete != true {
@@ -75,20 +80,25 @@ public final class PrometheusMetricSource: Service, Sendable {
 
     /// Fetches and stores one metric of one deploy; false when a query failed.
     private func fetch(
-        _ metric: PrometheusSourceConfiguration.Metric, of deploy: MetricSourceProgress.DueDeploy, now: Date, with client: PrometheusClient
+        _ metric: PrometheusSourceConfiguration.Metric, of deploy: MetricSourceProgress.DueDeploy, now: Date,
+        with client: PrometheusClient
     ) async throws -> Bool {
         let span = analysis.metricSpan(startedAt: deploy.startedAt, rolledBackAt: deploy.rolledBackAt)
         let query: String
         do {
             query = try PrometheusSourceConfiguration.render(
-                metric.query, values: ["service": deploy.service, "environment": deploy.environment, "version": deploy.version ?? ""])
+                metric.query,
+                values: ["service": deploy.service, "environment": deploy.environment, "version": deploy.version ?? ""])
         } catch {
-            logger.error("Prometheus query template invalid", metadata: ["metric": "\(metric.name)", "error": "\(error)"])
+            logger.error(
+                "Prometheus query template invalid", metadata: ["metric": "\(metric.name)", "error": "\(error)"])
             return false
         }
         let step = TimeInterval(metric.step)
         var start = span.lowerBound
-        if let previous = deploy.fetched[metric.name]?.until { start = max(start, previous.addingTimeInterval(-Self.lookback)) }
+        if let previous = deploy.fetched[metric.name]?.until {
+            start = max(start, previous.addingTimeInterval(-Self.lookback))
+        }
         // On the step grid from the epoch: every query of a series evaluates at the same instants,
         // so a refresh re-stores the same points instead of interleaving shifted ones.
         start = Date(timeIntervalSince1970: (start.timeIntervalSince1970 / step).rounded(.up) * step)
@@ -96,16 +106,25 @@ public final class PrometheusMetricSource: Service, Sendable {
         var series: [String: MetricSample] = [:]
         var chunkStart = start
         while chunkStart <= end {
-            let chunkEnd = min(end, chunkStart.addingTimeInterval(step * Double(PrometheusSourceConfiguration.maxPointsPerQuery - 1)))
-            guard let answer = await queryWithRetries(
-                query, metric: metric.name, start: chunkStart, end: chunkEnd, step: metric.step, deploy: deploy, client: client)
+            let chunkEnd = min(
+                end, chunkStart.addingTimeInterval(step * Double(PrometheusSourceConfiguration.maxPointsPerQuery - 1)))
+            guard
+                let answer = await queryWithRetries(
+                    query, metric: metric.name, start: chunkStart, end: chunkEnd, step: metric.step, deploy: deploy,
+                    client: client)
             else { return false }
             for result in answer {
-                let key = result.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                series[key, default: MetricSample(
-                    service: deploy.service, environment: deploy.environment, metric: metric.name, points: [], unit: metric.unit,
-                    labels: result.labels, slo: metric.sloThreshold.map { SLO(threshold: $0, direction: metric.badDirection) },
-                    direction: metric.sloThreshold == nil ? metric.badDirection : nil)].points += result.points
+                let key = result.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: ",")
+                series[
+                    key,
+                    default: MetricSample(
+                        service: deploy.service, environment: deploy.environment, metric: metric.name, points: [],
+                        unit: metric.unit,
+                        labels: result.labels,
+                        slo: metric.sloThreshold.map { SLO(threshold: $0, direction: metric.badDirection) },
+                        direction: metric.sloThreshold == nil ? metric.badDirection : nil)
+                ].points += result.points
             }
             chunkStart = chunkEnd.addingTimeInterval(step)
         }
@@ -115,7 +134,8 @@ public final class PrometheusMetricSource: Service, Sendable {
         let stored = try await pool.withTransaction { connection in
             let stored = try samples.store(found, on: connection)
             let wasPending = try progress.record(
-                deployId: deploy.deployId, metric: metric.name, until: end, complete: complete, now: now, on: connection)
+                deployId: deploy.deployId, metric: metric.name, until: end, complete: complete, now: now, on: connection
+            )
             var work = AnalysisWork()
             if stored > 0 { work.metricRanges = MetricRange.covering(found) }
             if stored > 0 || wasPending { work.deployIds = [deploy.deployId] }
@@ -124,8 +144,11 @@ public final class PrometheusMetricSource: Service, Sendable {
         }
         logger.debug(
             "Prometheus metric fetched",
-            metadata: ["deploy_id": "\(deploy.deployId)", "metric": "\(metric.name)", "series": "\(found.count)", "points_stored": "\(stored)",
-                       "complete": "\(complete)"])
+            metadata: [
+                "deploy_id": "\(deploy.deployId)", "metric": "\(metric.name)", "series": "\(found.count)",
+                "points_stored": "\(stored)",
+                "complete": "\(complete)",
+            ])
         return true
     }
 
@@ -143,7 +166,10 @@ public final class PrometheusMetricSource: Service, Sendable {
                 metrics.recordPrometheusQueryFailure(metric: metric, reason: error.reason)
                 logger.warning(
                     "Prometheus query failed",
-                    metadata: ["deploy_id": "\(deploy.deployId)", "metric": "\(metric)", "attempt": "\(attempt + 1)", "error": "\(error)"])
+                    metadata: [
+                        "deploy_id": "\(deploy.deployId)", "metric": "\(metric)", "attempt": "\(attempt + 1)",
+                        "error": "\(error)",
+                    ])
                 guard error.isTransient, attempt < configuration.retries, !Task.isCancelled else { return nil }
                 try? await Task.sleep(for: backoff.nextDelay())
             }

@@ -53,14 +53,16 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
 
     /// The configuration from the file named by `PROMETHEUS_SOURCE_FILE`, or nil when unset.
     public static func fromEnvironment(_ environment: [String: String]) throws -> Self? {
-        guard let path = environment["PROMETHEUS_SOURCE_FILE"]?.trimmingCharacters(in: .whitespaces), !path.isEmpty else {
+        guard let path = environment["PROMETHEUS_SOURCE_FILE"]?.trimmingCharacters(in: .whitespaces), !path.isEmpty
+        else {
             return nil
         }
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw ServiceError.invalidConfiguration("PROMETHEUS_SOURCE_FILE \(path): cannot read: \(error.localizedDescription)")
+            throw ServiceError.invalidConfiguration(
+                "PROMETHEUS_SOURCE_FILE \(path): cannot read: \(error.localizedDescription)")
         }
         return try parse(bytes, file: path)
     }
@@ -68,7 +70,9 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
     /// Parses and validates the JSON document of `file`; every error names the file and, for a
     /// metric, its name (or position).
     public static func parse(_ bytes: [UInt8], file: String) throws -> Self {
-        func fail(_ reason: String) -> ServiceError { ServiceError.invalidConfiguration("PROMETHEUS_SOURCE_FILE \(file): \(reason)") }
+        func fail(_ reason: String) -> ServiceError {
+            ServiceError.invalidConfiguration("PROMETHEUS_SOURCE_FILE \(file): \(reason)")
+        }
         let document: JSONValue
         do {
             document = try JSONValue(parsing: bytes)
@@ -78,14 +82,17 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
         guard case .object(let root) = document else { throw fail("expected a JSON object") }
         var reader = Reader(fields: root, path: "", fail: fail)
         let url = try reader.string("url")
-        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil,
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil,
             parsed.query == nil
         else { throw fail("url: expected an http or https URL without query, got \"\(url)\"") }
         var configuration = Self(url: url.hasSuffix("/") ? String(url.dropLast()) : url, metrics: [])
-        configuration.intervalSeconds = try reader.integer("intervalSeconds", in: 1...3600) ?? configuration.intervalSeconds
+        configuration.intervalSeconds =
+            try reader.integer("intervalSeconds", in: 1...3600) ?? configuration.intervalSeconds
         configuration.timeoutSeconds = try reader.integer("timeoutSeconds", in: 1...300) ?? configuration.timeoutSeconds
         configuration.retries = try reader.integer("retries", in: 0...10) ?? configuration.retries
-        configuration.maxResponseBytes = try reader.integer("maxResponseBytes", in: 1024...(64 << 20)) ?? configuration.maxResponseBytes
+        configuration.maxResponseBytes =
+            try reader.integer("maxResponseBytes", in: 1024...(64 << 20)) ?? configuration.maxResponseBytes
         configuration.maxSeries = try reader.integer("maxSeries", in: 1...1000) ?? configuration.maxSeries
         if let auth = try reader.object("auth") {
             var auth = Reader(fields: auth, path: "auth.", fail: fail)
@@ -102,21 +109,33 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
             if configuration.bearerTokenFile != nil && configuration.basicAuthUsername != nil {
                 throw fail("auth: bearerTokenFile and basicAuth exclude each other")
             }
-            for (name, path) in [("auth.bearerTokenFile", configuration.bearerTokenFile),
-                                 ("auth.basicAuth.passwordFile", configuration.basicAuthPasswordFile),
-                                 ("auth.caFile", configuration.caFile)] {
+            for (name, path) in [
+                ("auth.bearerTokenFile", configuration.bearerTokenFile),
+                ("auth.basicAuth.passwordFile", configuration.basicAuthPasswordFile),
+                ("auth.caFile", configuration.caFile),
+            ] {
                 guard let path else { continue }
-                guard FileManager.default.isReadableFile(atPath: path) else { throw fail("\(name): cannot read \(path)") }
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw fail("\(name): cannot read \(path)")
+                }
             }
         }
-        guard case .array(let items)? = root["metrics"], !items.isEmpty else { throw fail("metrics: expected a non-empty array") }
+        guard case .array(let items)? = root["metrics"], !items.isEmpty else {
+            throw fail("metrics: expected a non-empty array")
+        }
         for (index, item) in items.enumerated() {
             guard case .object(let fields) = item else { throw fail("metrics[\(index)]: expected an object") }
             let label: String
-            if case .string(let name)? = fields["name"], !name.isEmpty { label = "metric \"\(name)\"" } else { label = "metrics[\(index)]" }
+            if case .string(let name)? = fields["name"], !name.isEmpty {
+                label = "metric \"\(name)\""
+            } else {
+                label = "metrics[\(index)]"
+            }
             var metric = Reader(fields: fields, path: "\(label): ", fail: fail)
             let name = try metric.string("name")
-            guard !configuration.metrics.contains(where: { $0.name == name }) else { throw fail("\(label): declared twice") }
+            guard !configuration.metrics.contains(where: { $0.name == name }) else {
+                throw fail("\(label): declared twice")
+            }
             let query = try metric.string("query")
             do {
                 try Self.checkTemplate(query)
@@ -165,7 +184,9 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
             if let open = quote {
                 if character == "\\" {
                     let next = template.index(after: index)
-                    guard next < template.endIndex else { throw TemplateError(description: "unterminated string literal") }
+                    guard next < template.endIndex else {
+                        throw TemplateError(description: "unterminated string literal")
+                    }
                     output.append(character)
                     output.append(template[next])
                     index = template.index(after: next)
@@ -177,7 +198,9 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
             }
             if character == "{", let variable = variables.first(where: { template[index...].hasPrefix("{\($0)}") }) {
                 guard quote == "\"" else {
-                    throw TemplateError(description: "{\(variable)} must stand inside a double-quoted string, e.g. label=\"{\(variable)}\"")
+                    throw TemplateError(
+                        description:
+                            "{\(variable)} must stand inside a double-quoted string, e.g. label=\"{\(variable)}\"")
                 }
                 output += escape(values[variable] ?? "")
                 index = template.index(index, offsetBy: variable.count + 2)
@@ -228,7 +251,9 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
 
         mutating func optionalString(_ key: String) throws -> String? {
             guard let value = value(key) else { return nil }
-            guard case .string(let text) = value, !text.isEmpty else { throw fail("\(path)\(key): expected a non-empty string") }
+            guard case .string(let text) = value, !text.isEmpty else {
+                throw fail("\(path)\(key): expected a non-empty string")
+            }
             return text
         }
 
@@ -239,14 +264,17 @@ public struct PrometheusSourceConfiguration: Sendable, Hashable {
 
         mutating func number(_ key: String) throws -> Double? {
             guard let value = value(key) else { return nil }
-            guard case .number(let number) = value, abs(number) <= 1e307 else { throw fail("\(path)\(key): expected a number") }
+            guard case .number(let number) = value, abs(number) <= 1e307 else {
+                throw fail("\(path)\(key): expected a number")
+            }
             return number
         }
 
         mutating func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let number = try number(key) else { return nil }
             guard number.rounded() == number, let integer = Int(exactly: number), range.contains(integer) else {
-                throw fail("\(path)\(key): expected an integer in \(range.lowerBound)…\(range.upperBound), got \(number)")
+                throw fail(
+                    "\(path)\(key): expected an integer in \(range.lowerBound)…\(range.upperBound), got \(number)")
             }
             return integer
         }

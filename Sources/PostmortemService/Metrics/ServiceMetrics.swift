@@ -29,32 +29,57 @@ public final class ServiceMetrics: Sendable {
 
     /// Creates the metrics, all at zero.
     public init() {
-        metricPoints = registry.makeCounter(descriptor: Self.name("metric_points_stored", unit: "total", help: "Metric points stored (redeliveries excluded)."))
-        updated = registry.makeCounter(descriptor: Self.name("postmortems_updated", unit: "total", help: "Postmortems whose analysis changed."))
+        metricPoints = registry.makeCounter(
+            descriptor: Self.name(
+                "metric_points_stored", unit: "total", help: "Metric points stored (redeliveries excluded)."))
+        updated = registry.makeCounter(
+            descriptor: Self.name("postmortems_updated", unit: "total", help: "Postmortems whose analysis changed."))
         batches = registry.makeDurationHistogram(
-            descriptor: Self.name("batch_duration", unit: "seconds", help: "Time to apply one batch, transaction included."),
-            buckets: [.milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5)])
-        outboxBacklog = registry.makeGauge(descriptor: Self.name("outbox_backlog", unit: "events", help: "Outbox events not yet published."))
-        outboxOldestAge = registry.makeGauge(descriptor: Self.name("outbox_oldest_age", unit: "seconds", help: "Age of the oldest unpublished outbox event."))
-        pipelineFailing = registry.makeGauge(descriptor: Self.name("pipeline_failing", unit: "", help: "1 while the pipeline retries a failure (database or broker down)."))
-        overdueActionItems = registry.makeGauge(descriptor: Self.name("action_items_overdue", unit: "", help: "Open or in-progress action items past their due date."))
-        kafkaBrokerReachable = registry.makeGauge(descriptor: Self.name(
-            "kafka_broker_reachable", unit: "", help: "1 when a Kafka broker answered the last metadata request (every 5 s), else 0."))
-        metricsRefreshed = registry.makeGauge(descriptor: Self.name(
-            "metrics_refreshed_timestamp", unit: "seconds",
-            help: "When the gauges read from the database (outbox, action items) were last refreshed, Unix time; old while the database is unreachable."))
-        httpConnections = registry.makeGauge(descriptor: Self.name("http_connections", unit: "", help: "Open HTTP connections."))
+            descriptor: Self.name(
+                "batch_duration", unit: "seconds", help: "Time to apply one batch, transaction included."),
+            buckets: [
+                .milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .seconds(1), .seconds(5),
+            ])
+        outboxBacklog = registry.makeGauge(
+            descriptor: Self.name("outbox_backlog", unit: "events", help: "Outbox events not yet published."))
+        outboxOldestAge = registry.makeGauge(
+            descriptor: Self.name(
+                "outbox_oldest_age", unit: "seconds", help: "Age of the oldest unpublished outbox event."))
+        pipelineFailing = registry.makeGauge(
+            descriptor: Self.name(
+                "pipeline_failing", unit: "", help: "1 while the pipeline retries a failure (database or broker down).")
+        )
+        overdueActionItems = registry.makeGauge(
+            descriptor: Self.name(
+                "action_items_overdue", unit: "", help: "Open or in-progress action items past their due date."))
+        kafkaBrokerReachable = registry.makeGauge(
+            descriptor: Self.name(
+                "kafka_broker_reachable", unit: "",
+                help: "1 when a Kafka broker answered the last metadata request (every 5 s), else 0."))
+        metricsRefreshed = registry.makeGauge(
+            descriptor: Self.name(
+                "metrics_refreshed_timestamp", unit: "seconds",
+                help:
+                    "When the gauges read from the database (outbox, action items) were last refreshed, Unix time; old while the database is unreachable."
+            ))
+        httpConnections = registry.makeGauge(
+            descriptor: Self.name("http_connections", unit: "", help: "Open HTTP connections."))
         let byStatus = Self.name("action_items", unit: "", help: "Action items, by status.")
         let registry = registry
         let dropped = Self.name(
             "http_connections_closed", unit: "total",
-            help: "HTTP connections the server closed (timeouts, evicted to make room) or refused (limit reached, none idle), by reason.")
-        droppedConnections = Dictionary(uniqueKeysWithValues: DroppedConnectionReason.allCases.map { reason in
-            (reason, registry.makeCounter(descriptor: dropped, labels: [("reason", reason.rawValue)]))
-        })
-        actionItems = Dictionary(uniqueKeysWithValues: ActionItemStatus.allCases.map { status in
-            (status.rawValue, registry.makeGauge(descriptor: byStatus, labels: [("status", status.rawValue)]))
-        })
+            help:
+                "HTTP connections the server closed (timeouts, evicted to make room) or refused (limit reached, none idle), by reason."
+        )
+        droppedConnections = Dictionary(
+            uniqueKeysWithValues: DroppedConnectionReason.allCases.map { reason in
+                (reason, registry.makeCounter(descriptor: dropped, labels: [("reason", reason.rawValue)]))
+            })
+        actionItems = Dictionary(
+            uniqueKeysWithValues: ActionItemStatus.allCases.map { status in
+                (status.rawValue, registry.makeGauge(descriptor: byStatus, labels: [("status", status.rawValue)]))
+            })
     }
 
     private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
@@ -64,7 +89,8 @@ public final class ServiceMetrics: Sendable {
     /// The counter of input messages of `kind` with `outcome` (created at first use).
     private func processed(_ kind: String, _ outcome: String) -> Counter {
         registry.makeCounter(
-            descriptor: Self.name("events_processed", unit: "total", help: "Input messages handled, by event type and outcome."),
+            descriptor: Self.name(
+                "events_processed", unit: "total", help: "Input messages handled, by event type and outcome."),
             labels: [("type", kind), ("outcome", outcome)])
     }
 
@@ -74,7 +100,9 @@ public final class ServiceMetrics: Sendable {
         registry.makeCounter(
             descriptor: Self.name(
                 "prometheus_query_failures", unit: "total",
-                help: "Prometheus query_range requests of the metric source that failed, by metric and reason (timeout, unreachable, http_<status>, too_large, too_many_series, invalid_response, query_error, auth_file)."),
+                help:
+                    "Prometheus query_range requests of the metric source that failed, by metric and reason (timeout, unreachable, http_<status>, too_large, too_many_series, invalid_response, query_error, auth_file)."
+            ),
             labels: [("metric", metric), ("reason", reason)]
         ).increment()
     }
@@ -85,7 +113,8 @@ public final class ServiceMetrics: Sendable {
         for (pair, count) in outcome.events { processed(pair.kind, pair.outcome.rawValue).increment(by: Int64(count)) }
         for kind in deadLettered { processed(kind, "dead_lettered").increment() }
         metricPoints.increment(by: Int64(outcome.metricPoints))
-        batches.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        batches.recordNanoseconds(
+            Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Sets the action-item gauges from counts by status (missing statuses count zero).
@@ -97,12 +126,16 @@ public final class ServiceMetrics: Sendable {
     /// Sets the consumer-lag gauge of every partition assigned to this replica; partitions no
     /// longer assigned are dropped from the exposition.
     func setConsumerLag(_ lags: [PartitionLag]) {
-        let descriptor = Self.name("consumer_lag", unit: "messages", help: "Messages not yet consumed, by assigned partition.")
+        let descriptor = Self.name(
+            "consumer_lag", unit: "messages", help: "Messages not yet consumed, by assigned partition.")
         lagGauges.withLock { gauges in
             var current: [TopicPartition: Gauge] = [:]
             for lag in lags {
-                let gauge = gauges[lag.topicPartition] ?? registry.makeGauge(
-                    descriptor: descriptor, labels: [("topic", lag.topicPartition.topic), ("partition", "\(lag.topicPartition.partition)")])
+                let gauge =
+                    gauges[lag.topicPartition]
+                    ?? registry.makeGauge(
+                        descriptor: descriptor,
+                        labels: [("topic", lag.topicPartition.topic), ("partition", "\(lag.topicPartition.partition)")])
                 if let messages = lag.lag { gauge.set(to: Double(messages)) }
                 current[lag.topicPartition] = gauge
             }
@@ -114,10 +147,14 @@ public final class ServiceMetrics: Sendable {
     /// Records one HTTP request's latency.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
         registry.makeDurationHistogram(
-            descriptor: Self.name("http_request_duration", unit: "seconds", help: "HTTP request latency, by method, route and status."),
+            descriptor: Self.name(
+                "http_request_duration", unit: "seconds", help: "HTTP request latency, by method, route and status."),
             labels: [("method", method), ("route", route), ("status", "\(status)")],
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+            ]
         ).record(duration)
     }
 

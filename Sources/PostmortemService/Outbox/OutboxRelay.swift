@@ -86,8 +86,9 @@ public actor OutboxRelay: Service {
 
     /// The current activity snapshot.
     public var stats: Stats {
-        Stats(isLeader: isLeader, published: published, consecutiveFailures: consecutiveFailures,
-              lastError: lastError, lastErrorAt: lastErrorAt)
+        Stats(
+            isLeader: isLeader, published: published, consecutiveFailures: consecutiveFailures,
+            lastError: lastError, lastErrorAt: lastErrorAt)
     }
 
     /// Unsent rows in the outbox, and how long the oldest has waited (`nil` when none).
@@ -171,7 +172,8 @@ public actor OutboxRelay: Service {
     private func publishUntilCancelled(on connection: PostgresConnection, backoff: inout Backoff) async throws {
         let batchSize = batchSize
         while !Task.isCancelled {
-            let rows = try await connection.run { connection in try Self.fetchPending(on: connection, limit: batchSize) }
+            let rows = try await connection.run { connection in try Self.fetchPending(on: connection, limit: batchSize)
+            }
             if rows.isEmpty {
                 succeeded(&backoff)
                 try await waitForInserts(on: connection)
@@ -180,21 +182,26 @@ public actor OutboxRelay: Service {
             let outcomes = await producer.send(rows.map(\.record))
             let delivered = outcomes.firstIndex { if case .failure = $0 { true } else { false } } ?? rows.count
             let sent = rows[..<delivered].map(\.seq)
-            let failed = zip(rows, outcomes).dropFirst(delivered).compactMap { row, outcome -> (seq: Int64, error: String)? in
+            let failed = zip(rows, outcomes).dropFirst(delivered).compactMap {
+                row, outcome -> (seq: Int64, error: String)? in
                 guard case .failure(let error) = outcome else { return nil }
                 return (row.seq, error.description)
             }
             try await connection.run { try OutboxRepository.recordDelivery(sent: sent, failed: failed, on: $0) }
             published += sent.count
             if let first = sent.first, let last = sent.last {
-                logger.debug("published outbox rows", metadata: ["count": "\(sent.count)", "firstSeq": "\(first)", "lastSeq": "\(last)"])
+                logger.debug(
+                    "published outbox rows",
+                    metadata: ["count": "\(sent.count)", "firstSeq": "\(first)", "lastSeq": "\(last)"])
             }
             if let failure = failed.first {
                 let row = rows[delivered]
-                noteFailure("publishing outbox row failed", failure.error, metadata: [
-                    "seq": "\(row.seq)", "eventID": "\(row.eventID)", "topic": "\(row.record.topic)",
-                    "unsent": "\(rows.count - delivered)",
-                ])
+                noteFailure(
+                    "publishing outbox row failed", failure.error,
+                    metadata: [
+                        "seq": "\(row.seq)", "eventID": "\(row.eventID)", "topic": "\(row.record.topic)",
+                        "unsent": "\(rows.count - delivered)",
+                    ])
                 try? await Task.sleep(for: backoff.nextDelay())
             } else {
                 succeeded(&backoff)
@@ -206,7 +213,8 @@ public actor OutboxRelay: Service {
     private static func fetchPending(on connection: isolated PostgresConnection, limit: Int) throws -> [PendingRow] {
         try OutboxRepository.pending(limit: limit, on: connection).map { row in
             let headers = row.headers.map { KafkaHeader(name: $0.name, value: $0.value.map { Array($0.utf8) }) }
-            let record = KafkaRecord(topic: row.topic, key: Array(row.key.utf8), value: Array(row.payload.utf8), headers: headers)
+            let record = KafkaRecord(
+                topic: row.topic, key: Array(row.key.utf8), value: Array(row.payload.utf8), headers: headers)
             return PendingRow(seq: row.seq, eventID: row.eventID, record: record)
         }
     }

@@ -61,7 +61,9 @@ struct ActionItemRepository: Sendable {
     }
 
     /// The items of a postmortem as stored, by ID.
-    func items(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [String: StoredActionItem] {
+    func items(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [String:
+        StoredActionItem]
+    {
         var items: [String: StoredActionItem] = [:]
         for row in try connection.query("SELECT \(Self.columns) WHERE a.postmortem_id = \(postmortemId)::uuid") {
             let item = try Self.decode(row)
@@ -71,15 +73,23 @@ struct ActionItemRepository: Sendable {
     }
 
     /// The items of a postmortem, by due date then ID.
-    func sortedItems(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [StoredActionItem] {
-        try connection.query("SELECT \(Self.columns) WHERE a.postmortem_id = \(postmortemId)::uuid ORDER BY a.due_at, a.action_item_id")
-            .map(Self.decode)
+    func sortedItems(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws
+        -> [StoredActionItem]
+    {
+        try connection.query(
+            "SELECT \(Self.columns) WHERE a.postmortem_id = \(postmortemId)::uuid ORDER BY a.due_at, a.action_item_id"
+        )
+        .map(Self.decode)
     }
 
     /// The item with `id`, or nil; `forUpdate` locks its row until the transaction ends.
-    func item(_ id: String, forUpdate: Bool = false, on connection: isolated PostgresConnection) throws -> StoredActionItem? {
-        try connection.query("SELECT \(Self.columns) WHERE a.action_item_id = \(id)::uuid \(unescaped: forUpdate ? "FOR UPDATE OF a" : "")")
-            .first.map(Self.decode)
+    func item(_ id: String, forUpdate: Bool = false, on connection: isolated PostgresConnection) throws
+        -> StoredActionItem?
+    {
+        try connection.query(
+            "SELECT \(Self.columns) WHERE a.action_item_id = \(id)::uuid \(unescaped: forUpdate ? "FOR UPDATE OF a" : "")"
+        )
+        .first.map(Self.decode)
     }
 
     /// The deploy whose postmortem item `id` belongs to, or nil when there is no such item.
@@ -90,7 +100,9 @@ struct ActionItemRepository: Sendable {
     }
 
     /// One page of items matching `filter`, by due date then ID.
-    func list(_ filter: ActionItemFilter, now: Date, on connection: isolated PostgresConnection) throws -> Page<StoredActionItem> {
+    func list(_ filter: ActionItemFilter, now: Date, on connection: isolated PostgresConnection) throws -> Page<
+        StoredActionItem
+    > {
         let rows = try connection.query(
             """
             SELECT \(Self.keyset.sortKey), \(Self.columns)
@@ -108,7 +120,8 @@ struct ActionItemRepository: Sendable {
     }
 
     /// Item counts by status, and how many are overdue at `now` (for `/metrics`).
-    func counts(now: Date, on connection: isolated PostgresConnection) throws -> (byStatus: [String: Int], overdue: Int) {
+    func counts(now: Date, on connection: isolated PostgresConnection) throws -> (byStatus: [String: Int], overdue: Int)
+    {
         var counts: (byStatus: [String: Int], overdue: Int) = ([:], 0)
         for row in try connection.query(
             "SELECT status, count(*), count(*) FILTER (WHERE \(Self.overdue(at: now, alias: ""))) FROM action_items GROUP BY status"
@@ -121,7 +134,9 @@ struct ActionItemRepository: Sendable {
 
     /// Up to `limit` items overdue at `now` whose overdue state was not announced for their
     /// current due date, with their deploys, most overdue first.
-    func unannouncedOverdue(at now: Date, limit: Int, on connection: isolated PostgresConnection) throws -> [(itemId: String, deployId: String)] {
+    func unannouncedOverdue(at now: Date, limit: Int, on connection: isolated PostgresConnection) throws -> [(
+        itemId: String, deployId: String
+    )] {
         try connection.query(
             """
             SELECT a.action_item_id::text, p.deploy_id FROM action_items a JOIN postmortems p USING (postmortem_id)
@@ -163,7 +178,9 @@ struct ActionItemRepository: Sendable {
     /// Records `changes` of one item (in order; the last holds its state afterwards): the row
     /// with a new version, its history, and one lifecycle event each in the outbox.
     /// `superseded` sets the re-analysis mark; nil leaves it.
-    func record(_ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, on connection: isolated PostgresConnection) throws {
+    func record(
+        _ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, on connection: isolated PostgresConnection
+    ) throws {
         guard let after = changes.last?.item else { return }
         let history = PostgresJSON(rawJSON: JSONValue.array(changes.map(\.historyEntry)).serialized)
         try connection.query(
@@ -194,9 +211,12 @@ struct ActionItemRepository: Sendable {
             """
         ).compactMap { row -> PendingFollowUp? in
             let itemId: String = try row.decode(at: 0)
-            guard let change = GateChange(
-                itemId: itemId, findingKey: try row.decode(at: 2), service: try row.decode(at: 3), environment: try row.decode(at: 4),
-                doneAt: try row.decode(at: 5)) else { return nil }
+            guard
+                let change = GateChange(
+                    itemId: itemId, findingKey: try row.decode(at: 2), service: try row.decode(at: 3),
+                    environment: try row.decode(at: 4),
+                    doneAt: try row.decode(at: 5))
+            else { return nil }
             return PendingFollowUp(deployId: try row.decode(at: 1), change: change)
         }
     }
@@ -205,13 +225,16 @@ struct ActionItemRepository: Sendable {
     /// ``ActionItemEventType/regressed``) that deploy `deployId` decided, with its event, unless
     /// the item has a verdict already or is no longer done: a check repeated (or run by two
     /// replicas) never emits it twice. True when recorded now.
-    func recordFollowUp(_ change: ActionItemChange, deployId: String, now: Date, on connection: isolated PostgresConnection) throws -> Bool {
-        let recorded = try connection.query(
-            """
-            UPDATE action_items SET follow_up = \(change.type.rawValue), follow_up_deploy_id = \(deployId), follow_up_checked_at = \(now)
-            WHERE action_item_id = \(change.item.id)::uuid AND follow_up IS NULL AND status = 'done'
-            """
-        ).affectedRows == 1
+    func recordFollowUp(
+        _ change: ActionItemChange, deployId: String, now: Date, on connection: isolated PostgresConnection
+    ) throws -> Bool {
+        let recorded =
+            try connection.query(
+                """
+                UPDATE action_items SET follow_up = \(change.type.rawValue), follow_up_deploy_id = \(deployId), follow_up_checked_at = \(now)
+                WHERE action_item_id = \(change.item.id)::uuid AND follow_up IS NULL AND status = 'done'
+                """
+            ).affectedRows == 1
         if recorded { try announce(change, on: connection) }
         return recorded
     }
@@ -220,7 +243,8 @@ struct ActionItemRepository: Sendable {
     func markFollowUpsChecked(_ itemIds: [String], now: Date, on connection: isolated PostgresConnection) throws {
         guard !itemIds.isEmpty else { return }
         try connection.query(
-            "UPDATE action_items SET follow_up_checked_at = \(now) WHERE action_item_id = ANY(\(itemIds)::uuid[]) AND follow_up IS NULL")
+            "UPDATE action_items SET follow_up_checked_at = \(now) WHERE action_item_id = ANY(\(itemIds)::uuid[]) AND follow_up IS NULL"
+        )
     }
 
     /// Enqueues the event of `change` to a stored item, numbered with the item's next event
@@ -228,13 +252,18 @@ struct ActionItemRepository: Sendable {
     /// deploy), with its postmortem's service and environment, continuing the trace of the
     /// deploy's input events (``DeployRepository/traceParent(ofDeploy:on:)``).
     private func announce(_ change: ActionItemChange, on connection: isolated PostgresConnection) throws {
-        guard let row = try connection.query(
-            """
-            UPDATE action_items a SET event_version = a.event_version + 1 FROM postmortems p
-            WHERE a.action_item_id = \(change.item.id)::uuid AND p.postmortem_id = a.postmortem_id
-            RETURNING a.event_version, p.service, p.environment
-            """
-        ).first else { throw ServiceError.inconsistentState("action item \(change.item.id) is not stored; its event cannot be numbered") }
+        guard
+            let row = try connection.query(
+                """
+                UPDATE action_items a SET event_version = a.event_version + 1 FROM postmortems p
+                WHERE a.action_item_id = \(change.item.id)::uuid AND p.postmortem_id = a.postmortem_id
+                RETURNING a.event_version, p.service, p.environment
+                """
+            ).first
+        else {
+            throw ServiceError.inconsistentState(
+                "action item \(change.item.id) is not stored; its event cannot be numbered")
+        }
         let scope = ActionItemEventScope(
             service: try row.decode(String.self, at: 1), environment: try row.decode(String.self, at: 2),
             version: try row.decode(Int.self, at: 0))
@@ -246,7 +275,9 @@ struct ActionItemRepository: Sendable {
     private static func decode(_ row: PostgresRow) throws -> StoredActionItem {
         func required<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
             let raw: String = try row.decode(named: column)
-            guard let value = T(rawValue: raw) else { throw PostgresError(.decoding, "action_items.\(column): unknown value \(raw)") }
+            guard let value = T(rawValue: raw) else {
+                throw PostgresError(.decoding, "action_items.\(column): unknown value \(raw)")
+            }
             return value
         }
         let item = ActionItem(

@@ -17,9 +17,11 @@ struct MetricRange: Sendable, Hashable {
             let key = sample.service + "\u{0}" + sample.environment
             if let known = ranges[key] {
                 ranges[key] = MetricRange(
-                    service: known.service, environment: known.environment, first: min(first, known.first), last: max(last, known.last))
+                    service: known.service, environment: known.environment, first: min(first, known.first),
+                    last: max(last, known.last))
             } else {
-                ranges[key] = MetricRange(service: sample.service, environment: sample.environment, first: first, last: last)
+                ranges[key] = MetricRange(
+                    service: sample.service, environment: sample.environment, first: first, last: last)
             }
         }
         return Array(ranges.values)
@@ -58,14 +60,19 @@ struct AnalysisQueue: Sendable {
         try ServiceLock.analysis.wait(on: connection)
         var work = AnalysisWork()
         let rows = try connection.query(
-            "DELETE FROM analysis_queue RETURNING deploy_ids, metric_services, metric_environments, metric_first, metric_last")
+            "DELETE FROM analysis_queue RETURNING deploy_ids, metric_services, metric_environments, metric_first, metric_last"
+        )
         for row in rows {
             work.deployIds.formUnion(try row.decode([String].self, at: 0))
-            let services = try row.decode([String].self, at: 1), environments = try row.decode([String].self, at: 2)
-            let firsts = try row.decode([Date].self, at: 3), lasts = try row.decode([Date].self, at: 4)
+            let services = try row.decode([String].self, at: 1)
+            let environments = try row.decode([String].self, at: 2)
+            let firsts = try row.decode([Date].self, at: 3)
+            let lasts = try row.decode([Date].self, at: 4)
             for index in services.indices {
                 work.metricRanges.append(
-                    MetricRange(service: services[index], environment: environments[index], first: firsts[index], last: lasts[index]))
+                    MetricRange(
+                        service: services[index], environment: environments[index], first: firsts[index],
+                        last: lasts[index]))
             }
         }
         return work

@@ -92,7 +92,9 @@ struct DeployRepository: Sendable {
             guard let event = byKey[key] else { continue }
             if try row.decode(Bool.self, at: 2) {
                 insertion.written[key] = event
-                if try row.decode(Bool.self, at: 3), let lost = try row.decode(String?.self, at: 4), lost != event.event.deployId {
+                if try row.decode(Bool.self, at: 3), let lost = try row.decode(String?.self, at: 4),
+                    lost != event.event.deployId
+                {
                     insertion.deploysLosingEvents.insert(lost)
                 }
             }
@@ -105,7 +107,8 @@ struct DeployRepository: Sendable {
         }
         insertion.conflicts = digests.sorted { $0.key < $1.key }.map { key, contents in
             let sorted = contents.sorted()
-            return ConflictingDuplicate(key: key, kept: sorted[0], others: Array(sorted.dropFirst()), resolution: .smallestDigestKept)
+            return ConflictingDuplicate(
+                key: key, kept: sorted[0], others: Array(sorted.dropFirst()), resolution: .smallestDigestKept)
         }
         return insertion
     }
@@ -114,7 +117,9 @@ struct DeployRepository: Sendable {
     func pendingAttribution(on connection: isolated PostgresConnection) throws -> [DecodedEvent] {
         try connection.query(
             "SELECT payload::text, headers::text FROM deploy_events WHERE attribution_pending ORDER BY event_source, event_id FOR UPDATE"
-        ).map { try decodeStored(payload: try $0.decode(String.self, at: 0), headers: try $0.decode(String.self, at: 1)) }
+        ).map {
+            try decodeStored(payload: try $0.decode(String.self, at: 0), headers: try $0.decode(String.self, at: 1))
+        }
     }
 
     /// Attributes each pending event among the stored deploys and the `fresh` ones (folded
@@ -128,7 +133,9 @@ struct DeployRepository: Sendable {
     ) throws -> (attributed: [String: [DecodedEvent]], unattributedFailures: [UnattributedEvent]) {
         guard !pending.isEmpty else { return ([:], []) }
         let freshIds = Set(fresh.map(\.deployId))
-        var sources: [String] = [], ids: [String] = [], deployIds: [String?] = []
+        var sources: [String] = []
+        var ids: [String] = []
+        var deployIds: [String?] = []
         var attributed: [String: [DecodedEvent]] = [:]
         var failures: [UnattributedEvent] = []
         for event in pending {
@@ -141,7 +148,9 @@ struct DeployRepository: Sendable {
                 attributed[id, default: []].append(event)
             case .none(let reason):
                 deployIds.append(nil)
-                if event.event.reportsFailure { failures.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind)) }
+                if event.event.reportsFailure {
+                    failures.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind))
+                }
             }
         }
         try connection.query(
@@ -203,15 +212,21 @@ struct DeployRepository: Sendable {
             let key = EventKey(source: try row.decode(String.self, at: 1), id: try row.decode(String.self, at: 2))
             // What this replica decoded is used only while it is still the stored copy: another
             // replica may have replaced it by a conflicting copy with a smaller digest since.
-            let stillStored = try known[key].flatMap { $0.contentDigest == (try row.decode(String?.self, at: 5)) ? $0 : nil }
-            let event = try stillStored ?? decodeStored(payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
+            let stillStored = try known[key].flatMap {
+                $0.contentDigest == (try row.decode(String?.self, at: 5)) ? $0 : nil
+            }
+            let event =
+                try stillStored
+                ?? decodeStored(
+                    payload: try row.decode(String.self, at: 3), headers: try row.decode(String.self, at: 4))
             events[try row.decode(String.self, at: 0), default: []].append(event)
         }
-        return Dictionary(uniqueKeysWithValues: deployIds.map { deployId in
-            var timeline = DeployTimeline(deployId: deployId)
-            timeline.apply(contentsOf: events[deployId] ?? [])
-            return (deployId, timeline)
-        })
+        return Dictionary(
+            uniqueKeysWithValues: deployIds.map { deployId in
+                var timeline = DeployTimeline(deployId: deployId)
+                timeline.apply(contentsOf: events[deployId] ?? [])
+                return (deployId, timeline)
+            })
     }
 
     /// The deploy's timeline, folded from every stored event of it.
@@ -284,17 +299,22 @@ struct DeployRepository: Sendable {
             startedAt.append(started.startedAt)
             finishedAt.append(outcome?.finishedAt)
             outcomes.append(outcome?.outcome.rawValue)
-            identifiers.append(try PostgresJSON(encoding: [
-                "artifactIds": candidate.artifactIds.sorted(), "contextIds": candidate.contextIds.sorted(),
-            ]).text)
+            identifiers.append(
+                try PostgresJSON(encoding: [
+                    "artifactIds": candidate.artifactIds.sorted(), "contextIds": candidate.contextIds.sorted(),
+                ]).text)
         }
     }
 
     /// Whether any unattributed event could belong to one of `timelines`: same service and
     /// environment, or sharing an artifact or CDEvents context. One indexed query; when false,
     /// ``claimUnattributed(for:on:)`` has nothing to do for any of them.
-    func mayClaim(for timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws -> Bool {
-        var services: [String] = [], environments: [String] = [], keys: Set<String> = []
+    func mayClaim(for timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws
+        -> Bool
+    {
+        var services: [String] = []
+        var environments: [String] = []
+        var keys: Set<String> = []
         for candidate in timelines.compactMap(\.candidate) {
             services.append(candidate.service)
             environments.append(candidate.environment)
@@ -336,8 +356,12 @@ struct DeployRepository: Sendable {
     /// Deploys the event could belong to: same service and environment started within the
     /// attribution window before it, or sharing an artifact or CDEvents context with it; never
     /// of another service or environment than the event names.
-    private func candidates(for event: DecodedEvent, on connection: isolated PostgresConnection) throws -> [DeployCandidate] {
-        let (service, environment) = (event.event.serviceAndEnvironment?.service, event.event.serviceAndEnvironment?.environment)
+    private func candidates(for event: DecodedEvent, on connection: isolated PostgresConnection) throws
+        -> [DeployCandidate]
+    {
+        let (service, environment) = (
+            event.event.serviceAndEnvironment?.service, event.event.serviceAndEnvironment?.environment
+        )
         let (keys, at) = (Self.attributionKeys(of: event), event.event.occurredAt)
         return try connection.query(
             """
@@ -366,7 +390,9 @@ struct DeployRepository: Sendable {
 
     /// The trace context output events of `deployId` continue: that of its latest event (by
     /// occurrence, then source and ID, so every replica picks the same) that carried one.
-    static func traceParent(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> TraceParent? {
+    static func traceParent(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws
+        -> TraceParent?
+    {
         try connection.query(
             """
             SELECT traceparent FROM deploy_events WHERE deploy_id = \(deployId) AND traceparent IS NOT NULL

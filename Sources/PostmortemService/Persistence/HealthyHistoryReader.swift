@@ -12,7 +12,8 @@ struct HealthyHistoryReader: Sendable {
     /// The postmortem `analyze` would write for `timeline` from what is stored: its series and,
     /// when a canary or soak gate passed (the only ones replayed), its healthy history.
     func analyze(
-        _ timeline: DeployTimeline, analyzer: PostmortemAnalyzer, metrics: MetricRepository, on connection: isolated PostgresConnection
+        _ timeline: DeployTimeline, analyzer: PostmortemAnalyzer, metrics: MetricRepository,
+        on connection: isolated PostgresConnection
     ) throws -> Postmortem? {
         let series = try metrics.series(around: timeline, on: connection)
         let replayed = timeline.gates.values.contains { $0.gate != .ci && $0.outcome == .passed }
@@ -24,7 +25,9 @@ struct HealthyHistoryReader: Sendable {
     /// newest first, page by page until `healthyDeploys` of them are healthy (the rule
     /// ``HealthyHistory`` applies to them is the one `analyze` applies), with the points of
     /// `metrics` (names) over their spans.
-    func history(for timeline: DeployTimeline, metrics names: Set<String>, on connection: isolated PostgresConnection) throws -> HealthyHistory {
+    func history(for timeline: DeployTimeline, metrics names: Set<String>, on connection: isolated PostgresConnection)
+        throws -> HealthyHistory
+    {
         let limit = config.healthyDeploys
         guard limit > 0, let started = timeline.started, !names.isEmpty else { return .empty }
         var candidates: [DeployTimeline] = []
@@ -51,13 +54,16 @@ struct HealthyHistoryReader: Sendable {
         let spans = candidates.compactMap { HealthyHistory.span(of: $0, config: config) }
         return HealthyHistory(
             candidates: candidates,
-            series: try series(service: started.service, environment: started.environment, metrics: names, spans: spans, on: connection))
+            series: try series(
+                service: started.service, environment: started.environment, metrics: names, spans: spans, on: connection
+            ))
     }
 
     /// The series `metrics` (names) of a service and environment over `spans` (one scan each;
     /// points of overlapping spans collapse in ``MetricSeries``).
     private func series(
-        service: String, environment: String, metrics: Set<String>, spans: [ClosedRange<Date>], on connection: isolated PostgresConnection
+        service: String, environment: String, metrics: Set<String>, spans: [ClosedRange<Date>],
+        on connection: isolated PostgresConnection
     ) throws -> [MetricSeries] {
         guard !spans.isEmpty else { return [] }
         let rows = try connection.query(
@@ -77,25 +83,27 @@ struct HealthyHistoryReader: Sendable {
     /// same service and environment started after it with fewer than `healthyDeploys` deploys
     /// between them that are surely healthy (succeeded, no postmortem, not changed now). Counting
     /// only those errs on the side of re-analyzing one too many.
-    func postmortemsPricedBy(_ deployIds: Set<String>, on connection: isolated PostgresConnection) throws -> Set<String> {
+    func postmortemsPricedBy(_ deployIds: Set<String>, on connection: isolated PostgresConnection) throws -> Set<String>
+    {
         guard config.healthyDeploys > 0, !deployIds.isEmpty else { return [] }
         let ids = deployIds.sorted()
-        return Set(try connection.query(
-            """
-            SELECT DISTINCT p.deploy_id
-            FROM deploys x
-            JOIN deploys d ON d.service = x.service AND d.environment = x.environment
-                AND (d.started_at, d.deploy_id) > (x.started_at, x.deploy_id)
-            JOIN postmortems p ON p.deploy_id = d.deploy_id
-            WHERE x.deploy_id = ANY(\(ids)::text[])
-              AND (SELECT count(*) FROM deploys h
-                   WHERE h.service = x.service AND h.environment = x.environment AND h.outcome = 'succeeded'
-                     AND (h.started_at, h.deploy_id) > (x.started_at, x.deploy_id)
-                     AND (h.started_at, h.deploy_id) < (d.started_at, d.deploy_id)
-                     AND h.deploy_id <> ALL(\(ids)::text[])
-                     AND NOT EXISTS (SELECT 1 FROM postmortems hp WHERE hp.deploy_id = h.deploy_id)) < \(config.healthyDeploys)
-            """
-        ).map { try $0.decode(String.self, at: 0) })
+        return Set(
+            try connection.query(
+                """
+                SELECT DISTINCT p.deploy_id
+                FROM deploys x
+                JOIN deploys d ON d.service = x.service AND d.environment = x.environment
+                    AND (d.started_at, d.deploy_id) > (x.started_at, x.deploy_id)
+                JOIN postmortems p ON p.deploy_id = d.deploy_id
+                WHERE x.deploy_id = ANY(\(ids)::text[])
+                  AND (SELECT count(*) FROM deploys h
+                       WHERE h.service = x.service AND h.environment = x.environment AND h.outcome = 'succeeded'
+                         AND (h.started_at, h.deploy_id) > (x.started_at, x.deploy_id)
+                         AND (h.started_at, h.deploy_id) < (d.started_at, d.deploy_id)
+                         AND h.deploy_id <> ALL(\(ids)::text[])
+                         AND NOT EXISTS (SELECT 1 FROM postmortems hp WHERE hp.deploy_id = h.deploy_id)) < \(config.healthyDeploys)
+                """
+            ).map { try $0.decode(String.self, at: 0) })
     }
 
     /// Succeeded deploys whose healthy-run span (``HealthyHistory/span(of:config:)``) overlaps

@@ -18,7 +18,9 @@ struct InsightsRepository: Sendable {
     /// The deploys of `filter` that started in `[start, end)` (the caller widens the window by
     /// the rules' context), each with its postmortem's triggers and earliest rollback.
     /// Deploys whose start, service or environment is unknown yet are not deploys to count.
-    func deployRecords(_ filter: DeliveryFilter, start: Date, end: Date, on connection: isolated PostgresConnection) throws -> [DeployRecord] {
+    func deployRecords(_ filter: DeliveryFilter, start: Date, end: Date, on connection: isolated PostgresConnection)
+        throws -> [DeployRecord]
+    {
         try connection.query(
             """
             SELECT d.deploy_id, d.service, d.environment, d.team, d.started_at, d.finished_at, d.outcome,
@@ -36,7 +38,9 @@ struct InsightsRepository: Sendable {
                 deployId: try row.decode(at: 0), service: try row.decode(at: 1), environment: try row.decode(at: 2),
                 team: try row.decode(at: 3), startedAt: try row.decode(at: 4), finishedAt: try row.decode(at: 5),
                 outcome: try outcome.map { text -> DeployOutcome in
-                    guard let parsed = DeployOutcome(rawValue: text) else { throw PostgresError(.decoding, "deploys.outcome: unknown value \(text)") }
+                    guard let parsed = DeployOutcome(rawValue: text) else {
+                        throw PostgresError(.decoding, "deploys.outcome: unknown value \(text)")
+                    }
                     return parsed
                 },
                 triggers: try row.decode([String]?.self, at: 7) ?? [], rolledBackAt: try row.decode(at: 8))
@@ -56,7 +60,8 @@ struct InsightsRepository: Sendable {
             """
         ).compactMap { row -> GapOccurrence? in
             guard let gate = FindingArea(rawValue: try row.decode(String?.self, at: 5) ?? ""),
-                  let kind = FindingKind(rawValue: try row.decode(String?.self, at: 6) ?? "") else { return nil }
+                let kind = FindingKind(rawValue: try row.decode(String?.self, at: 6) ?? "")
+            else { return nil }
             return GapOccurrence(
                 postmortemId: try row.decode(at: 0), deployId: try row.decode(at: 1), service: try row.decode(at: 2),
                 environment: try row.decode(at: 3), openedAt: try row.decode(at: 4), gate: gate, kind: kind,
@@ -91,8 +96,9 @@ struct InsightsRepository: Sendable {
             var findings: [FindingFacts] = []
             for element in elements {
                 guard case .object(let fields) = element, case .string(let gateName)? = fields["gate"],
-                      case .string(let kindName)? = fields["kind"], let area = FindingArea(rawValue: gateName),
-                      let kind = FindingKind(rawValue: kindName) else { continue }
+                    case .string(let kindName)? = fields["kind"], let area = FindingArea(rawValue: gateName),
+                    let kind = FindingKind(rawValue: kindName)
+                else { continue }
                 var metric: String?
                 if case .string(let name)? = fields["metric"] { metric = name }
                 findings.append((area, kind, metric))

@@ -27,16 +27,20 @@ struct PageCursor: Sendable, Hashable {
     /// The cursor as clients see it.
     var token: String {
         Data("\(microseconds)/\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 
     /// Parses a cursor from a previous page; nil when it is not one.
     init?(token: String) {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard token.count <= 128, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        guard token.count <= 128, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8)
+        else { return nil }
         let parts = text.split(separator: "/", maxSplits: 1)
-        guard parts.count == 2, let microseconds = Int64(parts[0]), UUID(uuidString: String(parts[1])) != nil else { return nil }
+        guard parts.count == 2, let microseconds = Int64(parts[0]), UUID(uuidString: String(parts[1])) != nil else {
+            return nil
+        }
         self.init(microseconds: microseconds, id: String(parts[1]))
     }
 
@@ -84,9 +88,10 @@ struct Keyset: Sendable {
     func page<Item: Sendable>(
         _ rows: PostgresRows, limit: Int, _ decode: (PostgresRow) throws -> (item: Item, id: String)
     ) throws -> Page<Item> {
-        Page(rows: try rows.map { row in
-            let (item, id) = try decode(row)
-            return (item, PageCursor(microseconds: try row.decode(named: "sort_key"), id: id))
-        }, limit: limit)
+        Page(
+            rows: try rows.map { row in
+                let (item, id) = try decode(row)
+                return (item, PageCursor(microseconds: try row.decode(named: "sort_key"), id: id))
+            }, limit: limit)
     }
 }

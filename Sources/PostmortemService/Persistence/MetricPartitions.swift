@@ -30,14 +30,17 @@ struct CalendarMonth: Sendable, Hashable, Comparable {
         let prefix = "metric_samples_"
         guard name.hasPrefix(prefix) else { return nil }
         let parts = name.dropFirst(prefix.count).split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let month = Int(parts[1]),
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]),
+            let month = Int(parts[1]),
             (1...12).contains(month)
         else { return nil }
         self.init(year: year, month: month)
     }
 
     /// The month after this one.
-    var next: CalendarMonth { month == 12 ? CalendarMonth(year: year + 1, month: 1) : CalendarMonth(year: year, month: month + 1) }
+    var next: CalendarMonth {
+        month == 12 ? CalendarMonth(year: year + 1, month: 1) : CalendarMonth(year: year, month: month + 1)
+    }
 
     /// Its first instant (UTC midnight of the 1st).
     var start: Date { Self.utc.date(from: DateComponents(year: year, month: month, day: 1))! }
@@ -74,7 +77,8 @@ struct MetricPartitions: Sendable {
 
     /// Whether the partition of `month` exists.
     func exists(_ month: CalendarMonth, on connection: isolated PostgresConnection) throws -> Bool {
-        try connection.query("SELECT to_regclass(quote_ident(\(month.partitionName))) IS NOT NULL")[0].decode(Bool.self, at: 0)
+        try connection.query("SELECT to_regclass(quote_ident(\(month.partitionName))) IS NOT NULL")[0].decode(
+            Bool.self, at: 0)
     }
 
     /// The months that have a partition named `metric_samples_YYYY_MM`, oldest first.
@@ -107,7 +111,8 @@ struct MetricPartitions: Sendable {
             SELECT s.* FROM \(unescaped: table) s JOIN (\(postmortemWindows)) w
                 ON s.service = w.service AND s.environment = w.environment AND s.ts BETWEEN w.first_ts AND w.last_ts
             ON CONFLICT DO NOTHING
-            """).affectedRows
+            """
+        ).affectedRows
         try connection.query("DROP TABLE \(unescaped: table)")
         return kept
     }

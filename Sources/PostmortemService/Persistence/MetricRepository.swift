@@ -42,12 +42,15 @@ struct MetricRepository: Sendable {
                 (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
             """)
         try copy(samples, into: "metric_staging", on: connection)
-        return try connection.query("INSERT INTO metric_samples SELECT * FROM metric_staging ON CONFLICT DO NOTHING").affectedRows
+        return try connection.query("INSERT INTO metric_samples SELECT * FROM metric_staging ON CONFLICT DO NOTHING")
+            .affectedRows
     }
 
     /// COPYs every point of `samples` into `table` (shaped like `metric_samples`).
     @discardableResult
-    private func copy(_ samples: [MetricSample], into table: String, on connection: isolated PostgresConnection) throws -> Int {
+    private func copy(_ samples: [MetricSample], into table: String, on connection: isolated PostgresConnection) throws
+        -> Int
+    {
         try connection.copyFrom(
             "COPY \(table) (service, environment, metric, ts, value, labels, unit, slo_threshold, slo_direction) FROM STDIN"
         ) { writer in
@@ -116,7 +119,8 @@ struct MetricRepository: Sendable {
             let labelsText = try row.decode(String.self, at: 1)
             let point = MetricPoint(at: try row.decode(Date.self, at: 2), value: try row.decode(Double.self, at: 3))
             let unit = try row.decode(String?.self, at: 4)
-            let sloThreshold = try row.decode(Double?.self, at: 5), sloDirection = try row.decode(String?.self, at: 6)
+            let sloThreshold = try row.decode(Double?.self, at: 5)
+            let sloDirection = try row.decode(String?.self, at: 6)
             let key = [metric, labelsText, unit, sloThreshold.map { "\($0)" }, sloDirection]
             if key == currentKey {
                 samples[samples.count - 1].points.append(point)

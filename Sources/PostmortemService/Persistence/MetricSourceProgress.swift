@@ -50,15 +50,18 @@ struct MetricSourceProgress: Sendable {
                 DueDeploy(
                     deployId: try row.decode(String.self, at: 0), service: try row.decode(String.self, at: 1),
                     environment: try row.decode(String.self, at: 2), version: try row.decode(String?.self, at: 3),
-                    startedAt: try row.decode(Date.self, at: 4), rolledBackAt: try row.decode(Date?.self, at: 5), fetched: [:]))
+                    startedAt: try row.decode(Date.self, at: 4), rolledBackAt: try row.decode(Date?.self, at: 5),
+                    fetched: [:]))
         }
         guard !deploys.isEmpty else { return [] }
         let index = Dictionary(uniqueKeysWithValues: deploys.enumerated().map { ($1.deployId, $0) })
         for row in try connection.query(
-            "SELECT deploy_id, metric, fetched_until, complete FROM metric_source_fetches WHERE deploy_id = ANY (\(deploys.map(\.deployId))::text[])")
-        {
+            "SELECT deploy_id, metric, fetched_until, complete FROM metric_source_fetches WHERE deploy_id = ANY (\(deploys.map(\.deployId))::text[])"
+        ) {
             let position = index[try row.decode(String.self, at: 0)]!
-            deploys[position].fetched[try row.decode(String.self, at: 1)] = (try row.decode(Date.self, at: 2), try row.decode(Bool.self, at: 3))
+            deploys[position].fetched[try row.decode(String.self, at: 1)] = (
+                try row.decode(Date.self, at: 2), try row.decode(Bool.self, at: 3)
+            )
         }
         return deploys
     }
@@ -68,7 +71,8 @@ struct MetricSourceProgress: Sendable {
     /// the metric was pending until now.
     @discardableResult
     func record(
-        deployId: String, metric: String, until: Date, complete: Bool, now: Date, on connection: isolated PostgresConnection
+        deployId: String, metric: String, until: Date, complete: Bool, now: Date,
+        on connection: isolated PostgresConnection
     ) throws -> Bool {
         try connection.query(
             """

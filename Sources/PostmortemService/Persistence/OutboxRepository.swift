@@ -74,9 +74,10 @@ struct OutboxRepository: Sendable {
 
     private func enqueue(_ event: OutputEvent, topic: String, on connection: isolated PostgresConnection) throws {
         // Output events are encoded from Swift strings, so their bytes are always valid UTF-8.
-        guard let entry = Outbox.Event(
-            eventID: event.id, topic: topic, key: event.key, payload: event.value,
-            headers: ["content-type": "application/cloudevents+json"])
+        guard
+            let entry = Outbox.Event(
+                eventID: event.id, topic: topic, key: event.key, payload: event.value,
+                headers: ["content-type": "application/cloudevents+json"])
         else { preconditionFailure("output event \(event.id) is not UTF-8") }
         try Outbox.enqueue(entry, on: connection)
     }

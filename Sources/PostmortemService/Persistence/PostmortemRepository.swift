@@ -51,7 +51,9 @@ struct PostmortemRepository: Sendable {
     private static let keyset = Keyset(time: "p.opened_at", id: "p.postmortem_id", descending: true)
 
     /// Inserts `postmortem` unless its deploy has one; true when inserted now.
-    func insertIfNew(_ postmortem: Postmortem, digest: String, now: Date, on connection: isolated PostgresConnection) throws -> Bool {
+    func insertIfNew(_ postmortem: Postmortem, digest: String, now: Date, on connection: isolated PostgresConnection)
+        throws -> Bool
+    {
         let row = try Row(postmortem)
         return try connection.query(
             """
@@ -75,7 +77,8 @@ struct PostmortemRepository: Sendable {
     }
 
     /// Replaces the stored analysis of `postmortem`'s deploy with it.
-    func update(_ postmortem: Postmortem, digest: String, now: Date, on connection: isolated PostgresConnection) throws {
+    func update(_ postmortem: Postmortem, digest: String, now: Date, on connection: isolated PostgresConnection) throws
+    {
         let row = try Row(postmortem)
         try connection.query(
             """
@@ -106,12 +109,14 @@ struct PostmortemRepository: Sendable {
 
     /// The postmortem with ID `id` as stored, or nil.
     func record(id: String, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
-        guard let row = try connection.query(
-            """
-            SELECT postmortem_id::text, deploy_id, status, document::text, opened_at, updated_at, closed_at
-            FROM postmortems WHERE postmortem_id = \(id)::uuid
-            """
-        ).first else { return nil }
+        guard
+            let row = try connection.query(
+                """
+                SELECT postmortem_id::text, deploy_id, status, document::text, opened_at, updated_at, closed_at
+                FROM postmortems WHERE postmortem_id = \(id)::uuid
+                """
+            ).first
+        else { return nil }
         let status: String = try row.decode(at: 2)
         guard let parsed = PostmortemStatus(rawValue: status) else {
             throw PostgresError(.decoding, "postmortems.status: unknown value \(status)")
@@ -134,12 +139,16 @@ struct PostmortemRepository: Sendable {
 
     /// Deploy IDs of every postmortem, oldest first.
     func deployIDs(on connection: isolated PostgresConnection) throws -> [String] {
-        try connection.query("SELECT deploy_id FROM postmortems ORDER BY opened_at, deploy_id").map { try $0.decode(String.self, at: 0) }
+        try connection.query("SELECT deploy_id FROM postmortems ORDER BY opened_at, deploy_id").map {
+            try $0.decode(String.self, at: 0)
+        }
     }
 
     /// One page of postmortems matching `filter`, newest first, with their item counts. The
     /// page is chosen first (along the index on opening time), then only its items are counted.
-    func summaries(_ filter: PostmortemFilter, on connection: isolated PostgresConnection) throws -> Page<PostmortemSummary> {
+    func summaries(_ filter: PostmortemFilter, on connection: isolated PostgresConnection) throws -> Page<
+        PostmortemSummary
+    > {
         let active = ActionItemStatus.active.map(\.rawValue)
         let rows = try connection.query(
             """
@@ -164,7 +173,8 @@ struct PostmortemRepository: Sendable {
             """)
         return try Self.keyset.page(rows, limit: filter.limit) { row in
             let summary = PostmortemSummary(
-                id: try row.decode(named: "id"), deployId: try row.decode(named: "deploy_id"), service: try row.decode(named: "service"),
+                id: try row.decode(named: "id"), deployId: try row.decode(named: "deploy_id"),
+                service: try row.decode(named: "service"),
                 environment: try row.decode(named: "environment"), severity: try row.decode(named: "severity"),
                 status: try row.decode(named: "status"),
                 triggers: try row.decode(String.self, named: "triggers").split(separator: ",").map(String.init),

@@ -11,7 +11,9 @@ struct RecordRetention: Sendable {
     /// received or occurring since. Must run under the analysis lock (``ServiceLock/analysis``),
     /// so no analysis step opens a postmortem for a deploy while its events go. Returns the
     /// deploys and the events deleted.
-    func expireDeploys(before cutoff: Date, limit: Int, on connection: isolated PostgresConnection) throws -> (deploys: Int, events: Int) {
+    func expireDeploys(before cutoff: Date, limit: Int, on connection: isolated PostgresConnection) throws -> (
+        deploys: Int, events: Int
+    ) {
         let expired = try connection.query(
             """
             SELECT x.deploy_id FROM (
@@ -33,13 +35,16 @@ struct RecordRetention: Sendable {
         let events = try connection.query(
             "DELETE FROM deploy_events WHERE deploy_id = ANY (\(expired)::text[]) AND received_at < \(cutoff) AND NOT attribution_pending"
         ).affectedRows
-        let deploys = try connection.query("DELETE FROM deploys WHERE deploy_id = ANY (\(expired)::text[])").affectedRows
+        let deploys = try connection.query("DELETE FROM deploys WHERE deploy_id = ANY (\(expired)::text[])")
+            .affectedRows
         return (deploys, events)
     }
 
     /// Deletes up to `limit` events that no deploy claimed (attribution found none, and they are
     /// not waiting for it) received and occurring before `cutoff`. Returns how many.
-    func expireUnattributedEvents(before cutoff: Date, limit: Int, on connection: isolated PostgresConnection) throws -> Int {
+    func expireUnattributedEvents(before cutoff: Date, limit: Int, on connection: isolated PostgresConnection) throws
+        -> Int
+    {
         try connection.query(
             """
             DELETE FROM deploy_events WHERE (event_source, event_id) IN (

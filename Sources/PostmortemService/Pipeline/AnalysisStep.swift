@@ -25,14 +25,17 @@ struct AnalysisStep: Sendable {
 
     /// Runs one step on `connection`, inside a transaction. `known` holds events this replica
     /// decoded moments ago, so they need not be decoded again.
-    func run(known: [EventKey: DecodedEvent] = [:], now: Date, on connection: isolated PostgresConnection) throws -> AnalysisOutcome {
+    func run(known: [EventKey: DecodedEvent] = [:], now: Date, on connection: isolated PostgresConnection) throws
+        -> AnalysisOutcome
+    {
         var outcome = AnalysisOutcome()
         let work = try queue.take(on: connection)
         var affected = work.deployIds
         let pending = try events.pendingAttribution(on: connection)
         // The ingest transactions write no `deploys` rows: this step writes them, once, below.
         // Pending events are attributed against the deploys whose events changed as folded now.
-        var timelines = try pending.isEmpty ? [:] : events.timelines(of: work.deployIds.sorted(), known: known, on: connection)
+        var timelines =
+            try pending.isEmpty ? [:] : events.timelines(of: work.deployIds.sorted(), known: known, on: connection)
         let attribution = try events.attribute(pending, fresh: timelines.values.compactMap(\.candidate), on: connection)
         for (deployId, attributed) in attribution.attributed {
             affected.insert(deployId)
@@ -42,8 +45,10 @@ struct AnalysisStep: Sendable {
             outcome.unattributedFailures.append(failure.kind)
             logger.warning(
                 "failure event not attributed to any deploy; a deploy that appears later may still claim it",
-                metadata: ["event_source": "\(failure.key.source)", "event_id": "\(failure.key.id)", "type": "\(failure.kind)",
-                           "reason": "\(failure.reason)"])
+                metadata: [
+                    "event_source": "\(failure.key.source)", "event_id": "\(failure.key.id)", "type": "\(failure.kind)",
+                    "reason": "\(failure.reason)",
+                ])
         }
         affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
         // A changed earlier deploy, or late points over its gates, may change the false alarms
@@ -77,10 +82,14 @@ struct AnalysisStep: Sendable {
                 outcome.openedTriggers.append(postmortem.triggers.map(\.trigger.description))
                 logger.info(
                     "postmortem opened",
-                    metadata: ["deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)", "severity": "\(postmortem.severity.rawValue)"])
+                    metadata: [
+                        "deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)",
+                        "severity": "\(postmortem.severity.rawValue)",
+                    ])
             case .updated:
                 outcome.updated.append(deployId)
-                logger.info("postmortem updated", metadata: ["deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)"])
+                logger.info(
+                    "postmortem updated", metadata: ["deploy_id": "\(deployId)", "postmortem_id": "\(postmortem.id)"])
             case .unchanged:
                 break
             }

@@ -27,11 +27,15 @@ enum DeadLetterRecord {
             headers += [
                 KafkaHeader(name: "dlq.truncated", string: "true"),
                 KafkaHeader(name: "dlq.original-size", string: String(value.count)),
-                KafkaHeader(name: "dlq.original-sha256", string: SHA256.hash(data: value).map { String(format: "%02x", $0) }.joined()),
+                KafkaHeader(
+                    name: "dlq.original-sha256",
+                    string: SHA256.hash(data: value).map { String(format: "%02x", $0) }.joined()),
             ]
             value = Array(value.prefix(maxValueBytes))
         }
-        if !keepHeaders { headers.append(KafkaHeader(name: "dlq.headers-dropped", string: String(message.headers.count))) }
+        if !keepHeaders {
+            headers.append(KafkaHeader(name: "dlq.headers-dropped", string: String(message.headers.count)))
+        }
         return KafkaRecord(topic: topic, key: message.key, value: value, headers: headers)
     }
 

@@ -42,7 +42,9 @@ public final class FollowUpChecker: Service, Sendable {
     /// Checks every `interval` until graceful shutdown or cancellation; failures are logged and
     /// retried at the next run.
     public func run() async throws {
-        await repeatUntilShutdown(every: interval, logger: logger, failure: "follow-up check failed") { try await self.check() }
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "follow-up check failed") {
+            try await self.check()
+        }
     }
 
     /// Judges the pending follow-ups that a later regression decides; returns the verdicts
@@ -57,7 +59,8 @@ public final class FollowUpChecker: Service, Sendable {
             for pending in try actionItems.pendingFollowUps(limit: Self.itemsPerRun, on: connection) {
                 let change = pending.change
                 let candidates = try insights.regressionCandidates(
-                    service: change.service, environment: change.environment, after: change.doneAt, limit: Self.deploysPerItem,
+                    service: change.service, environment: change.environment, after: change.doneAt,
+                    limit: Self.deploysPerItem,
                     on: connection)
                 let timelines = try deploys.timelines(of: candidates.map(\.deployId), on: connection)
                 let evidence = candidates.compactMap { candidate in

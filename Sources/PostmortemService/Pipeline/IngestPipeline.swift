@@ -60,7 +60,8 @@ public final class IngestPipeline: Service, Sendable {
 
     init(
         consumer: KafkaConsumer, producer: KafkaProducer, pool: PostgresPool, applier: ApplyBatch,
-        repositories: PostgresTransaction.Repositories, analysis: AnalysisStep, decoder: EventDecoder, settings: Settings,
+        repositories: PostgresTransaction.Repositories, analysis: AnalysisStep, decoder: EventDecoder,
+        settings: Settings,
         metrics: ServiceMetrics, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.metrics = metrics
@@ -129,7 +130,9 @@ public final class IngestPipeline: Service, Sendable {
     }
 
     private func pollAndDecode() async throws -> DecodedBatch {
-        decode(try await consumer.poll(maxMessages: settings.maxBatch, maxBytes: settings.maxBatchBytes, maxWait: settings.pollWait))
+        decode(
+            try await consumer.poll(
+                maxMessages: settings.maxBatch, maxBytes: settings.maxBatchBytes, maxWait: settings.pollWait))
     }
 
     /// Decodes `messages`; those that fail go to the dead-letter list with the reason.
@@ -139,9 +142,11 @@ public final class IngestPipeline: Service, Sendable {
         for message in messages {
             let raw = RawEvent(value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) })
             do {
-                let origin = DeployRepository.Origin(topic: message.topic, partition: message.partition, offset: message.offset)
-                batch.accepted.append((message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
-            } catch where error.isIgnored {
+                let origin = DeployRepository.Origin(
+                    topic: message.topic, partition: message.partition, offset: message.offset)
+                batch.accepted.append(
+                    (message, AcceptedEvent(event: try decoder.decode(raw, now: now), raw: raw, origin: origin)))
+            } catch  where error.isIgnored {
                 batch.ignored += 1
             } catch {
                 batch.deadLetters.append(DeadLetter(message: message, error: error.description, kind: "invalid"))
@@ -157,17 +162,23 @@ public final class IngestPipeline: Service, Sendable {
         let started = ContinuousClock.now
         // Stamped now, not when decoded: a prefetched batch may have waited out a retry.
         let (accepted, now) = (batch.accepted, clock())
-        guard let (applied, rejected, known) = await retrying("apply batch", { try await self.apply(accepted) }) else { return false }
+        guard let (applied, rejected, known) = await retrying("apply batch", { try await self.apply(accepted) }) else {
+            return false
+        }
         for conflict in applied.conflicts {
             logger.warning(
                 "conflicting duplicate: one source and id with different contents; the smallest content digest is kept",
-                metadata: ["event_source": "\(conflict.key.source)", "event_id": "\(conflict.key.id)",
-                           "kept_digest": "\(conflict.kept)", "other_digests": "\(conflict.others.joined(separator: ","))"])
+                metadata: [
+                    "event_source": "\(conflict.key.source)", "event_id": "\(conflict.key.id)",
+                    "kept_digest": "\(conflict.kept)", "other_digests": "\(conflict.others.joined(separator: ","))",
+                ])
         }
         let deadLettered = batch.deadLetters + rejected
         var undelivered = deadLettered
         guard await retrying("dead-letter", { try await self.deadLetter(&undelivered) }) != nil else { return false }
-        guard let analyzed = await retrying("analyze", { try await self.analyze(known: known, now: now) }) else { return false }
+        guard let analyzed = await retrying("analyze", { try await self.analyze(known: known, now: now) }) else {
+            return false
+        }
         var outcome = applied
         for _ in 0..<batch.ignored { outcome.count("cdevents", .ignored) }
         metrics.record(outcome, deadLettered: deadLettered.map(\.kind), duration: ContinuousClock.now - started)
@@ -179,10 +190,14 @@ public final class IngestPipeline: Service, Sendable {
     /// before analyzing). Returns false when shutdown interrupted the retries.
     private func analyzeQueuedWork() async -> Bool {
         let queue = self.queue
-        guard let pending = await retrying("look for analysis work", { try await pool.withConnection { try queue.hasWork(on: $0) } })
+        guard
+            let pending = await retrying(
+                "look for analysis work", { try await pool.withConnection { try queue.hasWork(on: $0) } })
         else { return false }
         guard pending else { return true }
-        guard let outcome = await retrying("analyze", { try await self.analyze(known: [:], now: self.clock()) }) else { return false }
+        guard let outcome = await retrying("analyze", { try await self.analyze(known: [:], now: self.clock()) }) else {
+            return false
+        }
         metrics.recordAnalysis(outcome)
         return true
     }
@@ -203,8 +218,15 @@ public final class IngestPipeline: Service, Sendable {
         let (applier, repositories) = (self.applier, self.repositories)
         do {
             let events = batch.map(\.event)
-            let (outcome, written) = try await pool.withTransaction { try applier.run(events, in: repositories.transaction(on: $0)) }
-            logger.debug("batch applied", metadata: ["events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)", "points": "\(outcome.metricPoints)"])
+            let (outcome, written) = try await pool.withTransaction {
+                try applier.run(events, in: repositories.transaction(on: $0))
+            }
+            logger.debug(
+                "batch applied",
+                metadata: [
+                    "events": "\(outcome.newEvents)", "duplicates": "\(outcome.duplicateEvents)",
+                    "points": "\(outcome.metricPoints)",
+                ])
             return (outcome, [], written)
         } catch let error where !Self.isTransient(error) {
             logger.warning("batch rejected; isolating the offending messages", metadata: ["error": "\(error)"])
@@ -214,12 +236,16 @@ public final class IngestPipeline: Service, Sendable {
         var known: [EventKey: DecodedEvent] = [:]
         for (message, event) in batch {
             do {
-                let (outcome, written) = try await pool.withTransaction { try applier.run([event], in: repositories.transaction(on: $0)) }
+                let (outcome, written) = try await pool.withTransaction {
+                    try applier.run([event], in: repositories.transaction(on: $0))
+                }
                 total.add(outcome)
                 // A later copy is written only when it replaced the earlier one.
                 known.merge(written) { _, later in later }
             } catch let error where !Self.isTransient(error) {
-                rejected.append(DeadLetter(message: message, error: "rejected by the database: \(error)", kind: event.event.event.kind))
+                rejected.append(
+                    DeadLetter(
+                        message: message, error: "rejected by the database: \(error)", kind: event.event.event.kind))
             }
         }
         return (total, rejected, known)
@@ -242,7 +268,8 @@ public final class IngestPipeline: Service, Sendable {
             let records = pending.map { letter in
                 DeadLetterRecord.make(
                     for: letter.message, error: letter.error, topic: settings.deadLetterTopic,
-                    maxValueBytes: letter.excerptOnly ? DeadLetterRecord.excerptBytes : settings.deadLetterMaxValueBytes,
+                    maxValueBytes: letter.excerptOnly
+                        ? DeadLetterRecord.excerptBytes : settings.deadLetterMaxValueBytes,
                     keepHeaders: !letter.excerptOnly)
             }
             var stillPending: [DeadLetter] = []
@@ -253,8 +280,11 @@ public final class IngestPipeline: Service, Sendable {
                     let message = letter.message
                     logger.warning(
                         "message dead-lettered",
-                        metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-                                   "error": "\(letter.error.prefix(500))"])
+                        metadata: [
+                            "topic": "\(message.topic)", "partition": "\(message.partition)",
+                            "offset": "\(message.offset)",
+                            "error": "\(letter.error.prefix(500))",
+                        ])
                 case .failure(let error) where error.code == .messageSizeTooLarge && !letter.excerptOnly:
                     var excerpt = letter
                     excerpt.excerptOnly = true

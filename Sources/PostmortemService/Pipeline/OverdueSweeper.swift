@@ -33,7 +33,9 @@ public final class OverdueSweeper: Service, Sendable {
     /// Sweeps every `interval` until graceful shutdown or cancellation; failures are logged and
     /// retried at the next sweep.
     public func run() async throws {
-        await repeatUntilShutdown(every: interval, logger: logger, failure: "overdue sweep failed") { try await self.sweep() }
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "overdue sweep failed") {
+            try await self.sweep()
+        }
     }
 
     /// Announces the items overdue now; returns how many. Returns 0 at once when another
@@ -44,7 +46,9 @@ public final class OverdueSweeper: Service, Sendable {
         let announced = try await pool.withTransaction { connection in
             try sweep.run(now: now, in: repositories.transaction(on: connection))
         }
-        if !announced.isEmpty { logger.info("overdue action items announced", metadata: ["count": "\(announced.count)"]) }
+        if !announced.isEmpty {
+            logger.info("overdue action items announced", metadata: ["count": "\(announced.count)"])
+        }
         return announced.count
     }
 }

@@ -14,7 +14,9 @@ struct ActionItemStore: Sendable {
 
     /// One page of items, by due date then ID.
     func list(_ filter: ActionItemFilter, now: Date) async throws -> Page<StoredActionItem> {
-        try await pool.withConnection { [actionItems] connection in try actionItems.list(filter, now: now, on: connection) }
+        try await pool.withConnection { [actionItems] connection in
+            try actionItems.list(filter, now: now, on: connection)
+        }
     }
 
     /// The item with `id`, or nil.
@@ -24,7 +26,9 @@ struct ActionItemStore: Sendable {
 
     /// The items of a postmortem, by due date then ID.
     func items(ofPostmortem postmortemId: String) async throws -> [StoredActionItem] {
-        try await pool.withConnection { [actionItems] connection in try actionItems.sortedItems(ofPostmortem: postmortemId, on: connection) }
+        try await pool.withConnection { [actionItems] connection in
+            try actionItems.sortedItems(ofPostmortem: postmortemId, on: connection)
+        }
     }
 
     /// Item counts by status, and how many are overdue at `now` (for `/metrics`).

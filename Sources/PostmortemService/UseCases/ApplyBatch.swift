@@ -15,7 +15,11 @@ struct ApplyBatch: Sendable {
         var samples: [MetricSample] = []
         var deployEvents: [AcceptedEvent] = []
         for accepted in batch {
-            if case .metricSampled(let sample) = accepted.event.event { samples.append(sample) } else { deployEvents.append(accepted) }
+            if case .metricSampled(let sample) = accepted.event.event {
+                samples.append(sample)
+            } else {
+                deployEvents.append(accepted)
+            }
         }
 
         let insertion = try store.insertEvents(deployEvents)
@@ -26,7 +30,8 @@ struct ApplyBatch: Sendable {
             let key = accepted.event.key
             // A key written now is accepted once; its other copies in the batch are duplicates.
             let isNew = insertion.written[key] != nil && counted.insert(key).inserted
-            outcome.count(accepted.event.event.kind, conflicting.contains(key) ? .conflicting : isNew ? .accepted : .duplicate)
+            outcome.count(
+                accepted.event.event.kind, conflicting.contains(key) ? .conflicting : isNew ? .accepted : .duplicate)
         }
         work.deployIds.formUnion(insertion.written.values.compactMap(\.event.deployId))
         outcome.conflicts = insertion.conflicts

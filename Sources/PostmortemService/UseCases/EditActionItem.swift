@@ -28,7 +28,9 @@ struct EditActionItem: Sendable {
         guard let deployId = try store.deployId(ofItem: id) else { throw ActionItemEditError.notFound }
         try store.lockDeploys([deployId])
         guard let stored = try store.item(id, forUpdate: true) else { throw ActionItemEditError.notFound }
-        if let expectedVersion, expectedVersion != stored.version { throw ActionItemEditError.versionMismatch(current: stored.version) }
+        if let expectedVersion, expectedVersion != stored.version {
+            throw ActionItemEditError.versionMismatch(current: stored.version)
+        }
         let changes: [ActionItemChange]
         do {
             changes = try patch.changes(to: stored.item, by: actor, at: now)
@@ -38,7 +40,8 @@ struct EditActionItem: Sendable {
         guard let last = changes.last else { return stored }
 
         try store.recordChanges(changes, now: now)
-        try updateStatus(ofPostmortem: stored.item.postmortemId, causedBy: encoder.eventID(of: last), now: now, in: store)
+        try updateStatus(
+            ofPostmortem: stored.item.postmortemId, causedBy: encoder.eventID(of: last), now: now, in: store)
         var result = stored
         result.item = last.item
         result.version += 1
@@ -50,7 +53,8 @@ struct EditActionItem: Sendable {
     /// cancelled, else open) and announces it: `postmortem.closed`, or `postmortem.updated`
     /// when it reopens; nothing when it stays. `eventId` is the item event that caused it.
     private func updateStatus(
-        ofPostmortem postmortemId: String, causedBy eventId: String, now: Date, in store: some ActionItemStoring & PostmortemStoring
+        ofPostmortem postmortemId: String, causedBy eventId: String, now: Date,
+        in store: some ActionItemStoring & PostmortemStoring
     ) throws {
         guard let record = try store.postmortem(id: postmortemId) else { return }
         let status = PostmortemStatus.of(try store.items(ofPostmortem: postmortemId).values.map(\.item.status))

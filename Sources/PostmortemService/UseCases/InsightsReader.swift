@@ -23,7 +23,8 @@ public struct InsightsReader: Sendable {
         let (repository, rules) = (repository, rules)
         let records = try await pool.withConnection { connection in
             try repository.deployRecords(
-                filter, start: filter.from.addingTimeInterval(-rules.reworkWindow), end: filter.to.addingTimeInterval(rules.recoveryHorizon),
+                filter, start: filter.from.addingTimeInterval(-rules.reworkWindow),
+                end: filter.to.addingTimeInterval(rules.recoveryHorizon),
                 on: connection)
         }
         return DeliveryFigures(records: records, from: filter.from, to: filter.to, rules: rules)
@@ -32,7 +33,9 @@ public struct InsightsReader: Sendable {
     /// The gaps found by at least `minOccurrences` postmortems opened in `[from, to)`.
     func gateGaps(from: Date, to: Date, minOccurrences: Int) async throws -> [GateGap] {
         let repository = repository
-        let occurrences = try await pool.withConnection { connection in try repository.gapOccurrences(from: from, to: to, on: connection) }
+        let occurrences = try await pool.withConnection { connection in
+            try repository.gapOccurrences(from: from, to: to, on: connection)
+        }
         return GateGapLedger.gaps(occurrences, minOccurrences: minOccurrences)
     }
 }

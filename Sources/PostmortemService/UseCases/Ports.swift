@@ -43,7 +43,8 @@ protocol PostmortemStoring {
     func traceParent(ofDeploy deployId: String) throws -> TraceParent?
     /// Stores the postmortem's new status, its document and its digest, and its event.
     func recordStatus(
-        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date
+        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent,
+        now: Date
     ) throws
 }
 

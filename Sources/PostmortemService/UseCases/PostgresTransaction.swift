@@ -80,10 +80,12 @@ struct PostgresTransaction: BatchStoring, ActionItemStoring, PostmortemStoring, 
     }
 
     func recordStatus(
-        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent, now: Date
+        of postmortemId: String, _ status: PostmortemStatus, document: JSONValue, digest: String, event: OutputEvent,
+        now: Date
     ) throws {
         try run { connection in
-            try repositories.postmortems.updateStatus(of: postmortemId, to: status, document: document, digest: digest, now: now, on: connection)
+            try repositories.postmortems.updateStatus(
+                of: postmortemId, to: status, document: document, digest: digest, now: now, on: connection)
             try repositories.outbox.enqueuePostmortemEvent(event, on: connection)
         }
     }

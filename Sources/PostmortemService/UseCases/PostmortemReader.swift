@@ -40,7 +40,8 @@ public struct PostmortemReader: Sendable {
         try await pool.withConnection { [self] connection in
             guard try postmortems.exists(ofDeploy: deployId, on: connection) else { return nil }
             let timeline = try events.timeline(of: deployId, on: connection)
-            guard var analysis = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection) else {
+            guard var analysis = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
+            else {
                 return nil
             }
             analysis.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)

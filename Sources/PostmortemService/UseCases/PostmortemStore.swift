@@ -37,7 +37,9 @@ struct PostmortemStore: Sendable {
         if try postmortems.insertIfNew(postmortem, digest: digest, now: now, on: connection) {
             outcome = .opened
         } else {
-            guard try postmortems.digestForUpdate(ofDeploy: postmortem.deployId, on: connection) != digest else { return .unchanged }
+            guard try postmortems.digestForUpdate(ofDeploy: postmortem.deployId, on: connection) != digest else {
+                return .unchanged
+            }
             try postmortems.update(postmortem, digest: digest, now: now, on: connection)
             outcome = .updated
         }
@@ -47,7 +49,8 @@ struct PostmortemStore: Sendable {
         }
         let trace = try DeployRepository.traceParent(ofDeploy: postmortem.deployId, on: connection)
         try outbox.enqueuePostmortemEvent(
-            encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now, trace: trace), on: connection)
+            encoder.encode(postmortem, as: outcome == .opened ? .opened : .updated, at: now, trace: trace),
+            on: connection)
         try actionItems.announceCreated(newItems, now: now, on: connection)
         return outcome
     }
@@ -67,7 +70,9 @@ struct PostmortemStore: Sendable {
     /// finding: closed when all are done or cancelled.
     private static func overlay(_ stored: [String: ActionItem], on analysis: Postmortem) -> Postmortem {
         var postmortem = analysis
-        postmortem.actionItems = postmortem.actionItems.map { item in stored[item.id].map { $0.withLifecycle(applied: item) } ?? item }
+        postmortem.actionItems = postmortem.actionItems.map { item in
+            stored[item.id].map { $0.withLifecycle(applied: item) } ?? item
+        }
         let unstored = postmortem.actionItems.filter { stored[$0.id] == nil }.map(\.status)
         postmortem.status = PostmortemStatus.of(stored.values.map(\.status) + unstored)
         return postmortem
@@ -83,7 +88,9 @@ struct PostmortemStore: Sendable {
     /// What re-analysis changes in the stored items: supersede those whose finding is gone,
     /// restore superseded ones whose finding is back, revise the wording of the others.
     /// Owners' choices stand: an item they finished, cancelled or reopened is not moved.
-    static func reconcile(_ stored: [String: StoredActionItem], with analysis: Postmortem, at now: Date) -> [ItemReconciliation] {
+    static func reconcile(_ stored: [String: StoredActionItem], with analysis: Postmortem, at now: Date)
+        -> [ItemReconciliation]
+    {
         let planned = Dictionary(uniqueKeysWithValues: analysis.actionItems.map { ($0.id, $0) })
         return stored.values.sorted { $0.item.id < $1.item.id }.compactMap { entry in
             let item = entry.item

@@ -18,7 +18,9 @@ struct SweepOverdueItems: Sendable {
         for (deployId, itemIds) in Dictionary(grouping: due, by: \.deployId).sorted(by: { $0.key < $1.key }) {
             try store.lockDeploys([deployId])
             for itemId in itemIds.map(\.itemId).sorted() {
-                guard let change = try store.item(itemId, forUpdate: false)?.item.overdueChange(at: now) else { continue }
+                guard let change = try store.item(itemId, forUpdate: false)?.item.overdueChange(at: now) else {
+                    continue
+                }
                 try store.recordOverdue(change, now: now)
                 announced.append(itemId)
             }
