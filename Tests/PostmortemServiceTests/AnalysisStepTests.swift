@@ -1,3 +1,4 @@
+import DemoScenarios
 import Foundation
 import Kafka
 import Logging
@@ -20,39 +21,54 @@ struct AnalysisStepTests {
         CREATE TRIGGER record_deploy_writes AFTER INSERT OR UPDATE ON deploys FOR EACH ROW EXECUTE FUNCTION record_deploy_write();
         """
 
-    @Test func eachBatchWritesTheDeploysRowOnceAndAttributesToTheDeployItStarts() async throws {
-        let database = try TestDatabase.fresh("step")
-        try await DatabaseSchema.migrate(database)
-        let pool = PostgresPool(configuration: database, maxConnections: 1)
-        try await pool.withConnection { _ = try $0.execute(script: Self.countDeployWrites) }
+    /// A fresh migrated database, the repositories and the analysis step over it.
+    struct Fixture {
+        let database: PostgresConfiguration
+        let pool: PostgresPool
+        let repositories: PostgresTransaction.Repositories
+        let step: AnalysisStep
 
-        let configuration = ServiceConfiguration(database: database, kafka: KafkaConfig([:]))
-        let analysis = configuration.analysis
-        let encoder = configuration.outputEvents
-        let outbox = OutboxRepository(
-            postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
-        let repositories = PostgresTransaction.Repositories(
-            deploys: DeployRepository(
-                decoder: EventDecoder(), attributor: Attributor(window: analysis.attributionWindow)),
-            metrics: MetricRepository(config: analysis), queue: AnalysisQueue(), postmortems: PostmortemRepository(),
-            actionItems: ActionItemRepository(encoder: encoder, outbox: outbox), outbox: outbox)
-        let step = AnalysisStep(
-            events: repositories.deploys, metrics: repositories.metrics,
-            history: HealthyHistoryReader(events: repositories.deploys, config: analysis),
-            postmortems: PostmortemStore(
-                encoder: encoder, postmortems: repositories.postmortems, actionItems: repositories.actionItems,
-                outbox: outbox),
-            queue: repositories.queue, analyzer: PostmortemAnalyzer(config: analysis),
-            sourceProgress: MetricSourceProgress(metricNames: []),
-            logger: Logger(label: "step"))
+        init(_ label: String) async throws {
+            database = try TestDatabase.fresh(label)
+            try await DatabaseSchema.migrate(database)
+            pool = PostgresPool(configuration: database, maxConnections: 1)
+            let configuration = ServiceConfiguration(database: database, kafka: KafkaConfig([:]))
+            let analysis = configuration.analysis
+            let encoder = configuration.outputEvents
+            let outbox = OutboxRepository(
+                postmortemTopic: configuration.topics.postmortems, actionItemTopic: configuration.topics.actionItems)
+            repositories = PostgresTransaction.Repositories(
+                deploys: DeployRepository(
+                    decoder: EventDecoder(), attributor: Attributor(window: analysis.attributionWindow)),
+                metrics: MetricRepository(config: analysis), queue: AnalysisQueue(),
+                postmortems: PostmortemRepository(),
+                actionItems: ActionItemRepository(encoder: encoder, outbox: outbox), outbox: outbox)
+            step = AnalysisStep(
+                events: repositories.deploys, metrics: repositories.metrics,
+                history: HealthyHistoryReader(events: repositories.deploys, config: analysis),
+                postmortems: PostmortemStore(
+                    encoder: encoder, postmortems: repositories.postmortems, actionItems: repositories.actionItems,
+                    outbox: outbox),
+                queue: repositories.queue, analyzer: PostmortemAnalyzer(config: analysis),
+                sourceProgress: MetricSourceProgress(metricNames: []),
+                logger: Logger(label: "step"))
+        }
 
         /// One ingest transaction and the analysis step after it, as the pipeline runs them.
         func ingest(_ batch: [AcceptedEvent]) async throws {
+            let (repositories, step) = (repositories, step)
             let known = try await pool.withTransaction {
                 try ApplyBatch().run(batch, in: repositories.transaction(on: $0)).1
             }
             _ = try await pool.withTransaction { try step.run(known: known, now: Date(), on: $0) }
         }
+    }
+
+    @Test func eachBatchWritesTheDeploysRowOnceAndAttributesToTheDeployItStarts() async throws {
+        let fixture = try await Fixture("step")
+        let pool = fixture.pool
+        try await pool.withConnection { _ = try $0.execute(script: Self.countDeployWrites) }
+        let ingest = fixture.ingest
         func writes() async throws -> [String] {
             try await pool.withConnection { connection in
                 try connection.query("SELECT deploy_id || ' ' || op FROM deploy_writes ORDER BY seq").map {
@@ -92,5 +108,27 @@ struct AnalysisStepTests {
         try await ingest([try UseCaseTests.started("d-1")])
         #expect(try await writes().count == 2)
         await pool.close()
+    }
+
+    /// Healthy deploys whose points were stored first and whose events all come in one later
+    /// batch, after the failed deploy's postmortem: none has a `deploys` row when the step looks
+    /// for the postmortems they price, yet the stored postmortem must be re-priced to equal
+    /// `analyze` (its proposal's healthy runs included).
+    @Test func healthyDeploysArrivingInOneBatchRepriceAnEarlierPostmortem() async throws {
+        let story = try #require(
+            DemoScenarios.all(endingAt: ConvergenceTests.now).first { $0.name == "canary-too-loose" })
+        let history = try ConvergenceTests.healthyHistory(
+            of: story, service: "payments", metric: "http_error_rate", level: 0.5, threshold: 5)
+        let expected = try ConvergenceTests.oracle(story.events + (history.metrics + history.deploys).map(\.event))
+        let fixture = try await Fixture("step-history")
+        try await fixture.ingest(try story.events.map(UseCaseTests.accepted))
+        try await fixture.ingest(try history.metrics.map { try UseCaseTests.accepted($0.event) })
+        try await fixture.ingest(try history.deploys.map { try UseCaseTests.accepted($0.event) })
+        let stored = try await ConvergenceTests.stored(fixture.database)
+        #expect(stored.keys.sorted() == [story.deployId], "healthy deploys open no postmortem")
+        #expect(
+            ConvergenceTests.differences(stored, expected).isEmpty,
+            "\(stored[story.deployId]?.document.serialized ?? "")")
+        await fixture.pool.close()
     }
 }

@@ -313,7 +313,11 @@ struct ConvergenceTests {
         return (deploys, metrics)
     }
 
-    @Test func healthyDeploysArrivingAfterTheFailedOneRepriceItsProposalAsAnalyzeDoes() async throws {
+    /// The healthy deploys' events first and their points later (each re-prices the stored
+    /// postmortem), or their points first and their events later: then a healthy deploy has no
+    /// `deploys` row yet when the step looks for the postmortems it prices.
+    @Test(arguments: [false, true])
+    func healthyDeploysArrivingAfterTheFailedOneRepriceItsProposalAsAnalyzeDoes(pointsFirst: Bool) async throws {
         let story = try #require(DemoScenarios.all(endingAt: Self.now).first { $0.name == "canary-too-loose" })
         let history = try Self.healthyHistory(
             of: story, service: "payments", metric: "http_error_rate", level: 0.5, threshold: 5)
@@ -342,10 +346,10 @@ struct ConvergenceTests {
         try await waitUntil("the failed deploy's postmortem") {
             try await ServeProcessTests.counts(stack.database).postmortems == 1
         }
-        // Their deploy events first, their points later: each must re-price the stored postmortem.
-        try await stack.produce(Self.records(history.deploys))
+        let (first, last) = pointsFirst ? (history.metrics, history.deploys) : (history.deploys, history.metrics)
+        try await stack.produce(Self.records(first))
         try await Task.sleep(for: .seconds(1))
-        try await stack.produce(Self.records(history.metrics))
+        try await stack.produce(Self.records(last))
         try await Self.expectConvergence(stack.database, to: expected)
         let stored = try await Self.stored(stack.database)
         guard case .object(let storedProposal)? = proposal(stored[story.deployId]?.document) else {

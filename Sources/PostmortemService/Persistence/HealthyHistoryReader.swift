@@ -82,21 +82,32 @@ struct HealthyHistoryReader: Sendable {
     /// Postmortems whose healthy history may hold one of `deployIds` (changed now): those of the
     /// same service and environment started after it with fewer than `healthyDeploys` deploys
     /// between them that are surely healthy (succeeded, no postmortem, not changed now). Counting
-    /// only those errs on the side of re-analyzing one too many.
-    func postmortemsPricedBy(_ deployIds: Set<String>, on connection: isolated PostgresConnection) throws -> Set<String>
-    {
+    /// only those errs on the side of re-analyzing one too many. A changed deploy is placed both
+    /// where its `deploys` row has it and where its timeline among `timelines` (folded now) does:
+    /// a deploy whose row is not written yet (or is stale) is still found.
+    func postmortemsPricedBy(
+        _ deployIds: Set<String>, placedBy timelines: [DeployTimeline], on connection: isolated PostgresConnection
+    ) throws -> Set<String> {
         guard config.healthyDeploys > 0, !deployIds.isEmpty else { return [] }
         let ids = deployIds.sorted()
+        let placed = timelines.filter { deployIds.contains($0.deployId) }.compactMap { timeline in
+            timeline.started.map { (id: timeline.deployId, started: $0) }
+        }
         return Set(
             try connection.query(
                 """
+                WITH x AS (
+                    SELECT deploy_id, service, environment, started_at FROM deploys WHERE deploy_id = ANY(\(ids)::text[])
+                    UNION
+                    SELECT * FROM unnest(\(placed.map(\.id))::text[], \(placed.map(\.started.service))::text[],
+                        \(placed.map(\.started.environment))::text[], \(placed.map(\.started.startedAt))::timestamptz[])
+                        AS t(deploy_id, service, environment, started_at))
                 SELECT DISTINCT p.deploy_id
-                FROM deploys x
+                FROM x
                 JOIN deploys d ON d.service = x.service AND d.environment = x.environment
                     AND (d.started_at, d.deploy_id) > (x.started_at, x.deploy_id)
                 JOIN postmortems p ON p.deploy_id = d.deploy_id
-                WHERE x.deploy_id = ANY(\(ids)::text[])
-                  AND (SELECT count(*) FROM deploys h
+                WHERE (SELECT count(*) FROM deploys h
                        WHERE h.service = x.service AND h.environment = x.environment AND h.outcome = 'succeeded'
                          AND (h.started_at, h.deploy_id) > (x.started_at, x.deploy_id)
                          AND (h.started_at, h.deploy_id) < (d.started_at, d.deploy_id)

@@ -52,9 +52,13 @@ struct AnalysisStep: Sendable {
         }
         affected.formUnion(try metrics.deploysAffected(by: work.metricRanges, on: connection))
         // A changed earlier deploy, or late points over its gates, may change the false alarms
-        // of the postmortems after it (their healthy history).
+        // of the postmortems after it (their healthy history). A changed deploy is placed by its
+        // timeline as folded now: its `deploys` row is written below, after this query.
+        let changed = affected.filter { timelines[$0] == nil }.sorted()
+        timelines.merge(try events.timelines(of: changed, known: known, on: connection)) { read, _ in read }
         let pricing = try history.deploysWithPoints(in: work.metricRanges, on: connection).union(affected)
-        affected.formUnion(try history.postmortemsPricedBy(pricing, on: connection))
+        affected.formUnion(
+            try history.postmortemsPricedBy(pricing, placedBy: affected.compactMap { timelines[$0] }, on: connection))
         guard !affected.isEmpty else { return outcome }
 
         // Edits and the overdue sweeper take the same per-deploy locks; sorted, so no deadlock.
