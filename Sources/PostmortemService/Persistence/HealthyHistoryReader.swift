@@ -24,7 +24,9 @@ struct HealthyHistoryReader: Sendable {
     /// The history of `timeline`: the earlier succeeded deploys of its service and environment,
     /// newest first, page by page until `healthyDeploys` of them are healthy (the rule
     /// ``HealthyHistory`` applies to them is the one `analyze` applies), with the points of
-    /// `metrics` (names) over their spans.
+    /// `metrics` (names) over their spans. Deploy IDs compare in byte order (`COLLATE "C"`, the
+    /// index's order too): code point order, as Swift compares them, whatever the database's
+    /// collation.
     func history(for timeline: DeployTimeline, metrics names: Set<String>, on connection: isolated PostgresConnection)
         throws -> HealthyHistory
     {
@@ -38,8 +40,8 @@ struct HealthyHistoryReader: Sendable {
                 """
                 SELECT deploy_id, started_at FROM deploys
                 WHERE service = \(started.service) AND environment = \(started.environment) AND outcome = 'succeeded'
-                  AND (started_at, deploy_id) < (\(cursor.0)::timestamptz, \(cursor.1)::text)
-                ORDER BY started_at DESC, deploy_id DESC LIMIT \(limit)
+                  AND (started_at, deploy_id COLLATE "C") < (\(cursor.0)::timestamptz, \(cursor.1)::text)
+                ORDER BY started_at DESC, deploy_id COLLATE "C" DESC LIMIT \(limit)
                 """
             ).map { (try $0.decode(String.self, at: 0), try $0.decode(Date.self, at: 1)) }
             guard let last = ids.last else { break }
@@ -105,12 +107,12 @@ struct HealthyHistoryReader: Sendable {
                 SELECT DISTINCT p.deploy_id
                 FROM x
                 JOIN deploys d ON d.service = x.service AND d.environment = x.environment
-                    AND (d.started_at, d.deploy_id) > (x.started_at, x.deploy_id)
+                    AND (d.started_at, d.deploy_id COLLATE "C") > (x.started_at, x.deploy_id)
                 JOIN postmortems p ON p.deploy_id = d.deploy_id
                 WHERE (SELECT count(*) FROM deploys h
                        WHERE h.service = x.service AND h.environment = x.environment AND h.outcome = 'succeeded'
-                         AND (h.started_at, h.deploy_id) > (x.started_at, x.deploy_id)
-                         AND (h.started_at, h.deploy_id) < (d.started_at, d.deploy_id)
+                         AND (h.started_at, h.deploy_id COLLATE "C") > (x.started_at, x.deploy_id)
+                         AND (h.started_at, h.deploy_id COLLATE "C") < (d.started_at, d.deploy_id)
                          AND h.deploy_id <> ALL(\(ids)::text[])
                          AND NOT EXISTS (SELECT 1 FROM postmortems hp WHERE hp.deploy_id = h.deploy_id)) < \(config.healthyDeploys)
                 """
