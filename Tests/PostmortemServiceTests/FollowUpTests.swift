@@ -4,9 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import Postgres
 import PostmortemCore
-import PostmortemService
 import Synchronization
 import Testing
+
+@testable import PostmortemService
 
 /// Follow-up effectiveness end to end: the canary-too-loose story's threshold item is done
 /// through the API, then a later deploy of the same service either fails its canary on the
@@ -127,6 +128,37 @@ struct FollowUpTests {
             #expect(data["id"] as? String == itemId)
             #expect(data["status"] as? String == "done")
             #expect((data["reason"] as? String)?.contains("caught-1") == true)
+        }
+    }
+
+    /// More done canary items than one check reads, none of whose fixes changes a gate's check
+    /// (a skipped gate: no verdict ever), ahead of the threshold item in the check's order
+    /// (never checked, smaller IDs): the threshold item is still judged.
+    @Test func itemsNoDeployCanJudgeDoNotCrowdOutOneThatCan() async throws {
+        try await Self.withDoneItem { harness, itemId in
+            let fillers = FollowUpChecker.itemsPerRun + 50
+            try await harness.query { connection in
+                _ = try connection.query(
+                    """
+                    INSERT INTO action_items
+                    SELECT (jsonb_populate_record(a, jsonb_build_object(
+                        'action_item_id', '00000000-0000-0000-0000-' || lpad(i::text, 12, '0'),
+                        'finding_key', 'canary.gate_skipped:filler-' || i, 'follow_up_checked_at', NULL))).*
+                    FROM action_items a, generate_series(1, \(fillers)) i
+                    WHERE a.action_item_id = \(itemId)::uuid
+                    """)
+            }
+            #expect(
+                try await harness.count(
+                    "SELECT count(*) FROM action_items WHERE status = 'done' AND follow_up_checked_at IS NULL")
+                    == fillers, "the fillers come first, the threshold item was checked once already")
+            try await harness.produce(Self.caughtDeploy())
+            try await harness.wait("the caught deploy stored as failed") {
+                try await harness.count(
+                    "SELECT count(*) FROM deploys WHERE deploy_id = 'caught-1' AND outcome = 'failed'") == 1
+            }
+            #expect(try await harness.server.followUps.check() == [itemId: .verifiedEffective])
+            #expect(try await Self.events(harness, "verified_effective") == 1)
         }
     }
 

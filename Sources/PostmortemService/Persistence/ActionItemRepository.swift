@@ -197,7 +197,9 @@ struct ActionItemRepository: Sendable {
 
     /// Up to `limit` done canary and soak items without a follow-up verdict whose fix changed a
     /// gate's check on a metric (``GateChange``), least recently checked first, each with its
-    /// postmortem's deploy and the time it was last completed.
+    /// postmortem's deploy and the time it was last completed. Items of other finding kinds are
+    /// left out here, not after the limit: they are never checked, so they would fill the page
+    /// for good.
     func pendingFollowUps(limit: Int, on connection: isolated PostgresConnection) throws -> [PendingFollowUp] {
         try connection.query(
             """
@@ -207,6 +209,7 @@ struct ActionItemRepository: Sendable {
                 SELECT max((h->>'changedAt')::timestamptz) AS at FROM jsonb_array_elements(a.history) h WHERE h->>'type' = 'completed'
             ) done
             WHERE a.status = 'done' AND a.follow_up IS NULL AND a.gate IN ('canary', 'soak') AND done.at IS NOT NULL
+              AND substring(a.finding_key FROM '^[^.:]*[.]([^:]*):') = ANY(\(GateChange.kinds.map(\.rawValue).sorted())::text[])
             ORDER BY a.follow_up_checked_at NULLS FIRST, a.action_item_id LIMIT \(limit)
             """
         ).compactMap { row -> PendingFollowUp? in
