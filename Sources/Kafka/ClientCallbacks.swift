@@ -5,10 +5,14 @@ import Logging
 final class CallbackContext: Sendable {
     let logger: Logger
     let errors: AsyncStream<KafkaError>.Continuation
+    /// Whether a consumer's group rebalances incrementally (cooperative) rather than eagerly,
+    /// known from its configuration (see ``Rebalance/isCooperative(_:)``).
+    let cooperativeRebalance: Bool
 
-    init(logger: Logger, errors: AsyncStream<KafkaError>.Continuation) {
+    init(logger: Logger, errors: AsyncStream<KafkaError>.Continuation, cooperativeRebalance: Bool = false) {
         self.logger = logger
         self.errors = errors
+        self.cooperativeRebalance = cooperativeRebalance
     }
 
     /// The context registered on `client` with `rd_kafka_conf_set_opaque`.

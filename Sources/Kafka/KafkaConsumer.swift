@@ -41,7 +41,8 @@ public final class KafkaConsumer: Sendable {
         let (errors, continuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
         var logger = logger
         logger[metadataKey: "kafka.group"] = "\(config.groupID ?? "")"
-        let context = CallbackContext(logger: logger, errors: continuation)
+        let context = CallbackContext(
+            logger: logger, errors: continuation, cooperativeRebalance: Rebalance.isCooperative(effective))
         let client = try NativeClient(config: effective, type: RD_KAFKA_CONSUMER, context: context) {
             Rebalance.install(on: $0)
         }

@@ -16,9 +16,13 @@ enum Rebalance {
         client: OpaquePointer?, code: rd_kafka_resp_err_t,
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
     ) {
-        var logger = CallbackContext.of(client)?.logger
+        let context = CallbackContext.of(client)
+        var logger = context?.logger
         logger?[metadataKey: "kafka.client"] = "\(String(cString: rd_kafka_name(client)))"
-        let cooperative = rd_kafka_rebalance_protocol(client).map { String(cString: $0) } == "COOPERATIVE"
+        // Not rd_kafka_rebalance_protocol(): called from this callback while the consumer closes,
+        // it can wait forever (librdkafka #4041, unfixed in 2.0.2), and `serve` then never exits
+        // on SIGTERM. The protocol follows from the configured assignors.
+        let cooperative = context?.cooperativeRebalance ?? false
         let names = partitions.map { NativePartitionList.entries(of: $0).map(\.topicPartition.description) } ?? []
         switch code {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
@@ -43,6 +47,15 @@ enum Rebalance {
             logger?.error("rebalance failed", metadata: ["error": "\(KafkaErrorCode(code).name)"])
             rd_kafka_assign(client, nil)
         }
+    }
+
+    /// Whether a consumer configured with `config` rebalances cooperatively: librdkafka requires
+    /// every assignor of `partition.assignment.strategy` to use one protocol, and of its
+    /// assignors only `cooperative-sticky` is cooperative (the default, `range,roundrobin`, is
+    /// eager).
+    static func isCooperative(_ config: KafkaConfig) -> Bool {
+        let assignors = (config["partition.assignment.strategy"] ?? "range,roundrobin").split(separator: ",")
+        return assignors.contains { $0.filter { !$0.isWhitespace }.lowercased() == "cooperative-sticky" }
     }
 
     /// Commits the stored offsets of the current assignment synchronously (blocking).

@@ -280,8 +280,10 @@ extension OutboxRelayTests {
             cluster.shutdown()
         }
 
-        /// Polls until `count` messages have arrived or `timeout` passes.
-        func poll(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30)) async throws
+        /// Polls until `count` messages arrived or `timeout` passed. The default allows for a
+        /// fresh reader's group join, which took 23-29 s on the mock cluster with the suite's
+        /// other consumer groups around (and over 30 s twice in a full run under load).
+        func poll(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(90)) async throws
             -> [KafkaMessage]
         {
             var received: [KafkaMessage] = []
