@@ -135,10 +135,7 @@ final class ServiceHarness: Sendable {
         for scenario in scenarios {
             try await produceRouted(
                 zip(scenario.events, scenario.topicOfEach).map { event, role in
-                    (
-                        role == "metrics" ? topics.metrics : role == "rollbacks" ? topics.rollbacks : topics.deploys,
-                        scenario.deployId, event
-                    )
+                    (topics.input(forRole: role), scenario.deployId, event)
                 })
         }
     }
