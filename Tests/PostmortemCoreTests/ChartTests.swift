@@ -291,7 +291,7 @@ struct ChartTests {
         #expect(chart.markers.map(\.kind) == [.deploy, .onset, .rollback, .trip])
         #expect(chart.markers.map(\.at) == [0, 2, 8, 2].map(Self.minute))
         #expect(chart.windows == [.init(label: "canary (passed)", start: Self.minute(0), end: Self.minute(10))])
-        #expect(chart.band == .init(label: "baseline and breach limit", low: 100, high: 120))
+        #expect(chart.band == .init(label: "baseline to limit", low: 100, high: 120))
         #expect(
             chart.thresholds == [
                 .init(label: "canary threshold", value: 300, kind: .configured),

@@ -22,7 +22,7 @@ extension MetricTimelineChart {
         var chart = MetricTimelineChart(
             title: "\(metric.metric) around deploy \(postmortem.deployId)", metric: metric.metric, unit: metric.unit,
             points: points,
-            band: Band(label: "baseline and breach limit", low: metric.baseline, high: metric.limit))
+            band: Band(label: "baseline to limit", low: metric.baseline, high: metric.limit))
         for gate in [Gate.canary, .soak] {
             guard let window = moments.window(of: gate) else { continue }
             chart.windows.append(

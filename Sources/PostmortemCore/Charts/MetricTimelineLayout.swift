@@ -117,19 +117,29 @@ struct MetricTimelineLayout {
         let values = dataValues + onScale.map(\.value)
         let plotTopWithoutLanes = 30.0
         let plotBottom = height - 40
+        func plotTopBelow(lanes: Int) -> Double {
+            plotTopWithoutLanes + Double(lanes) * Self.laneHeight + (lanes > 0 ? 4 : 0)
+        }
 
         // Time axis padded by 2 % each side so markers at the ends stay visible.
         let span = max(latest.timeIntervalSince(earliest), 1)
         let start = earliest.addingTimeInterval(-span * 0.02)
         let end = latest.addingTimeInterval(span * 0.02)
 
-        let rightLimit = (width * 0.34).rounded()
+        // The right margin fits the widest label, up to 30 % of the width; longer ones wrap.
         let sideWidth = sideLabels.map { SVGText.width($0.text, fontSize: Self.font) }.max() ?? 0
-        let right = width - min(max(sideWidth + 14, 16), rightLimit)
-        let provisionalAxis = ValueAxis(covering: values, targetTicks: max(2, Int((plotBottom - 60) / 40)))
+        let right = width - min(max(sideWidth + 14, 16), (width * 0.3).rounded())
+        let sideLines = sideLabels.map {
+            LabelLayout.wrap($0.text, width: width - right - 8, fontSize: Self.font, maxLines: 2)
+        }
+        // The left margin fits the value ticks of any plot height the marker lanes may leave.
+        let targets =
+            Self.tickTarget(plotBottom - plotTopBelow(lanes: 4))...Self.tickTarget(plotBottom - plotTopBelow(lanes: 0))
         let tickWidth =
-            provisionalAxis.ticks.map { SVGText.width(provisionalAxis.label($0), fontSize: Self.font) }
-            .max() ?? 10
+            targets.map { target in
+                let axis = ValueAxis(covering: values, targetTicks: target)
+                return axis.ticks.map { SVGText.width(axis.label($0), fontSize: Self.font) }.max() ?? 10
+            }.max() ?? 10
         let left = (tickWidth + 30).rounded()
         let timeAxis = TimeAxis(
             from: start, to: end, maxTicks: max(2, Int((right - left) / 70)))
@@ -142,9 +152,8 @@ struct MetricTimelineLayout {
             return x + 3 + w <= width - 4 ? (start: x + 3, end: x + 3 + w) : (start: x - 3 - w, end: x - 3)
         }
         let markerLanes = LabelLayout.lanes(markerSpans, maxLanes: 4)
-        let laneCount = (markerLanes.max() ?? -1) + 1
-        let plotTop = plotTopWithoutLanes + Double(laneCount) * Self.laneHeight + (laneCount > 0 ? 4 : 0)
-        let axis = ValueAxis(covering: values, targetTicks: max(2, Int((plotBottom - plotTop) / 40)))
+        let plotTop = plotTopBelow(lanes: (markerLanes.max() ?? -1) + 1)
+        let axis = ValueAxis(covering: values, targetTicks: Self.tickTarget(plotBottom - plotTop))
         func y(_ value: Double) -> Double { axis.position(value, bottom: plotBottom, top: plotTop) }
         func x(_ date: Date) -> Double { timeAxis.position(date, left: left, right: right) }
 
@@ -309,13 +318,15 @@ struct MetricTimelineLayout {
         }
 
         // Labels at the right edge.
-        let wanted = sideLabels.map { label in
-            label.offScale > 0 ? plotTop : label.offScale < 0 ? plotBottom : y(label.value)
+        let extents = sideLines.map { Double($0.count - 1) * Self.laneHeight }
+        let wanted = zip(sideLabels, extents).map { label, extent in
+            label.offScale > 0 ? plotTop : label.offScale < 0 ? plotBottom - extent : y(label.value) - extent / 2
         }
-        let placed = LabelLayout.spread(wanted, gap: 13, top: plotTop, bottom: plotBottom)
+        let placed = LabelLayout.spread(
+            wanted, extents: extents, gap: Self.laneHeight, top: plotTop, bottom: plotBottom)
         for (index, label) in sideLabels.enumerated() {
             doc.text(
-                LabelLayout.fit(label.text, width: width - right - 8, fontSize: Self.font),
+                lines: sideLines[index], lineHeight: Self.laneHeight,
                 [
                     "x": SVGText.coordinate(right + 6), "y": SVGText.coordinate(placed[index] + 4), "font-size": "11",
                     "fill": label.color,
@@ -357,6 +368,9 @@ struct MetricTimelineLayout {
         }
         doc.raw(dots + "</g>")
     }
+
+    /// About one value tick per 30 pixels of plot height, at least two.
+    static func tickTarget(_ plotHeight: Double) -> Int { max(2, Int(plotHeight / 30)) }
 
     /// Label every n-th tick so labels `spacing` pixels apart do not overlap.
     static func every(_ labels: [String], spacing: Double) -> Int {

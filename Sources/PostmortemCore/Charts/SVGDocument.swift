@@ -48,6 +48,22 @@ struct SVGDocument {
         text += ">" + SVGText.escape(content) + "</text>"
     }
 
+    /// `<text …>` of `lines`, one `<tspan>` each, `lineHeight` apart below the first.
+    mutating func text(lines: [String], lineHeight: Double, _ attributes: KeyValuePairs<String, String>) {
+        guard lines.count > 1, let x = attributes.first(where: { $0.key == "x" })?.value else {
+            text(lines.first ?? "", attributes)
+            return
+        }
+        open("text", attributes)
+        text += ">"
+        for (index, line) in lines.enumerated() {
+            text +=
+                "<tspan x=\"\(SVGText.escape(x))\" dy=\"\(index == 0 ? "0" : SVGText.coordinate(lineHeight))\">"
+                + SVGText.escape(line) + "</tspan>"
+        }
+        text += "</text>"
+    }
+
     /// Raw markup the caller built from escaped parts.
     mutating func raw(_ markup: String) { text += markup }
 
@@ -81,19 +97,39 @@ enum LabelLayout {
         }
     }
 
-    /// Positions as close to `wanted` as possible, each at least `gap` from the next, within
-    /// `top…bottom` when they fit: pushed down from the top first, then up from the bottom.
-    static func spread(_ wanted: [Double], gap: Double, top: Double, bottom: Double) -> [Double] {
+    /// Positions as close to `wanted` as possible, each at least `gap` below the end of the one
+    /// above (a label `extents[i]` tall ends at its position plus that), within `top…bottom`
+    /// when they fit: pushed down from the top first, then up from the bottom.
+    static func spread(_ wanted: [Double], extents: [Double], gap: Double, top: Double, bottom: Double) -> [Double] {
         let order = wanted.indices.sorted { (wanted[$0], $0) < (wanted[$1], $1) }
-        var placed = order.map { min(max(wanted[$0], top), bottom) }
-        for i in placed.indices.dropFirst() { placed[i] = max(placed[i], placed[i - 1] + gap) }
-        if let last = placed.last, last > bottom {
-            placed[placed.count - 1] = bottom
-            for i in placed.indices.dropLast().reversed() { placed[i] = min(placed[i], placed[i + 1] - gap) }
+        let extent = order.map { extents[$0] }
+        var placed = order.map { min(max(wanted[$0], top), bottom - extents[$0]) }
+        for i in placed.indices.dropFirst() { placed[i] = max(placed[i], placed[i - 1] + extent[i - 1] + gap) }
+        if let last = placed.indices.last, placed[last] + extent[last] > bottom {
+            placed[last] = bottom - extent[last]
+            for i in placed.indices.dropLast().reversed() {
+                placed[i] = min(placed[i], placed[i + 1] - extent[i] - gap)
+            }
         }
         var result = wanted
         for (rank, index) in order.enumerated() { result[index] = placed[rank] }
         return result
+    }
+
+    /// `text` in at most `maxLines` lines of about `width` pixels at `fontSize`, broken at
+    /// spaces; the last line is cut with an ellipsis when the text does not fit.
+    static func wrap(_ text: String, width: Double, fontSize: Double, maxLines: Int) -> [String] {
+        let fits = max(Int(width / (fontSize * 0.6)), 1)
+        var lines: [String] = []
+        var rest = Substring(text)
+        while rest.count > fits, lines.count < maxLines - 1 {
+            let head = rest.prefix(fits + 1)
+            guard let space = head.lastIndex(of: " "), space > rest.startIndex else { break }
+            lines.append(String(rest[..<space]))
+            rest = rest[rest.index(after: space)...]
+        }
+        lines.append(fit(String(rest), width: width, fontSize: fontSize))
+        return lines
     }
 
     /// `text` cut with an ellipsis to about `width` pixels at `fontSize`.
