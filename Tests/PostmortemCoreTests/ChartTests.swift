@@ -112,6 +112,16 @@ struct ChartTests {
         #expect(SVGText.fixed(value, decimals: decimals) == text)
     }
 
+    @Test(
+        "coordinates have at most one decimal and are always finite",
+        arguments: [
+            (12, "12"), (12.5, "12.5"), (-3.24, "-3.2"), (0.04, "0"), (-0.04, "0"), (99.96, "100"), (.nan, "0"),
+            (.infinity, "0"), (1e12, "1000000000"),
+        ] as [(Double, String)])
+    func coordinate(_ value: Double, _ text: String) {
+        #expect(SVGText.coordinate(value) == text)
+    }
+
     // MARK: Degenerate and hostile input
 
     static let t0 = Fixture.start

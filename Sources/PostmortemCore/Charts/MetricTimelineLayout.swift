@@ -66,7 +66,7 @@ struct MetricTimelineLayout {
     func render(id: String) -> String {
         var doc = SVGDocument(
             width: Int(width), height: Int(height), id: id, title: chart.chart.title,
-            description: chart.chart.textAlternative)
+            description: chart.textAlternative)
         let titleText = LabelLayout.fit(chart.chart.title, width: width - 16, fontSize: 14)
         doc.text(titleText, ["x": "8", "y": "18", "font-size": "14", "font-weight": "600", "fill": ChartPalette.text])
         let times =
@@ -343,23 +343,23 @@ struct MetricTimelineLayout {
         let intervals = zip(points.dropFirst(), points).map { $0.at.timeIntervalSince($1.at) }.filter { $0 > 0 }
             .sorted()
         let typical = intervals.isEmpty ? 0 : intervals[intervals.count / 2]
-        var path = ""
-        path.reserveCapacity(points.count * 14)
+        var path: [UInt8] = []
+        path.reserveCapacity(points.count * 12)
         var previous: Date?
         for point in points {
             let breaks = previous.map { typical > 0 && point.at.timeIntervalSince($0) > typical * 3 } ?? true
+            path.append(UInt8(ascii: breaks ? "M" : "L"))
+            SVGText.appendCoordinate(x(point.at), to: &path)
+            path.append(UInt8(ascii: " "))
+            SVGText.appendCoordinate(y(point.value), to: &path)
             // `h0` after each move: a sample alone between gaps still shows as a round dot.
-            path +=
-                (breaks ? "M" : "L") + SVGText.coordinate(x(point.at)) + " " + SVGText.coordinate(y(point.value))
-                + (breaks ? "h0" : "")
+            if breaks { path += "h0".utf8 }
             previous = point.at
         }
-        doc.element(
-            "path",
-            [
-                "class": "series", "d": path, "fill": "none", "stroke": ChartPalette.series, "stroke-width": "2",
-                "stroke-linejoin": "round", "stroke-linecap": "round", "clip-path": "url(#\(doc.id)-plot)",
-            ])
+        doc.raw(
+            "<path class=\"series\" d=\"\(String(decoding: path, as: UTF8.self))\" fill=\"none\" "
+                + "stroke=\"\(ChartPalette.series)\" stroke-width=\"2\" stroke-linejoin=\"round\" "
+                + "stroke-linecap=\"round\" clip-path=\"url(#\(doc.id)-plot)\"/>")
         guard points.count <= 120 else { return }
         var dots = "<g class=\"samples\" fill=\"\(ChartPalette.series)\">"
         for point in points {
