@@ -434,6 +434,49 @@ struct ChartTests {
             TrendChart.deploymentFrequency(partial).note?.hasSuffix("The first and last weeks are partial.") == true)
     }
 
+    // MARK: Contrast
+
+    /// WCAG 2 contrast ratio of `#rrggbb` against white.
+    static func contrastOnWhite(_ hex: String) throws -> Double {
+        let value = try #require(UInt32(hex.dropFirst(), radix: 16), "\(hex)")
+        let channels = [value >> 16, value >> 8 & 0xFF, value & 0xFF].map { Double($0) / 255 }
+        let linear = channels.map { $0 <= 0.04045 ? $0 / 12.92 : pow(($0 + 0.055) / 1.055, 2.4) }
+        let luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        return 1.05 / (luminance + 0.05)
+    }
+
+    @Test("WCAG contrast formula", arguments: [("#000000", 21.0), ("#767676", 4.54), ("#ffffff", 1.0)])
+    func contrastFormula(_ hex: String, _ ratio: Double) throws {
+        #expect(abs(try Self.contrastOnWhite(hex) - ratio) < 0.01)
+    }
+
+    @Test("text has 4.5:1 contrast on white and the lines that carry data 3:1 (WCAG AA)")
+    func contrast() throws {
+        let documents = [
+            try Built(cause: "too_loose").chart.svg(), try Built(cause: "ended_before_onset").chart.svg(),
+            Self.edgeCharts.first { $0.0.hasPrefix("a far-off") }!.1.svg(),
+            TrendChart(title: "t", unit: "%", buckets: [.init(label: "a", value: 1), .init(label: "b", value: nil)])
+                .svg(),
+        ]
+        let dataClasses = ["series", "threshold", "marker", "trip", "window window-proposed"]
+        var checked = 0
+        for svg in documents {
+            for element in try SVGTree(svg).elements {
+                if element.name == "text", let fill = element.attributes["fill"] {
+                    #expect(try Self.contrastOnWhite(fill) >= 4.5, "text \(element.text) in \(fill)")
+                    checked += 1
+                }
+                if let kind = element.attributes["class"], dataClasses.contains(where: kind.hasPrefix),
+                    let stroke = element.attributes["stroke"]
+                {
+                    #expect(try Self.contrastOnWhite(stroke) >= 3, "\(kind) in \(stroke)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 40)
+    }
+
     /// Writes `svg` to `$CHART_PREVIEW_DIR/name.svg` when that is set, to look at.
     private func preview(_ svg: String, _ name: String) throws {
         guard let directory = ProcessInfo.processInfo.environment["CHART_PREVIEW_DIR"] else { return }
