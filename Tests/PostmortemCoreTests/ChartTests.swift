@@ -370,6 +370,45 @@ struct ChartTests {
         try preview(built.chart.svg(), "unchecked")
     }
 
+    @Test(
+        "every scenario's metrics chart as valid documents, markers where their times put them",
+        arguments: Scenario.all + Scenario.reviewed)
+    func scenario(_ s: Scenario) throws {
+        let events = try Fixture.decode(s.lines)
+        let report = BatchAnalysis(config: s.config).run(events)
+        guard let postmortem = report.postmortems.first(where: { $0.deployId == s.deployId }) else { return }
+        for metric in postmortem.contributingMetrics + postmortem.ruledOutMetrics {
+            let points = events.flatMap { event -> [MetricPoint] in
+                guard case .metricSampled(let sample) = event.event, sample.metric == metric.metricName,
+                    sample.labels == metric.labels, sample.service == postmortem.service,
+                    sample.environment == postmortem.environment
+                else { return [] }
+                return sample.points
+            }
+            let chart = MetricTimelineChart.forContributingMetric(metric, of: postmortem, points: points)
+            let tree = try SVGTree(chart.svg())
+            try tree.checkAccessible(title: chart.title)
+            #expect(tree.nonFiniteNumbers.isEmpty, "\(metric.metric)")
+            #expect(chart.markers.contains { $0.kind == .onset } == (metric.onset != nil))
+            #expect(chart.markers.contains { $0.kind == .rollback } == (postmortem.rolledBackAt != nil))
+            if let onset = metric.onset { #expect(chart.textAlternative.contains("from \(formatClock(onset))")) }
+            if let rollback = postmortem.rolledBackAt {
+                #expect(chart.textAlternative.contains("rolled back at \(formatClock(rollback))"))
+            }
+            // Every marker line sits where a linear time axis puts its time.
+            let lines = tree.elements.filter { $0.attributes["class"]?.hasPrefix("marker ") == true }
+            let xs = lines.compactMap { $0.attributes["x1"].flatMap(Double.init) }
+            let times = chart.markers.sorted { $0.at < $1.at }.map(\.at)
+            #expect(xs.count == times.count)
+            guard let first = times.first, let last = times.last, last > first, let x0 = xs.first, let x1 = xs.last
+            else { continue }
+            let scale = (x1 - x0) / last.timeIntervalSince(first)
+            for (x, time) in zip(xs, times) {
+                #expect(abs(x - x0 - time.timeIntervalSince(first) * scale) <= 0.2, "\(s.name) \(metric.metric)")
+            }
+        }
+    }
+
     // MARK: Trends
 
     @Test("weeks without data are gaps marked as such, never zero")
