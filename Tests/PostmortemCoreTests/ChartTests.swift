@@ -122,6 +122,44 @@ struct ChartTests {
         #expect(SVGText.coordinate(value) == text)
     }
 
+    // MARK: Label layout
+
+    @Test(
+        "labels that would overlap go to the next lane, up to the last",
+        arguments: [
+            ([(0, 10), (5, 15), (17, 30)], 4, [0, 1, 0]),
+            ([(0, 10), (5, 15), (8, 20), (12, 30)], 4, [0, 1, 2, 3]),
+            ([(0, 10), (5, 15), (8, 20)], 2, [0, 1, 0]),
+            ([(0, 10), (5, 15)], 1, [0, 0]),
+        ] as [([(Double, Double)], Int, [Int])])
+    func lanes(_ spans: [(Double, Double)], _ maxLanes: Int, _ expected: [Int]) {
+        #expect(LabelLayout.lanes(spans.map { (start: $0.0, end: $0.1) }, maxLanes: maxLanes) == expected)
+    }
+
+    @Test(
+        "side labels keep their gap, inside the plot",
+        arguments: [
+            ([50, 52, 200], [0, 0, 0], [50, 63, 200]),
+            ([52, 50], [0, 0], [63, 50]),
+            ([295, 298], [0, 0], [287, 300]),
+            ([50, 52], [13, 0], [50, 76]),
+            ([-20, 10], [0, 0], [0, 13]),
+        ] as [([Double], [Double], [Double])])
+    func spread(_ wanted: [Double], _ extents: [Double], _ expected: [Double]) {
+        #expect(LabelLayout.spread(wanted, extents: extents, gap: 13, top: 0, bottom: 300) == expected)
+    }
+
+    @Test(
+        "long labels wrap at spaces, the last line cut",
+        arguments: [
+            ("canary threshold 300 ms (off scale)", 2, ["canary threshold 300", "ms (off scale)"]),
+            ("baseline to limit 100–120 errors/min of checkout", 2, ["baseline to limit", "100–120 errors/min …"]),
+            ("short", 2, ["short"]), ("averyveryverylongwordwithoutspaces", 2, ["averyveryverylongwo…"]),
+        ] as [(String, Int, [String])])
+    func wrap(_ text: String, _ maxLines: Int, _ expected: [String]) {
+        #expect(LabelLayout.wrap(text, width: 120, fontSize: 10, maxLines: maxLines) == expected)
+    }
+
     // MARK: Degenerate and hostile input
 
     static let t0 = Fixture.start

@@ -126,11 +126,12 @@ struct MetricTimelineLayout {
         let start = earliest.addingTimeInterval(-span * 0.02)
         let end = latest.addingTimeInterval(span * 0.02)
 
-        // The right margin fits the widest label, up to 30 % of the width; longer ones wrap.
+        // The right margin fits the widest label, up to 30 % of the width; longer ones wrap
+        // (to three lines on a narrow chart).
         let sideWidth = sideLabels.map { SVGText.width($0.text, fontSize: Self.font) }.max() ?? 0
         let right = width - min(max(sideWidth + 14, 16), (width * 0.3).rounded())
         let sideLines = sideLabels.map {
-            LabelLayout.wrap($0.text, width: width - right - 8, fontSize: Self.font, maxLines: 2)
+            LabelLayout.wrap($0.text, width: width - right - 8, fontSize: Self.font, maxLines: width < 480 ? 3 : 2)
         }
         // The left margin fits the value ticks of any plot height the marker lanes may leave.
         let targets =
