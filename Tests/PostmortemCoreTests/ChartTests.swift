@@ -338,6 +338,7 @@ struct ChartTests {
         let chart = built.chart
         #expect(chart.markers.map(\.kind) == [.deploy, .onset, .rollback, .trip])
         #expect(chart.markers.map(\.at) == [0, 2, 8, 2].map(Self.minute))
+        #expect(chart.markers.map(\.label) == ["deploy", "onset", "rollback", "canary at 150 would fail"])
         #expect(chart.windows == [.init(label: "canary (passed)", start: Self.minute(0), end: Self.minute(10))])
         #expect(chart.band == .init(label: "baseline to limit", low: 100, high: 120))
         #expect(
@@ -378,6 +379,7 @@ struct ChartTests {
                 .init(
                     label: "soak of 30 min (proposed)", start: Self.minute(10), end: Self.minute(40), kind: .proposed),
             ])
+        #expect(built.chart.markers.last?.label == "30 min soak would fail")
         let deploy = try built.x(.deploy)
         let minutePixels = (try built.x(.rollback) - deploy) / 40
         #expect(abs(try built.x(.onset) - deploy - 30 * minutePixels) <= 0.2)
