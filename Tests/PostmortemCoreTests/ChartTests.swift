@@ -368,6 +368,7 @@ struct ChartTests {
         try built.tree.checkAccessible(title: chart.title)
         #expect(built.tree.nonFiniteNumbers.isEmpty)
         try preview(chart.svg(), "loose-threshold")
+        try preview(chart.svg(width: 960, height: 320), "loose-threshold-960")
     }
 
     @Test("a soak that ended before the onset: the proposed longer soak is drawn from the soak's start")
@@ -447,6 +448,32 @@ struct ChartTests {
                 #expect(abs(x - x0 - time.timeIntervalSince(first) * scale) <= 0.2, "\(s.name) \(metric.metric)")
             }
         }
+    }
+
+    @Test(
+        "the summary says which way the metric moved, or that it stayed within its limit",
+        arguments: [
+            (
+                "d-22", "success_rate",
+                "success_rate fell from a baseline of 99 ms to a low of 90 ms; it breached 98.5 ms from 10:02 UTC, "
+                    + "2 min after the deploy started. The deploy was rolled back at 10:08 UTC, 6 min after the onset. "
+                    + "The canary did not check it."
+            ),
+            (
+                "d-43", "latency_p99_ms",
+                "latency_p99_ms stayed within its breach limit of 120 ms (baseline 100 ms, worst 100 ms). "
+                    + "The deploy was rolled back at 10:09 UTC."
+            ),
+        ])
+    func summary(_ deployId: String, _ metricName: String, _ expected: String) throws {
+        let scenario = try #require((Scenario.all + Scenario.reviewed).first { $0.deployId == deployId })
+        let report = BatchAnalysis(config: scenario.config).run(try Fixture.decode(scenario.lines))
+        let postmortem = try #require(report.postmortems.first { $0.deployId == deployId })
+        let metric = try #require(
+            (postmortem.contributingMetrics + postmortem.ruledOutMetrics).first { $0.metric == metricName })
+        let summary = try #require(
+            MetricTimelineChart.forContributingMetric(metric, of: postmortem, points: []).summary)
+        #expect(summary.hasPrefix(expected), "\(summary)")
     }
 
     // MARK: Trends
