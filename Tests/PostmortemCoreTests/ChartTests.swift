@@ -240,6 +240,7 @@ struct ChartTests {
         #expect(chart.textAlternative.contains(says), "\(name): \(chart.textAlternative)")
         #expect(tree.desc == SVGTree.asParsed(chart.textAlternative))
         #expect(!svg.contains("<script"), "\(name)")
+        #expect(tree.texts.contains { $0.hasPrefix("No samples") } == chart.points.allSatisfy { !$0.value.isFinite })
         try preview(svg, "edge-\(index)")
     }
 

@@ -257,7 +257,10 @@ struct MetricTimelineLayout {
                     "x1": tx, "x2": tx, "y1": SVGText.coordinate(plotBottom), "y2": SVGText.coordinate(plotBottom + 4),
                     "stroke": ChartPalette.axis, "stroke-width": "1",
                 ])
-            guard index % tickEvery == 0 else { continue }
+            // Every n-th label, and none cut by the image's edge.
+            guard index % tickEvery == 0,
+                x(tick) + SVGText.width(tickLabels[index], fontSize: Self.font) / 2 <= width - 2
+            else { continue }
             doc.text(
                 tickLabels[index],
                 [
@@ -274,6 +277,15 @@ struct MetricTimelineLayout {
 
         // The series, broken where samples are missing.
         renderSeries(into: &doc, x: x, y: y)
+        if chart.points.isEmpty {
+            doc.text(
+                "No samples",
+                [
+                    "x": SVGText.coordinate((left + right) / 2), "y": SVGText.coordinate((plotTop + plotBottom) / 2),
+                    "text-anchor": "middle", "font-size": "13", "fill": ChartPalette.muted, "stroke": "#ffffff",
+                    "stroke-width": "4", "paint-order": "stroke",
+                ])
+        }
 
         // Thresholds and their trip points.
         for t in onScale {
