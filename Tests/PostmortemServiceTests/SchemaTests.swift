@@ -20,8 +20,8 @@ struct SchemaTests {
         }
         #expect(
             tables == [
-                "action_items", "analysis_queue", "deploy_events", "deploys", "metric_samples", "metric_source_fetches",
-                "outbox", "postmortems",
+                "action_items", "analysis_queue", "deploy_events", "deploys", "follow_up_inputs", "metric_samples",
+                "metric_source_fetches", "outbox", "postmortems",
                 "schema_migrations",
             ])
     }

@@ -44,6 +44,9 @@ public enum ActionItemEventType: String, Sendable, Hashable, CaseIterable, Codab
     case verifiedEffective = "verified_effective"
     /// A done item that changed a gate: the gate missed its metric again.
     case regressed
+    /// A done item that changed a gate: no regression decides its follow-up any more (the
+    /// verdict published before is withdrawn).
+    case followUpWithdrawn = "follow_up_withdrawn"
 }
 
 /// One change of an action item: the item after it, and who did what when.
@@ -62,6 +65,8 @@ public struct ActionItemChange: Sendable, Hashable {
     public var reason: String? = nil
     /// The owner before an `assigned` change (nil on other changes, or when it had none).
     public var previousOwner: String? = nil
+    /// The follow-up a verdict change announces (nil on other changes).
+    public var followUp: FollowUpChange? = nil
 }
 
 /// A command that is not allowed in the item's current state.
