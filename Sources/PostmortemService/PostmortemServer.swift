@@ -77,10 +77,7 @@ public final class PostmortemServer: Sendable {
         let analysisStep = AnalysisStep(
             events: events, metrics: metricRepository, history: HealthyHistoryReader(events: events, config: analysis),
             postmortems: postmortems, queue: queue, analyzer: analyzer, sourceProgress: sourceProgress, logger: logger)
-        reader = PostmortemReader(
-            pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository,
-            store: postmortems,
-            analyzer: analyzer, sourceProgress: sourceProgress)
+        reader = PostmortemReader(pool: pool, postmortems: postmortemRepository, actionItems: actionItemRepository)
         insights = InsightsReader(pool: pool)
         sweeper = OverdueSweeper(
             pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock,

@@ -105,7 +105,7 @@ struct CLITests {
                 ["action-items", "list", "--postmortem-id", postmortemId], token: ServiceHarness.readToken)
             #expect(items.status == 0, "\(items.standardError)")
             let rows = Self.table(items.standardOutput)
-            #expect(rows.first == ["ID", "STATUS", "OWNER", "DUE", "KIND", "TITLE"])
+            #expect(rows.first == ["ID", "STATUS", "OWNER", "DUE", "KIND", "FOLLOW-UP", "TITLE"])
             let byDue = try await Self.strings(
                 "SELECT action_item_id::text FROM action_items ORDER BY due_at, action_item_id", harness)
             #expect(rows.dropFirst().map(\.first) == byDue, "ordered by due date, then id")
