@@ -38,7 +38,8 @@ public enum ActionItemEventType: String, Sendable, Hashable, CaseIterable, Codab
     case evidenceAttached = "evidence_attached"
     /// Past due (reported once per due date).
     case overdue
-    /// Title or description rewritten by re-analysis (the figures they cite changed).
+    /// Title, description or due date rewritten by re-analysis (the figures they cite, or the
+    /// severity, changed; a due date its owner rescheduled stays).
     case revised
     /// A done item that changed a gate: the gate caught the next regression of its metric.
     case verifiedEffective = "verified_effective"
@@ -155,17 +156,22 @@ extension ActionItem {
     }
 
     /// The `revised` change when re-analysis rewrote the item's title, description or proposal
-    /// (the figures they cite changed); nil when all are unchanged. Lifecycle state is kept.
-    public func revised(as planned: ActionItem, at time: Date, by actor: String = "deploy-postmortem")
-        -> ActionItemChange?
-    {
-        guard planned.title != title || planned.description != description || planned.proposal != proposal else {
-            return nil
-        }
+    /// (the figures they cite changed), or its due date (the severity, or when the problem was
+    /// detected, changed) unless `keepingDueDate` (an owner rescheduled it); nil when all are
+    /// unchanged. Lifecycle state is kept.
+    public func revised(
+        as planned: ActionItem, keepingDueDate: Bool = false, at time: Date, by actor: String = "deploy-postmortem"
+    ) -> ActionItemChange? {
+        let due = keepingDueDate ? dueAt : planned.dueAt
+        guard
+            planned.title != title || planned.description != description || planned.proposal != proposal
+                || due != dueAt
+        else { return nil }
         var next = self
         next.title = planned.title
         next.description = planned.description
         next.proposal = planned.proposal
+        next.dueAt = due
         return ActionItemChange(item: next, type: .revised, previousStatus: status, changedBy: actor, changedAt: time)
     }
 

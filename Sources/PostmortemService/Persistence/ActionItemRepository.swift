@@ -14,6 +14,8 @@ struct StoredActionItem: Sendable {
     var updatedAt: Date
     /// Cancelled by re-analysis because its finding no longer applies (reopened if it returns).
     var superseded = false
+    /// An owner set its due date (a `rescheduled` change): re-analysis no longer moves it.
+    var rescheduled = false
     /// Its follow-up verdict (pending for an item no deploy judged, or whose fix changes no gate).
     var followUp = FollowUpState.pending
     /// When the current verdict was published (nil before the first).
@@ -58,7 +60,8 @@ struct ActionItemRepository: Sendable {
         a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
         a.created_at, a.updated_at, a.superseded, a.proposal::text AS proposal, a.follow_up, a.follow_up_deploy_id,
         a.follow_up_deploy_started_at, a.follow_up_observed, a.follow_up_threshold, a.follow_up_missed_as,
-        a.follow_up_revision, a.follow_up_judged_at, a.follow_up_checked_at
+        a.follow_up_revision, a.follow_up_judged_at, a.follow_up_checked_at,
+        a.history @> '[{"type": "rescheduled"}]'::jsonb AS rescheduled
         FROM action_items a JOIN postmortems p USING (postmortem_id)
         """
 
@@ -322,6 +325,7 @@ struct ActionItemRepository: Sendable {
         return StoredActionItem(
             item: item, version: try row.decode(named: "version"), createdAt: try row.decode(named: "created_at"),
             updatedAt: try row.decode(named: "updated_at"), superseded: try row.decode(named: "superseded"),
+            rescheduled: try row.decode(named: "rescheduled"),
             followUp: FollowUpState(evidence: evidence, revision: try row.decode(named: "follow_up_revision")),
             followUpJudgedAt: try row.decode(named: "follow_up_judged_at"),
             followUpCheckedAt: try row.decode(named: "follow_up_checked_at"))
