@@ -37,15 +37,25 @@ public struct PostmortemReader: Sendable {
     /// The postmortem of `deployId` as a domain value (analyzed again from its stored events,
     /// with the stored lifecycle of its items), or nil when the deploy has none.
     public func postmortem(ofDeploy deployId: String) async throws -> Postmortem? {
+        try await postmortemAndSeries(ofDeploy: deployId)?.postmortem
+    }
+
+    /// ``postmortem(ofDeploy:)`` with the metric series around the deploy it was analyzed from.
+    func postmortemAndSeries(ofDeploy deployId: String) async throws -> (
+        postmortem: Postmortem, series: [MetricSeries]
+    )? {
         try await pool.withConnection { [self] connection in
             guard try postmortems.exists(ofDeploy: deployId, on: connection) else { return nil }
             let timeline = try events.timeline(of: deployId, on: connection)
-            guard var analysis = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
+            guard
+                let (analyzed, series) = try history.analyzeKeepingSeries(
+                    timeline, analyzer: analyzer, metrics: metrics, on: connection)
             else {
                 return nil
             }
+            var analysis = analyzed
             analysis.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)
-            return try store.current(analysis, on: connection)
+            return (try store.current(analysis, on: connection), series)
         }
     }
 
