@@ -75,10 +75,7 @@ public final class PostmortemServer: Sendable {
         let analysisStep = AnalysisStep(
             events: events, metrics: metricRepository, history: HealthyHistoryReader(events: events, config: analysis),
             postmortems: postmortems, queue: queue, analyzer: analyzer, sourceProgress: sourceProgress, logger: logger)
-        reader = PostmortemReader(
-            pool: pool, events: events, metrics: metricRepository, postmortems: postmortemRepository,
-            store: postmortems,
-            analyzer: analyzer, sourceProgress: sourceProgress)
+        reader = PostmortemReader(pool: pool, postmortems: postmortemRepository, actionItems: actionItemRepository)
         insights = InsightsReader(pool: pool)
         sweeper = OverdueSweeper(
             pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock,
@@ -114,7 +111,8 @@ public final class PostmortemServer: Sendable {
             tokens: configuration.api.tokens,
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
         let ui = UIRoutes(
-            postmortems: reader, actionItems: actionItems, insights: insights, tokens: configuration.api.tokens,
+            postmortems: reader, chartPoints: ChartPointsReader(pool: pool, metrics: metricRepository),
+            actionItems: actionItems, insights: insights, tokens: configuration.api.tokens,
             authenticator: UIAuthenticator(
                 sessions: UISessions(key: configuration.ui.sessionKey, lifetime: configuration.ui.sessionLifetime),
                 proxyHeader: configuration.ui.authProxyHeader.flatMap { HTTPField.Name($0) }, clock: clock),

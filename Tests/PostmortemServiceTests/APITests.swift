@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Postgres
+import PostmortemCore
 import PostmortemService
+import TestSupport
 import Testing
 
 /// The `/v1` API over real HTTP against the running service: the whole action-item lifecycle
@@ -435,6 +437,29 @@ struct APITests {
             let next = try #require(first.object["nextCursor"] as? String)
             #expect(try await api.call(.get, "/v1/action-items?limit=1&cursor=\(next)").status == .ok)
             #expect(try await api.call(.get, "/v1/postmortems?since=0001-01-01T00:00:00Z").items.count == 1)
+        }
+    }
+
+    /// The Markdown is rendered from the stored document and items: what `analyze` prints for the
+    /// same events, and still the same once the deploy's events are gone (the read never
+    /// analyzes them again).
+    @Test func markdownIsTheStoredPostmortemAsAnalyzePrintsIt() async throws {
+        let analyzed = try await BuiltProducts.deployPostmortem(
+            ["analyze", "-", "--format", "markdown"], input: SampleEvents.lines.joined(separator: "\n"))
+        #expect(analyzed.status == 0, "\(analyzed.standardError)")
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let path = "/v1/postmortems/\(postmortemId).md"
+            let served = try await api.call(.get, path, token: ServiceHarness.readToken)
+            #expect(served.status == .ok)
+            #expect(served.text == analyzed.standardOutput)
+
+            let deleted = try await harness.query { connection in
+                try connection.query("DELETE FROM deploy_events WHERE deploy_id = 'd-42'").affectedRows
+            }
+            #expect(deleted > 0)
+            #expect(try await api.call(.get, path, token: ServiceHarness.readToken).text == analyzed.standardOutput)
+            let read = try #require(try await harness.server.reader.postmortem(ofDeploy: "d-42"))
+            #expect(MarkdownRenderer().render(read) == analyzed.standardOutput)
         }
     }
 

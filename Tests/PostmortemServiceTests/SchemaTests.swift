@@ -26,6 +26,27 @@ struct SchemaTests {
             ])
     }
 
+    /// Migration 0011: postmortems stored before their documents carried the timeline are queued
+    /// for the one re-analysis that stores it; the others are not.
+    @Test func documentsWithoutTheirTimelineAreQueuedForAnalysis() async throws {
+        let configuration = try TestDatabase.fresh()
+        try await Migrator(migrations: try DatabaseSchema.migrations().filter { $0.version < 11 }).migrate(
+            configuration)
+        let connection = try await PostgresConnection.connect(configuration)
+        let insert =
+            "INSERT INTO postmortems (postmortem_id, deploy_id, service, environment, triggers, severity, document, opened_at, updated_at) VALUES ($1, $2, 'api', 'prod', '{deploy_failed}', 'sev2', $3::jsonb, now(), now())"
+        try await connection.run {
+            try $0.query(insert, [UUID(), "old-2", #"{"deployId":"old-2"}"#])
+            try $0.query(insert, [UUID(), "new", #"{"deployId":"new","timeline":[],"triggeredAt":{}}"#])
+            try $0.query(insert, [UUID(), "old-1", #"{"deployId":"old-1","timeline":[]}"#])
+        }
+        #expect(try await DatabaseSchema.migrate(configuration).map(\.version) == [11])
+        let queued = try await connection.run {
+            try $0.query("SELECT deploy_ids FROM analysis_queue").map { try $0.decode([String].self, at: 0) }
+        }
+        #expect(queued == [["old-1", "old-2"]])
+    }
+
     @Test func onePostmortemPerDeployAndOneActionItemPerFinding() async throws {
         let configuration = try TestDatabase.fresh()
         try await DatabaseSchema.migrate(configuration)

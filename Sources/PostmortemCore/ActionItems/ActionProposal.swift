@@ -69,20 +69,10 @@ public struct ActionProposal: Sendable, Hashable {
 
     /// A proposal read back from its ``json`` serialized (as stored); nil when it is not one.
     public init?(serialized text: String) {
-        guard case .object(let f)? = try? JSONParser.parse(Array(text.utf8), maxDepth: 4),
-            case .string(let settingText)? = f["setting"], let setting = Setting(rawValue: settingText),
-            case .string(let metric)? = f["metric"], case .string(let gateText)? = f["gate"],
-            let gate = Gate(rawValue: gateText),
-            case .number(let proposed)? = f["proposed"], case .number(let falseAlarms)? = f["falseAlarms"],
-            case .number(let healthyRuns)? = f["healthyRuns"]
+        guard let json = try? JSONParser.parse(Array(text.utf8), maxDepth: 4),
+            let proposal = try? Self(reading: FieldReader(json, path: "", context: .storedDocument))
         else { return nil }
-        func number(_ key: String) -> Double? { if case .number(let n)? = f[key] { n } else { nil } }
-        let trippedAt: Date? = if case .string(let s)? = f["trippedAt"] { RFC3339.parse(s) } else { nil }
-        self.init(
-            setting: setting, metric: metric, gate: gate, current: number("current"), proposed: proposed,
-            trippedAt: trippedAt,
-            leadSeconds: number("leadSeconds"), falseAlarms: Int(falseAlarms), healthyRuns: Int(healthyRuns),
-            detectableShift: number("detectableShift"))
+        self = proposal
     }
 
     /// The evidence in words, e.g. `With threshold 0.8 the canary would have failed at 14:07 UTC,

@@ -27,6 +27,27 @@ public enum Trigger: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The trigger whose text form (``description``) is `text`, or nil when none is.
+    public init?(description text: String) {
+        let (kind, argument) =
+            text.firstIndex(of: ":").map { (text[..<$0], String(text[text.index(after: $0)...])) } ?? (text[...], "")
+        switch (kind, argument) {
+        case ("rolled_back_automatically", ""): self = .rolledBackAutomatically
+        case ("rolled_back_manually", ""): self = .rolledBackManually
+        case ("deploy_failed", ""): self = .deployFailed
+        case ("gate_failed", _):
+            guard let gate = Gate(rawValue: argument) else { return nil }
+            self = .gateFailed(gate)
+        case ("customer_impact", _):
+            guard let severity = ImpactSeverity(rawValue: argument) else { return nil }
+            self = .customerImpact(severity)
+        case ("intervention", _):
+            guard let kind = InterventionKind(rawValue: argument) else { return nil }
+            self = .intervention(kind)
+        default: return nil
+        }
+    }
+
     /// Orders by text form (stable output).
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.description < rhs.description }
 

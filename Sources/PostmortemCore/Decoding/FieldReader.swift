@@ -74,14 +74,47 @@ struct FieldReader {
 
     func string(_ key: String) throws(DecodingError) -> String? {
         guard let s = try typed(key, "string", { if case .string(let s) = $0 { s } else { nil } }) else { return nil }
-        guard !s.isEmpty else { throw DecodingError(path: childPath(key), reason: "must not be empty") }
+        return try checked(s, path: childPath(key))
+    }
+
+    /// `s` when the context accepts it: not empty (unless allowed), within the length limit.
+    private func checked(_ s: String, path: @autoclosure () -> String) throws(DecodingError) -> String {
+        guard !s.isEmpty || context.allowsEmptyStrings else {
+            throw DecodingError(path: path(), reason: "must not be empty")
+        }
         // Bytes, not characters: a grapheme can hold any number of combining marks.
         guard s.utf8.count <= context.limits.maxStringLength else {
             throw DecodingError(
-                path: childPath(key),
+                path: path(),
                 reason: "string of \(s.utf8.count) bytes exceeds the limit of \(context.limits.maxStringLength) bytes")
         }
         return s
+    }
+
+    /// The strings of the array at `key` (empty when absent).
+    func strings(_ key: String) throws(DecodingError) -> [String] {
+        let items: [JSONValue] = try typed(key, "array") { if case .array(let items) = $0 { items } else { nil } } ?? []
+        var strings: [String] = []
+        strings.reserveCapacity(items.count)
+        for (offset, item) in items.enumerated() {
+            guard case .string(let s) = item else {
+                throw DecodingError(
+                    path: "\(childPath(key))[\(offset)]", reason: "expected string, got \(item.typeName)")
+            }
+            strings.append(try checked(s, path: "\(childPath(key))[\(offset)]"))
+        }
+        return strings
+    }
+
+    /// The members of the object at `key` read with `read` (empty when absent), e.g. a map of
+    /// strings: `try r.members("links") { try $0.requiredString($1) }`.
+    func members<T>(_ key: String, _ read: (FieldReader, String) throws(DecodingError) -> T) throws(DecodingError)
+        -> [String: T]
+    {
+        guard let object = try object(key) else { return [:] }
+        var members: [String: T] = [:]
+        for name in object.fields.keys.sorted() { members[name] = try read(object, name) }
+        return members
     }
 
     /// `read(key)` for a member that must be present.
@@ -124,9 +157,15 @@ struct FieldReader {
         return Int(n)
     }
 
+    func requiredInteger(_ key: String) throws(DecodingError) -> Int {
+        try required(key) { k throws(DecodingError) in try integer(k) }
+    }
+
     func bool(_ key: String) throws(DecodingError) -> Bool? {
         try typed(key, "boolean") { if case .bool(let b) = $0 { b } else { nil } }
     }
+
+    func requiredBool(_ key: String) throws(DecodingError) -> Bool { try required(key, bool) }
 
     func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(DecodingError) -> E?
     where E.RawValue == String {
@@ -178,6 +217,8 @@ struct FieldReader {
 struct DecodingContext {
     let limits: DecodingLimits
     let now: Date
+    /// Whether an empty string is a value (input refuses it; the service's own documents keep it).
+    var allowsEmptyStrings = false
 
     func date(_ text: String, path: @autoclosure () -> String) throws(DecodingError) -> Date {
         guard let date = RFC3339.parse(text) else {

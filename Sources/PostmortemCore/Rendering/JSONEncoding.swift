@@ -3,14 +3,20 @@ import Foundation
 /// JSON forms of the output data (the `data` of output CloudEvents and `analyze --format json`).
 extension Postmortem {
     /// The postmortem as JSON: id, deployId, service, environment, artifact, commit, owner, gates,
-    /// impact, impactStatement, response, triggers, severity, status, detectedAt, rolledBackAt,
-    /// rollbackTarget, assumptions, dataQuality, contributingMetrics, ruledOutMetrics, wentWell,
-    /// findings, actionItemIds, links, pendingMetrics (unknown members and an empty
-    /// pendingMetrics omitted).
+    /// impact, impactStatement, response, triggers, triggeredAt, severity, status, detectedAt,
+    /// rolledBackAt, rollbackTarget, assumptions, dataQuality, contributingMetrics, ruledOutMetrics,
+    /// wentWell, findings, actionItemIds, timeline, links, pendingMetrics (unknown members and an
+    /// empty pendingMetrics omitted). Everything the Markdown shows besides the action items, so
+    /// ``init(document:actionItems:)`` reads it back.
     public var json: JSONValue {
         var fields: [String: JSONValue] = [
             "id": .string(id), "deployId": .string(deployId), "service": .string(service),
             "environment": .string(environment), "triggers": .array(triggers.map { .string($0.trigger.description) }),
+            "triggeredAt": .object(
+                Dictionary(
+                    triggers.map { ($0.trigger.description, JSONValue.string(RFC3339.format($0.at))) },
+                    uniquingKeysWith: { first, _ in first })),
+            "timeline": .array(timeline.map(\.json)),
             "severity": .string(severity.rawValue), "status": .string(status.rawValue),
             "detectedAt": .string(RFC3339.format(detectedAt)),
             "contributingMetrics": .array(contributingMetrics.map(\.json)),
@@ -37,6 +43,11 @@ extension Postmortem {
         }
         return .object(fields)
     }
+}
+
+extension TimelineEntry {
+    /// The entry as JSON: at, text.
+    public var json: JSONValue { .object(["at": .string(RFC3339.format(at)), "text": .string(text)]) }
 }
 
 extension ResponseTimes {

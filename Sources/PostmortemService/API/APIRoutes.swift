@@ -56,16 +56,17 @@ struct APIRoutes: Sendable {
     }
 
     private func postmortem(_ id: String, markdown: Bool) async throws -> Response {
-        guard let uuid = canonicalUUID(id), let record = try await postmortems.record(id: uuid) else {
-            throw APIError.notFound("no postmortem \(id)")
-        }
+        guard let uuid = canonicalUUID(id) else { throw APIError.notFound("no postmortem \(id)") }
         if markdown {
-            guard let postmortem = try await postmortems.postmortem(ofDeploy: record.deployId) else {
+            guard let postmortem = try await postmortems.postmortem(id: uuid) else {
                 throw APIError.notFound("no postmortem \(id)")
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: MarkdownRenderer().render(postmortem))))
+        }
+        guard let record = try await postmortems.record(id: uuid) else {
+            throw APIError.notFound("no postmortem \(id)")
         }
         let items = try await actionItems.items(ofPostmortem: uuid)
         return Self.json(APIResources.postmortem(record, items: items, now: clock()))

@@ -15,19 +15,10 @@ struct HealthyHistoryReader: Sendable {
         _ timeline: DeployTimeline, analyzer: PostmortemAnalyzer, metrics: MetricRepository,
         on connection: isolated PostgresConnection
     ) throws -> Postmortem? {
-        try analyzeKeepingSeries(timeline, analyzer: analyzer, metrics: metrics, on: connection)?.postmortem
-    }
-
-    /// What ``analyze(_:analyzer:metrics:on:)`` returns, with the metric series around the
-    /// deploy it was analyzed from (the UI charts them).
-    func analyzeKeepingSeries(
-        _ timeline: DeployTimeline, analyzer: PostmortemAnalyzer, metrics: MetricRepository,
-        on connection: isolated PostgresConnection
-    ) throws -> (postmortem: Postmortem, series: [MetricSeries])? {
         let series = try metrics.series(around: timeline, on: connection)
         let replayed = timeline.gates.values.contains { $0.gate != .ci && $0.outcome == .passed }
         let history = replayed ? try history(for: timeline, metrics: Set(series.map(\.metric)), on: connection) : .empty
-        return analyzer.analyze(timeline, metrics: series, history: history).map { ($0, series) }
+        return analyzer.analyze(timeline, metrics: series, history: history)
     }
 
     /// The history of `timeline`: the earlier succeeded deploys of its service and environment,

@@ -109,11 +109,23 @@ struct PostmortemRepository: Sendable {
 
     /// The postmortem with ID `id` as stored, or nil.
     func record(id: String, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
+        try record(where: "postmortem_id = \(id)::uuid", on: connection)
+    }
+
+    /// The postmortem of the deploy `deployId` as stored, or nil.
+    func record(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
+        try record(where: "deploy_id = \(deployId)", on: connection)
+    }
+
+    /// The postmortem matching `condition` (one that names one row) as stored, or nil.
+    private func record(where condition: PostgresQuery, on connection: isolated PostgresConnection) throws
+        -> PostmortemRecord?
+    {
         guard
             let row = try connection.query(
                 """
                 SELECT postmortem_id::text, deploy_id, status, document::text, opened_at, updated_at, closed_at
-                FROM postmortems WHERE postmortem_id = \(id)::uuid
+                FROM postmortems WHERE \(condition)
                 """
             ).first
         else { return nil }
@@ -130,11 +142,6 @@ struct PostmortemRepository: Sendable {
         return PostmortemRecord(
             id: try row.decode(at: 0), deployId: try row.decode(at: 1), status: parsed, document: document,
             openedAt: try row.decode(at: 4), updatedAt: try row.decode(at: 5), closedAt: try row.decode(at: 6))
-    }
-
-    /// Whether the deploy has a postmortem.
-    func exists(ofDeploy deployId: String, on connection: isolated PostgresConnection) throws -> Bool {
-        try !connection.query("SELECT 1 FROM postmortems WHERE deploy_id = \(deployId)").isEmpty
     }
 
     /// Deploy IDs of every postmortem, oldest first.

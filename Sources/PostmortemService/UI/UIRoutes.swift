@@ -5,10 +5,13 @@ import PostmortemCore
 
 /// The read-only web UI under `/ui/` (docs/ui.md): server-rendered HTML that works without
 /// JavaScript. Login with an API token (a signed session cookie results) or through an
-/// authenticating proxy's header; the pages list postmortems, show one with its metric
-/// charts, list action items, and chart the delivery insights. Nothing in the UI writes.
+/// authenticating proxy's header; the pages list postmortems, show one (its stored document,
+/// as the API serves it) with its metric charts, list action items, and chart the delivery
+/// insights. Nothing in the UI writes.
 struct UIRoutes: Sendable {
     let postmortems: PostmortemReader
+    /// The metric points the postmortem page charts.
+    let chartPoints: ChartPointsReader
     let actionItems: ActionItemStore
     let insights: InsightsReader
     let tokens: APITokens
@@ -106,11 +109,12 @@ struct UIRoutes: Sendable {
 
     private func postmortem(_ id: String, request: Request) async throws -> Response {
         _ = try QueryReader(request, allowed: [])
-        guard let uuid = canonicalUUID(id), let record = try await postmortems.record(id: uuid),
-            let (postmortem, series) = try await postmortems.postmortemAndSeries(ofDeploy: record.deployId)
-        else { throw APIError.notFound("There is no postmortem \(id).") }
+        guard let uuid = canonicalUUID(id), let postmortem = try await postmortems.postmortem(id: uuid) else {
+            throw APIError.notFound("There is no postmortem \(id).")
+        }
         let view = PostmortemView(
-            user: user(request), postmortem: postmortem, series: series, now: clock())
+            user: user(request), postmortem: postmortem, points: try await chartPoints.points(of: postmortem),
+            now: clock())
         return Self.page(UITemplates.render(view, "postmortem"))
     }
 

@@ -192,7 +192,7 @@ struct PostmortemView {
     var actionItems: [ActionItemRowView]
     var timeline: [TimelineRow]
 
-    init(user: UserView?, postmortem p: Postmortem, series: [MetricSeries], now: Date) {
+    init(user: UserView?, postmortem p: Postmortem, points: [String: [MetricPoint]], now: Date) {
         self.user = user
         service = p.service
         environment = p.environment
@@ -201,7 +201,7 @@ struct PostmortemView {
         impactStatement = p.impactStatement
         facts = Self.facts(p)
         pendingMetrics = p.pendingMetrics.isEmpty ? nil : p.pendingMetrics.joined(separator: ", ")
-        charts = UICharts.metricCharts(p, series: series)
+        charts = UICharts.metricCharts(p, points: points)
         metrics = p.contributingMetrics.map { m in
             MetricRow(
                 metric: m.metric, baseline: UIFormat.number(m.baseline, unit: m.unit),

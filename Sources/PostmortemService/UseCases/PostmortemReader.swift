@@ -2,31 +2,17 @@ import Foundation
 import Postgres
 import PostmortemCore
 
-/// Reads postmortems back. The API's reads serve what was stored (and published): the
-/// document the analysis step saved, with the action items as they stand. Only rendering a
-/// postmortem as a domain value (Markdown, the demo) analyzes the deploy's stored events again.
+/// Reads postmortems back as stored (and published): the document the analysis step saved,
+/// with the action items as they stand. Nothing here analyzes again; only new events do.
 public struct PostmortemReader: Sendable {
     private let pool: PostgresPool
-    private let events: DeployRepository
-    private let metrics: MetricRepository
-    private let history: HealthyHistoryReader
     private let postmortems: PostmortemRepository
-    private let store: PostmortemStore
-    private let analyzer: PostmortemAnalyzer
-    private let sourceProgress: MetricSourceProgress
+    private let actionItems: ActionItemRepository
 
-    init(
-        pool: PostgresPool, events: DeployRepository, metrics: MetricRepository, postmortems: PostmortemRepository,
-        store: PostmortemStore, analyzer: PostmortemAnalyzer, sourceProgress: MetricSourceProgress
-    ) {
-        self.sourceProgress = sourceProgress
+    init(pool: PostgresPool, postmortems: PostmortemRepository, actionItems: ActionItemRepository) {
         self.pool = pool
-        self.events = events
-        self.metrics = metrics
-        self.history = HealthyHistoryReader(events: events, config: analyzer.config)
         self.postmortems = postmortems
-        self.store = store
-        self.analyzer = analyzer
+        self.actionItems = actionItems
     }
 
     /// Deploy IDs of every postmortem, oldest first.
@@ -34,28 +20,18 @@ public struct PostmortemReader: Sendable {
         try await pool.withConnection { [postmortems] connection in try postmortems.deployIDs(on: connection) }
     }
 
-    /// The postmortem of `deployId` as a domain value (analyzed again from its stored events,
-    /// with the stored lifecycle of its items), or nil when the deploy has none.
+    /// The postmortem of `deployId` as a domain value (its stored document with the stored
+    /// lifecycle of its items), or nil when the deploy has none.
     public func postmortem(ofDeploy deployId: String) async throws -> Postmortem? {
-        try await postmortemAndSeries(ofDeploy: deployId)?.postmortem
+        try await pool.withConnection { [self] connection in
+            try postmortems.record(ofDeploy: deployId, on: connection).map { try postmortem($0, on: connection) }
+        }
     }
 
-    /// ``postmortem(ofDeploy:)`` with the metric series around the deploy it was analyzed from.
-    func postmortemAndSeries(ofDeploy deployId: String) async throws -> (
-        postmortem: Postmortem, series: [MetricSeries]
-    )? {
+    /// The postmortem with ID `id` as a domain value (see ``postmortem(ofDeploy:)``), or nil.
+    func postmortem(id: String) async throws -> Postmortem? {
         try await pool.withConnection { [self] connection in
-            guard try postmortems.exists(ofDeploy: deployId, on: connection) else { return nil }
-            let timeline = try events.timeline(of: deployId, on: connection)
-            guard
-                let (analyzed, series) = try history.analyzeKeepingSeries(
-                    timeline, analyzer: analyzer, metrics: metrics, on: connection)
-            else {
-                return nil
-            }
-            var analysis = analyzed
-            analysis.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)
-            return (try store.current(analysis, on: connection), series)
+            try postmortems.record(id: id, on: connection).map { try postmortem($0, on: connection) }
         }
     }
 
@@ -67,5 +43,17 @@ public struct PostmortemReader: Sendable {
     /// The postmortem with ID `id` as stored, or nil.
     func record(id: String) async throws -> PostmortemRecord? {
         try await pool.withConnection { [postmortems] connection in try postmortems.record(id: id, on: connection) }
+    }
+
+    /// `record`'s document read back with its items as stored.
+    private func postmortem(_ record: PostmortemRecord, on connection: isolated PostgresConnection) throws
+        -> Postmortem
+    {
+        let items = try actionItems.items(ofPostmortem: record.id, on: connection).values.map(\.item)
+        do {
+            return try Postmortem(document: record.document, actionItems: items)
+        } catch {
+            throw PostgresError(.decoding, "postmortems.document of \(record.id): \(error)")
+        }
     }
 }

@@ -60,11 +60,6 @@ struct PostmortemStore: Sendable {
         encoder.encodePostmortem(document, id: id, as: .updated, at: .distantPast).id
     }
 
-    /// The postmortem as it stands: the analysis with the stored lifecycle of its items.
-    func current(_ analysis: Postmortem, on connection: isolated PostgresConnection) throws -> Postmortem {
-        Self.overlay(try actionItems.items(ofPostmortem: analysis.id, on: connection).mapValues(\.item), on: analysis)
-    }
-
     /// The analysis with the stored lifecycle of its items. The status counts every item of
     /// the postmortem, also those planned by an earlier analysis that no longer has their
     /// finding: closed when all are done or cancelled.
