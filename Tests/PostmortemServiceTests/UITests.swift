@@ -1,3 +1,4 @@
+import DemoScenarios
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -64,11 +65,16 @@ struct UICaller {
 struct UITests {
     static let proxyHeader = "X-Auth-Request-User"
 
-    /// Runs `body` against a live server holding the postmortem of the hostile sample events.
+    /// Runs `body` against a live server holding the postmortems of the hostile sample events
+    /// (d-42) and of the demo stories (whose metrics degrade around their deploys).
     static func withUI(_ body: @escaping @Sendable (ServiceHarness, UICaller) async throws -> Void) async throws {
         try await ServiceHarness.with(configure: { $0.ui.authProxyHeader = proxyHeader }) { harness in
+            let stories = DemoScenarios.all(endingAt: Date())
             try await harness.produce(HostileEvents.lines)
-            try await harness.waitUntilSettled("the postmortem published", messages: HostileEvents.lines.count)
+            try await harness.produce(stories)
+            try await harness.waitUntilSettled(
+                "the postmortems published",
+                messages: HostileEvents.lines.count + stories.map(\.events.count).reduce(0, +))
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 try await body(harness, UICaller(client: client))
             }
@@ -151,7 +157,7 @@ struct UITests {
             #expect(all.html.contains(">d-42</a>"))
             #expect(all.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
             #expect(all.headers[.cacheControl] == "no-store")
-            let postmortemPath = try #require(Self.firstLink(in: all.html, prefix: "/ui/postmortems/"))
+            let postmortemPath = try #require(Self.link(in: all.html, to: "d-42"))
 
             // Each filter, as the form sends it (empty fields included), matches or excludes d-42.
             let service = HostileEvents.service.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
@@ -174,8 +180,21 @@ struct UITests {
             for text in ["Gate findings", "Action items", "Timeline", "d-42", "payments", "Contributing metrics"] {
                 #expect(postmortem.html.contains(text), "\(text)")
             }
+            #expect(!postmortem.html.contains("<svg"), "d-42 has no contributing metric")
+            // The canary story: one chart per contributing metric, drawn from its stored points,
+            // with its text alternative as the caption.
+            let canaryPath = try #require(Self.link(in: all.html, to: "demo-canary-loose-1"))
+            let canary = try await ui.get(canaryPath, cookie: cookie)
+            let charts = canary.html.components(separatedBy: "<svg").count - 1
+            #expect(charts >= 1)
+            #expect(canary.html.components(separatedBy: "<figcaption>").count - 1 == charts)
+            #expect(canary.html.components(separatedBy: #"role="img""#).count - 1 == charts)
+            #expect(canary.html.contains("http_error_rate"))
+            #expect(!canary.html.contains("no samples."), "every chart has its metric's points")
 
-            // Five action items, two per page: three pages linked by "next".
+            // Every action item, two per page, each once, pages linked by "next".
+            let total = Self.rows(in: try await ui.get("/ui/action-items?limit=200", cookie: cookie).html).count
+            #expect(total > 5)
             var path: String? = "/ui/action-items?limit=2"
             var titles: [String] = []
             while let next = path {
@@ -184,18 +203,19 @@ struct UITests {
                 titles += Self.rows(in: page.html)
                 path = Self.nextLink(in: page.html)
             }
-            #expect(titles.count == 5)
-            #expect(Set(titles).count == 5)
+            #expect(titles.count == total)
+            #expect(Set(titles).count == total)
             let done = try await ui.get("/ui/action-items?owner=&status=done&overdue=", cookie: cookie)
             #expect(done.html.contains("No action item matches."))
-            let open = try await ui.get("/ui/action-items?status=open&overdue=false", cookie: cookie)
-            #expect(
-                Self.rows(in: open.html).count
-                    + Self.rows(in: try await ui.get("/ui/action-items?status=open&overdue=true", cookie: cookie).html)
-                    .count == 5)
+            let notOverdue = try await ui.get("/ui/action-items?status=open&overdue=false&limit=200", cookie: cookie)
+            let overdue = try await ui.get("/ui/action-items?status=open&overdue=true&limit=200", cookie: cookie)
+            #expect(Self.rows(in: notOverdue.html).count + Self.rows(in: overdue.html).count == total)
+            #expect(Self.rows(in: overdue.html).allSatisfy { $0.contains("badge overdue") })
+            #expect(!Self.rows(in: notOverdue.html).contains { $0.contains("badge overdue") })
 
             let insights = try await ui.get("/ui/insights", cookie: cookie)
             #expect(insights.status == .ok)
+            #expect(insights.html.components(separatedBy: "<svg").count - 1 == 4, "four weekly trend charts")
             for text in [
                 "Deployment frequency", "Change failure rate", "Time to recover", "Rework rate", "Gate-gap ledger",
             ] {
@@ -227,7 +247,7 @@ struct UITests {
         try await Self.withUI { _, ui in
             let cookie = try await ui.logIn()
             let list = try await ui.get("/ui/postmortems", cookie: cookie)
-            let postmortemPath = try #require(Self.firstLink(in: list.html, prefix: "/ui/postmortems/"))
+            let postmortemPath = try #require(Self.link(in: list.html, to: "d-42"))
             for path in ["/ui/postmortems", postmortemPath, "/ui/action-items", "/ui/insights"] {
                 let page = try await ui.get(path, cookie: cookie)
                 #expect(page.status == .ok, "\(path)")
@@ -244,10 +264,9 @@ struct UITests {
         }
     }
 
-    /// The first `href` starting with `prefix`.
-    static func firstLink(in html: String, prefix: String) -> String? {
-        html.components(separatedBy: "href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-            .first { $0.hasPrefix(prefix) }
+    /// The `href` of the link whose text is `text`.
+    static func link(in html: String, to text: String) -> String? {
+        html.components(separatedBy: "\">\(text)</a>").first?.components(separatedBy: "href=\"").last
     }
 
     /// The `rel="next"` link, unescaped.
