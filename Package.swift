@@ -116,7 +116,10 @@ let package = Package(
                 "LocalPostgres",
                 "PostmortemService",
                 "PostmortemCore",
+                "DemoScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The UI benchmark's browser-like client.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 

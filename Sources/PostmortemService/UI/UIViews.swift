@@ -288,7 +288,7 @@ struct InsightsView {
         let frequency = figures.deploymentFrequency
         tiles = [
             Tile(
-                label: "Deployment frequency", value: formatNumber(frequency.perWeek) + " / week",
+                label: "Deployment frequency", value: formatNumber((frequency.perWeek * 10).rounded() / 10) + " / week",
                 detail: "\(frequency.deploys) deploys"),
             Tile(
                 label: "Change failure rate", value: UIFormat.percent(figures.changeFailureRate.rate),
