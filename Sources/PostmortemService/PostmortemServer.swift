@@ -36,6 +36,8 @@ public final class PostmortemServer: Sendable {
     private let producer: KafkaProducer
     /// Whether a Kafka broker answers (readiness, `deploy_postmortem_kafka_broker_reachable`).
     private let brokers: BrokerMonitor
+    /// After this long, a graceful shutdown escalates to cancelling the services.
+    private let shutdownTimeout: Duration
     private let logger: Logger
 
     /// Builds the service's parts; nothing connects until ``run()``.
@@ -43,6 +45,7 @@ public final class PostmortemServer: Sendable {
         throws
     {
         self.logger = logger
+        shutdownTimeout = configuration.shutdownTimeout
         pool = PostgresPool(
             configuration: configuration.database.connection, maxConnections: configuration.database.poolSize,
             logger: logger)
@@ -152,7 +155,9 @@ public final class PostmortemServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (when `handlesSignals`) or task cancellation, then shuts
-    /// down gracefully. Embedders that own the process's signals pass `handlesSignals: false`.
+    /// down gracefully; a graceful shutdown that takes longer than
+    /// ``ServiceConfiguration/shutdownTimeout`` is escalated to cancelling the services.
+    /// Embedders that own the process's signals pass `handlesSignals: false`.
     public func run(handlesSignals: Bool = true) async throws {
         // Services stop in reverse order: the pipeline first, then the relay, the producer
         // (flush) last; HTTP keeps answering probes until the others are done.
@@ -167,11 +172,10 @@ public final class PostmortemServer: Sendable {
         ]
         if let prometheusSource { services.append(.init(service: prometheusSource)) }
         services.append(.init(service: pipeline))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services,
-                gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout
+        try await ServiceGroup(configuration: configuration).run()
         await pool.close()
     }
 }

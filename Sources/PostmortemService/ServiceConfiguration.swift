@@ -166,6 +166,10 @@ public struct ServiceConfiguration: Sendable {
     public var retention = Retention()
     /// How often the periodic jobs run.
     public var jobs = Jobs()
+    /// How long a graceful shutdown (SIGTERM) may take before the services are cancelled
+    /// (`SHUTDOWN_TIMEOUT_SECONDS`, 1...3600, default 45): keep it below the orchestrator's grace
+    /// period minus any preStop delay, so the process ends on its own terms and not by SIGKILL.
+    public var shutdownTimeout: Duration = .seconds(45)
     /// What output events carry besides their data: `source` (`EVENT_SOURCE`, a URI-reference,
     /// default `/deploy-postmortem`), the base of `dataschema` (`EVENT_DATASCHEMA_BASE_URL`, an
     /// absolute URI, default `https://deploy-postmortem.dev/schemas/events/`) and the links to the
@@ -217,6 +221,9 @@ public struct ServiceConfiguration: Sendable {
         configuration.ui = try Self.ui(reader)
         configuration.retention = try Self.retention(reader)
         configuration.jobs = try Self.jobs(reader)
+        if let seconds = try reader.integer("SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
+            configuration.shutdownTimeout = .seconds(seconds)
+        }
         configuration.outputEvents = try Self.outputEvents(reader)
         configuration.analysis = try Self.analysis(reader)
         configuration.prometheusSource = try PrometheusSourceConfiguration.fromEnvironment(environment)

@@ -112,6 +112,54 @@ struct ChartTests {
         #expect(SVGText.fixed(value, decimals: decimals) == text)
     }
 
+    @Test(
+        "coordinates have at most one decimal and are always finite",
+        arguments: [
+            (12, "12"), (12.5, "12.5"), (-3.24, "-3.2"), (0.04, "0"), (-0.04, "0"), (99.96, "100"), (.nan, "0"),
+            (.infinity, "0"), (1e12, "1000000000"),
+        ] as [(Double, String)])
+    func coordinate(_ value: Double, _ text: String) {
+        #expect(SVGText.coordinate(value) == text)
+    }
+
+    // MARK: Label layout
+
+    @Test(
+        "labels that would overlap go to the next lane, up to the last",
+        arguments: [
+            ([(0, 10), (5, 15), (17, 30)], 4, [0, 1, 0]),
+            ([(0, 10), (5, 15), (8, 20), (12, 30)], 4, [0, 1, 2, 3]),
+            ([(0, 10), (5, 15), (8, 20)], 2, [0, 1, 0]),
+            ([(0, 10), (5, 15)], 1, [0, 0]),
+        ] as [([(Double, Double)], Int, [Int])])
+    func lanes(_ spans: [(Double, Double)], _ maxLanes: Int, _ expected: [Int]) {
+        #expect(LabelLayout.lanes(spans.map { (start: $0.0, end: $0.1) }, maxLanes: maxLanes) == expected)
+    }
+
+    @Test(
+        "side labels keep their gap, inside the plot",
+        arguments: [
+            ([50, 52, 200], [0, 0, 0], [50, 63, 200]),
+            ([52, 50], [0, 0], [63, 50]),
+            ([295, 298], [0, 0], [287, 300]),
+            ([50, 52], [13, 0], [50, 76]),
+            ([-20, 10], [0, 0], [0, 13]),
+        ] as [([Double], [Double], [Double])])
+    func spread(_ wanted: [Double], _ extents: [Double], _ expected: [Double]) {
+        #expect(LabelLayout.spread(wanted, extents: extents, gap: 13, top: 0, bottom: 300) == expected)
+    }
+
+    @Test(
+        "long labels wrap at spaces, the last line cut",
+        arguments: [
+            ("canary threshold 300 ms (off scale)", 2, ["canary threshold 300", "ms (off scale)"]),
+            ("baseline to limit 100–120 errors/min of checkout", 2, ["baseline to limit", "100–120 errors/min …"]),
+            ("short", 2, ["short"]), ("averyveryverylongwordwithoutspaces", 2, ["averyveryverylongwo…"]),
+        ] as [(String, Int, [String])])
+    func wrap(_ text: String, _ maxLines: Int, _ expected: [String]) {
+        #expect(LabelLayout.wrap(text, width: 120, fontSize: 10, maxLines: maxLines) == expected)
+    }
+
     // MARK: Degenerate and hostile input
 
     static let t0 = Fixture.start
@@ -192,6 +240,7 @@ struct ChartTests {
         #expect(chart.textAlternative.contains(says), "\(name): \(chart.textAlternative)")
         #expect(tree.desc == SVGTree.asParsed(chart.textAlternative))
         #expect(!svg.contains("<script"), "\(name)")
+        #expect(tree.texts.contains { $0.hasPrefix("No samples") } == chart.points.allSatisfy { !$0.value.isFinite })
         try preview(svg, "edge-\(index)")
     }
 
@@ -290,6 +339,7 @@ struct ChartTests {
         let chart = built.chart
         #expect(chart.markers.map(\.kind) == [.deploy, .onset, .rollback, .trip])
         #expect(chart.markers.map(\.at) == [0, 2, 8, 2].map(Self.minute))
+        #expect(chart.markers.map(\.label) == ["deploy", "onset", "rollback", "canary at 150 would fail"])
         #expect(chart.windows == [.init(label: "canary (passed)", start: Self.minute(0), end: Self.minute(10))])
         #expect(chart.band == .init(label: "baseline to limit", low: 100, high: 120))
         #expect(
@@ -319,6 +369,7 @@ struct ChartTests {
         try built.tree.checkAccessible(title: chart.title)
         #expect(built.tree.nonFiniteNumbers.isEmpty)
         try preview(chart.svg(), "loose-threshold")
+        try preview(chart.svg(width: 960, height: 320), "loose-threshold-960")
     }
 
     @Test("a soak that ended before the onset: the proposed longer soak is drawn from the soak's start")
@@ -330,6 +381,7 @@ struct ChartTests {
                 .init(
                     label: "soak of 30 min (proposed)", start: Self.minute(10), end: Self.minute(40), kind: .proposed),
             ])
+        #expect(built.chart.markers.last?.label == "30 min soak would fail")
         let deploy = try built.x(.deploy)
         let minutePixels = (try built.x(.rollback) - deploy) / 40
         #expect(abs(try built.x(.onset) - deploy - 30 * minutePixels) <= 0.2)
@@ -358,6 +410,71 @@ struct ChartTests {
             built.chart.textAlternative.contains(
                 "The canary did not check it. A canary check at 150 would have failed at 10:02 UTC"))
         try preview(built.chart.svg(), "unchecked")
+    }
+
+    @Test(
+        "every scenario's metrics chart as valid documents, markers where their times put them",
+        arguments: Scenario.all + Scenario.reviewed)
+    func scenario(_ s: Scenario) throws {
+        let events = try Fixture.decode(s.lines)
+        let report = BatchAnalysis(config: s.config).run(events)
+        guard let postmortem = report.postmortems.first(where: { $0.deployId == s.deployId }) else { return }
+        for metric in postmortem.contributingMetrics + postmortem.ruledOutMetrics {
+            let points = events.flatMap { event -> [MetricPoint] in
+                guard case .metricSampled(let sample) = event.event, sample.metric == metric.metricName,
+                    sample.labels == metric.labels, sample.service == postmortem.service,
+                    sample.environment == postmortem.environment
+                else { return [] }
+                return sample.points
+            }
+            let chart = MetricTimelineChart.forContributingMetric(metric, of: postmortem, points: points)
+            let tree = try SVGTree(chart.svg())
+            try tree.checkAccessible(title: chart.title)
+            #expect(tree.nonFiniteNumbers.isEmpty, "\(metric.metric)")
+            #expect(chart.markers.contains { $0.kind == .onset } == (metric.onset != nil))
+            #expect(chart.markers.contains { $0.kind == .rollback } == (postmortem.rolledBackAt != nil))
+            if let onset = metric.onset { #expect(chart.textAlternative.contains("from \(formatClock(onset))")) }
+            if let rollback = postmortem.rolledBackAt {
+                #expect(chart.textAlternative.contains("rolled back at \(formatClock(rollback))"))
+            }
+            // Every marker line sits where a linear time axis puts its time.
+            let lines = tree.elements.filter { $0.attributes["class"]?.hasPrefix("marker ") == true }
+            let xs = lines.compactMap { $0.attributes["x1"].flatMap(Double.init) }
+            let times = chart.markers.sorted { $0.at < $1.at }.map(\.at)
+            #expect(xs.count == times.count)
+            guard let first = times.first, let last = times.last, last > first, let x0 = xs.first, let x1 = xs.last
+            else { continue }
+            let scale = (x1 - x0) / last.timeIntervalSince(first)
+            for (x, time) in zip(xs, times) {
+                #expect(abs(x - x0 - time.timeIntervalSince(first) * scale) <= 0.2, "\(s.name) \(metric.metric)")
+            }
+        }
+    }
+
+    @Test(
+        "the summary says which way the metric moved, or that it stayed within its limit",
+        arguments: [
+            (
+                "d-22", "success_rate",
+                "success_rate fell from a baseline of 99 ms to a low of 90 ms; it breached 98.5 ms from 10:02 UTC, "
+                    + "2 min after the deploy started. The deploy was rolled back at 10:08 UTC, 6 min after the onset. "
+                    + "The canary did not check it."
+            ),
+            (
+                "d-43", "latency_p99_ms",
+                "latency_p99_ms stayed within its breach limit of 120 ms (baseline 100 ms, worst 100 ms). "
+                    + "The deploy was rolled back at 10:09 UTC."
+            ),
+        ])
+    func summary(_ deployId: String, _ metricName: String, _ expected: String) throws {
+        let scenario = try #require((Scenario.all + Scenario.reviewed).first { $0.deployId == deployId })
+        let report = BatchAnalysis(config: scenario.config).run(try Fixture.decode(scenario.lines))
+        let postmortem = try #require(report.postmortems.first { $0.deployId == deployId })
+        let metric = try #require(
+            (postmortem.contributingMetrics + postmortem.ruledOutMetrics).first { $0.metric == metricName })
+        let summary = try #require(
+            MetricTimelineChart.forContributingMetric(metric, of: postmortem, points: []).summary)
+        #expect(summary.hasPrefix(expected), "\(summary)")
     }
 
     // MARK: Trends
@@ -422,6 +539,49 @@ struct ChartTests {
         let partial = DeliveryFigures(records: records, from: day(1), to: day(20))
         #expect(
             TrendChart.deploymentFrequency(partial).note?.hasSuffix("The first and last weeks are partial.") == true)
+    }
+
+    // MARK: Contrast
+
+    /// WCAG 2 contrast ratio of `#rrggbb` against white.
+    static func contrastOnWhite(_ hex: String) throws -> Double {
+        let value = try #require(UInt32(hex.dropFirst(), radix: 16), "\(hex)")
+        let channels = [value >> 16, value >> 8 & 0xFF, value & 0xFF].map { Double($0) / 255 }
+        let linear = channels.map { $0 <= 0.04045 ? $0 / 12.92 : pow(($0 + 0.055) / 1.055, 2.4) }
+        let luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        return 1.05 / (luminance + 0.05)
+    }
+
+    @Test("WCAG contrast formula", arguments: [("#000000", 21.0), ("#767676", 4.54), ("#ffffff", 1.0)])
+    func contrastFormula(_ hex: String, _ ratio: Double) throws {
+        #expect(abs(try Self.contrastOnWhite(hex) - ratio) < 0.01)
+    }
+
+    @Test("text has 4.5:1 contrast on white and the lines that carry data 3:1 (WCAG AA)")
+    func contrast() throws {
+        let documents = [
+            try Built(cause: "too_loose").chart.svg(), try Built(cause: "ended_before_onset").chart.svg(),
+            Self.edgeCharts.first { $0.0.hasPrefix("a far-off") }!.1.svg(),
+            TrendChart(title: "t", unit: "%", buckets: [.init(label: "a", value: 1), .init(label: "b", value: nil)])
+                .svg(),
+        ]
+        let dataClasses = ["series", "threshold", "marker", "trip", "window window-proposed"]
+        var checked = 0
+        for svg in documents {
+            for element in try SVGTree(svg).elements {
+                if element.name == "text", let fill = element.attributes["fill"] {
+                    #expect(try Self.contrastOnWhite(fill) >= 4.5, "text \(element.text) in \(fill)")
+                    checked += 1
+                }
+                if let kind = element.attributes["class"], dataClasses.contains(where: kind.hasPrefix),
+                    let stroke = element.attributes["stroke"]
+                {
+                    #expect(try Self.contrastOnWhite(stroke) >= 3, "\(kind) in \(stroke)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 40)
     }
 
     /// Writes `svg` to `$CHART_PREVIEW_DIR/name.svg` when that is set, to look at.

@@ -72,6 +72,7 @@ DOCUMENTED_DEFAULTS = {
     "RETENTION_DEPLOY_EVENTS_DAYS": "90",
     "RETENTION_OUTBOX_SENT_DAYS": "30",
     "MAINTENANCE_INTERVAL_SECONDS": "86400",
+    "SHUTDOWN_TIMEOUT_SECONDS": "45",
     "EVENT_SOURCE": "/deploy-postmortem",
     "EVENT_DATASCHEMA_BASE_URL": "https://deploy-postmortem.dev/schemas/events/",
     "UI_SESSION_TTL_SECONDS": "28800",

@@ -56,7 +56,11 @@ extension MetricTimelineChart {
                 }
             }
             if let trip = proposal.trippedAt {
-                chart.markers.append(Marker(label: "\(gate) would fail", at: trip, kind: .trip))
+                // Named by the change, so two proposals for one gate (a threshold, a length) differ.
+                let change =
+                    proposal.setting == .window
+                    ? "\(formatDuration(proposal.proposed)) \(gate)" : "\(gate) at \(formatNumber(proposal.proposed))"
+                chart.markers.append(Marker(label: "\(change) would fail", at: trip, kind: .trip))
             }
         }
         chart.summary = summary(metric, postmortem: postmortem, deployStart: moments.deployStart, findings: findings)

@@ -163,43 +163,7 @@ public struct MetricTimelineChart: Sendable, Hashable {
     /// (ms): 121 samples from 09:00 to 11:00 UTC, 99 to 200. Shaded: canary (passed) 10:00 to
     /// 10:10. Markers: deploy 10:00, onset 10:02, rollback 10:08. Lines: canary threshold 300 ms;
     /// canary would fail at 150 ms, tripped at 10:02.`
-    public var textAlternative: String {
-        let drawable = Drawable(self)
-        var parts: [String] = summary.map { [$0] } ?? []
-        let name = metric + (unit.map { " (\($0))" } ?? "")
-        if let first = drawable.points.first, let last = drawable.points.last {
-            let values = drawable.points.map(\.value)
-            let count = drawable.points.count == 1 ? "1 sample" : "\(drawable.points.count) samples"
-            parts.append(
-                "\(name): \(count) from \(formatClock(first.at)) to \(formatClock(last.at)), "
-                    + "\(formatNumber(values.min() ?? 0)) to \(formatNumber(values.max() ?? 0)).")
-        } else {
-            parts.append("\(name): no samples.")
-        }
-        if let band = drawable.band {
-            parts.append("Band: \(band.label) \(formatNumber(band.low)) to \(SVGText.quantity(band.high, unit: unit)).")
-        }
-        if !drawable.windows.isEmpty {
-            parts.append(
-                "Shaded: "
-                    + drawable.windows.map { "\($0.label) \(formatClock($0.start)) to \(formatClock($0.end))" }
-                    .joined(separator: ", ") + ".")
-        }
-        if !drawable.markers.isEmpty {
-            parts.append(
-                "Markers: " + drawable.markers.map { "\($0.label) \(formatClock($0.at))" }.joined(separator: ", ")
-                    + ".")
-        }
-        if !drawable.thresholds.isEmpty {
-            parts.append(
-                "Lines: "
-                    + drawable.thresholds.map { t in
-                        "\(t.label) \(SVGText.quantity(t.value, unit: unit))"
-                            + (t.trippedAt.map { ", tripped at \(formatClock($0))" } ?? "")
-                    }.joined(separator: "; ") + ".")
-        }
-        return parts.joined(separator: " ")
-    }
+    public var textAlternative: String { Drawable(self).textAlternative }
 
     /// What can be drawn: finite values within ±1e300, points in time order, band and windows
     /// with ordered ends, markers in time order.
@@ -213,8 +177,12 @@ public struct MetricTimelineChart: Sendable, Hashable {
 
         init(_ chart: MetricTimelineChart) {
             self.chart = chart
-            points = chart.points.enumerated().filter { drawable($0.element.value) }
-                .sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+            let finite = chart.points.filter { drawable($0.value) }
+            // Samples usually come in time order: sorted (stably) only when they do not.
+            points =
+                zip(finite, finite.dropFirst()).allSatisfy { $0.at <= $1.at }
+                ? finite
+                : finite.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
             band = chart.band.flatMap { b in
                 drawable(b.low) && drawable(b.high)
                     ? Band(label: b.label, low: min(b.low, b.high), high: max(b.low, b.high)) : nil
@@ -225,6 +193,46 @@ public struct MetricTimelineChart: Sendable, Hashable {
             markers = chart.markers.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
                 .map(\.element)
             thresholds = chart.thresholds.filter { drawable($0.value) }
+        }
+
+        /// ``MetricTimelineChart/textAlternative``.
+        var textAlternative: String {
+            let (summary, metric, unit) = (chart.summary, chart.metric, chart.unit)
+            var parts: [String] = summary.map { [$0] } ?? []
+            let name = metric + (unit.map { " (\($0))" } ?? "")
+            if let first = points.first, let last = points.last {
+                let values = points.map(\.value)
+                let count = points.count == 1 ? "1 sample" : "\(points.count) samples"
+                parts.append(
+                    "\(name): \(count) from \(formatClock(first.at)) to \(formatClock(last.at)), "
+                        + "\(formatNumber(values.min() ?? 0)) to \(formatNumber(values.max() ?? 0)).")
+            } else {
+                parts.append("\(name): no samples.")
+            }
+            if let band {
+                parts.append(
+                    "Band: \(band.label) \(formatNumber(band.low)) to \(SVGText.quantity(band.high, unit: unit)).")
+            }
+            if !windows.isEmpty {
+                parts.append(
+                    "Shaded: "
+                        + windows.map { "\($0.label) \(formatClock($0.start)) to \(formatClock($0.end))" }
+                        .joined(separator: ", ") + ".")
+            }
+            if !markers.isEmpty {
+                parts.append(
+                    "Markers: " + markers.map { "\($0.label) \(formatClock($0.at))" }.joined(separator: ", ")
+                        + ".")
+            }
+            if !thresholds.isEmpty {
+                parts.append(
+                    "Lines: "
+                        + thresholds.map { t in
+                            "\(t.label) \(SVGText.quantity(t.value, unit: unit))"
+                                + (t.trippedAt.map { ", tripped at \(formatClock($0))" } ?? "")
+                        }.joined(separator: "; ") + ".")
+            }
+            return parts.joined(separator: " ")
         }
     }
 }

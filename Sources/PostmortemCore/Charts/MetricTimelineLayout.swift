@@ -66,7 +66,7 @@ struct MetricTimelineLayout {
     func render(id: String) -> String {
         var doc = SVGDocument(
             width: Int(width), height: Int(height), id: id, title: chart.chart.title,
-            description: chart.chart.textAlternative)
+            description: chart.textAlternative)
         let titleText = LabelLayout.fit(chart.chart.title, width: width - 16, fontSize: 14)
         doc.text(titleText, ["x": "8", "y": "18", "font-size": "14", "font-weight": "600", "fill": ChartPalette.text])
         let times =
@@ -126,11 +126,12 @@ struct MetricTimelineLayout {
         let start = earliest.addingTimeInterval(-span * 0.02)
         let end = latest.addingTimeInterval(span * 0.02)
 
-        // The right margin fits the widest label, up to 30 % of the width; longer ones wrap.
+        // The right margin fits the widest label, up to 30 % of the width; longer ones wrap
+        // (to three lines on a narrow chart).
         let sideWidth = sideLabels.map { SVGText.width($0.text, fontSize: Self.font) }.max() ?? 0
         let right = width - min(max(sideWidth + 14, 16), (width * 0.3).rounded())
         let sideLines = sideLabels.map {
-            LabelLayout.wrap($0.text, width: width - right - 8, fontSize: Self.font, maxLines: 2)
+            LabelLayout.wrap($0.text, width: width - right - 8, fontSize: Self.font, maxLines: width < 480 ? 3 : 2)
         }
         // The left margin fits the value ticks of any plot height the marker lanes may leave.
         let targets =
@@ -256,7 +257,10 @@ struct MetricTimelineLayout {
                     "x1": tx, "x2": tx, "y1": SVGText.coordinate(plotBottom), "y2": SVGText.coordinate(plotBottom + 4),
                     "stroke": ChartPalette.axis, "stroke-width": "1",
                 ])
-            guard index % tickEvery == 0 else { continue }
+            // Every n-th label, and none cut by the image's edge.
+            guard index % tickEvery == 0,
+                x(tick) + SVGText.width(tickLabels[index], fontSize: Self.font) / 2 <= width - 2
+            else { continue }
             doc.text(
                 tickLabels[index],
                 [
@@ -273,6 +277,15 @@ struct MetricTimelineLayout {
 
         // The series, broken where samples are missing.
         renderSeries(into: &doc, x: x, y: y)
+        if chart.points.isEmpty {
+            doc.text(
+                "No samples",
+                [
+                    "x": SVGText.coordinate((left + right) / 2), "y": SVGText.coordinate((plotTop + plotBottom) / 2),
+                    "text-anchor": "middle", "font-size": "13", "fill": ChartPalette.muted, "stroke": "#ffffff",
+                    "stroke-width": "4", "paint-order": "stroke",
+                ])
+        }
 
         // Thresholds and their trip points.
         for t in onScale {
@@ -343,23 +356,23 @@ struct MetricTimelineLayout {
         let intervals = zip(points.dropFirst(), points).map { $0.at.timeIntervalSince($1.at) }.filter { $0 > 0 }
             .sorted()
         let typical = intervals.isEmpty ? 0 : intervals[intervals.count / 2]
-        var path = ""
-        path.reserveCapacity(points.count * 14)
+        var path: [UInt8] = []
+        path.reserveCapacity(points.count * 12)
         var previous: Date?
         for point in points {
             let breaks = previous.map { typical > 0 && point.at.timeIntervalSince($0) > typical * 3 } ?? true
+            path.append(UInt8(ascii: breaks ? "M" : "L"))
+            SVGText.appendCoordinate(x(point.at), to: &path)
+            path.append(UInt8(ascii: " "))
+            SVGText.appendCoordinate(y(point.value), to: &path)
             // `h0` after each move: a sample alone between gaps still shows as a round dot.
-            path +=
-                (breaks ? "M" : "L") + SVGText.coordinate(x(point.at)) + " " + SVGText.coordinate(y(point.value))
-                + (breaks ? "h0" : "")
+            if breaks { path += "h0".utf8 }
             previous = point.at
         }
-        doc.element(
-            "path",
-            [
-                "class": "series", "d": path, "fill": "none", "stroke": ChartPalette.series, "stroke-width": "2",
-                "stroke-linejoin": "round", "stroke-linecap": "round", "clip-path": "url(#\(doc.id)-plot)",
-            ])
+        doc.raw(
+            "<path class=\"series\" d=\"\(String(decoding: path, as: UTF8.self))\" fill=\"none\" "
+                + "stroke=\"\(ChartPalette.series)\" stroke-width=\"2\" stroke-linejoin=\"round\" "
+                + "stroke-linecap=\"round\" clip-path=\"url(#\(doc.id)-plot)\"/>")
         guard points.count <= 120 else { return }
         var dots = "<g class=\"samples\" fill=\"\(ChartPalette.series)\">"
         for point in points {

@@ -7,11 +7,10 @@ enum SVGText {
     /// escaped; characters XML 1.0 forbids (controls other than tab, newline and carriage
     /// return, U+FFFE, U+FFFF) replaced with U+FFFD, so the document always parses.
     static func escape(_ text: String) -> String {
-        let needsWork = text.unicodeScalars.contains { scalar in
-            switch scalar {
-            case "&", "<", ">", "\"", "'": true
-            default: !isAllowed(scalar)
-            }
+        // Most text needs nothing: no markup byte, no control, no U+F000–U+FFFF lead byte 0xEF.
+        let needsWork = text.utf8.contains { byte in
+            byte < 0x20 || byte == 0xEF || byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<")
+                || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
         }
         guard needsWork else { return text }
         var out = ""
@@ -40,12 +39,32 @@ enum SVGText {
     /// A coordinate with at most one decimal (`12`, `12.5`, `-3.2`); a non-finite value as `0`
     /// (callers never pass one: this only keeps a mistake from writing `nan` into a document).
     static func coordinate(_ value: Double) -> String {
-        guard value.isFinite else { return "0" }
-        let tenths = Int64((min(max(value, -1e9), 1e9) * 10).rounded())
-        let sign = tenths < 0 ? "-" : ""
+        var bytes: [UInt8] = []
+        appendCoordinate(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``coordinate(_:)`` of `value` to `bytes` (the path of thousands of samples is
+    /// written byte by byte).
+    static func appendCoordinate(_ value: Double, to bytes: inout [UInt8]) {
+        let tenths = value.isFinite ? Int64((min(max(value, -1e9), 1e9) * 10).rounded()) : 0
+        if tenths < 0 { bytes.append(UInt8(ascii: "-")) }
         let magnitude = tenths.magnitude
-        let fraction = magnitude % 10
-        return sign + String(magnitude / 10) + (fraction == 0 ? "" : "." + String(fraction))
+        appendDigits(magnitude / 10, to: &bytes)
+        if magnitude % 10 != 0 {
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+        }
+    }
+
+    private static func appendDigits(_ value: UInt64, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        var rest = value
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     /// `value` with exactly `decimals` decimals (0–15), no locale, no exponent: `fixed(0.25, 1)`

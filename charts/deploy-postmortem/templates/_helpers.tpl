@@ -229,6 +229,12 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- include "deploy-postmortem.putEnv" (list $env "RETENTION_OUTBOX_SENT_DAYS" .outboxSentDays "config.retention.outboxSentDays") }}
 {{- end }}
 {{- include "deploy-postmortem.putEnv" (list $env "MAINTENANCE_INTERVAL_SECONDS" .Values.config.maintenanceIntervalSeconds "config.maintenanceIntervalSeconds") }}
+{{- /* SIGTERM comes after the preStop sleep; leave 10 s for cancellation and the pool to close. */}}
+{{- $shutdown := sub (sub (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds)) 10 }}
+{{- if lt $shutdown 1 }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds (%v) + 10: the server needs time to shut down" .Values.terminationGracePeriodSeconds .Values.preStopSleepSeconds) }}
+{{- end }}
+{{- include "deploy-postmortem.putEnv" (list $env "SHUTDOWN_TIMEOUT_SECONDS" (min $shutdown 3600) "terminationGracePeriodSeconds") }}
 {{- with .Values.config.events }}
 {{- include "deploy-postmortem.putEnv" (list $env "EVENT_SOURCE" .source "config.events.source") }}
 {{- include "deploy-postmortem.putEnv" (list $env "EVENT_DATASCHEMA_BASE_URL" .dataschemaBaseUrl "config.events.dataschemaBaseUrl") }}
