@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Kafka
 import Logging
@@ -112,6 +113,13 @@ public final class PostmortemServer: Sendable {
             postmortems: reader, actionItems: actionItems, insights: InsightsRoutes(insights: insights, clock: clock),
             tokens: configuration.api.tokens,
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
+        let ui = UIRoutes(
+            postmortems: reader, chartPoints: ChartPointsReader(pool: pool, metrics: metricRepository),
+            actionItems: actionItems, insights: insights, tokens: configuration.api.tokens,
+            authenticator: UIAuthenticator(
+                sessions: UISessions(key: configuration.ui.sessionKey, lifetime: configuration.ui.sessionLifetime),
+                proxyHeader: configuration.ui.authProxyHeader.flatMap { HTTPField.Name($0) }, clock: clock),
+            metrics: self.metrics, clock: clock)
         let metrics = self.metrics
         let connections = ConnectionRegistry(
             limit: ConnectionRegistry.fitDescriptorLimit(
@@ -119,10 +127,19 @@ public final class PostmortemServer: Sendable {
             dropped: { metrics.recordDroppedConnection($0) })
         brokers = BrokerMonitor(producer: producer, metrics: metrics, logger: logger)
         http = HTTPSurface(
-            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics,
+            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, ui: ui, metrics: metrics,
             delivery: (DeliveryGauges(registry: metrics.registry), insights), clock: clock,
             limits: configuration.http.limits, connections: connections,
             readinessChecks: Readiness(pool: pool, pipeline: pipeline, relay: relay, brokers: brokers, logger: logger))
+        if configuration.ui.sessionKey == nil {
+            logger.notice(
+                "no UI session key configured (UI_SESSION_KEY_FILE): UI sessions end when this process restarts")
+        }
+        if let header = configuration.ui.authProxyHeader {
+            logger.notice(
+                "the UI trusts the \(header) header as the user's name: only an authenticating proxy that strips it from clients may reach this port"
+            )
+        }
         if configuration.api.tokens.isEmpty {
             logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
         }

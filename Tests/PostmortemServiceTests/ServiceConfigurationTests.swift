@@ -186,7 +186,30 @@ struct ServiceConfigurationTests {
             "ANALYSIS_GATE_EVALUATION=aggregation=p99: aggregation must be mean or worst"
         ),
         ("ANALYSIS_GATE_EVALUATION", "failures", "ANALYSIS_GATE_EVALUATION=failures: expected key=value pairs"),
+        ("UI_SESSION_KEY", "too-short", "UI_SESSION_KEY: the session key must have at least 32 bytes"),
+        ("UI_SESSION_KEY_FILE", "/nonexistent/key", "UI_SESSION_KEY_FILE /nonexistent/key: cannot read it"),
+        ("UI_SESSION_TTL_SECONDS", "60", "UI_SESSION_TTL_SECONDS=60: expected an integer in 300...604800"),
+        (
+            "UI_AUTH_PROXY_HEADER", "X-User: admin",
+            "UI_AUTH_PROXY_HEADER=X-User: admin: expected a header name (letters, digits, '-', '_')"
+        ),
     ]
+
+    @Test func theUIGroupIsReadFromItsVariables() throws {
+        let key = FileManager.default.temporaryDirectory.appendingPathComponent("ui-key-\(UUID())")
+        try "0123456789abcdef0123456789abcdef\n".write(to: key, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: key) }
+        let defaults = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).ui
+        #expect(defaults.sessionKey == nil && defaults.authProxyHeader == nil)
+        #expect(defaults.sessionLifetime == .seconds(28_800))
+        let ui = try ServiceConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://db/app", "UI_SESSION_KEY_FILE": key.path, "UI_SESSION_KEY": "ignored",
+            "UI_SESSION_TTL_SECONDS": "3600", "UI_AUTH_PROXY_HEADER": "X-Auth-Request-User",
+        ]).ui
+        #expect(ui.sessionKey == Array("0123456789abcdef0123456789abcdef".utf8), "the file wins, its newline trimmed")
+        #expect(ui.sessionLifetime == .seconds(3600))
+        #expect(ui.authProxyHeader == "X-Auth-Request-User")
+    }
 
     @Test(arguments: invalid)
     func invalidValuesNameTheVariable(_ variable: String, _ value: String, _ message: String) {

@@ -245,6 +245,12 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- include "deploy-postmortem.putEnv" (list $env "PUBLIC_UI_URL" . "config.events.publicUiUrl") }}
 {{- end }}
 {{- end }}
+{{- with .Values.config.ui }}
+{{- with .authProxyHeader }}
+{{- include "deploy-postmortem.putEnv" (list $env "UI_AUTH_PROXY_HEADER" . "config.ui.authProxyHeader") }}
+{{- end }}
+{{- include "deploy-postmortem.putEnv" (list $env "UI_SESSION_TTL_SECONDS" .sessionTtlSeconds "config.ui.sessionTtlSeconds") }}
+{{- end }}
 {{- with .Values.config.analysis }}
 {{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_BASELINE_WINDOW_SECONDS" .baselineWindowSeconds "config.analysis.baselineWindowSeconds") }}
 {{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_GRACE_SECONDS" .graceSeconds "config.analysis.graceSeconds") }}
@@ -289,6 +295,14 @@ app.kubernetes.io/part-of: deploy-postmortem
       key: {{ .passwordKey }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- with .Values.config.ui.sessionKeySecret }}
+# Signs the UI's session cookies; UI_SESSION_KEY_FILE would read it from a mounted file instead.
+- name: UI_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.config.ui.sessionKeyKey }}
 {{- end }}
 {{- if eq .Values.apiTokens.from "env" }}
 - name: API_TOKENS
