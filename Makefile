@@ -1,7 +1,7 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build demo lint format test test-deploy test-image bench bench-api bench-postgres bench-kafka clean
+.PHONY: deps build demo lint format test test-deploy test-image bench bench-api bench-ui bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
@@ -50,6 +50,11 @@ bench: deps
 bench-api: deps
 	@command -v wrk >/dev/null || { echo "bench-api needs wrk: apt-get install wrk" >&2; exit 1; }
 	$(SWIFT) run -c release deploy-postmortem-bench api $(ARGS)
+
+## Each /ui page requested in turn by one logged-in client with 10k postmortems stored: p50, p95
+## and max per page (printed, not asserted).
+bench-ui: deps
+	$(SWIFT) run -c release deploy-postmortem-bench ui $(ARGS)
 
 ## COPY throughput of the Postgres module against psql \copy (printed, not asserted).
 bench-postgres: deps

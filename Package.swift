@@ -21,6 +21,10 @@ let package = Package(
         // Already in the graph through HummingbirdTesting; the Prometheus metric source's HTTP client.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        // Already in the graph through Hummingbird; the UI names header fields (cookies, proxy header).
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // The web UI's server-rendered pages (templates compiled in, HTML-escaping by default).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C module maps only.
@@ -81,6 +85,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             // OpenAPI/openapi.yaml links to docs/openapi.yaml: one document, compiled in.
             resources: [.copy("Migrations"), .embedInCode("OpenAPI/openapi.yaml")]
@@ -110,7 +116,10 @@ let package = Package(
                 "LocalPostgres",
                 "PostmortemService",
                 "PostmortemCore",
+                "DemoScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The UI benchmark's browser-like client.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 
@@ -151,6 +160,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                // The UI's browser test puts an authenticating proxy in front of the service.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Kafka
 import Logging
@@ -38,6 +39,8 @@ public final class PostmortemServer: Sendable {
     private let producer: KafkaProducer
     /// Whether a Kafka broker answers (readiness, `deploy_postmortem_kafka_broker_reachable`).
     private let brokers: BrokerMonitor
+    /// After this long, a graceful shutdown escalates to cancelling the services.
+    private let shutdownTimeout: Duration
     private let logger: Logger
 
     /// Builds the service's parts; nothing connects until ``run()``.
@@ -45,6 +48,7 @@ public final class PostmortemServer: Sendable {
         throws
     {
         self.logger = logger
+        shutdownTimeout = configuration.shutdownTimeout
         pool = PostgresPool(
             configuration: configuration.database.connection, maxConnections: configuration.database.poolSize,
             logger: logger)
@@ -119,6 +123,13 @@ public final class PostmortemServer: Sendable {
             postmortems: reader, actionItems: actionItems, insights: InsightsRoutes(insights: insights, clock: clock),
             tokens: configuration.api.tokens,
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
+        let ui = UIRoutes(
+            postmortems: reader, chartPoints: ChartPointsReader(pool: pool, metrics: metricRepository),
+            actionItems: actionItems, insights: insights, tokens: configuration.api.tokens,
+            authenticator: UIAuthenticator(
+                sessions: UISessions(key: configuration.ui.sessionKey, lifetime: configuration.ui.sessionLifetime),
+                proxyHeader: configuration.ui.authProxyHeader.flatMap { HTTPField.Name($0) }, clock: clock),
+            metrics: self.metrics, clock: clock)
         let metrics = self.metrics
         let connections = ConnectionRegistry(
             limit: ConnectionRegistry.fitDescriptorLimit(
@@ -126,10 +137,19 @@ public final class PostmortemServer: Sendable {
             dropped: { metrics.recordDroppedConnection($0) })
         brokers = BrokerMonitor(producer: producer, metrics: metrics, logger: logger)
         http = HTTPSurface(
-            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, metrics: metrics,
+            pipeline: pipeline, relay: relay, actionItems: actionItems, api: api, ui: ui, metrics: metrics,
             delivery: (DeliveryGauges(registry: metrics.registry), insights), clock: clock,
             limits: configuration.http.limits, connections: connections,
             readinessChecks: Readiness(pool: pool, pipeline: pipeline, relay: relay, brokers: brokers, logger: logger))
+        if configuration.ui.sessionKey == nil {
+            logger.notice(
+                "no UI session key configured (UI_SESSION_KEY_FILE): UI sessions end when this process restarts")
+        }
+        if let header = configuration.ui.authProxyHeader {
+            logger.notice(
+                "the UI trusts the \(header) header as the user's name: only an authenticating proxy that strips it from clients may reach this port"
+            )
+        }
         if configuration.api.tokens.isEmpty {
             logger.warning("no API tokens configured (API_TOKENS_FILE, API_TOKENS): every /v1 request gets 401")
         }
@@ -145,7 +165,9 @@ public final class PostmortemServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (when `handlesSignals`) or task cancellation, then shuts
-    /// down gracefully. Embedders that own the process's signals pass `handlesSignals: false`.
+    /// down gracefully; a graceful shutdown that takes longer than
+    /// ``ServiceConfiguration/shutdownTimeout`` is escalated to cancelling the services.
+    /// Embedders that own the process's signals pass `handlesSignals: false`.
     public func run(handlesSignals: Bool = true) async throws {
         // Services stop in reverse order: the pipeline first, then the relay, the producer
         // (flush) last; HTTP keeps answering probes until the others are done.
@@ -160,11 +182,10 @@ public final class PostmortemServer: Sendable {
         ]
         if let prometheusSource { services.append(.init(service: prometheusSource)) }
         services.append(.init(service: pipeline))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services,
-                gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout
+        try await ServiceGroup(configuration: configuration).run()
         await pool.close()
         if readPool !== pool { await readPool.close() }
     }

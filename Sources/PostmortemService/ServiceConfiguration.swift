@@ -115,6 +115,23 @@ public struct ServiceConfiguration: Sendable {
         public init() {}
     }
 
+    /// The read-only web UI under `/ui/` (docs/ui.md).
+    public struct UI: Sendable {
+        /// The key that signs session cookies: the file `UI_SESSION_KEY_FILE` names (a mounted
+        /// secret), else `UI_SESSION_KEY`; at least 32 bytes. Nil: a random key per process, so
+        /// sessions end when it restarts and hold on one replica only.
+        public var sessionKey: [UInt8]?
+        /// How long a session lasts after login (`UI_SESSION_TTL_SECONDS`, 300...604800, default 28800).
+        public var sessionLifetime: Duration = .seconds(28_800)
+        /// A request header naming the user, set by an authenticating proxy in front of the
+        /// service (`UI_AUTH_PROXY_HEADER`, e.g. `X-Auth-Request-User`; default none). Trusted
+        /// as is: the proxy must strip it from clients' requests.
+        public var authProxyHeader: String?
+
+        /// The defaults: login with a read token, a random session key.
+        public init() {}
+    }
+
     /// How often the periodic jobs run (each on one replica at a time).
     public struct Jobs: Sendable, Equatable {
         /// How often overdue action items are looked for (`OVERDUE_SWEEP_INTERVAL_SECONDS`,
@@ -148,10 +165,16 @@ public struct ServiceConfiguration: Sendable {
     public var http = HTTP()
     /// The `/v1` API.
     public var api = API()
+    /// The web UI.
+    public var ui = UI()
     /// How long stored data is kept (`RETENTION_*_DAYS`; defaults in ``Retention``).
     public var retention = Retention()
     /// How often the periodic jobs run.
     public var jobs = Jobs()
+    /// How long a graceful shutdown (SIGTERM) may take before the services are cancelled
+    /// (`SHUTDOWN_TIMEOUT_SECONDS`, 1...3600, default 45): keep it below the orchestrator's grace
+    /// period minus any preStop delay, so the process ends on its own terms and not by SIGKILL.
+    public var shutdownTimeout: Duration = .seconds(45)
     /// What output events carry besides their data: `source` (`EVENT_SOURCE`, a URI-reference,
     /// default `/deploy-postmortem`), the base of `dataschema` (`EVENT_DATASCHEMA_BASE_URL`, an
     /// absolute URI, default `https://deploy-postmortem.dev/schemas/events/`) and the links to the
@@ -202,8 +225,12 @@ public struct ServiceConfiguration: Sendable {
             try reader.integer("DATABASE_READ_POOL_SIZE", in: 0...200) ?? configuration.database.readPoolSize
         configuration.http = try Self.http(reader)
         configuration.api = try Self.api(reader)
+        configuration.ui = try Self.ui(reader)
         configuration.retention = try Self.retention(reader)
         configuration.jobs = try Self.jobs(reader)
+        if let seconds = try reader.integer("SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
+            configuration.shutdownTimeout = .seconds(seconds)
+        }
         configuration.outputEvents = try Self.outputEvents(reader)
         configuration.analysis = try Self.analysis(reader)
         configuration.prometheusSource = try PrometheusSourceConfiguration.fromEnvironment(environment)
@@ -248,6 +275,41 @@ public struct ServiceConfiguration: Sendable {
         api.maxRequestBodyBytes =
             try reader.integer("API_MAX_BODY_BYTES", in: 1024...16_777_216) ?? api.maxRequestBodyBytes
         return api
+    }
+
+    /// Reads the UI's session key, session lifetime and proxy header. Errors never quote the key.
+    static func ui(_ reader: EnvironmentReader) throws -> UI {
+        var ui = UI()
+        var key: (source: String, text: String)?
+        if let path = reader.string("UI_SESSION_KEY_FILE") {
+            do {
+                key = ("UI_SESSION_KEY_FILE \(path)", try String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                throw ServiceError.invalidConfiguration(
+                    "UI_SESSION_KEY_FILE \(path): cannot read it (\(error.localizedDescription))")
+            }
+        } else if let text = reader.string("UI_SESSION_KEY") {
+            key = ("UI_SESSION_KEY", text)
+        }
+        if let key {
+            let bytes = Array(key.text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            guard bytes.count >= 32 else {
+                throw ServiceError.invalidConfiguration(
+                    "\(key.source): the session key must have at least 32 bytes (e.g. openssl rand -hex 32)")
+            }
+            ui.sessionKey = bytes
+        }
+        if let seconds = try reader.integer("UI_SESSION_TTL_SECONDS", in: 300...604_800) {
+            ui.sessionLifetime = .seconds(seconds)
+        }
+        if let header = reader.string("UI_AUTH_PROXY_HEADER") {
+            guard header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
+                throw ServiceError.invalidConfiguration(
+                    "UI_AUTH_PROXY_HEADER=\(header): expected a header name (letters, digits, '-', '_')")
+            }
+            ui.authProxyHeader = header
+        }
+        return ui
     }
 
     /// Reads how often the periodic jobs run.

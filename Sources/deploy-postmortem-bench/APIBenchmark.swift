@@ -59,7 +59,7 @@ struct APIBenchmark: AsyncParsableCommand {
         defer { database.stop() }
         let postgres = PostgresConfiguration(connectionString: try database.createDatabase("bench_api"))
         try await DatabaseSchema.migrate(postgres)
-        try await seed(postgres)
+        try await Self.seed(postgres, postmortems: postmortems, items: items)
         let topics = ServiceConfiguration.Topics()
         let bench = try BenchServer(postgres: postgres, port: port, group: "bench-api", readPoolSize: readPool)
         let (server, broker, configuration, token) = (bench.server, bench.broker, bench.configuration, bench.token)
@@ -117,11 +117,11 @@ struct APIBenchmark: AsyncParsableCommand {
         await bench.stop()
     }
 
-    /// Seeds postmortems with realistic documents (findings, metrics) and their action items,
-    /// spread over services, owners, statuses and due dates.
-    private func seed(_ postgres: PostgresConfiguration) async throws {
+    /// Seeds `postmortems` postmortems with realistic documents (findings, metrics) and `items`
+    /// action items each, spread over services, owners, statuses and due dates (also the UI
+    /// benchmark's listings).
+    static func seed(_ postgres: PostgresConfiguration, postmortems: Int, items: Int) async throws {
         let connection = try await PostgresConnection.connect(postgres)
-        let (postmortems, items) = (postmortems, items)
         try await connection.run { connection in
             try connection.query(
                 """

@@ -8,7 +8,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Performance benchmarks (run with `swift run -c release`).",
         subcommands: [
             PipelineBenchmark.self, CopyBenchmark.self, KafkaBenchCommand.self, AnalysisBenchmark.self,
-            APIBenchmark.self, InsightsBenchmark.self,
+            APIBenchmark.self, InsightsBenchmark.self, ChartBenchmark.self, UIBenchmark.self,
         ]
     )
 }

@@ -122,12 +122,33 @@ struct ActionItemResource: Decodable {
     let kind: String
     let title: String
     let version: Int
+    /// Its follow-up verdict; nil when its fix changes no gate.
+    let followUp: FollowUp?
+
+    /// The members of `followUp` the table shows.
+    struct FollowUp: Decodable {
+        /// `verified_effective`, `regressed` or `pending`.
+        let verdict: String
+        /// The deploy that decided it (nil while pending).
+        let deployId: String?
+    }
 
     /// The table's column titles.
-    static let columns = ["ID", "STATUS", "OWNER", "DUE", "KIND", "TITLE"]
+    static let columns = ["ID", "STATUS", "OWNER", "DUE", "KIND", "FOLLOW-UP", "TITLE"]
 
-    /// The item's cells under ``columns``: overdue due dates are marked, long titles cut.
+    /// The item's cells under ``columns``: overdue due dates are marked, the follow-up verdict
+    /// with the deploy that decided it (`effective:<deploy>`, `regressed:<deploy>`, `pending`;
+    /// `-` when no deploy can judge the item), long titles cut.
     var cells: [String] {
-        [id, status, owner, overdue ? "\(dueAt) OVERDUE" : dueAt, kind, TextTable.truncated(title, to: 60)]
+        let verdict =
+            switch (followUp?.verdict, followUp?.deployId) {
+            case (nil, _): "-"
+            case ("verified_effective", let deploy?): "effective:\(deploy)"
+            case (let verdict?, let deploy?): "\(verdict):\(deploy)"
+            case (let verdict?, nil): verdict
+            }
+        return [
+            id, status, owner, overdue ? "\(dueAt) OVERDUE" : dueAt, kind, verdict, TextTable.truncated(title, to: 60),
+        ]
     }
 }

@@ -21,7 +21,7 @@ struct ConfigCheckCommand: ParsableCommand {
         abstract: "Validate the configuration serve would read, without connecting to anything.",
         discussion: """
             Reads the environment and the files it names (DATABASE_URL_FILE, API_TOKENS_FILE, \
-            OWNERSHIP_MAP_FILE, PROMETHEUS_SOURCE_FILE, KAFKA_*_FILE, TLS files) with the parser serve uses, checks the \
+            OWNERSHIP_MAP_FILE, PROMETHEUS_SOURCE_FILE, UI_SESSION_KEY_FILE, KAFKA_*_FILE, TLS files) with the parser serve uses, checks the \
             Kafka properties against librdkafka and the database URL against libpq, and prints \
             "configuration ok" (exit 0) or one line per problem, naming the variable (exit 1). \
             Secret values are never printed.

@@ -321,14 +321,35 @@ struct FollowUpCheckTests {
             ])
         #expect(
             Self.change.evidence(of: timeline, findings: [])
-                == FollowUpEvidence(deployId: "d-2", at: Fixture.start, caught: true))
+                == FollowUpEvidence(deployId: "d-2", at: Fixture.start, caught: true, observed: 200, threshold: 150))
     }
 
     @Test func theSameMissAgainIsARegression() throws {
         let timeline = try Self.timeline("d-3", [Fixture.started("d-3")])
         let evidence = Self.change.evidence(
             of: timeline, findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")])
-        #expect(evidence == FollowUpEvidence(deployId: "d-3", at: Fixture.start, caught: false))
+        #expect(
+            evidence
+                == FollowUpEvidence(
+                    deployId: "d-3", at: Fixture.start, caught: false, missedAs: .canaryThresholdTooLoose))
+    }
+
+    /// A miss keeps the figures of the gate's (passing) check on the metric: what the loose
+    /// threshold let through.
+    @Test func aMissCarriesTheCheckThatLetItThrough() throws {
+        let timeline = try Self.timeline(
+            "d-8",
+            [
+                Fixture.started("d-8"),
+                Fixture.gate(
+                    "d-8", "canary", "passed", from: 0, to: 10,
+                    extra: ["checks": [Fixture.check("latency_p99_ms", threshold: 400, observed: 380)]]),
+            ])
+        #expect(
+            Self.change.evidence(of: timeline, findings: [(.canary, .canaryWindowTooShort, "latency_p99_ms")])
+                == FollowUpEvidence(
+                    deployId: "d-8", at: Fixture.start, caught: false, observed: 380, threshold: 400,
+                    missedAs: .canaryWindowTooShort))
     }
 
     @Test func unrelatedDeploysSayNothing() throws {
@@ -353,18 +374,114 @@ struct FollowUpCheckTests {
                 findings: [(.canary, .canaryThresholdTooLoose, "latency_p99_ms")]) == nil)
     }
 
+    static let caughtLater = FollowUpEvidence(
+        deployId: "b", at: Fixture.start.addingTimeInterval(60), caught: true, observed: 2.1, threshold: 0.6)
+    static let missedFirst = FollowUpEvidence(
+        deployId: "a", at: Fixture.start, caught: false, missedAs: .canaryThresholdTooLoose)
+    static let caughtFirst = FollowUpEvidence(deployId: "c", at: Fixture.start, caught: true)
+
     @Test(
         arguments: [
             ([], nil),
-            ([FollowUpEvidence(deployId: "b", at: Fixture.start, caught: true)], FollowUpVerdict.verifiedEffective),
+            ([Self.caughtLater], "b"),
+            ([Self.caughtLater, Self.missedFirst], "a"),
+            // The same start: the smaller deploy ID decides.
+            ([Self.caughtFirst, Self.missedFirst], "a"),
+        ] as [([FollowUpEvidence], String?)])
+    func theFirstRegressionDecides(_ evidence: [FollowUpEvidence], _ deployId: String?) {
+        // Whatever order the deploys arrived in.
+        for order in [evidence, evidence.reversed()] {
+            #expect(FollowUpEvidence.deciding(order)?.deployId == deployId)
+        }
+    }
+
+    /// Judging again: an event only when the verdict changes (first verdict, a correction, a
+    /// withdrawal), with the revision counting the events; the same verdict from another deploy
+    /// or with other figures is stored without one.
+    @Test(
+        arguments: [
+            (FollowUpState.pending, nil, FollowUpState.pending, false),
+            (.pending, Self.missedFirst, FollowUpState(evidence: Self.missedFirst, revision: 1), true),
             (
-                [
-                    FollowUpEvidence(deployId: "b", at: Fixture.start.addingTimeInterval(60), caught: true),
-                    FollowUpEvidence(deployId: "a", at: Fixture.start, caught: false),
-                ], .regressed
+                FollowUpState(evidence: Self.missedFirst, revision: 1), Self.missedFirst,
+                FollowUpState(evidence: Self.missedFirst, revision: 1), false
             ),
-        ] as [([FollowUpEvidence], FollowUpVerdict?)])
-    func theFirstRegressionDecides(_ evidence: [FollowUpEvidence], _ verdict: FollowUpVerdict?) {
-        #expect(FollowUpVerdict.of(evidence)?.verdict == verdict)
+            (
+                FollowUpState(evidence: Self.caughtLater, revision: 1), Self.caughtFirst,
+                FollowUpState(evidence: Self.caughtFirst, revision: 1), false
+            ),
+            (
+                FollowUpState(evidence: Self.missedFirst, revision: 1), Self.caughtLater,
+                FollowUpState(evidence: Self.caughtLater, revision: 2), true
+            ),
+            (
+                FollowUpState(evidence: Self.caughtLater, revision: 2), nil, FollowUpState(evidence: nil, revision: 3),
+                true
+            ),
+            (FollowUpState(evidence: nil, revision: 3), nil, FollowUpState(evidence: nil, revision: 3), false),
+        ] as [(FollowUpState, FollowUpEvidence?, FollowUpState, Bool)])
+    func judgingAgainPublishesOnlyAChangedVerdict(
+        _ before: FollowUpState, _ deciding: FollowUpEvidence?, _ after: FollowUpState, _ publish: Bool
+    ) {
+        let judged = before.rejudged(deciding)
+        #expect(judged.state == after)
+        #expect(judged.publish == publish)
+    }
+
+    /// Two orders of the same evidence (the earlier deploy first, or last after a verdict on the
+    /// later one) end in the same state; the late order's one extra event is the correction.
+    @Test func twoOrdersEndInTheSameVerdict() {
+        var inOrder = FollowUpState.pending
+        var events: [[FollowUpVerdict?]] = [[], []]
+        var lateEarlier = FollowUpState.pending
+        for seen in [[Self.missedFirst], [Self.missedFirst, Self.caughtLater]] {
+            let judged = inOrder.rejudged(FollowUpEvidence.deciding(seen))
+            if judged.publish { events[0].append(judged.state.verdict) }
+            inOrder = judged.state
+        }
+        for seen in [[Self.caughtLater], [Self.caughtLater, Self.missedFirst]] {
+            let judged = lateEarlier.rejudged(FollowUpEvidence.deciding(seen))
+            if judged.publish { events[1].append(judged.state.verdict) }
+            lateEarlier = judged.state
+        }
+        #expect(inOrder.evidence == lateEarlier.evidence)
+        #expect(events == [[.regressed], [.verifiedEffective, .regressed]])
+        #expect((inOrder.revision, lateEarlier.revision) == (1, 2))
+    }
+
+    /// The events announcing a correction and a withdrawal name the verdict they replace.
+    @Test func aCorrectionNamesTheVerdictItReplaces() throws {
+        let item = ActionItem(
+            id: "i", postmortemId: "p", deployId: "d-1", findingKey: "canary.canary_threshold_too_loose:latency_p99_ms",
+            kind: .tooling, gate: .canary, title: "t", description: "d", owner: "o", dueAt: Fixture.start,
+            status: .done)
+        let first = FollowUpState(evidence: Self.caughtLater, revision: 1)
+        let corrected = FollowUpState(evidence: Self.missedFirst, revision: 2)
+        let correction = item.followUp(corrected, replacing: first, of: Self.change, at: Fixture.start)
+        #expect(correction.type == .regressed)
+        #expect(
+            correction.reason
+                == "regressed: the canary missed latency_p99_ms again in deploy a (corrects verified_effective by deploy b)"
+        )
+        guard case .object(let data) = correction.json, case .object(let followUp)? = data["followUp"] else {
+            Issue.record("no followUp in \(correction.json)")
+            return
+        }
+        #expect(followUp["verdict"] == .string("regressed"))
+        #expect(followUp["deployId"] == .string("a"))
+        #expect(followUp["missedAs"] == .string("canary_threshold_too_loose"))
+        #expect(followUp["revision"] == .number(2))
+        #expect(
+            followUp["supersedes"] == .object(["verdict": .string("verified_effective"), "deployId": .string("b")]))
+        let withdrawn = item.followUp(
+            FollowUpState(evidence: nil, revision: 3), replacing: corrected, of: Self.change, at: Fixture.start)
+        #expect(withdrawn.type == .followUpWithdrawn)
+        guard case .object(let withdrawnData) = withdrawn.json, case .object(let after)? = withdrawnData["followUp"]
+        else {
+            Issue.record("no followUp in \(withdrawn.json)")
+            return
+        }
+        #expect(after["verdict"] == .string("pending"))
+        #expect(after["deployId"] == .null)
     }
 }

@@ -33,9 +33,8 @@ struct CLITests {
     static func withSamplePostmortem(_ body: @Sendable (ServiceHarness, CLI) async throws -> Void) async throws {
         try await ServiceHarness.with { harness in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the d-42 postmortem's action items") {
-                try await harness.count("SELECT count(*) FROM action_items") == 5
-            }
+            try await harness.waitUntilSettled("the d-42 postmortem's action items", messages: SampleEvents.lines.count)
+            try #require(try await harness.count("SELECT count(*) FROM action_items") == 5)
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 try await body(harness, CLI(url: "http://127.0.0.1:\(try #require(client.port))"))
             }
@@ -106,7 +105,7 @@ struct CLITests {
                 ["action-items", "list", "--postmortem-id", postmortemId], token: ServiceHarness.readToken)
             #expect(items.status == 0, "\(items.standardError)")
             let rows = Self.table(items.standardOutput)
-            #expect(rows.first == ["ID", "STATUS", "OWNER", "DUE", "KIND", "TITLE"])
+            #expect(rows.first == ["ID", "STATUS", "OWNER", "DUE", "KIND", "FOLLOW-UP", "TITLE"])
             let byDue = try await Self.strings(
                 "SELECT action_item_id::text FROM action_items ORDER BY due_at, action_item_id", harness)
             #expect(rows.dropFirst().map(\.first) == byDue, "ordered by due date, then id")

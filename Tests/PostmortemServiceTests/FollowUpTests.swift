@@ -13,7 +13,8 @@ import Testing
 /// through the API, then a later deploy of the same service either fails its canary on the
 /// metric (`action_item.verified_effective`) or is rolled back with the same gap again
 /// (`action_item.regressed`); the verdict is stored once and its event enqueued once, however
-/// often the check runs and the events are redelivered.
+/// often the check runs and the events are redelivered, and it is the same whatever order the
+/// deploys arrive in (a late earlier deploy corrects it, once).
 @Suite("Follow-up effectiveness", .serialized)
 struct FollowUpTests {
     /// A clock the test moves: the story and the item's completion happen hours "ago".
@@ -61,8 +62,8 @@ struct FollowUpTests {
     }
 
     /// A later payments deploy whose canary failed on http_error_rate: the gate stopped it.
-    static func caughtDeploy() -> [String] {
-        let start = realNow.addingTimeInterval(-30 * 60)
+    static func caughtDeploy(_ deployId: String = "caught-1", minutesAgo: Double = 30) -> [String] {
+        let start = realNow.addingTimeInterval(-minutesAgo * 60)
         func t(_ minutes: Double) -> String { RFC3339.format(start.addingTimeInterval(minutes * 60)) }
         func event(_ type: String, _ id: String, _ data: [String: Any]) -> String {
             let object: [String: Any] = [
@@ -74,15 +75,15 @@ struct FollowUpTests {
         }
         return [
             event(
-                "deploy.started.v1", "caught-started",
+                "deploy.started.v1", "\(deployId)-started",
                 [
-                    "deployId": "caught-1", "service": "payments", "environment": "prod", "startedAt": t(0),
+                    "deployId": deployId, "service": "payments", "environment": "prod", "startedAt": t(0),
                     "artifact": ["name": "payments", "version": "2.15.0"], "team": "payments",
                 ]),
             event(
-                "deploy.gate_finished.v1", "caught-canary",
+                "deploy.gate_finished.v1", "\(deployId)-canary",
                 [
-                    "deployId": "caught-1", "gate": "canary", "outcome": "failed", "startedAt": t(0),
+                    "deployId": deployId, "gate": "canary", "outcome": "failed", "startedAt": t(0),
                     "finishedAt": t(10), "trafficPercent": 10,
                     "checks": [
                         [
@@ -92,8 +93,8 @@ struct FollowUpTests {
                     ],
                 ]),
             event(
-                "deploy.finished.v1", "caught-finished",
-                ["deployId": "caught-1", "outcome": "failed", "finishedAt": t(11), "reason": "canary failed"]),
+                "deploy.finished.v1", "\(deployId)-finished",
+                ["deployId": deployId, "outcome": "failed", "finishedAt": t(11), "reason": "canary failed"]),
         ]
     }
 
@@ -162,14 +163,17 @@ struct FollowUpTests {
         }
     }
 
+    /// The story again, ending now (it starts about 100 minutes ago), as another deploy of the
+    /// same service: the same gap again.
+    static let again = DemoScenarios.all(endingAt: realNow).first { $0.name == "canary-too-loose" }!
+    static let againDeployId = "\(again.deployId)-again"
+    static var againDeploy: [String] {
+        again.events.map { $0.replacingOccurrences(of: again.deployId, with: againDeployId) }
+    }
+
     @Test func theSameGapAgainIsARegression() async throws {
         try await Self.withDoneItem { harness, itemId in
-            // The story again, an hour later, as another deploy of the same service.
-            let again = DemoScenarios.all(endingAt: Self.realNow).first { $0.name == "canary-too-loose" }!
-            let renamed = again.events.map {
-                $0.replacingOccurrences(of: again.deployId, with: "\(again.deployId)-again")
-            }
-            try await harness.produce(renamed)
+            try await harness.produce(Self.againDeploy)
             try await harness.wait("the second postmortem stored") {
                 try await harness.count("SELECT count(*) FROM postmortems") == 2
             }
@@ -178,5 +182,95 @@ struct FollowUpTests {
             #expect(try await Self.events(harness, "regressed") == 1)
             #expect(try await Self.events(harness, "verified_effective") == 0)
         }
+    }
+
+    /// What one delivery order ended in: the stored follow-up, the API's view of it, and the
+    /// item's verdict events in the outbox (type, deciding deploy, revision, superseded deploy).
+    struct Ending: Sendable, Equatable {
+        var stored: [String]
+        var api: [String]
+        var events: [[String]]
+    }
+
+    /// Delivers `deploys` one after the other, judging after each, then all of them again
+    /// (redelivered) and judges twice more; returns what it ended in.
+    static func deliver(_ deploys: [(events: [String], stored: String)]) async throws -> Ending {
+        let ending = Mutex<Ending?>(nil)
+        try await withDoneItem { harness, itemId in
+            for deploy in deploys {
+                try await harness.produce(deploy.events)
+                try await harness.wait("\(deploy.stored) analyzed") { try await harness.count(deploy.stored) == 1 }
+                try await harness.server.followUps.check()
+            }
+            try await harness.produce(deploys.flatMap(\.events))
+            try await Task.sleep(for: .seconds(1))
+            try await harness.server.followUps.check()
+            #expect(try await harness.server.followUps.check().isEmpty, "nothing changed since")
+            let stored = try await harness.query { connection in
+                try connection.query(
+                    """
+                    SELECT follow_up, follow_up_deploy_id, follow_up_deploy_started_at::text, follow_up_observed::text,
+                           follow_up_threshold::text, coalesce(follow_up_missed_as, '-')
+                    FROM action_items WHERE action_item_id = \(itemId)::uuid
+                    """
+                ).first.map { row in try (0..<6).map { try row.decode(String?.self, at: $0) ?? "null" } } ?? []
+            }
+            let events = try await harness.query { connection in
+                try connection.query(
+                    """
+                    SELECT payload::jsonb->>'type', payload::jsonb->'data'->'followUp'->>'deployId',
+                           payload::jsonb->'data'->'followUp'->>'revision',
+                           coalesce(payload::jsonb->'data'->'followUp'->'supersedes'->>'deployId', '-')
+                    FROM outbox WHERE payload::jsonb->>'subject' = \(itemId)
+                      AND payload::jsonb->'data'->'followUp' IS NOT NULL
+                    ORDER BY seq
+                    """
+                ).map { row in try (0..<4).map { try row.decode(String?.self, at: $0) ?? "null" } }
+            }
+            let api = try await harness.server.httpApplication(port: 0).test(.live) { client in
+                let caller = APICaller(client: client)
+                let one = try await caller.call(.get, "/v1/action-items/\(itemId)", token: ServiceHarness.readToken)
+                let listed = try await caller.call(
+                    .get, "/v1/action-items?status=done", token: ServiceHarness.readToken)
+                let inList = listed.items.first { $0["id"] as? String == itemId }?["followUp"] as? [String: Any]
+                let followUp = try #require(one.object["followUp"] as? [String: Any])
+                #expect(inList?["verdict"] as? String == followUp["verdict"] as? String, "the listing shows it too")
+                #expect(followUp["judgedAt"] is String && followUp["checkedAt"] is String)
+                return ["verdict", "deployId", "deployStartedAt", "observed", "threshold", "missedAs"].map {
+                    followUp[$0].map { "\($0)" } ?? "absent"
+                }
+            }
+            ending.withLock { $0 = Ending(stored: stored, api: api, events: events) }
+        }
+        return try #require(ending.withLock { $0 })
+    }
+
+    /// The same two later deploys in two orders: the earlier one (its canary caught the metric)
+    /// first, or arriving late, after the later one (the same gap again) was judged. Both end in
+    /// the same verdict, from the same deploy, with the same figures, stored and served; the late
+    /// order published one more event, the first verdict, which its correction supersedes.
+    @Test func theVerdictDoesNotDependOnTheOrder() async throws {
+        let early = (
+            events: Self.caughtDeploy("caught-early", minutesAgo: 150),
+            stored: "SELECT count(*) FROM deploys WHERE deploy_id = 'caught-early' AND outcome = 'failed'"
+        )
+        let late = (
+            events: Self.againDeploy,
+            stored: "SELECT count(*) FROM postmortems WHERE deploy_id = '\(Self.againDeployId)'"
+        )
+        let inOrder = try await Self.deliver([early, late])
+        let lateEarlier = try await Self.deliver([late, early])
+        #expect(inOrder.stored == lateEarlier.stored)
+        #expect(inOrder.stored.prefix(2) == ["verified_effective", "caught-early"])
+        #expect(inOrder.stored.suffix(3) == ["2.1", "0.6", "-"], "the canary's check: observed 2.1 over 0.6")
+        #expect(inOrder.api == lateEarlier.api)
+        #expect(inOrder.api.prefix(2) == ["verified_effective", "caught-early"])
+        let verified = "io.deploypostmortem.action_item.verified_effective.v1"
+        let regressed = "io.deploypostmortem.action_item.regressed.v1"
+        #expect(inOrder.events == [[verified, "caught-early", "1", "-"]])
+        #expect(
+            lateEarlier.events == [
+                [regressed, Self.againDeployId, "1", "-"], [verified, "caught-early", "2", Self.againDeployId],
+            ])
     }
 }

@@ -174,9 +174,8 @@ struct HTTPConnectionTests {
     @Test func slowOrUnfinishedBodiesChangeNothing() async throws {
         try await Self.withServer({ $0.bodyTimeout = .milliseconds(500) }) { harness, port in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the action items") {
-                try await harness.count("SELECT count(*) FROM action_items") == 5
-            }
+            try await harness.waitUntilSettled("the action items", messages: SampleEvents.lines.count)
+            try #require(try await harness.count("SELECT count(*) FROM action_items") == 5)
             let id = try await harness.query {
                 try $0.query("SELECT action_item_id::text FROM action_items LIMIT 1")[0].decode(String.self, at: 0)
             }

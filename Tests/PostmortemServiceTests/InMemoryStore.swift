@@ -79,6 +79,7 @@ final class InMemoryStore: BatchStoring, ActionItemStoring, PostmortemStoring, L
         stored.item = after
         stored.version += 1
         stored.updatedAt = now
+        stored.rescheduled = stored.rescheduled || changes.contains { $0.type == .rescheduled }
         items[after.id] = stored
         for change in changes { try announce(change) }
     }

@@ -11,9 +11,8 @@ struct OverdueSweeperTests {
         let later = Date(timeIntervalSince1970: 1_796_774_400)  // 2026-12-09T00:00:00Z
         try await ServiceHarness.with(clock: { later }) { harness in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the action items") {
-                try await harness.count("SELECT count(*) FROM action_items") == 5
-            }
+            try await harness.waitUntilSettled("the action items", messages: SampleEvents.lines.count)
+            try #require(try await harness.count("SELECT count(*) FROM action_items") == 5)
 
             async let first = harness.server.sweeper.sweep()
             async let second = harness.server.sweeper.sweep()
@@ -42,9 +41,8 @@ struct OverdueSweeperTests {
         let later = Date(timeIntervalSince1970: 1_796_774_400)  // 2026-12-09T00:00:00Z
         try await ServiceHarness.with(clock: { later }) { harness in
             try await harness.produce(SampleEvents.lines)
-            try await harness.wait("the action items") {
-                try await harness.count("SELECT count(*) FROM action_items") == 5
-            }
+            try await harness.waitUntilSettled("the action items", messages: SampleEvents.lines.count)
+            try #require(try await harness.count("SELECT count(*) FROM action_items") == 5)
             // An edit of d-42 holds its lock and moves every due date past the sweeper's clock.
             let editor = try await PostgresConnection.connect(harness.database)
             try await editor.run { connection in

@@ -68,6 +68,31 @@ struct PipelineTests {
         }
     }
 
+    /// A postmortem opened before the customer impact was known, then raised by it: its items'
+    /// due dates follow the severity of the whole analysis, as `analyze` plans them (they are
+    /// not frozen at the first batch's severity).
+    @Test func itemsDueDatesFollowTheSeverityALaterEventRaises() async throws {
+        let impact = SampleEvents.lines.filter { $0.contains("incident") }
+        let before = SampleEvents.lines.filter { !$0.contains("incident") }
+        let offline = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first)
+        let early = try #require(try SampleEvents.offlinePostmortems(of: before).first)
+        try #require(!impact.isEmpty && early.actionItems.first?.dueAt != offline.actionItems.first?.dueAt)
+        try await ServiceHarness.with { harness in
+            try await harness.produce(before)
+            try await harness.waitUntilSettled("the postmortem before the impact", messages: before.count)
+            try await harness.produce(impact)
+            try await harness.waitUntilSettled("the raised postmortem", messages: SampleEvents.lines.count)
+            let stored = try await harness.query { connection in
+                try connection.query("SELECT action_item_id::text, due_at FROM action_items").map {
+                    (try $0.decode(String.self, at: 0), try $0.decode(Date.self, at: 1))
+                }
+            }
+            #expect(
+                Dictionary(uniqueKeysWithValues: stored)
+                    == Dictionary(uniqueKeysWithValues: offline.actionItems.map { ($0.id, $0.dueAt) }))
+        }
+    }
+
     @Test func opensExactlyThePostmortemTheOfflineAnalysisFinds() async throws {
         try await ServiceHarness.with { harness in
             try await harness.produce(SampleEvents.lines)

@@ -26,6 +26,10 @@ struct ReconciliationTests {
         var status: ActionItemStatus = .open
         var superseded = false
         var staleTitle = false
+        /// Stored with another due date than the analysis gives (planned under another severity).
+        var staleDueDate = false
+        /// Its owner rescheduled it.
+        var rescheduled = false
         /// Expected event types, in order, and the superseded mark written (nil: left).
         var expected: [ActionItemEventType]
         var mark: Bool?
@@ -57,6 +61,13 @@ struct ReconciliationTests {
             name: "figures changed, in progress: revised, still in progress", status: .inProgress, staleTitle: true,
             expected: [.revised]),
         Case(name: "figures changed, done: revised, still done", status: .done, staleTitle: true, expected: [.revised]),
+        Case(
+            name: "due date from an earlier severity, never rescheduled: revised to the policy's date",
+            staleDueDate: true, expected: [.revised]),
+        Case(name: "due date rescheduled by its owner: kept", staleDueDate: true, rescheduled: true, expected: []),
+        Case(
+            name: "figures changed, due date rescheduled by its owner: revised, date kept", staleTitle: true,
+            staleDueDate: true, rescheduled: true, expected: [.revised]),
         Case(name: "unchanged: nothing", expected: []),
         Case(name: "unchanged and cancelled by its owner: nothing", status: .cancelled, expected: []),
     ]
@@ -69,8 +80,11 @@ struct ReconciliationTests {
         item.status = c.status
         item.owner = "owner-who-took-it"
         if c.staleTitle { item.title = "Canary took 1080s" }
+        let ownersDate = item.dueAt.addingTimeInterval(53 * 86_400)
+        if c.staleDueDate { item.dueAt = ownersDate }
         let stored = StoredActionItem(
-            item: item, version: 3, createdAt: Self.now, updatedAt: Self.now, superseded: c.superseded)
+            item: item, version: 3, createdAt: Self.now, updatedAt: Self.now, superseded: c.superseded,
+            rescheduled: c.rescheduled)
 
         let result = PostmortemStore.reconcile([item.id: stored], with: analysis, at: Self.now)
 
@@ -78,6 +92,7 @@ struct ReconciliationTests {
         #expect(result.first?.superseded == c.mark)
         guard let after = result.first?.changes.last?.item else { return }
         #expect(after.owner == "owner-who-took-it", "an owner's assignment is never overwritten")
+        #expect(after.dueAt == (c.rescheduled ? ownersDate : Self.analysis.actionItems[0].dueAt))
         if c.expected.last == .revised {
             #expect(after.title == Self.analysis.actionItems[0].title)
             #expect(after.status == (c.expected.first == .reopened ? .open : c.status))

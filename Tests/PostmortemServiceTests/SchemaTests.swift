@@ -20,8 +20,8 @@ struct SchemaTests {
         }
         #expect(
             tables == [
-                "action_items", "analysis_queue", "deploy_events", "deploys", "metric_samples", "metric_source_fetches",
-                "outbox", "postmortems",
+                "action_items", "analysis_queue", "deploy_events", "deploys", "follow_up_inputs", "metric_samples",
+                "metric_source_fetches", "outbox", "postmortems",
                 "schema_migrations",
             ])
     }
@@ -40,7 +40,7 @@ struct SchemaTests {
             try $0.query(insert, [UUID(), "new", #"{"deployId":"new","timeline":[],"triggeredAt":{}}"#])
             try $0.query(insert, [UUID(), "old-1", #"{"deployId":"old-1","timeline":[]}"#])
         }
-        #expect(try await DatabaseSchema.migrate(configuration).map(\.version) == [11])
+        #expect(try await DatabaseSchema.migrate(configuration).map(\.version).first == 11)
         let queued = try await connection.run {
             try $0.query("SELECT deploy_ids FROM analysis_queue").map { try $0.decode([String].self, at: 0) }
         }

@@ -17,6 +17,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.topics.inputs == ["deploy.events", "deploy.rollbacks", "deploy.metrics"])
         #expect(configuration.http.port == 8080)
         #expect(configuration.jobs.overdueSweepInterval == .seconds(60))
+        #expect(configuration.shutdownTimeout == .seconds(45))
         #expect(configuration.analysis.baselineWindow == 3600)
         #expect(configuration.analysis.healthyDeploys == 20 && configuration.analysis.gateEvaluation == nil)
         #expect(configuration.http.limits == ServiceConfiguration.HTTPLimits())
@@ -81,7 +82,7 @@ struct ServiceConfigurationTests {
             "DATABASE_URL": "postgresql://db/app", "KAFKA_GROUP_ID": "g", "KAFKA_SESSION_TIMEOUT_MS": "7000",
             "TOPIC_DEPLOYS": "d", "TOPIC_ROLLBACKS": "r", "TOPIC_METRICS": "m", "TOPIC_POSTMORTEMS": "p",
             "TOPIC_ACTION_ITEMS": "a", "TOPIC_DLQ": "x", "DATABASE_POOL_SIZE": "3", "HTTP_PORT": "9000",
-            "HTTP_HOST": "127.0.0.1", "OVERDUE_SWEEP_INTERVAL_SECONDS": "30",
+            "HTTP_HOST": "127.0.0.1", "OVERDUE_SWEEP_INTERVAL_SECONDS": "30", "SHUTDOWN_TIMEOUT_SECONDS": "25",
             "HTTP_HEADER_TIMEOUT_SECONDS": "5", "HTTP_BODY_TIMEOUT_SECONDS": "20", "HTTP_IDLE_TIMEOUT_SECONDS": "120",
             "HTTP_MAX_CONNECTIONS": "1000",
             "ANALYSIS_BASELINE_WINDOW_SECONDS": "1800", "ANALYSIS_GRACE_SECONDS": "60",
@@ -104,6 +105,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.database.poolSize == 3)
         #expect(configuration.http.port == 9000 && configuration.http.host == "127.0.0.1")
         #expect(configuration.jobs.overdueSweepInterval == .seconds(30))
+        #expect(configuration.shutdownTimeout == .seconds(25))
         #expect(
             [
                 configuration.http.limits.headerTimeout, configuration.http.limits.bodyTimeout,
@@ -146,6 +148,7 @@ struct ServiceConfigurationTests {
         ("ANALYSIS_RELATIVE_MARGIN", "-1", "ANALYSIS_RELATIVE_MARGIN=-1: expected a number in 0.0...100.0"),
         ("ATTRIBUTION_WINDOW_SECONDS", "soon", "ATTRIBUTION_WINDOW_SECONDS=soon: expected a number in 60.0...604800.0"),
         ("OVERDUE_SWEEP_INTERVAL_SECONDS", "0", "OVERDUE_SWEEP_INTERVAL_SECONDS=0: expected an integer in 1...86400"),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "0", "SHUTDOWN_TIMEOUT_SECONDS=0: expected an integer in 1...3600"),
         ("HTTP_HEADER_TIMEOUT_SECONDS", "0", "HTTP_HEADER_TIMEOUT_SECONDS=0: expected an integer in 1...300"),
         ("HTTP_BODY_TIMEOUT_SECONDS", "1.5", "HTTP_BODY_TIMEOUT_SECONDS=1.5: expected an integer in 1...3600"),
         ("HTTP_IDLE_TIMEOUT_SECONDS", "forever", "HTTP_IDLE_TIMEOUT_SECONDS=forever: expected an integer in 1...3600"),
@@ -183,7 +186,30 @@ struct ServiceConfigurationTests {
             "ANALYSIS_GATE_EVALUATION=aggregation=p99: aggregation must be mean or worst"
         ),
         ("ANALYSIS_GATE_EVALUATION", "failures", "ANALYSIS_GATE_EVALUATION=failures: expected key=value pairs"),
+        ("UI_SESSION_KEY", "too-short", "UI_SESSION_KEY: the session key must have at least 32 bytes"),
+        ("UI_SESSION_KEY_FILE", "/nonexistent/key", "UI_SESSION_KEY_FILE /nonexistent/key: cannot read it"),
+        ("UI_SESSION_TTL_SECONDS", "60", "UI_SESSION_TTL_SECONDS=60: expected an integer in 300...604800"),
+        (
+            "UI_AUTH_PROXY_HEADER", "X-User: admin",
+            "UI_AUTH_PROXY_HEADER=X-User: admin: expected a header name (letters, digits, '-', '_')"
+        ),
     ]
+
+    @Test func theUIGroupIsReadFromItsVariables() throws {
+        let key = FileManager.default.temporaryDirectory.appendingPathComponent("ui-key-\(UUID())")
+        try "0123456789abcdef0123456789abcdef\n".write(to: key, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: key) }
+        let defaults = try ServiceConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://db/app"]).ui
+        #expect(defaults.sessionKey == nil && defaults.authProxyHeader == nil)
+        #expect(defaults.sessionLifetime == .seconds(28_800))
+        let ui = try ServiceConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://db/app", "UI_SESSION_KEY_FILE": key.path, "UI_SESSION_KEY": "ignored",
+            "UI_SESSION_TTL_SECONDS": "3600", "UI_AUTH_PROXY_HEADER": "X-Auth-Request-User",
+        ]).ui
+        #expect(ui.sessionKey == Array("0123456789abcdef0123456789abcdef".utf8), "the file wins, its newline trimmed")
+        #expect(ui.sessionLifetime == .seconds(3600))
+        #expect(ui.authProxyHeader == "X-Auth-Request-User")
+    }
 
     @Test(arguments: invalid)
     func invalidValuesNameTheVariable(_ variable: String, _ value: String, _ message: String) {

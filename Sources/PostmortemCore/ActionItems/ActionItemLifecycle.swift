@@ -38,12 +38,16 @@ public enum ActionItemEventType: String, Sendable, Hashable, CaseIterable, Codab
     case evidenceAttached = "evidence_attached"
     /// Past due (reported once per due date).
     case overdue
-    /// Title or description rewritten by re-analysis (the figures they cite changed).
+    /// Title, description or due date rewritten by re-analysis (the figures they cite, or the
+    /// severity, changed; a due date its owner rescheduled stays).
     case revised
     /// A done item that changed a gate: the gate caught the next regression of its metric.
     case verifiedEffective = "verified_effective"
     /// A done item that changed a gate: the gate missed its metric again.
     case regressed
+    /// A done item that changed a gate: no regression decides its follow-up any more (the
+    /// verdict published before is withdrawn).
+    case followUpWithdrawn = "follow_up_withdrawn"
 }
 
 /// One change of an action item: the item after it, and who did what when.
@@ -62,6 +66,8 @@ public struct ActionItemChange: Sendable, Hashable {
     public var reason: String? = nil
     /// The owner before an `assigned` change (nil on other changes, or when it had none).
     public var previousOwner: String? = nil
+    /// The follow-up a verdict change announces (nil on other changes).
+    public var followUp: FollowUpChange? = nil
 }
 
 /// A command that is not allowed in the item's current state.
@@ -150,17 +156,22 @@ extension ActionItem {
     }
 
     /// The `revised` change when re-analysis rewrote the item's title, description or proposal
-    /// (the figures they cite changed); nil when all are unchanged. Lifecycle state is kept.
-    public func revised(as planned: ActionItem, at time: Date, by actor: String = "deploy-postmortem")
-        -> ActionItemChange?
-    {
-        guard planned.title != title || planned.description != description || planned.proposal != proposal else {
-            return nil
-        }
+    /// (the figures they cite changed), or its due date (the severity, or when the problem was
+    /// detected, changed) unless `keepingDueDate` (an owner rescheduled it); nil when all are
+    /// unchanged. Lifecycle state is kept.
+    public func revised(
+        as planned: ActionItem, keepingDueDate: Bool = false, at time: Date, by actor: String = "deploy-postmortem"
+    ) -> ActionItemChange? {
+        let due = keepingDueDate ? dueAt : planned.dueAt
+        guard
+            planned.title != title || planned.description != description || planned.proposal != proposal
+                || due != dueAt
+        else { return nil }
         var next = self
         next.title = planned.title
         next.description = planned.description
         next.proposal = planned.proposal
+        next.dueAt = due
         return ActionItemChange(item: next, type: .revised, previousStatus: status, changedBy: actor, changedAt: time)
     }
 

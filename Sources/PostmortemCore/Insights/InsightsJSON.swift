@@ -67,3 +67,31 @@ extension GateGap {
         ])
     }
 }
+
+extension FollowUpState {
+    /// `{"verdict", "deployId", "deployStartedAt", "observed", "threshold", "missedAs", "revision"}`:
+    /// `verdict` is `verified_effective`, `regressed` or `pending` (not judged, or withdrawn), and
+    /// the deploy's members are null while pending.
+    public var json: JSONValue {
+        .object([
+            "verdict": .string(verdict?.rawValue ?? "pending"),
+            "deployId": evidence.map { .string($0.deployId) } ?? .null,
+            "deployStartedAt": evidence.map { .string(RFC3339.format($0.at)) } ?? .null,
+            "observed": number(evidence?.observed), "threshold": number(evidence?.threshold),
+            "missedAs": evidence?.missedAs.map { .string($0.rawValue) } ?? .null,
+            "revision": .number(Double(revision)),
+        ])
+    }
+}
+
+extension FollowUpChange {
+    /// ``FollowUpState/json`` of the state after the change, plus `supersedes` {verdict, deployId}:
+    /// the verdict it corrects (null for a first verdict).
+    public var json: JSONValue {
+        guard case .object(var fields) = state.json else { return state.json }
+        fields["supersedes"] =
+            supersedes.map { .object(["verdict": .string($0.verdict.rawValue), "deployId": .string($0.deployId)]) }
+            ?? .null
+        return .object(fields)
+    }
+}

@@ -154,13 +154,15 @@ extension ActionItem {
 }
 
 extension ActionItemChange {
-    /// The change as JSON: the item plus previousStatus, changedBy, changedAt.
+    /// The change as JSON: the item plus previousStatus, changedBy, changedAt (and reason,
+    /// followUp when set).
     public var json: JSONValue {
         guard case .object(var fields) = item.json else { return item.json }
         fields["previousStatus"] = previousStatus.map { .string($0.rawValue) }
         fields["changedBy"] = .string(changedBy)
         fields["changedAt"] = .string(RFC3339.format(changedAt))
         fields["reason"] = reason.map { .string($0) }
+        fields["followUp"] = followUp?.json
         return .object(fields)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Number formatting shared by findings and rendering: six significant digits, no trailing zeros
 /// (0.997 stays 0.997, 120 stays 120). Never overflows: a value too large to carry decimals is
 /// printed as it is. JSON output carries the full-precision values.
-func formatNumber(_ value: Double) -> String {
+public func formatNumber(_ value: Double) -> String {
     guard value.isFinite, value != 0, abs(value) < 1e15 else { return JSONValue.format(number: value) }
     let decimals = max(0, 5 - Int(floor(log10(abs(value)))))
     let scale = pow(10, Double(decimals))
@@ -12,7 +12,7 @@ func formatNumber(_ value: Double) -> String {
 
 /// A duration as people say it: `45 s` under two minutes, whole minutes under an hour (`25 min`),
 /// hours and minutes beyond (`1 h 57 min`, `2 h`). Rounded to the nearest second or minute.
-func formatDuration(_ seconds: Double) -> String {
+public func formatDuration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "\(formatNumber(seconds)) s" }
     let s = seconds.rounded()
     if abs(s) < 120 { return "\(Int(s)) s" }

@@ -9,15 +9,16 @@ enum TimelineNarrative {
             entries.append(
                 TimelineEntry(
                     at: s.startedAt,
-                    text: "Deploy \(timeline.deployId) of \(s.service)\(version) to \(s.environment) started"))
+                    text: deployStartedPrefix(timeline.deployId) + "\(s.service)\(version) to \(s.environment) started")
+            )
         }
         for g in timeline.gates.values {
             if let start = g.startedAt {
-                entries.append(TimelineEntry(at: start, text: "\(g.gate.rawValue) gate started"))
+                entries.append(TimelineEntry(at: start, text: gateStarted(g.gate)))
             }
             if let end = g.finishedAt {
                 let traffic = g.trafficPercent.map { " at \(formatNumber($0))% traffic" } ?? ""
-                entries.append(TimelineEntry(at: end, text: "\(g.gate.rawValue) gate \(g.outcome.rawValue)\(traffic)"))
+                entries.append(TimelineEntry(at: end, text: gateFinished(g.gate, g.outcome) + traffic))
             }
         }
         for m in contributing {
@@ -56,5 +57,16 @@ enum TimelineNarrative {
                     at: f.finishedAt, text: "Deploy \(f.outcome.rawValue)" + (f.reason.map { ": \($0)" } ?? "")))
         }
         return entries.sorted { ($0.at, $0.text) < ($1.at, $1.text) }
+    }
+
+    /// How the entry of a deploy's start begins (the charts find the start by it).
+    static func deployStartedPrefix(_ deployId: String) -> String { "Deploy \(deployId) of " }
+
+    /// The entry of a gate's start.
+    static func gateStarted(_ gate: Gate) -> String { "\(gate.rawValue) gate started" }
+
+    /// How the entry of a gate's finish begins (the traffic share may follow).
+    static func gateFinished(_ gate: Gate, _ outcome: GateOutcome) -> String {
+        "\(gate.rawValue) gate \(outcome.rawValue)"
     }
 }

@@ -10,11 +10,17 @@ struct QueryReader {
     /// Reads `request`'s query, accepting only `allowed` names. The raw query is decoded here,
     /// not by the framework (which turns bytes that are not UTF-8 into U+FFFD and keeps
     /// malformed escapes as they are): either is a 400, as is a NUL.
-    init(_ request: Request, allowed: Set<String>) throws {
+    ///
+    /// An HTML form's query (`form`, the UI's filters): a field left empty is absent and `+` is a space.
+    init(_ request: Request, allowed: Set<String>, form: Bool = false) throws {
         var values: [String: String] = [:]
         for pair in (request.uri.query ?? "").split(separator: "&") {
-            let (rawName, rawValue) =
+            var (rawName, rawValue) =
                 pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
+            if form {
+                if rawValue.isEmpty { continue }
+                rawValue = Substring(rawValue.replacingOccurrences(of: "+", with: " "))
+            }
             let name = try Self.percentDecoded(rawName, naming: "query parameter name")
             guard allowed.contains(name) else {
                 throw APIError.badRequest(

@@ -11,7 +11,8 @@ enum APIResources {
         .object(["items": .array(page.items.map(render)), "nextCursor": page.next.map { .string($0.token) } ?? .null])
     }
 
-    /// An action item with its version, timestamps and whether it is overdue at `now`.
+    /// An action item with its version, timestamps, whether it is overdue at `now`, and its
+    /// follow-up verdict (null when its fix changes no gate, so no deploy can judge it).
     static func actionItem(_ stored: StoredActionItem, now: Date) -> JSONValue {
         guard case .object(var fields) = stored.item.json else { return stored.item.json }
         fields["findingKey"] = .string(stored.item.findingKey)
@@ -20,6 +21,14 @@ enum APIResources {
         fields["version"] = .number(Double(stored.version))
         fields["createdAt"] = time(stored.createdAt)
         fields["updatedAt"] = time(stored.updatedAt)
+        fields["followUp"] = .null
+        if GateChange.parse(findingKey: stored.item.findingKey) != nil,
+            case .object(var followUp) = stored.followUp.json
+        {
+            followUp["judgedAt"] = time(stored.followUpJudgedAt)
+            followUp["checkedAt"] = time(stored.followUpCheckedAt)
+            fields["followUp"] = .object(followUp)
+        }
         return .object(fields)
     }
 

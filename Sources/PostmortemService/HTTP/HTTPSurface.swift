@@ -3,12 +3,15 @@ import Hummingbird
 import HummingbirdCore
 
 /// What the service answers over HTTP: liveness, readiness and Prometheus metrics without
-/// authentication, and the authenticated `/v1` API. Every error is a JSON body.
+/// authentication, the authenticated `/v1` API (every error a JSON body) and the web UI under
+/// `/ui` (HTML, errors too).
 struct HTTPSurface: Sendable {
     let pipeline: IngestPipeline
     let relay: OutboxRelay
     let actionItems: ActionItemStore
     let api: APIRoutes
+    /// The web UI under `/ui`.
+    let ui: UIRoutes
     let metrics: ServiceMetrics
     /// The delivery gauges and what they are computed from.
     let delivery: (gauges: DeliveryGauges, insights: InsightsReader)
@@ -28,6 +31,7 @@ struct HTTPSurface: Sendable {
         router.get("readyz") { _, _ in try await readiness() }
         router.get("metrics") { _, _ in await scrape() }
         api.register(on: router)
+        ui.register(on: router)
         return router
     }
 

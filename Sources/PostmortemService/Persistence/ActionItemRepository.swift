@@ -14,14 +14,24 @@ struct StoredActionItem: Sendable {
     var updatedAt: Date
     /// Cancelled by re-analysis because its finding no longer applies (reopened if it returns).
     var superseded = false
+    /// An owner set its due date (a `rescheduled` change): re-analysis no longer moves it.
+    var rescheduled = false
+    /// Its follow-up verdict (pending for an item no deploy judged, or whose fix changes no gate).
+    var followUp = FollowUpState.pending
+    /// When the current verdict was published (nil before the first).
+    var followUpJudgedAt: Date? = nil
+    /// When its follow-up was last judged (nil before the first judgement).
+    var followUpCheckedAt: Date? = nil
 }
 
-/// A done item whose gate change waits for the next regression of its metric.
+/// A done item whose gate change is to be judged (again) by the regressions of its metric.
 struct PendingFollowUp: Sendable {
-    /// The deploy of the item's postmortem (whose lock guards the item's events).
-    var deployId: String
+    /// The item as read (its version guards the verdict's write against a concurrent edit).
+    var stored: StoredActionItem
     /// What the item changed, and when it was done.
     var change: GateChange
+    /// The count of input changes of its service and environment this judgement sees.
+    var inputs: Int
 }
 
 /// Which action items to list (all filters optional), `limit` per page.
@@ -48,7 +58,10 @@ struct ActionItemRepository: Sendable {
     private static let columns: PostgresQuery = """
         a.action_item_id::text AS id, a.postmortem_id::text AS postmortem_id, p.deploy_id, a.finding_key, a.kind, a.gate,
         a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
-        a.created_at, a.updated_at, a.superseded, a.proposal::text AS proposal
+        a.created_at, a.updated_at, a.superseded, a.proposal::text AS proposal, a.follow_up, a.follow_up_deploy_id,
+        a.follow_up_deploy_started_at, a.follow_up_observed, a.follow_up_threshold, a.follow_up_missed_as,
+        a.follow_up_revision, a.follow_up_judged_at, a.follow_up_checked_at,
+        a.history @> '[{"type": "rescheduled"}]'::jsonb AS rescheduled
         FROM action_items a JOIN postmortems p USING (postmortem_id)
         """
 
@@ -177,7 +190,8 @@ struct ActionItemRepository: Sendable {
 
     /// Records `changes` of one item (in order; the last holds its state afterwards): the row
     /// with a new version, its history, and one lifecycle event each in the outbox.
-    /// `superseded` sets the re-analysis mark; nil leaves it.
+    /// `superseded` sets the re-analysis mark; nil leaves it. Its follow-up is to be judged again
+    /// (a new completion moves the time its gate change counts from).
     func record(
         _ changes: [ActionItemChange], superseded: Bool? = nil, now: Date, on connection: isolated PostgresConnection
     ) throws {
@@ -189,65 +203,69 @@ struct ActionItemRepository: Sendable {
                 evidence_url = \(after.evidenceUrl), title = \(after.title), description = \(after.description),
                 proposal = \(after.proposal?.json.serialized)::jsonb,
                 superseded = coalesce(\(superseded), superseded), version = version + 1, updated_at = \(now),
-                history = history || \(history)::jsonb
+                history = history || \(history)::jsonb, follow_up_judged_inputs = NULL
             WHERE action_item_id = \(after.id)::uuid
             """)
         for change in changes { try announce(change, on: connection) }
     }
 
-    /// Up to `limit` done canary and soak items without a follow-up verdict whose fix changed a
-    /// gate's check on a metric (``GateChange``), least recently checked first, each with its
-    /// postmortem's deploy and the time it was last completed. Items of other finding kinds are
-    /// left out here, not after the limit: they are never checked, so they would fill the page
-    /// for good.
-    func pendingFollowUps(limit: Int, on connection: isolated PostgresConnection) throws -> [PendingFollowUp] {
+    /// Up to `limit` done canary and soak items whose follow-up is to be judged (again): never
+    /// judged, edited since, or a deploy of their postmortem's service and environment changed
+    /// since (``FollowUpInputRepository``), least recently checked first, each with what its fix
+    /// changed (``GateChange``), the time it was last completed and the input count seen now.
+    /// Items of other finding kinds are left out here, not after the limit: they are never
+    /// judged, so they would fill the page for good.
+    func followUpsToJudge(limit: Int, on connection: isolated PostgresConnection) throws -> [PendingFollowUp] {
         try connection.query(
             """
-            SELECT a.action_item_id::text, p.deploy_id, a.finding_key, p.service, p.environment, done.at
-            FROM action_items a JOIN postmortems p USING (postmortem_id)
+            SELECT p.service AS line_service, p.environment AS line_environment, done.at AS done_at,
+                   coalesce(c.changes, 0) AS inputs, \(Self.columns)
+            LEFT JOIN follow_up_inputs c ON c.service = p.service AND c.environment = p.environment
             CROSS JOIN LATERAL (
                 SELECT max((h->>'changedAt')::timestamptz) AS at FROM jsonb_array_elements(a.history) h WHERE h->>'type' = 'completed'
             ) done
-            WHERE a.status = 'done' AND a.follow_up IS NULL AND a.gate IN ('canary', 'soak') AND done.at IS NOT NULL
+            WHERE a.status = 'done' AND a.gate IN ('canary', 'soak') AND done.at IS NOT NULL
               AND substring(a.finding_key FROM '^[^.:]*[.]([^:]*):') = ANY(\(GateChange.kinds.map(\.rawValue).sorted())::text[])
+              AND a.follow_up_judged_inputs IS DISTINCT FROM coalesce(c.changes, 0)
             ORDER BY a.follow_up_checked_at NULLS FIRST, a.action_item_id LIMIT \(limit)
             """
         ).compactMap { row -> PendingFollowUp? in
-            let itemId: String = try row.decode(at: 0)
+            let stored = try Self.decode(row)
             guard
                 let change = GateChange(
-                    itemId: itemId, findingKey: try row.decode(at: 2), service: try row.decode(at: 3),
-                    environment: try row.decode(at: 4),
-                    doneAt: try row.decode(at: 5))
+                    itemId: stored.item.id, findingKey: stored.item.findingKey,
+                    service: try row.decode(named: "line_service"),
+                    environment: try row.decode(named: "line_environment"), doneAt: try row.decode(named: "done_at"))
             else { return nil }
-            return PendingFollowUp(deployId: try row.decode(at: 1), change: change)
+            return PendingFollowUp(stored: stored, change: change, inputs: try row.decode(named: "inputs"))
         }
     }
 
-    /// Records the follow-up verdict `change` (``ActionItemEventType/verifiedEffective`` or
-    /// ``ActionItemEventType/regressed``) that deploy `deployId` decided, with its event, unless
-    /// the item has a verdict already or is no longer done: a check repeated (or run by two
-    /// replicas) never emits it twice. True when recorded now.
+    /// Stores `state`, the follow-up of `pending` as judged now, and enqueues `event` (its
+    /// verdict change, nil when the verdict is the same) — unless the item was edited since it was
+    /// read or is no longer done: then nothing is written, and it is judged again next time. A
+    /// repeated judgement of the same inputs yields the same verdict, so it never emits twice.
+    /// True when written.
+    @discardableResult
     func recordFollowUp(
-        _ change: ActionItemChange, deployId: String, now: Date, on connection: isolated PostgresConnection
+        _ state: FollowUpState, of pending: PendingFollowUp, event: ActionItemChange?, now: Date,
+        on connection: isolated PostgresConnection
     ) throws -> Bool {
-        let recorded =
+        let evidence = state.evidence
+        let written =
             try connection.query(
                 """
-                UPDATE action_items SET follow_up = \(change.type.rawValue), follow_up_deploy_id = \(deployId), follow_up_checked_at = \(now)
-                WHERE action_item_id = \(change.item.id)::uuid AND follow_up IS NULL AND status = 'done'
+                UPDATE action_items SET follow_up = \(state.verdict?.rawValue), follow_up_deploy_id = \(evidence?.deployId),
+                    follow_up_deploy_started_at = \(evidence?.at), follow_up_observed = \(evidence?.observed),
+                    follow_up_threshold = \(evidence?.threshold), follow_up_missed_as = \(evidence?.missedAs?.rawValue),
+                    follow_up_revision = \(state.revision), follow_up_judged_inputs = \(pending.inputs),
+                    follow_up_checked_at = \(now),
+                    follow_up_judged_at = CASE WHEN \(event != nil)::boolean THEN \(now) ELSE follow_up_judged_at END
+                WHERE action_item_id = \(pending.change.itemId)::uuid AND version = \(pending.stored.version) AND status = 'done'
                 """
             ).affectedRows == 1
-        if recorded { try announce(change, on: connection) }
-        return recorded
-    }
-
-    /// Notes that the items were checked at `now` and no regression decided them yet.
-    func markFollowUpsChecked(_ itemIds: [String], now: Date, on connection: isolated PostgresConnection) throws {
-        guard !itemIds.isEmpty else { return }
-        try connection.query(
-            "UPDATE action_items SET follow_up_checked_at = \(now) WHERE action_item_id = ANY(\(itemIds)::uuid[]) AND follow_up IS NULL"
-        )
+        if written, let event { try announce(event, on: connection) }
+        return written
     }
 
     /// Enqueues the event of `change` to a stored item, numbered with the item's next event
@@ -292,9 +310,25 @@ struct ActionItemRepository: Sendable {
             status: try required(ActionItemStatus.self, "status"), evidenceUrl: try row.decode(named: "evidence_url"),
             overdueReportedFor: try row.decode(named: "overdue_reported_for"),
             proposal: try row.decode(String?.self, named: "proposal").flatMap(ActionProposal.init(serialized:)))
+        var evidence: FollowUpEvidence?
+        if let verdict = try row.decode(String?.self, named: "follow_up"),
+            let deployId = try row.decode(String?.self, named: "follow_up_deploy_id"),
+            let at = try row.decode(Date?.self, named: "follow_up_deploy_started_at")
+        {
+            evidence = FollowUpEvidence(
+                deployId: deployId, at: at, caught: verdict == FollowUpVerdict.verifiedEffective.rawValue,
+                observed: try row.decode(named: "follow_up_observed"),
+                threshold: try row.decode(named: "follow_up_threshold"),
+                missedAs: try row.decode(String?.self, named: "follow_up_missed_as").flatMap(
+                    FindingKind.init(rawValue:)))
+        }
         return StoredActionItem(
             item: item, version: try row.decode(named: "version"), createdAt: try row.decode(named: "created_at"),
-            updatedAt: try row.decode(named: "updated_at"), superseded: try row.decode(named: "superseded"))
+            updatedAt: try row.decode(named: "updated_at"), superseded: try row.decode(named: "superseded"),
+            rescheduled: try row.decode(named: "rescheduled"),
+            followUp: FollowUpState(evidence: evidence, revision: try row.decode(named: "follow_up_revision")),
+            followUpJudgedAt: try row.decode(named: "follow_up_judged_at"),
+            followUpCheckedAt: try row.decode(named: "follow_up_checked_at"))
     }
 }
 

@@ -109,6 +109,36 @@ struct MetricRepository: Sendable {
         return try Self.series(rows, service: started.service, environment: started.environment)
     }
 
+    /// The points of each metric of `metrics` (keyed by ``MetricCorrelation/metric``) over the
+    /// span the analysis read for the postmortem of `deployId` (from its start in `deploys`),
+    /// for charts. Empty when the deploy has no start. Reads no deploy event.
+    func points(
+        of metrics: [MetricCorrelation], ofDeploy deployId: String, rolledBackAt: Date?,
+        on connection: isolated PostgresConnection
+    ) throws -> [String: [MetricPoint]] {
+        let deploy = try connection.query(
+            "SELECT service, environment, started_at FROM deploys WHERE deploy_id = \(deployId)")
+        guard let row = deploy.first, let service = try row.decode(String?.self, at: 0),
+            let environment = try row.decode(String?.self, at: 1), let started = try row.decode(Date?.self, at: 2)
+        else { return [:] }
+        let span = config.metricSpan(startedAt: started, rolledBackAt: rolledBackAt)
+        var points: [String: [MetricPoint]] = [:]
+        for metric in metrics {
+            let rows = try connection.query(
+                """
+                SELECT ts, value FROM metric_samples
+                WHERE service = \(service) AND environment = \(environment) AND metric = \(metric.metricName)
+                  AND labels = \(try PostgresJSON(encoding: metric.labels))::jsonb
+                  AND ts BETWEEN \(span.lowerBound) AND \(span.upperBound)
+                ORDER BY ts
+                """)
+            points[metric.metric] = try rows.map {
+                MetricPoint(at: try $0.decode(Date.self, at: 0), value: try $0.decode(Double.self, at: 1))
+            }
+        }
+        return points
+    }
+
     /// The series of `rows` (metric, labels, ts, value, unit, SLO threshold and direction,
     /// ordered by all but ts and value first) of one service and environment.
     static func series(_ rows: PostgresRows, service: String, environment: String) throws -> [MetricSeries] {

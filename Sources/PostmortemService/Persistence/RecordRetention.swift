@@ -3,8 +3,9 @@ import Postgres
 
 /// Deletes expired rows in bounded batches (each call one statement or two, a few thousand rows),
 /// so no lock is held long. What it never deletes: the events and `deploys` row of a deploy with
-/// a postmortem (the record; its re-analysis reads them), events waiting for attribution,
-/// deploys named by queued analysis work, and unsent outbox rows.
+/// a postmortem (the record; its re-analysis reads them) or that decides an action item's
+/// follow-up verdict (judging it again reads it), events waiting for attribution, deploys named
+/// by queued analysis work, and unsent outbox rows.
 struct RecordRetention: Sendable {
     /// Deletes the events and `deploys` rows of up to `limit` deploys without a postmortem that
     /// expired before `cutoff`: started before it (or never seen starting) and with no event
@@ -24,6 +25,7 @@ struct RecordRetention: Sendable {
                   AND NOT EXISTS (SELECT 1 FROM deploys d WHERE d.deploy_id = e.deploy_id)
             ) x
             WHERE NOT EXISTS (SELECT 1 FROM postmortems p WHERE p.deploy_id = x.deploy_id)
+              AND NOT EXISTS (SELECT 1 FROM action_items a WHERE a.follow_up_deploy_id = x.deploy_id)
               AND NOT EXISTS (SELECT 1 FROM deploys d WHERE d.deploy_id = x.deploy_id AND d.started_at >= \(cutoff))
               AND NOT EXISTS (
                   SELECT 1 FROM deploy_events e WHERE e.deploy_id = x.deploy_id AND (e.received_at >= \(cutoff) OR e.occurred_at >= \(cutoff)))

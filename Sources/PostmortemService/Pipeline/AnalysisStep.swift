@@ -22,6 +22,8 @@ struct AnalysisStep: Sendable {
     /// Which metrics the Prometheus source has not delivered yet (none without a source).
     let sourceProgress: MetricSourceProgress
     let logger: Logger
+    /// Where the step notes which follow-up verdicts to judge again.
+    var followUpInputs = FollowUpInputRepository()
 
     /// Runs one step on `connection`, inside a transaction. `known` holds events this replica
     /// decoded moments ago, so they need not be decoded again.
@@ -72,6 +74,13 @@ struct AnalysisStep: Sendable {
             }
         }
         try events.recordDeploys(timelines.values, on: connection)
+        // Their gate results, outcomes or postmortems may decide follow-ups of their lines.
+        try followUpInputs.changed(
+            Set(
+                deploys.compactMap {
+                    timelines[$0]?.started.map { .init(service: $0.service, environment: $0.environment) }
+                }),
+            on: connection)
 
         for deployId in deploys {
             let timeline = timelines[deployId]!

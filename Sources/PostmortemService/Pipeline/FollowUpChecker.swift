@@ -5,11 +5,14 @@ import PostmortemCore
 import ServiceLifecycle
 
 /// Checks follow-ups (docs/insights.md, "Follow-up effectiveness"): a done action item that
-/// changed a gate's check on a metric is judged by the first later deploy of its service and
-/// environment that regressed that metric — the gate failed on it (`action_item.verified_effective`)
-/// or its postmortem finds the gate missed it again (`action_item.regressed`). Every replica runs
-/// a checker; a check takes a transaction-scoped advisory lock, so one runs at a time, and the
-/// verdict is stored with its outbox event in that transaction, only while the item has none.
+/// changed a gate's check on a metric is judged by the first deploy of its service and
+/// environment, by start, that regressed that metric after the item was done — the gate failed
+/// on it (`action_item.verified_effective`) or its postmortem finds the gate missed it again
+/// (`action_item.regressed`). The verdict is judged again whenever a deploy of that service and
+/// environment changes (``FollowUpInputRepository``), so it ends as a function of the events,
+/// whatever their order; a changed verdict is published as a correction, the same verdict never
+/// twice. Every replica runs a checker; a check takes a transaction-scoped advisory lock, so one
+/// runs at a time, and each verdict is stored with its outbox event in that transaction.
 public final class FollowUpChecker: Service, Sendable {
     /// The advisory lock key that makes one check at a time across replicas.
     public static let lockKey: Int64 = 0x6470_6d5f_666f_6c6c  // "dpm_foll"
@@ -47,16 +50,16 @@ public final class FollowUpChecker: Service, Sendable {
         }
     }
 
-    /// Judges the pending follow-ups that a later regression decides; returns the verdicts
-    /// recorded now, by item ID. Returns none at once when another replica is checking.
+    /// Judges the follow-ups whose inputs changed since they were last judged; returns the
+    /// verdict changes published now (nil: withdrawn), by item ID. Returns none at once when
+    /// another replica is checking.
     @discardableResult
-    public func check() async throws -> [String: FollowUpVerdict] {
+    public func check() async throws -> [String: FollowUpVerdict?] {
         let (now, deploys, insights, actionItems) = (clock(), deploys, insights, actionItems)
-        let recorded: [String: FollowUpVerdict] = try await pool.withTransaction { connection in
+        let published: [String: FollowUpVerdict?] = try await pool.withTransaction { connection in
             guard try ServiceLock.followUpCheck.tryLock(on: connection) else { return [:] }
-            var decided: [(pending: PendingFollowUp, verdict: FollowUpVerdict, deployId: String)] = []
-            var undecided: [String] = []
-            for pending in try actionItems.pendingFollowUps(limit: Self.itemsPerRun, on: connection) {
+            var judged: [(pending: PendingFollowUp, deciding: FollowUpEvidence?)] = []
+            for pending in try actionItems.followUpsToJudge(limit: Self.itemsPerRun, on: connection) {
                 let change = pending.change
                 let candidates = try insights.regressionCandidates(
                     service: change.service, environment: change.environment, after: change.doneAt,
@@ -66,26 +69,27 @@ public final class FollowUpChecker: Service, Sendable {
                 let evidence = candidates.compactMap { candidate in
                     timelines[candidate.deployId].flatMap { change.evidence(of: $0, findings: candidate.findings) }
                 }
-                if let found = FollowUpVerdict.of(evidence) {
-                    decided.append((pending, found.verdict, found.deployId))
-                } else {
-                    undecided.append(change.itemId)
+                judged.append((pending, FollowUpEvidence.deciding(evidence)))
+            }
+            // The items' events are numbered under their deploys' locks, taken at once in sorted
+            // order before any item is written.
+            try DeployLock.lock(Set(judged.map(\.pending.stored.item.deployId)), on: connection)
+            var published: [String: FollowUpVerdict?] = [:]
+            for (pending, deciding) in judged {
+                let previous = pending.stored.followUp
+                let (state, publish) = previous.rejudged(deciding)
+                let event =
+                    publish
+                    ? pending.stored.item.followUp(state, replacing: previous, of: pending.change, at: now) : nil
+                if try actionItems.recordFollowUp(state, of: pending, event: event, now: now, on: connection),
+                    publish
+                {
+                    published[pending.change.itemId] = .some(state.verdict)
                 }
             }
-            try actionItems.markFollowUpsChecked(undecided, now: now, on: connection)
-            // The items' events are numbered under their deploys' locks, taken at once in sorted order.
-            try DeployLock.lock(Set(decided.map(\.pending.deployId)), on: connection)
-            var recorded: [String: FollowUpVerdict] = [:]
-            for (pending, verdict, deployId) in decided {
-                guard let stored = try actionItems.item(pending.change.itemId, on: connection) else { continue }
-                let change = stored.item.followUp(verdict, of: pending.change, deployId: deployId, at: now)
-                if try actionItems.recordFollowUp(change, deployId: deployId, now: now, on: connection) {
-                    recorded[pending.change.itemId] = verdict
-                }
-            }
-            return recorded
+            return published
         }
-        if !recorded.isEmpty { logger.info("follow-ups judged", metadata: ["count": "\(recorded.count)"]) }
-        return recorded
+        if !published.isEmpty { logger.info("follow-up verdicts published", metadata: ["count": "\(published.count)"]) }
+        return published
     }
 }

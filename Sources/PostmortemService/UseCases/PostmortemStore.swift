@@ -21,8 +21,9 @@ struct PostmortemStore: Sendable {
     /// Saves `analysis` (fresh from the analyzer). Action-item lifecycle state already stored
     /// wins over the analysis (owners move items along; re-analysis never resets them), but
     /// the analysis owns what items exist and what they say: an item whose finding is gone is
-    /// cancelled as superseded, one whose finding is back is reopened, and one whose title or
-    /// description changed is revised, each with its lifecycle event. So the stored items
+    /// cancelled as superseded, one whose finding is back is reopened, and one whose title,
+    /// description or due date changed is revised (an owner's rescheduled date stands), each
+    /// with its lifecycle event. So the stored items
     /// never depend on the order in which the events arrived.
     func save(_ analysis: Postmortem, now: Date, on connection: isolated PostgresConnection) throws -> Outcome {
         let storedItems = try actionItems.items(ofPostmortem: analysis.id, on: connection)
@@ -95,7 +96,11 @@ struct PostmortemStore: Sendable {
             }
             let restore = entry.superseded && item.status == .cancelled
             var changes = restore ? [item.restored(at: now)] : []
-            if let revision = (changes.last?.item ?? item).revised(as: plan, at: now) { changes.append(revision) }
+            if let revision = (changes.last?.item ?? item).revised(
+                as: plan, keepingDueDate: entry.rescheduled, at: now)
+            {
+                changes.append(revision)
+            }
             guard !changes.isEmpty else { return nil }
             return ItemReconciliation(changes: changes, superseded: restore ? false : nil)
         }
@@ -104,7 +109,8 @@ struct PostmortemStore: Sendable {
 
 extension ActionItem {
     /// `planned` (what the analysis says) with this stored item's lifecycle: status, owner,
-    /// due date, evidence and overdue report, as owners and the sweeper left them.
+    /// due date (reconciled: the analysis's until an owner reschedules it), evidence and overdue
+    /// report, as owners and the sweeper left them.
     fileprivate func withLifecycle(applied planned: ActionItem) -> ActionItem {
         var item = planned
         item.status = status

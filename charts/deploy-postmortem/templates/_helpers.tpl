@@ -229,6 +229,12 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- include "deploy-postmortem.putEnv" (list $env "RETENTION_OUTBOX_SENT_DAYS" .outboxSentDays "config.retention.outboxSentDays") }}
 {{- end }}
 {{- include "deploy-postmortem.putEnv" (list $env "MAINTENANCE_INTERVAL_SECONDS" .Values.config.maintenanceIntervalSeconds "config.maintenanceIntervalSeconds") }}
+{{- /* SIGTERM comes after the preStop sleep; leave 10 s for cancellation and the pool to close. */}}
+{{- $shutdown := sub (sub (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds)) 10 }}
+{{- if lt $shutdown 1 }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds (%v) + 10: the server needs time to shut down" .Values.terminationGracePeriodSeconds .Values.preStopSleepSeconds) }}
+{{- end }}
+{{- include "deploy-postmortem.putEnv" (list $env "SHUTDOWN_TIMEOUT_SECONDS" (min $shutdown 3600) "terminationGracePeriodSeconds") }}
 {{- with .Values.config.events }}
 {{- include "deploy-postmortem.putEnv" (list $env "EVENT_SOURCE" .source "config.events.source") }}
 {{- include "deploy-postmortem.putEnv" (list $env "EVENT_DATASCHEMA_BASE_URL" .dataschemaBaseUrl "config.events.dataschemaBaseUrl") }}
@@ -238,6 +244,12 @@ app.kubernetes.io/part-of: deploy-postmortem
 {{- with .publicUiUrl }}
 {{- include "deploy-postmortem.putEnv" (list $env "PUBLIC_UI_URL" . "config.events.publicUiUrl") }}
 {{- end }}
+{{- end }}
+{{- with .Values.config.ui }}
+{{- with .authProxyHeader }}
+{{- include "deploy-postmortem.putEnv" (list $env "UI_AUTH_PROXY_HEADER" . "config.ui.authProxyHeader") }}
+{{- end }}
+{{- include "deploy-postmortem.putEnv" (list $env "UI_SESSION_TTL_SECONDS" .sessionTtlSeconds "config.ui.sessionTtlSeconds") }}
 {{- end }}
 {{- with .Values.config.analysis }}
 {{- include "deploy-postmortem.putEnv" (list $env "ANALYSIS_BASELINE_WINDOW_SECONDS" .baselineWindowSeconds "config.analysis.baselineWindowSeconds") }}
@@ -283,6 +295,14 @@ app.kubernetes.io/part-of: deploy-postmortem
       key: {{ .passwordKey }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- with .Values.config.ui.sessionKeySecret }}
+# Signs the UI's session cookies; UI_SESSION_KEY_FILE would read it from a mounted file instead.
+- name: UI_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.config.ui.sessionKeyKey }}
 {{- end }}
 {{- if eq .Values.apiTokens.from "env" }}
 - name: API_TOKENS

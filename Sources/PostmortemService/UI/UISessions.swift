@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+
+/// The UI's session cookies: `name`, scope and expiry, signed with HMAC-SHA256 under the
+/// configured key. The cookie holds no token; the server keeps no session state, so any
+/// replica with the same key verifies it. A cookie stays valid until it expires (logout
+/// deletes it from the browser; it cannot revoke a copy taken before).
+struct UISessions: Sendable {
+    /// The cookie's name.
+    static let cookieName = "dp_session"
+    /// The path the cookie is sent to.
+    static let cookiePath = "/ui"
+
+    private let key: SymmetricKey
+    /// How long a session lasts after login.
+    let lifetime: Duration
+
+    /// Sessions signed with `key`, or with a random key of this process when nil.
+    init(key: [UInt8]?, lifetime: Duration) {
+        self.key = key.map { SymmetricKey(data: $0) } ?? SymmetricKey(size: .bits256)
+        self.lifetime = lifetime
+    }
+
+    /// The cookie value of a session of `principal` starting at `now`:
+    /// `base64url(v1|name|scope|expiry).base64url(hmac)`.
+    func value(for principal: APIPrincipal, now: Date) -> String {
+        let expiry = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
+        let payload = Array("v1|\(principal.name)|\(principal.scope.rawValue)|\(expiry)".utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
+        return Self.base64URL(payload) + "." + Self.base64URL(Array(mac))
+    }
+
+    /// The principal of a cookie value this key signed and that has not expired at `now`, else nil.
+    func principal(from value: String, now: Date) -> APIPrincipal? {
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+        guard value.utf8.count <= 512, parts.count == 2, let payload = Self.decodeBase64URL(parts[0]),
+            let mac = Self.decodeBase64URL(parts[1]),
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key),
+            let text = String(validating: payload, as: UTF8.self)
+        else { return nil }
+        let fields = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 4, fields[0] == "v1", let scope = APIScope(rawValue: fields[2]),
+            let expiry = Int64(fields[3]), Double(expiry) > now.timeIntervalSince1970
+        else { return nil }
+        return APIPrincipal(name: fields[1], scope: scope)
+    }
+
+    /// The `Set-Cookie` header that starts a session: HttpOnly, Secure, SameSite=Strict, Path=/ui,
+    /// Max-Age the session's lifetime.
+    func setCookie(_ value: String) -> String {
+        "\(Self.cookieName)=\(value); Path=\(Self.cookiePath); Max-Age=\(lifetime.components.seconds); HttpOnly; Secure; SameSite=Strict"
+    }
+
+    /// The `Set-Cookie` header that deletes the session cookie.
+    static let clearCookie =
+        "\(cookieName)=; Path=\(cookiePath); Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+
+    /// The session cookie's value among a request's `Cookie` headers, or nil.
+    static func cookie(in headers: [String]) -> String? {
+        for header in headers {
+            for pair in header.split(separator: ";") {
+                let trimmed = pair.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix(cookieName + "=") { return String(trimmed.dropFirst(cookieName.count + 1)) }
+            }
+        }
+        return nil
+    }
+
+    private static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    private static func decodeBase64URL(_ text: Substring) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64).map(Array.init)
+    }
+}
