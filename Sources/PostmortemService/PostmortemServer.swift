@@ -15,8 +15,11 @@ public final class PostmortemServer: Sendable {
     public let pipeline: IngestPipeline
     /// Publishes the outbox; one replica at a time is its leader.
     public let relay: OutboxRelay
-    /// The database pool shared by the service's parts.
+    /// The database pool shared by ingestion, analysis, the background jobs and the API's edits.
     public let pool: PostgresPool
+    /// The pool the API's reads use (``ServiceConfiguration/Database/readPoolSize``), apart
+    /// from ingestion and analysis; ``pool`` itself when that size is 0.
+    public let readPool: PostgresPool
     /// Reads stored postmortems back as domain values.
     public let reader: PostmortemReader
     /// DORA's delivery figures and the gate-gap ledger.
@@ -49,6 +52,12 @@ public final class PostmortemServer: Sendable {
         pool = PostgresPool(
             configuration: configuration.database.connection, maxConnections: configuration.database.poolSize,
             logger: logger)
+        readPool =
+            configuration.database.readPoolSize == 0
+            ? pool
+            : PostgresPool(
+                configuration: configuration.database.connection,
+                maxConnections: configuration.database.readPoolSize, logger: logger)
         // One set of KAFKA_* settings serves both roles; each client gets the properties it reads.
         var consumerConfig = configuration.kafka.forConsumer
         if consumerConfig["auto.offset.reset"] == nil {
@@ -78,8 +87,9 @@ public final class PostmortemServer: Sendable {
         let analysisStep = AnalysisStep(
             events: events, metrics: metricRepository, history: HealthyHistoryReader(events: events, config: analysis),
             postmortems: postmortems, queue: queue, analyzer: analyzer, sourceProgress: sourceProgress, logger: logger)
-        reader = PostmortemReader(pool: pool, postmortems: postmortemRepository, actionItems: actionItemRepository)
-        insights = InsightsReader(pool: pool)
+        reader = PostmortemReader(
+            pool: readPool, postmortems: postmortemRepository, actionItems: actionItemRepository)
+        insights = InsightsReader(pool: readPool)
         sweeper = OverdueSweeper(
             pool: pool, repositories: repositories, interval: configuration.jobs.overdueSweepInterval, clock: clock,
             logger: logger)
@@ -108,7 +118,7 @@ public final class PostmortemServer: Sendable {
             analysis: analysisStep, decoder: decoder,
             settings: settings, metrics: self.metrics, clock: clock, logger: logger)
         let actionItems = ActionItemStore(
-            pool: pool, repositories: repositories, editor: EditActionItem(encoder: encoder))
+            pool: pool, readPool: readPool, repositories: repositories, editor: EditActionItem(encoder: encoder))
         let api = APIRoutes(
             postmortems: reader, actionItems: actionItems, insights: InsightsRoutes(insights: insights, clock: clock),
             tokens: configuration.api.tokens,
@@ -177,5 +187,6 @@ public final class PostmortemServer: Sendable {
         configuration.maximumGracefulShutdownDuration = shutdownTimeout
         try await ServiceGroup(configuration: configuration).run()
         await pool.close()
+        if readPool !== pool { await readPool.close() }
     }
 }

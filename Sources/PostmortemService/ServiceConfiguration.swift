@@ -75,8 +75,13 @@ public struct ServiceConfiguration: Sendable {
         /// Where it is: `DATABASE_URL` (a libpq URL or conninfo), else the file `DATABASE_URL_FILE`
         /// names (a mounted secret), else libpq's own `PG*` variables (the default: nothing set).
         public var connection: PostgresConfiguration
-        /// Connections in the pool (`DATABASE_POOL_SIZE`, 1...200, default 8).
+        /// Connections in the pool (`DATABASE_POOL_SIZE`, 1...200, default 8): ingestion, analysis,
+        /// the background jobs and the API's edits.
         public var poolSize = 8
+        /// Connections in the API's read pool (`DATABASE_READ_POOL_SIZE`, 0...200, default 4): every
+        /// `GET` of `/v1` reads on these, so reads never queue behind ingestion and analysis for a
+        /// connection, nor hold the connections those need. 0: reads share the main pool.
+        public var readPoolSize = 4
 
         /// The database `connection` points at, with the default pool.
         public init(connection: PostgresConfiguration) {
@@ -216,6 +221,8 @@ public struct ServiceConfiguration: Sendable {
         configuration.topics = Self.topics(reader)
         configuration.database.poolSize =
             try reader.integer("DATABASE_POOL_SIZE", in: 1...200) ?? configuration.database.poolSize
+        configuration.database.readPoolSize =
+            try reader.integer("DATABASE_READ_POOL_SIZE", in: 0...200) ?? configuration.database.readPoolSize
         configuration.http = try Self.http(reader)
         configuration.api = try Self.api(reader)
         configuration.ui = try Self.ui(reader)

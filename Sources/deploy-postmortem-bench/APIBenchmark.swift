@@ -6,6 +6,10 @@ import Logging
 import Postgres
 import PostmortemService
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The `/v1` list endpoints under load while the service ingests: a throwaway database seeded
 /// with `--postmortems` postmortems of `--items` action items each, a service with its HTTP
 /// port, failing deploys produced at `--rate` per second throughout, and `wrk` (Debian package
@@ -29,11 +33,23 @@ struct APIBenchmark: AsyncParsableCommand {
     @Option(help: "wrk connections.")
     var connections = 16
 
-    @Option(help: "Failing deploys per second produced while wrk runs (each opens a postmortem).")
+    @Option(help: "Failing deploys per second produced while wrk runs (each opens a postmortem); 0: no ingestion.")
     var rate = 20
+
+    @Option(
+        help:
+            "Offered requests/s (each wrk connection waits connections/paced seconds before its next request), so latency is measured at that load rather than at saturation; 0: as fast as wrk can."
+    )
+    var paced = 0
 
     @Option(help: "HTTP port of the service.")
     var port = 18_080
+
+    @Option(
+        help:
+            "Connections of the service's read pool (DATABASE_READ_POOL_SIZE; 0: reads share the main pool); default: the service's."
+    )
+    var readPool: Int?
 
     func run() async throws {
         guard let wrk = Self.executable("wrk") else {
@@ -45,15 +61,16 @@ struct APIBenchmark: AsyncParsableCommand {
         try await DatabaseSchema.migrate(postgres)
         try await Self.seed(postgres, postmortems: postmortems, items: items)
         let topics = ServiceConfiguration.Topics()
-        let bench = try BenchServer(postgres: postgres, port: port, group: "bench-api")
+        let bench = try BenchServer(postgres: postgres, port: port, group: "bench-api", readPoolSize: readPool)
         let (server, broker, configuration, token) = (bench.server, bench.broker, bench.configuration, bench.token)
         let producer = try KafkaProducer(
             config: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "linger.ms": "5"]))
         print(
-            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.database.poolSize) connections; ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s"
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(postmortems) postmortems, \(postmortems * items) action items seeded; pool \(configuration.database.poolSize) connections, read pool \(configuration.database.readPoolSize); ingestion: \(rate) failing deploys/s; wrk -c \(connections) -d \(seconds)s\(paced > 0 ? ", paced at \(paced) req/s" : "")"
         )
 
         let ingestion = Task {
+            guard rate > 0 else { return 0 }
             let interval = Duration.seconds(1) / rate
             var next = ContinuousClock.now
             var index = 0
@@ -71,8 +88,16 @@ struct APIBenchmark: AsyncParsableCommand {
             return index
         }
         let opened = "deploy_postmortem_postmortems_opened_total"
-        try await waitUntilIngesting(server.metrics, opened)
+        try await waitUntilListening()
+        if rate > 0 { try await waitUntilIngesting(server.metrics, opened) }
 
+        let pacing = FileManager.default.temporaryDirectory.appendingPathComponent("bench-api-\(UUID()).lua")
+        defer { try? FileManager.default.removeItem(at: pacing) }
+        if paced > 0 {
+            // wrk's delay() hook: milliseconds a connection waits before its next request.
+            try "function delay()\n  return \(connections * 1000 / paced)\nend\n".write(
+                to: pacing, atomically: true, encoding: .utf8)
+        }
         for path in ["/v1/postmortems", "/v1/action-items"] {
             let before = Self.counter(server.metrics, opened)
             let output = try Self.run(
@@ -80,10 +105,11 @@ struct APIBenchmark: AsyncParsableCommand {
                 [
                     "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-H",
                     "Authorization: Bearer \(token)",
-                    "http://127.0.0.1:\(port)\(path)",
-                ])
+                ] + (paced > 0 ? ["-s", pacing.path] : []) + ["http://127.0.0.1:\(port)\(path)"])
             let ingested = Int(Self.counter(server.metrics, opened) - before)
-            print("GET \(path): \(Self.summary(of: output)); postmortems opened meanwhile: \(ingested)")
+            print(
+                "GET \(path): \(Self.summary(of: output)); postmortems opened meanwhile: \(ingested); load average \(Self.loadAverage())"
+            )
         }
         ingestion.cancel()
         _ = await ingestion.result
@@ -129,6 +155,18 @@ struct APIBenchmark: AsyncParsableCommand {
         await connection.close()
     }
 
+    /// Waits until the service answers `/healthz` on its HTTP port.
+    private func waitUntilListening() async throws {
+        let url = URL(string: "http://127.0.0.1:\(port)/healthz")!
+        let deadline = ContinuousClock.now + .seconds(60)
+        while (try? await URLSession.shared.data(from: url)) == nil {
+            guard ContinuousClock.now < deadline else {
+                throw ValidationError("the service did not answer on port \(port) within 60 s")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Waits until the service has opened its first postmortem from the produced deploys.
     private func waitUntilIngesting(_ metrics: ServiceMetrics, _ series: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
@@ -157,6 +195,12 @@ struct APIBenchmark: AsyncParsableCommand {
         return
             "\(value(after: "Requests/sec:")) req/s, p50 \(value(after: "50%")), p90 \(value(after: "90%")), p99 \(value(after: "99%"))"
             + (errors.isEmpty ? "" : " [\(errors.joined(separator: "; "))]")
+    }
+
+    /// The 1-, 5- and 15-minute load averages (`/proc/loadavg`), or `?` where there is none.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     static func executable(_ name: String) -> String? {

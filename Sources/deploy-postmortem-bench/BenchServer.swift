@@ -14,8 +14,9 @@ struct BenchServer {
     let token: String
     private let task: Task<Void, any Error>
 
-    /// Starts the service (consumer group `group`) on `port`.
-    init(postgres: PostgresConfiguration, port: Int, group: String) throws {
+    /// Starts the service (consumer group `group`) on `port`, its read pool of `readPoolSize`
+    /// connections when given.
+    init(postgres: PostgresConfiguration, port: Int, group: String, readPoolSize: Int? = nil) throws {
         broker = try MockCluster(topics: ServiceConfiguration.Topics().all(partitions: 6))
         token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
         var logger = Logger(label: "bench")
@@ -24,6 +25,7 @@ struct BenchServer {
             database: postgres,
             kafka: KafkaConfig(["bootstrap.servers": broker.bootstrapServers, "group.id": group, "linger.ms": "1"]))
         configuration.http.port = port
+        if let readPoolSize { configuration.database.readPoolSize = readPoolSize }
         configuration.api.tokens = try APITokens(parsing: "bench:read:\(token)")
         self.configuration = configuration
         let server = try PostmortemServer(configuration: configuration, logger: logger)

@@ -463,6 +463,38 @@ struct APITests {
         }
     }
 
+    /// The API reads on its own pool: with every connection of the main pool busy (as under
+    /// heavy ingestion), the listings and a postmortem are still answered.
+    @Test func readsDoNotWaitForTheMainPool() async throws {
+        try await Self.withPostmortem { harness, api, postmortemId in
+            let size = harness.configuration.database.poolSize
+            let holders = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<size {
+                        group.addTask {
+                            try await harness.server.pool.withConnection { _ = try $0.query("SELECT pg_sleep(6)") }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            try await harness.wait("the main pool is busy") {
+                try await harness.count("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(6)'")
+                    == size
+            }
+            for path in [
+                "/v1/postmortems", "/v1/action-items", "/v1/postmortems/\(postmortemId)",
+                "/v1/postmortems/\(postmortemId).md",
+            ] {
+                #expect(try await api.call(.get, path, token: ServiceHarness.readToken).status == .ok, "\(path)")
+            }
+            let stillBusy = try await harness.count(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(6)' AND state = 'active'")
+            #expect(stillBusy == size, "the reads finished only after the main pool was free again")
+            try await holders.value
+        }
+    }
+
     @Test func markdownPaginationAndFilters() async throws {
         try await Self.withPostmortem { _, api, postmortemId in
             let markdown = try await api.call(

@@ -220,6 +220,26 @@ struct ServiceConfigurationTests {
         #expect(error?.description.hasPrefix(message) == true, "\(error?.description ?? "no error")")
     }
 
+    /// The API's read pool: 4 by default, 0 (share the main pool) to 200, nothing else.
+    @Test(arguments: [(nil, 4), ("0", 0), ("12", 12), ("200", 200)] as [(String?, Int)])
+    func readPoolSize(_ value: String?, _ expected: Int) throws {
+        var environment = ["DATABASE_URL": "postgresql://db/app"]
+        environment["DATABASE_READ_POOL_SIZE"] = value
+        #expect(try ServiceConfiguration.fromEnvironment(environment).database.readPoolSize == expected)
+    }
+
+    @Test(arguments: ["-1", "201", "four"])
+    func readPoolSizeOutOfRange(_ value: String) {
+        let error = #expect(throws: ServiceError.self) {
+            try ServiceConfiguration.fromEnvironment([
+                "DATABASE_URL": "postgresql://db/app", "DATABASE_READ_POOL_SIZE": value,
+            ])
+        }
+        #expect(
+            error?.description.hasPrefix("DATABASE_READ_POOL_SIZE=\(value): expected an integer in 0...200") == true,
+            "\(error?.description ?? "no error")")
+    }
+
     @Test func databaseURLFromAMountedSecretFile() throws {
         let secret = FileManager.default.temporaryDirectory.appendingPathComponent("db-url-\(UUID())")
         try "postgresql://app:s3cret@db/app\n".write(to: secret, atomically: true, encoding: .utf8)

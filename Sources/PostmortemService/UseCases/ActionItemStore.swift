@@ -6,7 +6,10 @@ import PostmortemCore
 /// history, the lifecycle events in the outbox, and the postmortem's status with its
 /// `postmortem.closed` / `postmortem.updated` event when the edit closes or reopens it.
 struct ActionItemStore: Sendable {
+    /// Where edits run.
     let pool: PostgresPool
+    /// Where reads run.
+    let readPool: PostgresPool
     let repositories: PostgresTransaction.Repositories
     let editor: EditActionItem
 
@@ -14,26 +17,27 @@ struct ActionItemStore: Sendable {
 
     /// One page of items, by due date then ID.
     func list(_ filter: ActionItemFilter, now: Date) async throws -> Page<StoredActionItem> {
-        try await pool.withConnection { [actionItems] connection in
+        try await readPool.withConnection { [actionItems] connection in
             try actionItems.list(filter, now: now, on: connection)
         }
     }
 
     /// The item with `id`, or nil.
     func item(_ id: String) async throws -> StoredActionItem? {
-        try await pool.withConnection { [actionItems] connection in try actionItems.item(id, on: connection) }
+        try await readPool.withConnection { [actionItems] connection in try actionItems.item(id, on: connection) }
     }
 
     /// The items of a postmortem, by due date then ID.
     func items(ofPostmortem postmortemId: String) async throws -> [StoredActionItem] {
-        try await pool.withConnection { [actionItems] connection in
+        try await readPool.withConnection { [actionItems] connection in
             try actionItems.sortedItems(ofPostmortem: postmortemId, on: connection)
         }
     }
 
     /// Item counts by status, and how many are overdue at `now` (for `/metrics`).
     func counts(now: Date) async throws -> (byStatus: [String: Int], overdue: Int) {
-        try await pool.withConnection { [actionItems] connection in try actionItems.counts(now: now, on: connection) }
+        try await readPool.withConnection { [actionItems] connection in try actionItems.counts(now: now, on: connection)
+        }
     }
 
     /// Applies `patch` to item `id` on behalf of `actor` (see ``EditActionItem``).
