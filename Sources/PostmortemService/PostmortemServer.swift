@@ -124,7 +124,7 @@ public final class PostmortemServer: Sendable {
             tokens: configuration.api.tokens,
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
         let ui = UIRoutes(
-            postmortems: reader, chartPoints: ChartPointsReader(pool: pool, metrics: metricRepository),
+            postmortems: reader, chartPoints: ChartPointsReader(pool: readPool, metrics: metricRepository),
             actionItems: actionItems, insights: insights, tokens: configuration.api.tokens,
             authenticator: UIAuthenticator(
                 sessions: UISessions(key: configuration.ui.sessionKey, lifetime: configuration.ui.sessionLifetime),
