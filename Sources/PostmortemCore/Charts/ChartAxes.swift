@@ -128,3 +128,25 @@ struct TimeAxis: Sendable, Hashable {
         return "\(dayOfMonth) \(months[month - 1])"
     }
 }
+
+extension SVGDocument {
+    /// A grid line across `left...right` at every tick of `axis`, with the tick's label
+    /// right-aligned just left of the plot; `y` places a value vertically.
+    mutating func valueGrid(_ axis: ValueAxis, left: Double, right: Double, y: (Double) -> Double) {
+        for tick in axis.ticks {
+            let ty = SVGText.coordinate(y(tick))
+            element(
+                "line",
+                [
+                    "x1": SVGText.coordinate(left), "x2": SVGText.coordinate(right), "y1": ty, "y2": ty,
+                    "stroke": ChartPalette.grid, "stroke-width": "1",
+                ])
+            text(
+                axis.label(tick),
+                [
+                    "x": SVGText.coordinate(left - 6), "y": SVGText.coordinate(y(tick) + 4), "text-anchor": "end",
+                    "font-size": "11", "fill": ChartPalette.muted,
+                ])
+        }
+    }
+}

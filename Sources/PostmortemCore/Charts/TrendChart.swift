@@ -121,21 +121,7 @@ private struct TrendLayout {
         func x(_ index: Int) -> Double { left + (Double(index) + 0.5) * slot }
         func y(_ value: Double) -> Double { axis.position(value, bottom: bottom, top: top) }
 
-        for tick in axis.ticks {
-            let ty = SVGText.coordinate(y(tick))
-            doc.element(
-                "line",
-                [
-                    "x1": SVGText.coordinate(left), "x2": SVGText.coordinate(right), "y1": ty, "y2": ty,
-                    "stroke": ChartPalette.grid, "stroke-width": "1",
-                ])
-            doc.text(
-                axis.label(tick),
-                [
-                    "x": SVGText.coordinate(left - 6), "y": SVGText.coordinate(y(tick) + 4), "text-anchor": "end",
-                    "font-size": "11", "fill": ChartPalette.muted,
-                ])
-        }
+        doc.valueGrid(axis, left: left, right: right, y: y)
         doc.text(
             chart.unit.isEmpty ? "value" : chart.unit,
             [
