@@ -134,7 +134,7 @@ public struct ServiceConfiguration: Sendable {
 
     /// How often the periodic jobs run (each on one replica at a time).
     public struct Jobs: Sendable, Equatable {
-        /// How often overdue action items are looked for (`OVERDUE_SWEEP_INTERVAL_SECONDS`,
+        /// How often overdue action items are looked for and follow-ups judged (`OVERDUE_SWEEP_INTERVAL_SECONDS`,
         /// 1...86400, default 60).
         public var overdueSweepInterval: Duration = .seconds(60)
         /// How often partitions are created ahead and the retention applied

@@ -35,6 +35,10 @@ public struct GateChange: Sendable, Hashable {
         .soakMetricNotChecked, .soakThresholdTooLoose, .soakWindowTooShort,
     ]
 
+    /// The finding kinds that say a gate missed its metric again: those of ``kinds`` and an
+    /// intermittent regression.
+    static let missKinds = kinds.union([.intermittentRegression])
+
     /// The change an item with finding key `findingKey` (`area.kind:metric`) made, or nil when
     /// its fix does not change a gate's check on a metric.
     public init?(itemId: String, findingKey: String, service: String, environment: String, doneAt: Date) {
@@ -84,10 +88,9 @@ public struct GateChange: Sendable, Hashable {
         var evidence = FollowUpEvidence(
             deployId: timeline.deployId, at: started.startedAt, caught: false, observed: check?.observed,
             threshold: check?.threshold)
-        let misses: Set<FindingKind> = Self.kinds.union([.intermittentRegression])
         if let miss = findings.first(where: {
             $0.area.rawValue == gate.rawValue && $0.metric.map(Self.metricName) == metricName
-                && misses.contains($0.kind)
+                && Self.missKinds.contains($0.kind)
         }) {
             evidence.missedAs = miss.kind
             return evidence

@@ -110,9 +110,17 @@ struct QueryReader {
         return value
     }
 
-    /// `limit` in 1...200, default 50.
+    /// Rows per page when the request gives no `limit`.
+    static let defaultLimit = 50
+
+    /// `limit` in 1...200, default ``defaultLimit``.
     func limit() throws -> Int {
-        try integer("limit", in: 1...200) ?? 50
+        try givenLimit() ?? Self.defaultLimit
+    }
+
+    /// `limit` in 1...200 when the request gives one.
+    func givenLimit() throws -> Int? {
+        try integer("limit", in: 1...200)
     }
 
     /// The `cursor` of a previous page. Its position must be a time the API can hold: a

@@ -15,6 +15,7 @@ struct StoredActionItem: Sendable {
     /// Cancelled by re-analysis because its finding no longer applies (reopened if it returns).
     var superseded = false
     /// An owner set its due date (a `rescheduled` change): re-analysis no longer moves it.
+    /// Read by ``ActionItemRepository/items(ofPostmortem:on:)`` only.
     var rescheduled = false
     /// Its follow-up verdict (pending for an item no deploy judged, or whose fix changes no gate).
     var followUp = FollowUpState.pending
@@ -60,8 +61,7 @@ struct ActionItemRepository: Sendable {
         a.title, a.description, a.owner, a.due_at, a.status, a.evidence_url, a.overdue_reported_for, a.version,
         a.created_at, a.updated_at, a.superseded, a.proposal::text AS proposal, a.follow_up, a.follow_up_deploy_id,
         a.follow_up_deploy_started_at, a.follow_up_observed, a.follow_up_threshold, a.follow_up_missed_as,
-        a.follow_up_revision, a.follow_up_judged_at, a.follow_up_checked_at,
-        a.history @> '[{"type": "rescheduled"}]'::jsonb AS rescheduled
+        a.follow_up_revision, a.follow_up_judged_at, a.follow_up_checked_at
         FROM action_items a JOIN postmortems p USING (postmortem_id)
         """
 
@@ -73,7 +73,8 @@ struct ActionItemRepository: Sendable {
         "(\(unescaped: alias)status = ANY(\(ActionItemStatus.active.map(\.rawValue))::text[]) AND \(unescaped: alias)due_at < \(now))"
     }
 
-    /// The items of a postmortem as stored, by ID.
+    /// The items of a postmortem as stored, by ID, each marked when its owner rescheduled it
+    /// (what re-analysis needs; the other reads leave ``StoredActionItem/rescheduled`` false).
     func items(ofPostmortem postmortemId: String, on connection: isolated PostgresConnection) throws -> [String:
         StoredActionItem]
     {
@@ -82,6 +83,12 @@ struct ActionItemRepository: Sendable {
             let item = try Self.decode(row)
             items[item.item.id] = item
         }
+        let rescheduled = try connection.query(
+            """
+            SELECT action_item_id::text FROM action_items
+            WHERE postmortem_id = \(postmortemId)::uuid AND history @> '[{"type": "rescheduled"}]'::jsonb
+            """)
+        for row in rescheduled { items[try row.decode(String.self, at: 0)]?.rescheduled = true }
         return items
     }
 
@@ -325,7 +332,6 @@ struct ActionItemRepository: Sendable {
         return StoredActionItem(
             item: item, version: try row.decode(named: "version"), createdAt: try row.decode(named: "created_at"),
             updatedAt: try row.decode(named: "updated_at"), superseded: try row.decode(named: "superseded"),
-            rescheduled: try row.decode(named: "rescheduled"),
             followUp: FollowUpState(evidence: evidence, revision: try row.decode(named: "follow_up_revision")),
             followUpJudgedAt: try row.decode(named: "follow_up_judged_at"),
             followUpCheckedAt: try row.decode(named: "follow_up_checked_at"))

@@ -1,10 +1,11 @@
 import Postgres
 
-/// The `follow_up_inputs` table: per service and environment, how many analysis steps changed
-/// one of its deploys. A done item's follow-up verdict is a function of the deploys of its
-/// postmortem's service and environment, so it is judged again once that count moved
-/// (``ActionItemRepository/followUpsToJudge(limit:on:)``): a late earlier deploy, a late gate
-/// result or late metric points that change a postmortem's findings all count.
+/// The `follow_up_inputs` table: per service and environment, how many analysis steps touched
+/// one of its started deploys. A done item's follow-up verdict is a function of the deploys of
+/// its postmortem's service and environment, so it is judged again once that count moved
+/// (``ActionItemRepository/followUpsToJudge(limit:on:)``): any step that touches such a deploy
+/// counts (a late earlier deploy, a late gate result, late metric points), whether or not it
+/// changed a postmortem.
 struct FollowUpInputRepository: Sendable {
     /// The deploys of one service in one environment.
     struct Line: Hashable, Sendable {

@@ -4,8 +4,8 @@ import Hummingbird
 
 /// Who may see the UI's pages: the user an authenticating proxy names in the configured header
 /// (when one is configured), else the holder of a valid session cookie. Anyone else is sent to
-/// `/ui/login` (303). Either way the principal has the read scope at most as far as the UI is
-/// concerned: the UI offers no write operation.
+/// `/ui/login` (303). A proxy-named user has the read scope; a session keeps its token's scope
+/// (shown in the header), which the UI never uses: it offers no write operation.
 struct UIAuthMiddleware: RouterMiddleware {
     let authenticator: UIAuthenticator
 

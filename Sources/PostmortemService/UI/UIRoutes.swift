@@ -19,13 +19,11 @@ struct UIRoutes: Sendable {
     let metrics: ServiceMetrics
     let clock: @Sendable () -> Date
 
-    /// Rows per page of the lists unless `limit` (1...200) says otherwise.
-    static let pageSize = 50
     /// The largest login form read.
     static let maxLoginBodyBytes = 4096
 
-    /// Adds the `/ui` routes behind request metrics and the HTML error pages; the pages behind
-    /// ``UIAuthMiddleware``.
+    /// Adds `/ui` (a redirect to the postmortem list) and the `/ui/...` routes behind request
+    /// metrics and the HTML error pages; the pages behind ``UIAuthMiddleware``.
     func register(on router: Router<APIRequestContext>) {
         router.get("ui") { _, _ in Response.redirect(to: "/ui/postmortems", type: .normal) }
         let ui = router.group("ui")
@@ -85,11 +83,12 @@ struct UIRoutes: Sendable {
         let environment = try query.string("environment")
         let status = try query.value("status", as: PostmortemStatus.self)
         let sinceText = try query.string("since", maxLength: 40)
-        let limit = try query.integer("limit", in: 1...200)
+        let limit = try query.givenLimit()
         let since = try sinceText.map(Self.since)
         let page = try await postmortems.summaries(
             PostmortemFilter(
-                service: service, environment: environment, status: status, since: since, limit: limit ?? Self.pageSize,
+                service: service, environment: environment, status: status, since: since,
+                limit: limit ?? QueryReader.defaultLimit,
                 after: try query.cursor()))
         let view = PostmortemListView(
             user: user(request),
@@ -123,11 +122,12 @@ struct UIRoutes: Sendable {
         let owner = try query.string("owner")
         let status = try query.value("status", as: ActionItemStatus.self)
         let overdue = try query.bool("overdue")
-        let limit = try query.integer("limit", in: 1...200)
+        let limit = try query.givenLimit()
         let now = clock()
         let page = try await actionItems.list(
             ActionItemFilter(
-                owner: owner, status: status, overdue: overdue, postmortemId: nil, limit: limit ?? Self.pageSize,
+                owner: owner, status: status, overdue: overdue, postmortemId: nil,
+                limit: limit ?? QueryReader.defaultLimit,
                 after: try query.cursor()),
             now: now)
         let view = ActionItemListView(
@@ -165,11 +165,14 @@ struct UIRoutes: Sendable {
         return try apiTime(isDay ? text + "T00:00:00Z" : text, naming: "since")
     }
 
+    /// The characters a query value keeps as they are (RFC 3986 unreserved); the rest are percent-encoded.
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     /// `path` with the given query parameters (those with a value), each percent-encoded.
     static func link(_ path: String, _ parameters: [(String, String?)]) -> String {
-        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         let query = parameters.compactMap { name, value in
-            value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
+            value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")" }
         }
         return query.isEmpty ? path : path + "?" + query.joined(separator: "&")
     }

@@ -284,7 +284,8 @@ struct InsightsView {
     init(user: UserView?, filter: DeliveryFilter, figures: DeliveryFigures, gaps: [GateGap]) {
         self.user = user
         self.filter = Filter(service: filter.service, environment: filter.environment, team: filter.team)
-        window = "From \(UIFormat.time(figures.from)) to \(UIFormat.time(figures.to)) UTC (the last 90 days)."
+        window =
+            "From \(UIFormat.time(figures.from)) to \(UIFormat.time(figures.to)) UTC (the last \(Int(InsightsRoutes.defaultRange / 86_400)) days)."
         let frequency = figures.deploymentFrequency
         tiles = [
             Tile(
