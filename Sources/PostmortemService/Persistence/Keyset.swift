@@ -25,17 +25,12 @@ struct PageCursor: Sendable, Hashable {
     var id: String
 
     /// The cursor as clients see it.
-    var token: String {
-        Data("\(microseconds)/\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
-                of: "=", with: "")
-    }
+    var token: String { Base64URL.encode("\(microseconds)/\(id)".utf8) }
 
     /// Parses a cursor from a previous page; nil when it is not one.
     init?(token: String) {
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard token.count <= 128, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8)
+        guard token.count <= 128, let bytes = Base64URL.decode(token),
+            let text = String(validating: bytes, as: UTF8.self)
         else { return nil }
         let parts = text.split(separator: "/", maxSplits: 1)
         guard parts.count == 2, let microseconds = Int64(parts[0]), UUID(uuidString: String(parts[1])) != nil else {

@@ -27,14 +27,14 @@ struct UISessions: Sendable {
         let expiry = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
         let payload = Array("v1|\(principal.name)|\(principal.scope.rawValue)|\(expiry)".utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
-        return Self.base64URL(payload) + "." + Self.base64URL(Array(mac))
+        return Base64URL.encode(payload) + "." + Base64URL.encode(mac)
     }
 
     /// The principal of a cookie value this key signed and that has not expired at `now`, else nil.
     func principal(from value: String, now: Date) -> APIPrincipal? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        guard value.utf8.count <= 512, parts.count == 2, let payload = Self.decodeBase64URL(parts[0]),
-            let mac = Self.decodeBase64URL(parts[1]),
+        guard value.utf8.count <= 512, parts.count == 2, let payload = Base64URL.decode(parts[0]),
+            let mac = Base64URL.decode(parts[1]),
             HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key),
             let text = String(validating: payload, as: UTF8.self)
         else { return nil }
@@ -64,16 +64,5 @@ struct UISessions: Sendable {
             }
         }
         return nil
-    }
-
-    private static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    private static func decodeBase64URL(_ text: Substring) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64).map(Array.init)
     }
 }
