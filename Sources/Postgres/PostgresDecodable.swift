@@ -5,13 +5,42 @@ public protocol PostgresDecodable: Sendable {
     /// Decodes a non-NULL value. `type` is the column's type OID.
     init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError)
 
+    /// Decodes a non-NULL value from its text's UTF-8 bytes, valid only during the call. Rows are
+    /// decoded through this one; the default makes a `String` for ``init(postgresText:type:)``,
+    /// and the scalar types parse the bytes in place (a listing decodes thousands of values).
+    init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError)
+
     /// Decodes SQL `NULL`. Only optionals accept it; the default throws.
     static func decodeNull() throws(PostgresError) -> Self
 }
 
 extension PostgresDecodable {
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        try self.init(postgresText: String(decoding: bytes, as: UTF8.self), type: type)
+    }
+
     public static func decodeNull() throws(PostgresError) -> Self {
         throw PostgresError(.decoding, "unexpected NULL for non-optional \(Self.self)")
+    }
+
+    /// Parses the text with `parse` in place.
+    init(postgresText text: String, type: PostgresTypeOID, parse: (UnsafeBufferPointer<UInt8>) -> Self?)
+        throws(PostgresError)
+    {
+        var text = text
+        guard let value = text.withUTF8(parse) else { throw Self.mismatch(text, type) }
+        self = value
+    }
+
+    /// Parses the bytes with `parse`.
+    init(
+        postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID,
+        parse: (UnsafeBufferPointer<UInt8>) -> Self?
+    )
+        throws(PostgresError)
+    {
+        guard let value = parse(bytes) else { throw Self.mismatch(String(decoding: bytes, as: UTF8.self), type) }
+        self = value
     }
 
     static func mismatch(_ text: String, _ type: PostgresTypeOID) -> PostgresError {
@@ -24,42 +53,80 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
         self = .some(try Wrapped(postgresText: text, type: type))
     }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        self = .some(try Wrapped(postgresBytes: bytes, type: type))
+    }
     public static func decodeNull() throws(PostgresError) -> Self { .none }
 }
 
 extension String: PostgresDecodable {
     /// Any column reads as its text representation.
     public init(postgresText text: String, type: PostgresTypeOID) { self = text }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) {
+        self = String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 extension Bool: PostgresDecodable {
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        switch text {
-        case "t", "true": self = true
-        case "f", "false": self = false
-        default: throw Self.mismatch(text, type)
-        }
+        try self.init(postgresText: text, type: type, parse: Self.parse)
+    }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        try self.init(postgresBytes: bytes, type: type, parse: Self.parse)
+    }
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if bytes.elementsEqual("t".utf8) || bytes.elementsEqual("true".utf8) { return true }
+        if bytes.elementsEqual("f".utf8) || bytes.elementsEqual("false".utf8) { return false }
+        return nil
     }
 }
 
 extension Int: PostgresDecodable {
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        guard let value = Int(text) else { throw Self.mismatch(text, type) }
-        self = value
+        try self.init(postgresText: text, type: type, parse: PostgresInteger.parse)
+    }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        try self.init(postgresBytes: bytes, type: type, parse: PostgresInteger.parse)
     }
 }
 
 extension Int64: PostgresDecodable {
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        guard let value = Int64(text) else { throw Self.mismatch(text, type) }
-        self = value
+        try self.init(postgresText: text, type: type, parse: PostgresInteger.parse)
+    }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        try self.init(postgresBytes: bytes, type: type, parse: PostgresInteger.parse)
     }
 }
 
 extension Int32: PostgresDecodable {
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        guard let value = Int32(text) else { throw Self.mismatch(text, type) }
-        self = value
+        try self.init(postgresText: text, type: type, parse: PostgresInteger.parse)
+    }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        try self.init(postgresBytes: bytes, type: type, parse: PostgresInteger.parse)
+    }
+}
+
+/// Decimal integers as `int2`/`int4`/`int8` print them: an optional sign and digits.
+enum PostgresInteger {
+    static func parse<T: FixedWidthInteger & SignedInteger>(_ bytes: UnsafeBufferPointer<UInt8>) -> T? {
+        let negative = bytes.first == UInt8(ascii: "-")
+        var index = negative || bytes.first == UInt8(ascii: "+") ? 1 : 0
+        guard index < bytes.count else { return nil }
+        var value: T = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (shifted, overflowed) = value.multipliedReportingOverflow(by: 10)
+            // Accumulated on the sign's side, so `T.min` parses.
+            let (next, carried) =
+                negative ? shifted.subtractingReportingOverflow(T(digit)) : shifted.addingReportingOverflow(T(digit))
+            guard !overflowed, !carried else { return nil }
+            value = next
+            index += 1
+        }
+        return value
     }
 }
 
@@ -80,8 +147,10 @@ extension Double: PostgresDecodable {
 extension Date: PostgresDecodable {
     /// Reads `timestamptz` (any offset) and `timestamp` (as UTC) in the ISO `DateStyle`.
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        guard let date = PostgresTimestamp.parse(text[...].utf8) else { throw Self.mismatch(text, type) }
-        self = date
+        try self.init(postgresText: text, type: type, parse: PostgresTimestamp.parse)
+    }
+    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
+        try self.init(postgresBytes: bytes, type: type, parse: PostgresTimestamp.parse)
     }
 }
 

@@ -5,8 +5,18 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
     // PGresult is immutable once returned by libpq, and libpq documents it as usable from
     // any thread, which is what makes @unchecked Sendable sound here.
     private let result: OpaquePointer
+    /// Each column's index by exact name (the first of equal names, as `PQfnumber` finds it):
+    /// a listing decodes dozens of columns by name per row.
+    private let columnIndexes: [String: Int32]
 
-    init(_ result: OpaquePointer) { self.result = result }
+    init(_ result: OpaquePointer) {
+        self.result = result
+        // A COPY result has columns without names.
+        columnIndexes = Dictionary(
+            (0..<PQnfields(result)).compactMap { column in PQfname(result, column).map { (String(cString: $0), column) }
+            },
+            uniquingKeysWith: { first, _ in first })
+    }
     deinit { PQclear(result) }
 
     public var startIndex: Int { 0 }
@@ -22,12 +32,9 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
     }
 
     func columnIndex(named name: String) throws(PostgresError) -> Int32 {
-        // Quoted, so the name is matched exactly (PQfnumber folds unquoted names to lower case).
-        let quoted =
-            name.utf8.contains(UInt8(ascii: "\""))
-            ? name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") : name
-        let index = PQfnumber(result, "\"" + quoted + "\"")
-        guard index >= 0 else { throw PostgresError(.client, "no column named \"\(name)\" in result") }
+        guard let index = columnIndexes[name] else {
+            throw PostgresError(.client, "no column named \"\(name)\" in result")
+        }
         return index
     }
 
@@ -36,9 +43,12 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
             throw PostgresError(.client, "column index \(column) out of range (\(PQnfields(result)) columns)")
         }
         if PQgetisnull(result, row, column) == 1 { return try T.decodeNull() }
-        let text = String(cString: PQgetvalue(result, row, column))
+        // The value's bytes stay in the PGresult this object owns for the whole call.
+        let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!).assumingMemoryBound(to: UInt8.self)
         do {
-            return try T(postgresText: text, type: PostgresTypeOID(rawValue: PQftype(result, column)))
+            return try T(
+                postgresBytes: UnsafeBufferPointer(start: bytes, count: Int(PQgetlength(result, row, column))),
+                type: PostgresTypeOID(rawValue: PQftype(result, column)))
         } catch {
             let name = String(cString: PQfname(result, column))
             throw PostgresError(.decoding, "column \"\(name)\": \(error.message)")

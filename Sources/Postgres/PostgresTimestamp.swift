@@ -33,7 +33,7 @@ enum PostgresTimestamp {
 
     /// Parses `timestamptz` / `timestamp` output in the ISO `DateStyle` (the server default).
     /// A timestamp without an offset is read as UTC. `infinity` maps to `Date.distantFuture`.
-    static func parse(_ text: Substring.UTF8View) -> Date? {
+    static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Date? {
         if text.elementsEqual("infinity".utf8) { return .distantFuture }
         if text.elementsEqual("-infinity".utf8) { return .distantPast }
         var scanner = ByteScanner(text)
@@ -111,26 +111,22 @@ enum PostgresTimestamp {
     }
 }
 
-/// A cursor over ASCII bytes for the small parsers of PostgreSQL's text formats.
+/// A cursor over ASCII bytes for the small parsers of PostgreSQL's text formats. It reads a
+/// result value where libpq keeps it, so it must not outlive that buffer.
 struct ByteScanner {
-    private let bytes: Substring.UTF8View
-    private var index: Substring.UTF8View.Index
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
 
-    init(_ bytes: Substring.UTF8View) {
-        self.bytes = bytes
-        self.index = bytes.startIndex
-    }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    var isAtEnd: Bool { index == bytes.endIndex }
+    var isAtEnd: Bool { index == bytes.count }
 
     /// Consumes `literal` if the input continues with it.
     mutating func skip(_ literal: StaticString) -> Bool {
-        var probe = index
-        for expected in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
-            guard probe != bytes.endIndex, bytes[probe] == expected else { return false }
-            bytes.formIndex(after: &probe)
-        }
-        index = probe
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count - index >= count else { return false }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] { return false }
+        index += count
         return true
     }
 
@@ -148,12 +144,12 @@ struct ByteScanner {
     mutating func integerWithDigits() -> (value: Int64, digits: Int)? {
         var value: Int64 = 0
         var digits = 0
-        while index != bytes.endIndex, case let byte = bytes[index],
+        while index != bytes.count, case let byte = bytes[index],
             byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18
         {
             value = value * 10 + Int64(byte - UInt8(ascii: "0"))
             digits += 1
-            bytes.formIndex(after: &index)
+            index += 1
         }
         return digits == 0 ? nil : (value, digits)
     }

@@ -62,7 +62,7 @@ struct APIError: Error, HTTPResponseError, Sendable {
                 "status": .number(Double(status.code)), "code": .string(code), "message": .string(message),
             ])
         ])
-        return ByteBuffer(string: body.serialized)
+        return ByteBuffer(bytes: body.serializedBytes)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

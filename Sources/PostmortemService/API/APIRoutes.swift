@@ -151,6 +151,6 @@ struct APIRoutes: Sendable {
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(
-            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes)))
     }
 }

@@ -65,6 +65,6 @@ struct InsightsRoutes: Sendable {
     private static func json(_ value: JSONValue) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes)))
     }
 }
