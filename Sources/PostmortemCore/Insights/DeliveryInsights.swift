@@ -159,31 +159,33 @@ public struct DeliveryFigures: Sendable, Hashable {
     public init(records: [DeployRecord], from: Date, to: Date, rules: DeliveryRules = .standard) {
         self.from = from
         self.to = to
-        var counted: [DeployRecord] = []
-        var failed: [DeployRecord] = []
-        var rework: Set<String> = []
-        var recoveries: [String: Double] = [:]
+        // Deploys are handled by their index in `records`: a fleet's year is 100,000 records,
+        // and copying one retains each of its strings.
+        var counted: [Int] = []
+        var failed: [Int] = []
+        var isRework = [Bool](repeating: false, count: records.count)
+        var recoverySeconds = [Double?](repeating: nil, count: records.count)
         var unrecovered: [String] = []
-        let lines = Dictionary(grouping: records.filter(\.shipped)) { [$0.service, $0.environment] }
-        for line in lines.values {
-            let line = line.sorted { ($0.startedAt, $0.deployId) < ($1.startedAt, $1.deployId) }
-            for (index, deploy) in line.enumerated() {
-                let inWindow = deploy.startedAt >= from && deploy.startedAt < to
-                if inWindow { counted.append(deploy) }
-                guard deploy.failed else { continue }
-                if index + 1 < line.count,
-                    line[index + 1].startedAt.timeIntervalSince(deploy.startedAt) <= rules.reworkWindow
+        for line in Self.lines(of: records) {
+            for (position, index) in line.enumerated() {
+                let startedAt = records[index].startedAt
+                let inWindow = startedAt >= from && startedAt < to
+                if inWindow { counted.append(index) }
+                guard records[index].failed else { continue }
+                if position + 1 < line.count,
+                    records[line[position + 1]].startedAt.timeIntervalSince(startedAt) <= rules.reworkWindow
                 {
-                    rework.insert(line[index + 1].deployId)
+                    isRework[line[position + 1]] = true
                 }
                 guard inWindow else { continue }
-                failed.append(deploy)
-                let fixed = line[(index + 1)...].first { $0.outcome == .succeeded && $0.finishedAt != nil }?.finishedAt
-                let recoveredAt = [deploy.rolledBackAt, fixed].compactMap { $0 }.min()
-                if let recoveredAt, recoveredAt.timeIntervalSince(deploy.startedAt) <= rules.recoveryHorizon {
-                    recoveries[deploy.deployId] = max(0, recoveredAt.timeIntervalSince(deploy.startedAt))
+                failed.append(index)
+                let fixed = line[(position + 1)...].lazy.map { records[$0] }
+                    .first { $0.outcome == .succeeded && $0.finishedAt != nil }?.finishedAt
+                let recoveredAt = [records[index].rolledBackAt, fixed].compactMap { $0 }.min()
+                if let recoveredAt, recoveredAt.timeIntervalSince(startedAt) <= rules.recoveryHorizon {
+                    recoverySeconds[index] = max(0, recoveredAt.timeIntervalSince(startedAt))
                 } else {
-                    unrecovered.append(deploy.deployId)
+                    unrecovered.append(records[index].deployId)
                 }
             }
         }
@@ -191,21 +193,57 @@ public struct DeliveryFigures: Sendable, Hashable {
         deploymentFrequency = FrequencyFigure(
             deploys: counted.count, perDay: days == 0 ? 0 : Double(counted.count) / days,
             perWeek: days == 0 ? 0 : Double(counted.count) / days * 7,
-            deployIds: counted.map(\.deployId).sorted(), rule: rules.deploymentRule)
-        changeFailureRate = RateFigure(failed.map(\.deployId), of: counted.count, rule: rules.changeFailureRule)
+            deployIds: counted.map { records[$0].deployId }.sorted(), rule: rules.deploymentRule)
+        changeFailureRate = RateFigure(
+            failed.map { records[$0].deployId }, of: counted.count, rule: rules.changeFailureRule)
         recoveryTime = RecoveryFigure(
-            recoveries.map { Recovery(deployId: $0.key, seconds: $0.value) }, unrecovered: unrecovered,
-            rule: rules.recoveryRule)
-        let reworkIds = counted.map(\.deployId).filter(rework.contains)
-        reworkRate = RateFigure(reworkIds, of: counted.count, rule: rules.reworkRule)
-        let byWeek = Dictionary(grouping: counted) { ISOWeek(containing: $0.startedAt) }
-        weeks = ISOWeek.weeks(from: from, to: to).map { week in
-            let deploys = byWeek[week] ?? []
-            let times = deploys.compactMap { recoveries[$0.deployId] }.sorted()
+            failed.compactMap { index in
+                recoverySeconds[index].map { Recovery(deployId: records[index].deployId, seconds: $0) }
+            },
+            unrecovered: unrecovered, rule: rules.recoveryRule)
+        reworkRate = RateFigure(
+            counted.filter { isRework[$0] }.map { records[$0].deployId }, of: counted.count, rule: rules.reworkRule)
+        let weeks = ISOWeek.weeks(from: from, to: to)
+        var byWeek = [[Int]](repeating: [], count: weeks.count)
+        if let first = weeks.first {
+            for index in counted {
+                // Weeks are whole UTC weeks, so the offset from the first one's start is exact.
+                let offset = Int(records[index].startedAt.timeIntervalSince(first.start) / (7 * 86_400))
+                byWeek[min(max(offset, 0), weeks.count - 1)].append(index)
+            }
+        }
+        self.weeks = zip(weeks, byWeek).map { week, deploys in
+            let times = deploys.compactMap { recoverySeconds[$0] }.sorted()
             return WeekFigures(
-                week: week, deploys: deploys.count, failed: deploys.filter(\.failed).count,
-                rework: deploys.filter { rework.contains($0.deployId) }.count,
+                week: week, deploys: deploys.count, failed: deploys.filter { records[$0].failed }.count,
+                rework: deploys.filter { isRework[$0] }.count,
                 recoveryP50Seconds: nearestRank(times, 0.5), recoveryP90Seconds: nearestRank(times, 0.9))
+        }
+    }
+
+    /// The indices of the records that shipped, by line (service and environment), each line
+    /// in start order (then by deploy ID).
+    private static func lines(of records: [DeployRecord]) -> [[Int]] {
+        struct Line: Hashable {
+            let service: String
+            let environment: String
+        }
+        var positions: [Line: Int] = [:]
+        var lines: [[Int]] = []
+        for index in records.indices where records[index].shipped {
+            let line = Line(service: records[index].service, environment: records[index].environment)
+            if let position = positions[line] {
+                lines[position].append(index)
+            } else {
+                positions[line] = lines.count
+                lines.append([index])
+            }
+        }
+        return lines.map { line in
+            line.sorted { a, b in
+                records[a].startedAt != records[b].startedAt
+                    ? records[a].startedAt < records[b].startedAt : records[a].deployId < records[b].deployId
+            }
         }
     }
 }
