@@ -159,31 +159,31 @@ public struct DeliveryFigures: Sendable, Hashable {
     public init(records: [DeployRecord], from: Date, to: Date, rules: DeliveryRules = .standard) {
         self.from = from
         self.to = to
-        // Deploys are handled by their index in `records`: a fleet's year is 100,000 records,
-        // and copying one retains each of its strings.
+        // Deploys are handled by their index in `records`, through a copy of the facts the rules
+        // read (a fleet's year is 100,000 records; reading one whole retains its strings).
+        let facts = records.map(DeployFacts.init)
         var counted: [Int] = []
         var failed: [Int] = []
         var isRework = [Bool](repeating: false, count: records.count)
         var recoverySeconds = [Double?](repeating: nil, count: records.count)
         var unrecovered: [String] = []
-        for line in Self.lines(of: records) {
+        for line in Self.lines(of: records, facts: facts) {
             for (position, index) in line.enumerated() {
-                let startedAt = records[index].startedAt
-                let inWindow = startedAt >= from && startedAt < to
+                let deploy = facts[index]
+                let inWindow = deploy.startedAt >= from && deploy.startedAt < to
                 if inWindow { counted.append(index) }
-                guard records[index].failed else { continue }
+                guard deploy.failed else { continue }
                 if position + 1 < line.count,
-                    records[line[position + 1]].startedAt.timeIntervalSince(startedAt) <= rules.reworkWindow
+                    facts[line[position + 1]].startedAt.timeIntervalSince(deploy.startedAt) <= rules.reworkWindow
                 {
                     isRework[line[position + 1]] = true
                 }
                 guard inWindow else { continue }
                 failed.append(index)
-                let fixed = line[(position + 1)...].lazy.map { records[$0] }
-                    .first { $0.outcome == .succeeded && $0.finishedAt != nil }?.finishedAt
-                let recoveredAt = [records[index].rolledBackAt, fixed].compactMap { $0 }.min()
-                if let recoveredAt, recoveredAt.timeIntervalSince(startedAt) <= rules.recoveryHorizon {
-                    recoverySeconds[index] = max(0, recoveredAt.timeIntervalSince(startedAt))
+                let fixed = line[(position + 1)...].lazy.compactMap { facts[$0].succeededAt }.first
+                let recoveredAt = [deploy.rolledBackAt, fixed].compactMap { $0 }.min()
+                if let recoveredAt, recoveredAt.timeIntervalSince(deploy.startedAt) <= rules.recoveryHorizon {
+                    recoverySeconds[index] = max(0, recoveredAt.timeIntervalSince(deploy.startedAt))
                 } else {
                     unrecovered.append(records[index].deployId)
                 }
@@ -208,14 +208,14 @@ public struct DeliveryFigures: Sendable, Hashable {
         if let first = weeks.first {
             for index in counted {
                 // Weeks are whole UTC weeks, so the offset from the first one's start is exact.
-                let offset = Int(records[index].startedAt.timeIntervalSince(first.start) / (7 * 86_400))
+                let offset = Int(facts[index].startedAt.timeIntervalSince(first.start) / (7 * 86_400))
                 byWeek[min(max(offset, 0), weeks.count - 1)].append(index)
             }
         }
         self.weeks = zip(weeks, byWeek).map { week, deploys in
             let times = deploys.compactMap { recoverySeconds[$0] }.sorted()
             return WeekFigures(
-                week: week, deploys: deploys.count, failed: deploys.filter { records[$0].failed }.count,
+                week: week, deploys: deploys.count, failed: deploys.filter { facts[$0].failed }.count,
                 rework: deploys.filter { isRework[$0] }.count,
                 recoveryP50Seconds: nearestRank(times, 0.5), recoveryP90Seconds: nearestRank(times, 0.9))
         }
@@ -223,14 +223,14 @@ public struct DeliveryFigures: Sendable, Hashable {
 
     /// The indices of the records that shipped, by line (service and environment), each line
     /// in start order (then by deploy ID).
-    private static func lines(of records: [DeployRecord]) -> [[Int]] {
+    private static func lines(of records: [DeployRecord], facts: [DeployFacts]) -> [[Int]] {
         struct Line: Hashable {
             let service: String
             let environment: String
         }
         var positions: [Line: Int] = [:]
         var lines: [[Int]] = []
-        for index in records.indices where records[index].shipped {
+        for index in records.indices where facts[index].shipped {
             let line = Line(service: records[index].service, environment: records[index].environment)
             if let position = positions[line] {
                 lines[position].append(index)
@@ -241,10 +241,28 @@ public struct DeliveryFigures: Sendable, Hashable {
         }
         return lines.map { line in
             line.sorted { a, b in
-                records[a].startedAt != records[b].startedAt
-                    ? records[a].startedAt < records[b].startedAt : records[a].deployId < records[b].deployId
+                facts[a].startedAt != facts[b].startedAt
+                    ? facts[a].startedAt < facts[b].startedAt : records[a].deployId < records[b].deployId
             }
         }
+    }
+}
+
+/// What the delivery rules read of a ``DeployRecord``, without its strings.
+private struct DeployFacts {
+    let startedAt: Date
+    let shipped: Bool
+    let failed: Bool
+    /// When it finished, if it succeeded (the fix of an earlier failure).
+    let succeededAt: Date?
+    let rolledBackAt: Date?
+
+    init(_ record: DeployRecord) {
+        startedAt = record.startedAt
+        shipped = record.shipped
+        failed = record.failed
+        succeededAt = record.outcome == .succeeded ? record.finishedAt : nil
+        rolledBackAt = record.rolledBackAt
     }
 }
 
