@@ -31,6 +31,7 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
         (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
     }
 
+    @usableFromInline
     func columnIndex(named name: String) throws(PostgresError) -> Int32 {
         guard let index = columnIndexes[name] else {
             throw PostgresError(.client, "no column named \"\(name)\" in result")
@@ -38,35 +39,57 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
         return index
     }
 
+    /// Decodes the value at `row`, `column` as `T`. Inlinable, so that callers decode with
+    /// their concrete types rather than looking up generic metadata per value.
+    @inlinable
     func decode<T: PostgresDecodable>(_: T.Type, row: Int32, column: Int32) throws(PostgresError) -> T {
+        try withExtendedLifetime(self) { () throws(PostgresError) -> T in
+            guard let value = try value(row: row, column: column) else { return try T.decodeNull() }
+            do throws(PostgresError) {
+                return try T(postgresBytes: value.bytes, type: value.type)
+            } catch {
+                throw decodingError(error, column: column)
+            }
+        }
+    }
+
+    /// The text of the value at `row`, `column` with its column's type, nil for NULL. The bytes
+    /// stay in the PGresult this object owns: valid while it lives.
+    @usableFromInline
+    func value(row: Int32, column: Int32) throws(PostgresError) -> (
+        bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID
+    )? {
         guard column >= 0, column < PQnfields(result) else {
             throw PostgresError(.client, "column index \(column) out of range (\(PQnfields(result)) columns)")
         }
-        if PQgetisnull(result, row, column) == 1 { return try T.decodeNull() }
-        // The value's bytes stay in the PGresult this object owns for the whole call.
+        if PQgetisnull(result, row, column) == 1 { return nil }
         let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!).assumingMemoryBound(to: UInt8.self)
-        do {
-            return try T(
-                postgresBytes: UnsafeBufferPointer(start: bytes, count: Int(PQgetlength(result, row, column))),
-                type: PostgresTypeOID(rawValue: PQftype(result, column)))
-        } catch {
-            let name = String(cString: PQfname(result, column))
-            throw PostgresError(.decoding, "column \"\(name)\": \(error.message)")
-        }
+        return (
+            UnsafeBufferPointer(start: bytes, count: Int(PQgetlength(result, row, column))),
+            PostgresTypeOID(rawValue: PQftype(result, column))
+        )
+    }
+
+    /// `error` of decoding a value, naming its column.
+    @usableFromInline
+    func decodingError(_ error: PostgresError, column: Int32) -> PostgresError {
+        PostgresError(.decoding, "column \"\(String(cString: PQfname(result, column)))\": \(error.message)")
     }
 }
 
 /// One row of a ``PostgresRows``.
 public struct PostgresRow: Sendable {
-    let rows: PostgresRows
-    let index: Int32
+    @usableFromInline let rows: PostgresRows
+    @usableFromInline let index: Int32
 
     /// Decodes column `column` (0-based) as `T`; NULL decodes only into optionals.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at column: Int) throws(PostgresError) -> T {
         try rows.decode(type, row: index, column: Int32(column))
     }
 
     /// Decodes the column named `name` as `T`.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, named name: String) throws(PostgresError) -> T {
         try rows.decode(type, row: index, column: try rows.columnIndex(named: name))
     }
