@@ -110,6 +110,40 @@ struct AnalysisStepTests {
         await pool.close()
     }
 
+    /// Only a deploy that succeeded can be in a healthy history, so only such a deploy re-prices
+    /// the postmortems after it: a failed deploy started at the same moment as a run of failed
+    /// ones (placed before them by ID) re-analyzes itself alone; a succeeded one, every later
+    /// postmortem of its line. Counted by the `deploys` rows each step writes (one per deploy
+    /// it analyzes).
+    @Test func onlyASucceededDeployRepricesTheLaterPostmortemsOfItsLine() async throws {
+        let fixture = try await Fixture("step-pricing")
+        try await fixture.pool.withConnection { _ = try $0.execute(script: Self.countDeployWrites) }
+        func writes(_ batch: [AcceptedEvent]) async throws -> [String] {
+            try await fixture.pool.withConnection { _ = try $0.query("DELETE FROM deploy_writes") }
+            try await fixture.ingest(batch)
+            return try await fixture.pool.withConnection { connection in
+                try connection.query("SELECT DISTINCT deploy_id FROM deploy_writes ORDER BY 1").map {
+                    try $0.decode(String.self, at: 0)
+                }
+            }
+        }
+        let finished = try UseCaseTests.accepted(
+            #"{"specversion":"1.0","id":"e-0-f","source":"/t","type":"io.deploypostmortem.deploy.finished.v1","data":{"deployId":"e-0","outcome":"succeeded","finishedAt":"2026-11-26T10:05:00Z"}}"#
+        )
+        let failedRun = try ["f-1", "f-2", "f-3"].flatMap {
+            [try UseCaseTests.started($0), try UseCaseTests.rolledBack($0)]
+        }
+
+        #expect(try await writes(failedRun) == ["f-1", "f-2", "f-3"])
+        #expect(
+            try await writes([try UseCaseTests.started("f-0"), try UseCaseTests.rolledBack("f-0")]) == ["f-0"],
+            "a failed deploy is in no healthy history: the run after it is not re-analyzed")
+        #expect(
+            try await writes([try UseCaseTests.started("e-0"), finished]) == ["e-0", "f-0", "f-1", "f-2", "f-3"],
+            "a succeeded deploy is in the healthy history of every later postmortem")
+        await fixture.pool.close()
+    }
+
     /// Healthy deploys whose points were stored first and whose events all come in one later
     /// batch, after the failed deploy's postmortem: none has a `deploys` row when the step looks
     /// for the postmortems they price, yet the stored postmortem must be re-priced to equal

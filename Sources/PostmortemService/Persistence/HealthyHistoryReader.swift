@@ -86,20 +86,23 @@ struct HealthyHistoryReader: Sendable {
     /// between them that are surely healthy (succeeded, no postmortem, not changed now). Counting
     /// only those errs on the side of re-analyzing one too many. A changed deploy is placed both
     /// where its `deploys` row has it and where its timeline among `timelines` (folded now) does:
-    /// a deploy whose row is not written yet (or is stale) is still found.
+    /// a deploy whose row is not written yet (or is stale) is still found. Only a deploy that
+    /// succeeded, as stored or as folded now, can be in a history (``history(for:metrics:on:)``
+    /// reads succeeded deploys only); one that did in neither prices nothing, so a run of failed
+    /// deploys does not re-analyze every later postmortem of its line.
     func postmortemsPricedBy(
         _ deployIds: Set<String>, placedBy timelines: [DeployTimeline], on connection: isolated PostgresConnection
     ) throws -> Set<String> {
         guard config.healthyDeploys > 0, !deployIds.isEmpty else { return [] }
         let ids = deployIds.sorted()
-        let placed = timelines.filter { deployIds.contains($0.deployId) }.compactMap { timeline in
-            timeline.started.map { (id: timeline.deployId, started: $0) }
-        }
+        let placed = timelines.filter { deployIds.contains($0.deployId) && $0.finished?.outcome == .succeeded }
+            .compactMap { timeline in timeline.started.map { (id: timeline.deployId, started: $0) } }
         return Set(
             try connection.query(
                 """
                 WITH x AS (
-                    SELECT deploy_id, service, environment, started_at FROM deploys WHERE deploy_id = ANY(\(ids)::text[])
+                    SELECT deploy_id, service, environment, started_at FROM deploys
+                    WHERE deploy_id = ANY(\(ids)::text[]) AND outcome = 'succeeded'
                     UNION
                     SELECT * FROM unnest(\(placed.map(\.id))::text[], \(placed.map(\.started.service))::text[],
                         \(placed.map(\.started.environment))::text[], \(placed.map(\.started.startedAt))::timestamptz[])
