@@ -13,6 +13,9 @@ struct JSONTests {
         ("[0,-0,0.5,1E3,1e+2,2.5e-1,-12.75,123456789]", "[0,0,0.5,1000,100,0.25,-12.75,123456789]"),
         (#"["plain","with \"escape\"","","ünïcødé"]"#, #"["plain","with \"escape\"","","ünïcødé"]"#),
         (#"{"z":1,"a":{"y":2,"b":3}}"#, #"{"a":{"b":3,"y":2},"z":1}"#),
+        // Every control character is escaped (short forms where JSON has them), in runs of text.
+        (#"["a\u0001b\u001fc\td\re\"\\f"]"#, #"["a\u0001b\u001fc\td\re\"\\f"]"#),
+        (#"{"k\u0000ey":"\n\n","é\"":"\\"}"#, #"{"k\u0000ey":"\n\n","é\"":"\\"}"#),
     ])
     func roundTripsWithSortedKeys(_ input: String, _ expected: String) throws {
         #expect(try JSONParser.parse(Array(input.utf8), maxDepth: 8).serialized == expected)
