@@ -15,6 +15,8 @@ public protocol PostgresDecodable: Sendable {
 }
 
 extension PostgresDecodable {
+    /// Makes a `String` of the bytes for ``init(postgresText:type:)``: the types without a
+    /// parser of their own (the scalars below have one).
     public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
         try self.init(postgresText: String(decoding: bytes, as: UTF8.self), type: type)
     }

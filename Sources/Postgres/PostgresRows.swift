@@ -26,9 +26,12 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
     /// Rows affected by an `INSERT`/`UPDATE`/`DELETE`/`COPY`, 0 for other statements.
     public var affectedRows: Int { Int(String(cString: PQcmdTuples(result))) ?? 0 }
 
-    /// The result's column names, in order.
-    public var columnNames: [String] {
-        (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
+    /// The result's column names, in order (a COPY result's columns have none: `#1`, `#2`, …).
+    public var columnNames: [String] { (0..<PQnfields(result)).map(columnName) }
+
+    /// The name of `column`, or `#n` (1-based) for a column without one.
+    private func columnName(_ column: Int32) -> String {
+        PQfname(result, column).map { String(cString: $0) } ?? "#\(column + 1)"
     }
 
     @usableFromInline
@@ -73,7 +76,7 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
     /// `error` of decoding a value, naming its column.
     @usableFromInline
     func decodingError(_ error: PostgresError, column: Int32) -> PostgresError {
-        PostgresError(.decoding, "column \"\(String(cString: PQfname(result, column)))\": \(error.message)")
+        PostgresError(.decoding, "column \"\(columnName(column))\": \(error.message)")
     }
 }
 

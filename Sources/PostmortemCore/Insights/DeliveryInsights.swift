@@ -153,7 +153,8 @@ public struct DeliveryFigures: Sendable, Hashable {
     /// Every ISO week overlapping the window, in order.
     public var weeks: [WeekFigures]
 
-    /// The figures of the deploys of `records` that started in `[from, to)`. `records` may hold
+    /// The figures of the deploys of `records` (one record per deploy ID) that started in
+    /// `[from, to)`. `records` may hold
     /// deploys before the window (a failed deploy whose fix is in the window is rework's
     /// evidence) and after it (the deploy that recovered a failed one); they are not counted.
     public init(records: [DeployRecord], from: Date, to: Date, rules: DeliveryRules = .standard) {

@@ -175,7 +175,7 @@ public struct OutputEventEncoder: Sendable {
             "data": data,
         ]
         attributes["traceparent"] = trace.map { .string($0.child(id).description) }
-        return OutputEvent(key: key, id: id, type: type, value: Array(JSONValue.object(attributes).serialized.utf8))
+        return OutputEvent(key: key, id: id, type: type, value: JSONValue.object(attributes).serializedBytes)
     }
 
     private static func trimmingSlashes(_ url: String) -> String {
