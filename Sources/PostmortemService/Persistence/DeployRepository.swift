@@ -48,8 +48,9 @@ struct DeployRepository: Sendable {
         for accepted in kept { try e.append(accepted) }
         // The upsert records the deploy a replaced copy belonged to in the row it rewrites
         // (`replaced_deploy_id`): read in the same statement, so no concurrent writer can slip
-        // between. `stored` reads the statement's snapshot, i.e. the copies as they were before
-        // it: their digests are only reported.
+        // between. `s` reads the statement's snapshot, i.e. the copies as they were before
+        // it: their digests are only reported. It is a lateral lookup by primary key per event:
+        // as a join, the planner could not size the batch and scanned the whole table per batch.
         let rows = try connection.query(
             """
             WITH batch AS (
@@ -82,7 +83,9 @@ struct DeployRepository: Sendable {
             SELECT b.source, b.id, w.event_id IS NOT NULL, coalesce(w.replaced, false), w.replaced_deploy_id, s.content_digest
             FROM batch b
             LEFT JOIN written w ON w.event_source = b.source AND w.event_id = b.id
-            LEFT JOIN deploy_events s ON s.event_source = b.source AND s.event_id = b.id
+            LEFT JOIN LATERAL (
+                SELECT content_digest FROM deploy_events s WHERE s.event_source = b.source AND s.event_id = b.id
+            ) s ON true
             """)
         let byKey = Dictionary(kept.map { ($0.event.key, $0.event) }, uniquingKeysWith: { first, _ in first })
         var insertion = Insertion()
