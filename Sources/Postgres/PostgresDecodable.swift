@@ -83,28 +83,16 @@ extension Bool: PostgresDecodable {
     }
 }
 
-extension Int: PostgresDecodable {
-    public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        try self.init(postgresText: text, type: type, parse: PostgresInteger.parse)
-    }
-    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
-        try self.init(postgresBytes: bytes, type: type, parse: PostgresInteger.parse)
-    }
-}
+extension Int: PostgresDecodable {}
+extension Int64: PostgresDecodable {}
+extension Int32: PostgresDecodable {}
 
-extension Int64: PostgresDecodable {
+extension PostgresDecodable where Self: FixedWidthInteger & SignedInteger {
+    /// Reads `int2`/`int4`/`int8` (and any text) as ``PostgresInteger`` parses it.
     public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
         try self.init(postgresText: text, type: type, parse: PostgresInteger.parse)
     }
-    public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
-        try self.init(postgresBytes: bytes, type: type, parse: PostgresInteger.parse)
-    }
-}
-
-extension Int32: PostgresDecodable {
-    public init(postgresText text: String, type: PostgresTypeOID) throws(PostgresError) {
-        try self.init(postgresText: text, type: type, parse: PostgresInteger.parse)
-    }
+    /// ``init(postgresText:type:)`` from the bytes, without a `String`.
     public init(postgresBytes bytes: UnsafeBufferPointer<UInt8>, type: PostgresTypeOID) throws(PostgresError) {
         try self.init(postgresBytes: bytes, type: type, parse: PostgresInteger.parse)
     }

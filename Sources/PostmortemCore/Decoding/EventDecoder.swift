@@ -50,7 +50,7 @@ public struct EventDecoder: Sendable {
         let json = try parse(message.value)
         guard let binary = try binaryAttributes(message.headers) else {
             var event = try decodeDocument(json, context: context)
-            event.contentDigest = StableID.sha1Hex(json.serialized)
+            event.contentDigest = StableID.sha1Hex(bytes: json.serializedBytes)
             event.traceParent = Self.traceParent(attributes: json, headers: message.headers)
             return event
         }
@@ -61,7 +61,7 @@ public struct EventDecoder: Sendable {
             throw DecodingError(
                 path: "header content-type", reason: "required in binary mode; expected application/json")
         }
-        event.contentDigest = StableID.sha1Hex(JSONValue.object(["ce": binary, "data": json]).serialized)
+        event.contentDigest = StableID.sha1Hex(bytes: JSONValue.object(["ce": binary, "data": json]).serializedBytes)
         event.traceParent = Self.traceParent(attributes: binary, headers: message.headers)
         return event
     }

@@ -144,7 +144,9 @@ public struct OutputEventEncoder: Sendable {
     private static func postmortemUI(_ base: String, _ id: String) -> String { "\(base)/ui/postmortems/\(id)" }
 
     private static func eventID(type: String, subject: String, data: JSONValue, cause: String?) -> String {
-        StableID.uuid("event|\(type)|\(subject)|\(StableID.sha1Hex(data.serialized))" + (cause.map { "|\($0)" } ?? ""))
+        StableID.uuid(
+            "event|\(type)|\(subject)|\(StableID.sha1Hex(bytes: data.serializedBytes))" + (cause.map { "|\($0)" } ?? "")
+        )
     }
 
     /// `fields` added to the object `data`; an object member (`links`) is merged into the one there.

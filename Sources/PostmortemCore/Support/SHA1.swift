@@ -64,7 +64,10 @@ public enum StableID {
     }
 
     /// Lower-case hex SHA-1 of `text` (content fingerprints).
-    public static func sha1Hex(_ text: String) -> String {
-        SHA1.digest(Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    public static func sha1Hex(_ text: String) -> String { sha1Hex(bytes: Array(text.utf8)) }
+
+    /// ``sha1Hex(_:)`` of bytes (a serialized document, without making a `String` of it).
+    public static func sha1Hex(bytes: [UInt8]) -> String {
+        SHA1.digest(bytes).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }
