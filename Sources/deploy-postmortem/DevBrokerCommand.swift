@@ -32,18 +32,24 @@ struct DevBrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let specs = topics.isEmpty ? Self.defaultTopics : topics
-        let cluster = try MockCluster(
-            brokers: brokers, topics: Dictionary(specs.map { ($0.name, $0.partitions) }) { _, last in last })
-        // Unbuffered: the first line reaches a reading process immediately.
-        FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
-        var logger = Logger(label: "dev-broker")
-        logger.logLevel = .info
-        logger.info("mock cluster up", metadata: ["brokers": "\(brokers)", "topics": "\(specs.map(\.description))"])
-        let group = ServiceGroup(
-            services: [MockClusterService(cluster: cluster)], gracefulShutdownSignals: [.sigint, .sigterm],
-            logger: logger)
-        try await group.run()
-        logger.info("mock cluster stopped")
+        let brokers = brokers
+        let logger = {
+            var logger = Logger(label: "dev-broker")
+            logger.logLevel = .info
+            return logger
+        }()
+        // The bootstrap line announces readiness: a supervisor may send SIGTERM right after it.
+        try await ShutdownSignals.run(logger: logger) {
+            let cluster = try MockCluster(
+                brokers: brokers, topics: Dictionary(specs.map { ($0.name, $0.partitions) }) { _, last in last })
+            // Unbuffered: the first line reaches a reading process immediately.
+            FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
+            logger.info(
+                "mock cluster up", metadata: ["brokers": "\(brokers)", "topics": "\(specs.map(\.description))"])
+            try? await gracefulShutdown()
+            cluster.shutdown()
+            logger.info("mock cluster stopped")
+        }
     }
 }
 
@@ -64,14 +70,4 @@ struct TopicSpec: ExpressibleByArgument, CustomStringConvertible, Sendable {
     }
 
     var description: String { "\(name):\(partitions)" }
-}
-
-/// Keeps a mock cluster up until graceful shutdown.
-private struct MockClusterService: Service {
-    let cluster: MockCluster
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        cluster.shutdown()
-    }
 }

@@ -41,24 +41,29 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logging = LogSetup.bootstrap()
         let logger = Logger(label: "deploy-postmortem")
+        let options = (databaseURL, bootstrapServers, groupID, httpPort, migrate)
         do {
             if let logging { throw logging }
-            var configuration = try ServiceConfiguration.fromEnvironment()
-            if let databaseURL { configuration.database.connection.connectionString = databaseURL }
-            if let bootstrapServers { configuration.kafka.bootstrapServers = bootstrapServers }
-            if let groupID { configuration.kafka.groupID = groupID }
-            if let httpPort { configuration.http.port = httpPort }
-            if migrate { try await DatabaseSchema.migrate(configuration.database.connection) }
-            let server = try PostmortemServer(configuration: configuration, logger: logger)
-            let database = try configuration.database.connection.redacted()
-            logger.info(
-                "serving",
-                metadata: [
-                    "version": "\(ProductVersion.current)", "database": "\(database)",
-                    "kafka": "\(configuration.kafka)",
-                    "api_tokens": "\(configuration.api.tokens.names.joined(separator: ","))",
-                ])
-            try await server.run()
+            // Trapped before the first log line: a SIGTERM during start-up stops it gracefully.
+            try await ShutdownSignals.run(logger: logger) {
+                let (databaseURL, bootstrapServers, groupID, httpPort, migrate) = options
+                var configuration = try ServiceConfiguration.fromEnvironment()
+                if let databaseURL { configuration.database.connection.connectionString = databaseURL }
+                if let bootstrapServers { configuration.kafka.bootstrapServers = bootstrapServers }
+                if let groupID { configuration.kafka.groupID = groupID }
+                if let httpPort { configuration.http.port = httpPort }
+                if migrate { try await DatabaseSchema.migrate(configuration.database.connection) }
+                let server = try PostmortemServer(configuration: configuration, logger: logger)
+                let database = try configuration.database.connection.redacted()
+                logger.info(
+                    "serving",
+                    metadata: [
+                        "version": "\(ProductVersion.current)", "database": "\(database)",
+                        "kafka": "\(configuration.kafka)",
+                        "api_tokens": "\(configuration.api.tokens.names.joined(separator: ","))",
+                    ])
+                try await server.run(handlesSignals: false)
+            }
             logger.info("stopped", metadata: ["version": "\(ProductVersion.current)"])
         } catch {
             logger.critical("deploy-postmortem serve failed", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import TestSupport
 import Testing
 
 @Suite("dev-broker")
@@ -25,17 +26,7 @@ struct DevBrokerTests {
         "the built dev-broker binary prints its bootstrap servers first, serves its topics, stops on SIGTERM",
         arguments: [[], ["--topic", "custom.a:2", "--topic", "custom.b:1"]])
     func devBrokerBinary(arguments: [String]) async throws {
-        // The executable is built next to this test bundle (`swift build --build-tests` builds every product).
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("deploy-postmortem")
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = binary
-        process.arguments = ["dev-broker", "--brokers", "2"] + arguments
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let bootstrap = await Self.firstLine(of: output.fileHandleForReading)
+        let (process, bootstrap) = try await Self.startDevBroker(["--brokers", "2"] + arguments)
         #expect(bootstrap.split(separator: ",").count == 2)
         let listing = try await Self.run("/usr/bin/kcat", ["-b", bootstrap, "-L", "-m", "10"])
         let expected =
@@ -44,29 +35,31 @@ struct DevBrokerTests {
             : ["topic \"custom.a\" with 2 partitions:", "topic \"custom.b\" with 1 partitions:"]
         for line in expected { #expect(listing.contains(line), "missing \(line) in:\n\(listing)") }
         process.terminate()
-        let status = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
-        #expect(status == 0)
+        let (reason, status) = await ChildProcess.exit(of: process)
+        #expect(reason == .exit && status == 0)
     }
 
-    /// Reads up to the first newline, off the cooperative pool.
-    static func firstLine(of handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var bytes: [UInt8] = []
-                while !bytes.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    bytes += chunk
-                }
-                let line = bytes.split(separator: UInt8(ascii: "\n")).first.map { String(decoding: $0, as: UTF8.self) }
-                continuation.resume(returning: line ?? "")
-            }
+    /// The bootstrap line announces readiness, so SIGTERM may come right after it: the signal is
+    /// already trapped then, and the broker stops cleanly (it used to die of the signal, status 15).
+    @Test func sigtermRightAfterTheBootstrapLineIsAGracefulStop() async throws {
+        for attempt in 1...20 {
+            let (process, bootstrap) = try await Self.startDevBroker([])
+            process.terminate()
+            let (reason, status) = await ChildProcess.exit(of: process)
+            #expect(!bootstrap.isEmpty && reason == .exit && status == 0, "attempt \(attempt): \(reason) \(status)")
         }
+    }
+
+    /// Starts the built `deploy-postmortem dev-broker` with `arguments` and reads its first line.
+    static func startDevBroker(_ arguments: [String]) async throws -> (Process, bootstrap: String) {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = BuiltProducts.executable("deploy-postmortem")
+        process.arguments = ["dev-broker"] + arguments
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return (process, await ChildProcess.firstLine(of: output.fileHandleForReading))
     }
 
     /// Runs a program off the cooperative pool and returns its stdout; throws on a non-zero exit.

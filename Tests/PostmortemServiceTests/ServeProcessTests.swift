@@ -223,6 +223,29 @@ struct ServeProcessTests {
         #expect(!refused.standardError.contains("db-secret-4711"))
     }
 
+    /// SIGTERM is trapped before `serve` logs anything: sent right after its first log line,
+    /// during start-up (migrations, connecting, joining the group), it is a graceful stop with
+    /// exit status 0, never a death by the signal.
+    @Test func sigtermRightAfterTheFirstLogLineIsAGracefulStop() async throws {
+        let broker = try Self.cluster()
+        defer { broker.shutdown() }
+        let database = try TestDatabase.fresh("early-sigterm")
+        for attempt in 1...20 {
+            let errors = Pipe()
+            let serve = try ServeProcess(
+                database: database.connectionString, bootstrap: broker.bootstrapServers, group: "early-sigterm",
+                environment: ["LOG_LEVEL": "info"], standardError: errors)
+            let first = await ChildProcess.firstLine(of: errors.fileHandleForReading)
+            Glibc.kill(serve.process.processIdentifier, SIGTERM)
+            let (reason, status) = try await withDeadline(ServeProcess.shutdownTimeout, "serve stopping") {
+                await ChildProcess.exit(of: serve.process)
+            }
+            #expect(
+                !first.isEmpty && reason == .exit && status == 0,
+                "attempt \(attempt) after \(first): \(reason) \(status)")
+        }
+    }
+
     @Test func replicaKilledMidStreamLosesNothingAndDuplicatesNothing() async throws {
         let broker = try Self.cluster()
         defer { broker.shutdown() }
