@@ -17,7 +17,7 @@ struct APITests {
     static func withPostmortem(_ body: @escaping @Sendable (ServiceHarness, APICaller, String) async throws -> Void)
         async throws
     {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             try await harness.produce(SampleEvents.lines)
             try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
             try await harness.server.httpApplication(port: 0).test(.live) { client in

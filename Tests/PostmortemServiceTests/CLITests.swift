@@ -31,7 +31,7 @@ struct CLITests {
     /// Starts a stack, feeds it the sample, waits for the postmortem and its action items, and
     /// runs `body` with the command line pointed at the live server.
     static func withSamplePostmortem(_ body: @Sendable (ServiceHarness, CLI) async throws -> Void) async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             try await harness.produce(SampleEvents.lines)
             try await harness.waitUntilSettled("the d-42 postmortem's action items", messages: SampleEvents.lines.count)
             try #require(try await harness.count("SELECT count(*) FROM action_items") == 5)

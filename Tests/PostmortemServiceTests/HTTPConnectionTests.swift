@@ -15,11 +15,14 @@ struct HTTPConnectionTests {
         _ adjust: (inout ServiceConfiguration.HTTPLimits) -> Void, _ body: (ServiceHarness, Int) async throws -> Void
     ) async throws {
         let port = try freePort()
-        try await ServiceHarness.with(configure: { configuration in
-            configuration.http.host = "127.0.0.1"
-            configuration.http.port = port
-            adjust(&configuration.http.limits)
-        }) { harness in
+        try await ServiceHarness.with(
+            clock: SampleEvents.clock,
+            configure: { configuration in
+                configuration.http.host = "127.0.0.1"
+                configuration.http.port = port
+                adjust(&configuration.http.limits)
+            }
+        ) { harness in
             try await waitUntil("the HTTP server listening", timeout: .seconds(30)) {
                 (try? await offPool { try Self.get(port, "/healthz") })?.status == 200
             }

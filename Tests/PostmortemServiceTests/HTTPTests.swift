@@ -38,7 +38,7 @@ struct HTTPTests {
     }
 
     @Test func metricsParseAndMoveWithTraffic() async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)

@@ -65,7 +65,8 @@ struct OutputEnvelopeE2ETests {
     @Test func traceSourceSchemaLinksAndItemVersionsReachTheBusAndSurviveAReplicaChange() async throws {
         let (documents, headers) = try Self.tracedSample()
         let database = try TestDatabase.fresh("envelope")
-        try await ServiceHarness.with(database: database, configure: Self.configure) { harness in
+        try await ServiceHarness.with(database: database, clock: SampleEvents.clock, configure: Self.configure) {
+            harness in
             try await harness.produce(documents, headers: headers)
             try await harness.waitUntilSettled("the postmortem published", messages: documents.count)
             // Stored with the events, validated: the malformed header is not kept.
@@ -124,13 +125,16 @@ struct OutputEnvelopeE2ETests {
 
         // Another replica on the same database (new process, new cluster): edits continue the
         // stored trace, and each item event numbers on from the stored version.
-        try await ServiceHarness.with(database: database, configure: Self.configure) { harness in
+        try await ServiceHarness.with(database: database, clock: SampleEvents.clock, configure: Self.configure) {
+            harness in
             try await harness.server.httpApplication(port: 0).test(.live) { client in
                 let api = APICaller(client: client)
                 let item = try #require(
                     try await api.call(.get, "/v1/action-items?limit=1", token: ServiceHarness.readToken).items.first)
                 let id = try #require(item["id"] as? String)
                 let owner = try #require(item["owner"] as? String)
+                // 1, or 2 where the batch that raised the severity revised the item's due date.
+                let version = try #require(item["version"] as? Int)
                 #expect(try await api.patch(id, #"{"owner":"team-sre"}"#).status == .ok)
                 #expect(
                     try await api.patch(id, #"{"status":"in_progress","dueAt":"2027-01-15T00:00:00Z"}"#).status == .ok)
@@ -146,7 +150,8 @@ struct OutputEnvelopeE2ETests {
                             "io.deploypostmortem.action_item.\($0).v1"
                         })
                 #expect(
-                    data.compactMap { $0["version"] as? Int } == [2, 3, 4, 5], "one more with each event of the item")
+                    data.compactMap { $0["version"] as? Int } == (1...4).map { version + $0 },
+                    "one more with each event of the item")
                 #expect(data.map { $0["previousOwner"] as? String } == [owner, nil, nil, "team-sre"])
                 #expect(data.last?["owner"] as? String == "team-payments-oncall")
                 #expect(data.last?["dueAt"] as? String == "2027-01-15T00:00:00Z")

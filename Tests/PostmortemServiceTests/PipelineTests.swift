@@ -77,7 +77,7 @@ struct PipelineTests {
         let offline = try #require(try SampleEvents.offlinePostmortems(of: SampleEvents.lines).first)
         let early = try #require(try SampleEvents.offlinePostmortems(of: before).first)
         try #require(!impact.isEmpty && early.actionItems.first?.dueAt != offline.actionItems.first?.dueAt)
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             try await harness.produce(before)
             try await harness.waitUntilSettled("the postmortem before the impact", messages: before.count)
             try await harness.produce(impact)
@@ -94,7 +94,7 @@ struct PipelineTests {
     }
 
     @Test func opensExactlyThePostmortemTheOfflineAnalysisFinds() async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             try await harness.produce(SampleEvents.lines)
             try await harness.waitUntilSettled("the postmortem and its items", messages: SampleEvents.lines.count)
             #expect(
@@ -135,7 +135,7 @@ struct PipelineTests {
     }
 
     @Test func tripledAndShuffledDeliveryChangesNothing() async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             var generator = SplitMix64(seed: 42)
             let delivered = (SampleEvents.lines + SampleEvents.lines + SampleEvents.lines).shuffled(using: &generator)
             for chunk in stride(from: 0, to: delivered.count, by: 5) {
@@ -216,7 +216,7 @@ struct PipelineTests {
     }
 
     @Test func poisonMessagesGoToTheDeadLetterTopicAndTheRestIsProcessed() async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             let topics = harness.configuration.topics
             let poison: [(bytes: [UInt8], error: String)] = [
                 (Array("not json at all".utf8), "$: "),
@@ -275,7 +275,7 @@ struct PipelineTests {
     /// dead letter is written twice. Invalid UTF-8 and a non-JSON content type are dead-lettered
     /// with a clear reason.
     @Test func oversizedAndMalformedMessagesAreDeadLetteredOnceEach() async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             let topics = harness.configuration.topics
             let big = try KafkaProducer(
                 config: KafkaConfig([
@@ -334,7 +334,7 @@ struct PipelineTests {
     }
 
     @Test func lateMetricsRefreshTheCorrelationOnceAndEmitUpdated() async throws {
-        try await ServiceHarness.with { harness in
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
             try await harness.produce(SampleEvents.lines)
             try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
             // Counted from here: a postmortem opened by a first batch without every event is updated

@@ -374,6 +374,15 @@ enum SampleEvents {
         return (try? String(contentsOf: url, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
     }()
 
+    /// The sample's own present for a service fed with it: an hour after its last event
+    /// (2026-11-26T10:40Z), moving on with real time. On this clock the sample is recent whatever
+    /// the date the suite runs on: its action items (due 7 to 60 days after detection) are not
+    /// overdue, and due dates a test sets relative to it stay in the future or the past.
+    static let clock: @Sendable () -> Date = {
+        let (present, start) = (RFC3339.parse("2026-11-26T11:40:00Z")!, ContinuousClock.now)
+        return { present.addingTimeInterval((ContinuousClock.now - start) / .seconds(1)) }
+    }()
+
     /// What the offline analysis makes of the same events: the reference for the service.
     static func offlinePostmortems(of documents: [String]) throws -> [Postmortem] {
         let decoder = EventDecoder()
