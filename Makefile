@@ -1,7 +1,7 @@
 # deploy-postmortem — developer entry points. `make test` is what CI runs.
 SWIFT ?= swift
 
-.PHONY: deps build demo lint format test test-deploy test-image bench bench-api bench-ui bench-postgres bench-kafka clean
+.PHONY: deps build demo lint format test test-calendar test-deploy test-image bench bench-api bench-ui bench-postgres bench-kafka clean
 
 deps:
 	@scripts/install-deps
@@ -24,14 +24,20 @@ format:
 	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Package.swift
 
 ## Runs the whole suite: the style lint, Swift unit + integration tests (throwaway PostgreSQL,
-## mock Kafka), the deployment-file validation and the container image's runtime stage (as root).
+## mock Kafka), the clock-reading suites at other dates, the deployment-file validation and the container image's runtime stage (as root).
 test: deps lint
 	$(SWIFT) build --build-tests
 	# Serial: the suites start PostgreSQL clusters, mock Kafka clusters and serve processes;
 	# in parallel on 2 cores, broker-recovery tests starved (about 4 min serially).
 	$(SWIFT) test --skip-build --no-parallel
+	@$(MAKE) --no-print-directory test-calendar
 	@$(MAKE) --no-print-directory test-deploy
 	@$(MAKE) --no-print-directory test-image
+
+## The suites that read the wall clock again at a month/year end, a year on, a leap day and a DST
+## change (datefudge; scripts/test-calendar says which suites and why). Needs the test build.
+test-calendar:
+	bash scripts/test-calendar
 
 test-deploy:
 	bash scripts/test-deploy
