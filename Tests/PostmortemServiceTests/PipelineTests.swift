@@ -68,6 +68,67 @@ struct PipelineTests {
         }
     }
 
+    /// r25: a release A, then a rollback naming no deploy (A is the only candidate then, so it
+    /// takes it and opens a postmortem), then the start of hotfix B, which began before the
+    /// rollback: each line analyzed before the next arrives. The rollback moves to B, as
+    /// `analyze` attributes it; A's postmortem is withdrawn (kept, announced, its items
+    /// cancelled naming B), never left stale, and listed only when asked for.
+    @Test func aRollbackMovesToTheHotfixThatStartedBeforeItAndTheStalePostmortemIsWithdrawn() async throws {
+        let r25 = try Self.repro("r25_")
+        try await ServiceHarness.with { harness in
+            for (index, line) in r25.enumerated() {
+                try await harness.produce([line])
+                try await harness.waitUntilSettled("line \(index + 1) analyzed", messages: index + 1)
+                if index == 2 {
+                    #expect(
+                        try await harness.count("SELECT count(*) FROM postmortems WHERE deploy_id = 'dep-r25-a'") == 1)
+                }
+            }
+            let offline = try SampleEvents.offlinePostmortems(of: r25)
+            #expect(offline.map(\.deployId) == ["dep-r25-b"])
+            #expect(try await Self.storedDocument(harness, deployId: "dep-r25-b") == offline.first?.json)
+            let statuses = try await harness.query { connection in
+                try connection.query("SELECT deploy_id, status FROM postmortems ORDER BY deploy_id").map {
+                    "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
+                }
+            }
+            #expect(statuses == ["dep-r25-a withdrawn", "dep-r25-b open"])
+            let reasons = try await harness.query { connection in
+                try connection.query(
+                    """
+                    SELECT DISTINCT payload::jsonb->'data'->>'reason' FROM outbox
+                    WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.cancelled.v1'
+                    """
+                ).map { try $0.decode(String?.self, at: 0) ?? "" }
+            }
+            #expect(reasons == ["withdrawn: the trigger of deploy dep-r25-a now belongs to deploy dep-r25-b"])
+            let open =
+                "SELECT count(*) FROM action_items a JOIN postmortems p USING (postmortem_id) WHERE p.deploy_id = 'dep-r25-a' AND a.status IN ('open', 'in_progress')"
+            #expect(try await harness.count(open) == 0)
+
+            let topics = harness.configuration.topics
+            let events = try await harness.read(
+                topics.postmortems, count: try await harness.outboxRows(topic: topics.postmortems))
+            let subjects = Dictionary(grouping: events.map { (Self.type(of: $0), Self.field("subject", of: $0)) }) {
+                $0.0
+            }.mapValues { Set($0.map(\.1)) }
+            let withdrawn = "io.deploypostmortem.postmortem.withdrawn.v1"
+            #expect(events.filter { Self.type(of: $0) == withdrawn }.count == 1)
+            #expect(subjects[withdrawn] == [StableID.uuid("postmortem|dep-r25-a")])
+            #expect(subjects["io.deploypostmortem.postmortem.opened.v1"]?.contains(offline.first?.id ?? "") == true)
+
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                let api = APICaller(client: client)
+                let listed = try await api.call(.get, "/v1/postmortems", token: ServiceHarness.readToken)
+                #expect(listed.items.compactMap { $0["deployId"] as? String } == ["dep-r25-b"])
+                let asked = try await api.call(
+                    .get, "/v1/postmortems?status=withdrawn", token: ServiceHarness.readToken)
+                #expect(asked.items.compactMap { $0["deployId"] as? String } == ["dep-r25-a"])
+                #expect(asked.items.first?["status"] as? String == "withdrawn")
+            }
+        }
+    }
+
     /// A postmortem opened before the customer impact was known, then raised by it: its items'
     /// due dates follow the severity of the whole analysis, as `analyze` plans them (they are
     /// not frozen at the first batch's severity).

@@ -138,12 +138,22 @@ extension ActionItem {
     /// The change re-analysis makes when the item's finding no longer applies: an item still
     /// open or in progress is cancelled, saying why; nil for one already done or cancelled.
     public func superseded(at time: Date, by actor: String = "deploy-postmortem") -> ActionItemChange? {
+        cancelledByAnalysis(at: time, by: actor, reason: "superseded: re-analysis no longer finds \(findingKey)")
+    }
+
+    /// The change when its postmortem is withdrawn (its deploy lost its last trigger):
+    /// cancelled with `reason`, restorable like a superseded item; nil unless open or in progress.
+    public func withdrawn(at time: Date, reason: String, by actor: String = "deploy-postmortem") -> ActionItemChange? {
+        cancelledByAnalysis(at: time, by: actor, reason: "withdrawn: \(reason)")
+    }
+
+    /// Cancelled by the analysis, not by an owner, with `reason`.
+    private func cancelledByAnalysis(at time: Date, by actor: String, reason: String) -> ActionItemChange? {
         guard status == .open || status == .inProgress else { return nil }
         var next = self
         next.status = .cancelled
         return ActionItemChange(
-            item: next, type: .cancelled, previousStatus: status, changedBy: actor, changedAt: time,
-            reason: "superseded: re-analysis no longer finds \(findingKey)")
+            item: next, type: .cancelled, previousStatus: status, changedBy: actor, changedAt: time, reason: reason)
     }
 
     /// The change re-analysis makes when the finding of an item it had superseded is back.

@@ -6,6 +6,10 @@ public enum PostmortemStatus: String, Sendable, Hashable, CaseIterable, Codable 
     case open
     /// Every action item is done or cancelled.
     case closed
+    /// The deploy lost its last trigger: the events that made it fail belong to another deploy
+    /// of its line as attribution now reads them (a hotfix started after it, say). Kept for
+    /// audit with its last analysis, its open items cancelled; it reopens if a trigger returns.
+    case withdrawn
 
     /// `closed` when there are items and every one is done or cancelled, else `open`.
     public static func of(_ statuses: some Collection<ActionItemStatus>) -> PostmortemStatus {

@@ -8,6 +8,10 @@ public enum PostmortemEventType: String, Sendable, Hashable, CaseIterable {
     case updated
     /// All action items done or cancelled.
     case closed
+    /// The deploy lost its last trigger to another deploy: the postmortem is kept with status
+    /// `withdrawn` and its open items are cancelled. If a trigger returns it reopens with
+    /// `postmortem.updated` (status `open`).
+    case withdrawn
 }
 
 /// An output CloudEvent, ready to publish: Kafka key and structured-mode JSON value.

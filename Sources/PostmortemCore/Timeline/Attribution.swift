@@ -49,6 +49,11 @@ public enum Attribution: Sendable, Hashable {
     case deploy(String, by: AttributionRule)
     /// To no deploy, with the reason (logged and counted, never guessed).
     case none(reason: String)
+
+    /// The deploy it belongs to, nil for none.
+    public var deployId: String? {
+        if case .deploy(let id, _) = self { id } else { nil }
+    }
 }
 
 extension DecodedEvent {

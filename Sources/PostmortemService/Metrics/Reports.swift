@@ -58,6 +58,10 @@ struct AnalysisOutcome: Sendable, Equatable {
     var openedTriggers: [[String]] = []
     /// The kind of each failure event the step could not attribute.
     var unattributedFailures: [String] = []
+    /// Deploys whose postmortem was withdrawn (their last trigger moved to another deploy).
+    var withdrawn: [String] = []
+    /// Events whose deploy the step's re-derived attribution changed.
+    var eventsMoved = 0
 }
 
 /// Why a connection was closed by the server rather than by its client.

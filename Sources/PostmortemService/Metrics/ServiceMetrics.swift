@@ -12,6 +12,8 @@ public final class ServiceMetrics: Sendable {
 
     private let metricPoints: Counter
     private let updated: Counter
+    private let withdrawn: Counter
+    private let eventsMoved: Counter
     private let batches: DurationHistogram
     let outboxBacklog: Gauge
     let outboxOldestAge: Gauge
@@ -34,6 +36,14 @@ public final class ServiceMetrics: Sendable {
                 "metric_points_stored", unit: "total", help: "Metric points stored (redeliveries excluded)."))
         updated = registry.makeCounter(
             descriptor: Self.name("postmortems_updated", unit: "total", help: "Postmortems whose analysis changed."))
+        withdrawn = registry.makeCounter(
+            descriptor: Self.name(
+                "postmortems_withdrawn", unit: "total",
+                help: "Postmortems withdrawn: their deploy's last trigger now belongs to another deploy."))
+        eventsMoved = registry.makeCounter(
+            descriptor: Self.name(
+                "attribution_moves", unit: "total",
+                help: "Events moved to another deploy (or unattributed) when attribution was re-derived."))
         batches = registry.makeDurationHistogram(
             descriptor: Self.name(
                 "batch_duration", unit: "seconds", help: "Time to apply one batch, transaction included."),
@@ -164,9 +174,12 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Records what one analysis step did: each postmortem opened (once per trigger it has),
-    /// the number updated, and the failure events no deploy fits.
+    /// the number updated and withdrawn, the events moved between deploys, and the failure
+    /// events no deploy fits.
     func recordAnalysis(_ outcome: AnalysisOutcome) {
         updated.increment(by: Int64(outcome.updated.count))
+        withdrawn.increment(by: Int64(outcome.withdrawn.count))
+        eventsMoved.increment(by: Int64(outcome.eventsMoved))
         for kind in outcome.unattributedFailures {
             registry.makeCounter(
                 descriptor: Self.name(

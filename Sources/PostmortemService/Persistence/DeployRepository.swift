@@ -62,16 +62,16 @@ struct DeployRepository: Sendable {
                     AS e(source, id, type, deploy_id, service, environment, occurred_at, payload, headers, keys, topic, partition,
                          "offset", digest, traceparent)
             ), written AS (
-                INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, service, environment,
-                                           occurred_at, payload, headers, attribution_keys, kafka_topic, kafka_partition,
-                                           kafka_offset, content_digest, traceparent)
-                SELECT source, id, type, deploy_id, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb,
+                INSERT INTO deploy_events (event_source, event_id, event_type, deploy_id, attribution_pending, movable, service,
+                                           environment, occurred_at, payload, headers, attribution_keys, kafka_topic,
+                                           kafka_partition, kafka_offset, content_digest, traceparent)
+                SELECT source, id, type, deploy_id, deploy_id IS NULL, deploy_id IS NULL, service, environment, occurred_at, payload::jsonb,
                        headers::jsonb, ARRAY(SELECT jsonb_array_elements_text(keys::jsonb)), topic, partition, "offset", digest,
                        traceparent
                 FROM batch
                 ON CONFLICT (event_source, event_id) DO UPDATE SET
                     event_type = EXCLUDED.event_type, deploy_id = EXCLUDED.deploy_id,
-                    attribution_pending = EXCLUDED.attribution_pending, service = EXCLUDED.service,
+                    attribution_pending = EXCLUDED.attribution_pending, movable = EXCLUDED.movable, service = EXCLUDED.service,
                     environment = EXCLUDED.environment, occurred_at = EXCLUDED.occurred_at, received_at = now(),
                     payload = EXCLUDED.payload, headers = EXCLUDED.headers, attribution_keys = EXCLUDED.attribution_keys,
                     kafka_topic = EXCLUDED.kafka_topic, kafka_partition = EXCLUDED.kafka_partition,
@@ -128,41 +128,112 @@ struct DeployRepository: Sendable {
     /// Attributes each pending event among the stored deploys and the `fresh` ones (folded
     /// from their events just now; they stand in for their `deploys` rows, which may not be
     /// written yet or be stale) and clears its pending mark, in one statement. An event no
-    /// deploy fits stays unattributed (a deploy that appears later claims it). Returns the
-    /// events attributed, by deploy, and the failure events no deploy fits, with why (for a log
-    /// line and a metric: a failure is never silently dropped).
+    /// deploy fits stays unattributed (a deploy that appears later takes it, see
+    /// ``reattribute(around:on:)``). Returns the events attributed, by deploy, and the failure
+    /// events no deploy fits, with why (for a log line and a metric: a failure is never
+    /// silently dropped).
     func attribute(
         _ pending: [DecodedEvent], fresh: [DeployCandidate] = [], on connection: isolated PostgresConnection
     ) throws -> (attributed: [String: [DecodedEvent]], unattributedFailures: [UnattributedEvent]) {
         guard !pending.isEmpty else { return ([:], []) }
-        let freshIds = Set(fresh.map(\.deployId))
-        var sources: [String] = []
-        var ids: [String] = []
-        var deployIds: [String?] = []
         var attributed: [String: [DecodedEvent]] = [:]
         var failures: [UnattributedEvent] = []
-        for event in pending {
-            sources.append(event.key.source)
-            ids.append(event.key.id)
-            let stored = try candidates(for: event, on: connection).filter { !freshIds.contains($0.deployId) }
-            switch attributor.attribute(event, candidates: stored + fresh) {
-            case .deploy(let id, _):
-                deployIds.append(id)
-                attributed[id, default: []].append(event)
+        let assigned = try assign(pending, fresh: fresh, on: connection)
+        for (event, attribution) in zip(pending, assigned) {
+            switch attribution {
+            case .deploy(let id, _): attributed[id, default: []].append(event)
             case .none(let reason):
-                deployIds.append(nil)
                 if event.event.reportsFailure {
                     failures.append(UnattributedEvent(key: event.key, reason: reason, kind: event.event.kind))
                 }
             }
         }
+        try setDeploys(of: pending.map(\.key), to: assigned.map(\.deployId), on: connection)
+        return (attributed, failures)
+    }
+
+    /// One event whose deploy the attribution rules now read differently.
+    struct AttributionMove: Sendable, Hashable {
+        var key: EventKey
+        /// The deploy it belonged to, nil when unattributed.
+        var from: String?
+        /// The deploy it belongs to now, nil when no deploy fits it any more.
+        var to: String?
+    }
+
+    /// Re-derives which deploy each event without a deploy ID of its own belongs to, for the
+    /// events that the deploys of `touched` (folded just now; they stand in for their `deploys`
+    /// rows) may take or give up: those of each one's service and environment within the
+    /// attribution window after its start, those attributed to it, and unattributed ones that
+    /// share its artifact or CDEvents context. SQL only selects them, locked; ``Attributor``
+    /// decides, with the same rules as `analyze`, so a deploy that appears after the events
+    /// it owns (a hotfix whose start arrives after the rollback) takes them from the one that
+    /// held them. Moves those whose deploy changed, in one statement, and returns the moves.
+    func reattribute(around touched: [DeployCandidate], on connection: isolated PostgresConnection) throws
+        -> [AttributionMove]
+    {
+        guard !touched.isEmpty else { return [] }
+        let identifiers = Array(Set(touched.flatMap { $0.artifactIds.union($0.contextIds) }))
+        let rows = try connection.query(
+            """
+            SELECT e.deploy_id, e.payload::text, e.headers::text FROM deploy_events e
+            WHERE e.movable AND NOT e.attribution_pending AND (e.event_source, e.event_id) IN (
+                SELECT x.event_source, x.event_id FROM deploy_events x
+                WHERE x.movable AND x.deploy_id = ANY(\(touched.map(\.deployId))::text[])
+                UNION ALL
+                SELECT x.event_source, x.event_id
+                FROM unnest(\(touched.map(\.service))::text[], \(touched.map(\.environment))::text[],
+                            \(touched.map(\.startedAt))::timestamptz[]) AS t(service, environment, started_at)
+                JOIN deploy_events x ON x.movable AND x.service = t.service AND x.environment = t.environment
+                    AND x.occurred_at BETWEEN t.started_at AND t.started_at + make_interval(secs => \(attributor.window))
+                UNION ALL
+                SELECT x.event_source, x.event_id FROM deploy_events x
+                WHERE x.deploy_id IS NULL AND x.movable AND x.attribution_keys && \(identifiers)::text[])
+            ORDER BY e.event_source, e.event_id FOR UPDATE OF e
+            """)
+        var events: [DecodedEvent] = []
+        var current: [String?] = []
+        for row in rows {
+            let event = try decodeStored(
+                payload: try row.decode(String.self, at: 1), headers: try row.decode(String.self, at: 2))
+            // Rows stored before the `movable` mark may name their own deploy: theirs stands.
+            guard event.event.deployId == nil else { continue }
+            events.append(event)
+            current.append(try row.decode(String?.self, at: 0))
+        }
+        guard !events.isEmpty else { return [] }
+        let moves = zip(zip(events, current), try assign(events, fresh: touched, on: connection)).compactMap {
+            pair, attribution -> AttributionMove? in
+            pair.1 == attribution.deployId
+                ? nil : AttributionMove(key: pair.0.key, from: pair.1, to: attribution.deployId)
+        }
+        try setDeploys(of: moves.map(\.key), to: moves.map(\.to), on: connection)
+        return moves
+    }
+
+    /// The attribution of each of `events` among the stored deploys that could own it and the
+    /// `fresh` ones, which stand in for their stored rows.
+    private func assign(_ events: [DecodedEvent], fresh: [DeployCandidate], on connection: isolated PostgresConnection)
+        throws -> [Attribution]
+    {
+        let freshIds = Set(fresh.map(\.deployId))
+        return try events.map { event in
+            let stored = try candidates(for: event, on: connection).filter { !freshIds.contains($0.deployId) }
+            return attributor.attribute(event, candidates: stored + fresh)
+        }
+    }
+
+    /// Sets the deploy of each event of `keys` (nil: unattributed) and clears its pending mark.
+    private func setDeploys(of keys: [EventKey], to deployIds: [String?], on connection: isolated PostgresConnection)
+        throws
+    {
+        guard !keys.isEmpty else { return }
         try connection.query(
             """
             UPDATE deploy_events e SET deploy_id = a.deploy_id, attribution_pending = false
-            FROM unnest(\(sources)::text[], \(ids)::text[], \(deployIds)::text[]) AS a(source, id, deploy_id)
+            FROM unnest(\(keys.map(\.source))::text[], \(keys.map(\.id))::text[], \(deployIds)::text[]) AS a(source, id, deploy_id)
             WHERE e.event_source = a.source AND e.event_id = a.id
             """)
-        return (attributed, failures)
     }
 
     /// The columns of a multi-row event insert, as arrays.
@@ -307,53 +378,6 @@ struct DeployRepository: Sendable {
                     "artifactIds": candidate.artifactIds.sorted(), "contextIds": candidate.contextIds.sorted(),
                 ]).text)
         }
-    }
-
-    /// Whether any unattributed event could belong to one of `timelines`: same service and
-    /// environment, or sharing an artifact or CDEvents context. One indexed query; when false,
-    /// ``claimUnattributed(for:on:)`` has nothing to do for any of them.
-    func mayClaim(for timelines: some Sequence<DeployTimeline>, on connection: isolated PostgresConnection) throws
-        -> Bool
-    {
-        var services: [String] = []
-        var environments: [String] = []
-        var keys: Set<String> = []
-        for candidate in timelines.compactMap(\.candidate) {
-            services.append(candidate.service)
-            environments.append(candidate.environment)
-            keys.formUnion(candidate.artifactIds.union(candidate.contextIds))
-        }
-        guard !services.isEmpty else { return false }
-        return try connection.query(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM deploy_events
-                WHERE deploy_id IS NULL AND NOT attribution_pending
-                  AND ((service, environment) IN (SELECT * FROM unnest(\(services)::text[], \(environments)::text[]))
-                       OR attribution_keys && \(Array(keys))::text[]))
-            """)[0].decode(Bool.self, at: 0)
-    }
-
-    /// Claims the unattributed events that belong to the timeline's deploy, by the rules of
-    /// ``Attributor``: events of its service and environment (or naming neither) sharing its
-    /// artifact or CDEvents context, and those of its service and environment within the
-    /// attribution window after its start, except a rollback to its own artifact. Returns how
-    /// many it claimed.
-    func claimUnattributed(for timeline: DeployTimeline, on connection: isolated PostgresConnection) throws -> Int {
-        guard let started = timeline.started, let candidate = timeline.candidate else { return 0 }
-        let (service, environment, start) = (started.service, started.environment, started.startedAt)
-        let identifiers = Array(candidate.artifactIds.union(candidate.contextIds))
-        let rollbacksToOwnArtifact = candidate.artifactIds.map(Self.rolledBackToKey)
-        return try connection.query(
-            """
-            UPDATE deploy_events SET deploy_id = \(started.deployId)
-            WHERE deploy_id IS NULL AND NOT attribution_pending
-              AND (service IS NULL OR (service = \(service) AND environment = \(environment)))
-              AND (attribution_keys && \(identifiers)::text[]
-                   OR (service = \(service) AND environment = \(environment) AND NOT attribution_keys && \(rollbacksToOwnArtifact)::text[]
-                       AND occurred_at >= \(start) AND occurred_at <= \(start) + make_interval(secs => \(attributor.window))))
-            """
-        ).affectedRows
     }
 
     /// Deploys the event could belong to: same service and environment started within the

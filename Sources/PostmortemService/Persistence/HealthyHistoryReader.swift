@@ -111,13 +111,13 @@ struct HealthyHistoryReader: Sendable {
                 FROM x
                 JOIN deploys d ON d.service = x.service AND d.environment = x.environment
                     AND (d.started_at, d.deploy_id COLLATE "C") > (x.started_at, x.deploy_id)
-                JOIN postmortems p ON p.deploy_id = d.deploy_id
+                JOIN postmortems p ON p.deploy_id = d.deploy_id AND p.status <> 'withdrawn'
                 WHERE (SELECT count(*) FROM deploys h
                        WHERE h.service = x.service AND h.environment = x.environment AND h.outcome = 'succeeded'
                          AND (h.started_at, h.deploy_id COLLATE "C") > (x.started_at, x.deploy_id)
                          AND (h.started_at, h.deploy_id COLLATE "C") < (d.started_at, d.deploy_id)
                          AND h.deploy_id <> ALL(\(ids)::text[])
-                         AND NOT EXISTS (SELECT 1 FROM postmortems hp WHERE hp.deploy_id = h.deploy_id)) < \(config.healthyDeploys)
+                         AND NOT EXISTS (SELECT 1 FROM postmortems hp WHERE hp.deploy_id = h.deploy_id AND hp.status <> 'withdrawn')) < \(config.healthyDeploys)
                 """
             ).map { try $0.decode(String.self, at: 0) })
     }

@@ -25,7 +25,7 @@ struct InsightsRepository: Sendable {
             """
             SELECT d.deploy_id, d.service, d.environment, d.team, d.started_at, d.finished_at, d.outcome,
                    p.triggers, p.rolled_back_at
-            FROM deploys d LEFT JOIN postmortems p ON p.deploy_id = d.deploy_id
+            FROM deploys d LEFT JOIN postmortems p ON p.deploy_id = d.deploy_id AND p.status <> 'withdrawn'
             WHERE d.started_at >= \(start) AND d.started_at < \(end)
               AND d.service IS NOT NULL AND d.environment IS NOT NULL
               AND (\(filter.service)::text IS NULL OR d.service = \(filter.service))
@@ -56,7 +56,7 @@ struct InsightsRepository: Sendable {
                    f->>'gate', f->>'kind', f->>'metric'
             FROM postmortems p CROSS JOIN LATERAL jsonb_array_elements(
                 CASE WHEN jsonb_typeof(p.findings) = 'array' THEN p.findings ELSE '[]'::jsonb END) AS f
-            WHERE p.opened_at >= \(from) AND p.opened_at < \(to)
+            WHERE p.opened_at >= \(from) AND p.opened_at < \(to) AND p.status <> 'withdrawn'
             """
         ).compactMap { row -> GapOccurrence? in
             guard let gate = FindingArea(rawValue: try row.decode(String?.self, at: 5) ?? ""),
@@ -78,7 +78,7 @@ struct InsightsRepository: Sendable {
         try connection.query(
             """
             SELECT d.deploy_id, coalesce(p.findings, '[]'::jsonb)::text
-            FROM deploys d LEFT JOIN postmortems p ON p.deploy_id = d.deploy_id
+            FROM deploys d LEFT JOIN postmortems p ON p.deploy_id = d.deploy_id AND p.status <> 'withdrawn'
             WHERE d.service = \(service) AND d.environment = \(environment) AND d.started_at > \(after)
               AND (p.deploy_id IS NOT NULL OR d.outcome IS NULL OR d.outcome = 'failed')
             ORDER BY d.started_at, d.deploy_id LIMIT \(limit)

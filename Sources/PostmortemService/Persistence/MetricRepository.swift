@@ -83,7 +83,7 @@ struct MetricRepository: Sendable {
                 SELECT deploy_id FROM (
                     SELECT p.deploy_id, \(Self.postmortemSpan(config))
                     FROM postmortems p JOIN deploys d USING (deploy_id)
-                    WHERE d.service = \(range.service) AND d.environment = \(range.environment)) AS w
+                    WHERE d.service = \(range.service) AND d.environment = \(range.environment) AND p.status <> 'withdrawn') AS w
                 WHERE w.first_ts <= \(range.last) AND w.last_ts >= \(range.first)
                 """)
             for row in rows { affected.insert(try row.decode(String.self, at: 0)) }

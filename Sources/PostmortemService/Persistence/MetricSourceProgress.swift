@@ -39,7 +39,7 @@ struct MetricSourceProgress: Sendable {
             SELECT p.deploy_id, d.service, d.environment, d.artifact_version, d.started_at, p.rolled_back_at
             FROM postmortems p JOIN deploys d USING (deploy_id)
             WHERE d.started_at IS NOT NULL AND d.service IS NOT NULL AND d.environment IS NOT NULL
-              AND p.opened_at >= \(openedSince)
+              AND p.opened_at >= \(openedSince) AND p.status <> 'withdrawn'
               AND (SELECT count(*) FROM metric_source_fetches f
                    WHERE f.deploy_id = p.deploy_id AND f.complete AND f.metric = ANY (\(metricNames)::text[])) < \(metricNames.count)
             ORDER BY p.opened_at DESC, p.deploy_id LIMIT \(limit)

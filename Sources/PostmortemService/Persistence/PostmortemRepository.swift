@@ -24,6 +24,7 @@ struct PostmortemSummary: Sendable {
 struct PostmortemFilter: Sendable {
     var service: String?
     var environment: String?
+    /// Nil lists open and closed ones: withdrawn postmortems are listed only when asked for.
     var status: PostmortemStatus?
     var deployId: String?
     /// Opened at or after.
@@ -107,6 +108,17 @@ struct PostmortemRepository: Sendable {
             """)
     }
 
+    /// Which of `deployIds` have a postmortem that is not withdrawn (one query).
+    func deploysWithLivePostmortems(_ deployIds: [String], on connection: isolated PostgresConnection) throws
+        -> Set<String>
+    {
+        guard !deployIds.isEmpty else { return [] }
+        return Set(
+            try connection.query(
+                "SELECT deploy_id FROM postmortems WHERE deploy_id = ANY(\(deployIds)::text[]) AND status <> 'withdrawn'"
+            ).map { try $0.decode(String.self, at: 0) })
+    }
+
     /// The postmortem with ID `id` as stored, or nil.
     func record(id: String, on connection: isolated PostgresConnection) throws -> PostmortemRecord? {
         try record(where: "postmortem_id = \(id)::uuid", on: connection)
@@ -166,7 +178,7 @@ struct PostmortemRepository: Sendable {
                 SELECT * FROM postmortems p
                 WHERE (\(filter.service)::text IS NULL OR p.service = \(filter.service))
                   AND (\(filter.environment)::text IS NULL OR p.environment = \(filter.environment))
-                  AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+                  AND ((\(filter.status?.rawValue)::text IS NULL AND p.status <> 'withdrawn') OR p.status = \(filter.status?.rawValue))
                   AND (\(filter.deployId)::text IS NULL OR p.deploy_id = \(filter.deployId))
                   AND (\(filter.since)::timestamptz IS NULL OR p.opened_at >= \(filter.since))
                   AND \(Self.keyset.after(filter.after))

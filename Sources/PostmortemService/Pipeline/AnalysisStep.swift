@@ -3,8 +3,9 @@ import Logging
 import Postgres
 import PostmortemCore
 
-/// Attributes pending events and re-analyzes every deploy that committed ingest transactions
-/// changed, opening or merging its postmortem and writing output events to the outbox.
+/// Attributes pending events, re-derives the attribution of the movable events of the lines it
+/// touches, and re-analyzes every deploy that committed ingest transactions or moved events
+/// changed, opening, merging or withdrawing its postmortem and writing output events to the outbox.
 ///
 /// One step runs at a time across all replicas (``AnalysisQueue/take(on:)`` holds a
 /// transaction-scoped advisory lock), and every statement of a step sees all that was
@@ -58,6 +59,16 @@ struct AnalysisStep: Sendable {
         // timeline as folded now: its `deploys` row is written below, after this query.
         let changed = affected.filter { timelines[$0] == nil }.sorted()
         timelines.merge(try events.timelines(of: changed, known: known, on: connection)) { read, _ in read }
+        // Which deploy each movable event of their lines belongs to, decided again with what is
+        // known now: a deploy that appeared later may take events another one held. Both are
+        // analyzed again, as folded after the move.
+        let moves = try events.reattribute(around: affected.compactMap { timelines[$0]?.candidate }, on: connection)
+        outcome.eventsMoved = moves.count
+        let moved = Set(moves.flatMap { [$0.from, $0.to] }.compactMap { $0 })
+        affected.formUnion(moved)
+        timelines.merge(try events.timelines(of: moved.sorted(), known: known, on: connection)) { _, refolded in
+            refolded
+        }
         let pricing = try history.deploysWithPoints(in: work.metricRanges, on: connection).union(affected)
         affected.formUnion(
             try history.postmortemsPricedBy(pricing, placedBy: affected.compactMap { timelines[$0] }, on: connection))
@@ -68,11 +79,6 @@ struct AnalysisStep: Sendable {
         try DeployLock.lock(deploys, on: connection)
         let unread = deploys.filter { timelines[$0] == nil }
         timelines.merge(try events.timelines(of: unread, known: known, on: connection)) { read, _ in read }
-        if try events.mayClaim(for: timelines.values, on: connection) {
-            for deployId in deploys where try events.claimUnattributed(for: timelines[deployId]!, on: connection) > 0 {
-                timelines[deployId] = try events.timeline(of: deployId, on: connection)
-            }
-        }
         try events.recordDeploys(timelines.values, on: connection)
         // Their gate results, outcomes or postmortems may decide follow-ups of their lines.
         try followUpInputs.changed(
@@ -82,11 +88,25 @@ struct AnalysisStep: Sendable {
                 }),
             on: connection)
 
-        for deployId in deploys {
+        // A deploy with no trigger (a healthy one) cannot open a postmortem: its metrics are not
+        // read. One that had a postmortem lost its last trigger (moved to another deploy, or a
+        // conflicting copy replaced it): the postmortem is withdrawn, never left stale.
+        let triggerless = Set(
+            deploys.filter { timelines[$0].map { $0.started == nil || Trigger.triggers(of: $0).isEmpty } ?? true })
+        let withdrawable = try postmortems.postmortems.deploysWithLivePostmortems(Array(triggerless), on: connection)
+        for deployId in withdrawable.sorted() {
+            let takenBy = Set(moves.filter { $0.from == deployId }.compactMap(\.to)).sorted()
+            guard try postmortems.withdraw(deployId: deployId, takenBy: takenBy, now: now, on: connection) else {
+                continue
+            }
+            outcome.withdrawn.append(deployId)
+            logger.info(
+                "postmortem withdrawn",
+                metadata: ["deploy_id": "\(deployId)", "trigger_now_on": "\(takenBy.joined(separator: ","))"])
+        }
+        for deployId in deploys where !triggerless.contains(deployId) {
             let timeline = timelines[deployId]!
-            // A deploy with no trigger (a healthy one) cannot open a postmortem: skip its metrics.
-            guard timeline.started != nil, !Trigger.triggers(of: timeline).isEmpty,
-                var postmortem = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
+            guard var postmortem = try history.analyze(timeline, analyzer: analyzer, metrics: metrics, on: connection)
             else { continue }
             postmortem.pendingMetrics = try sourceProgress.pending(ofDeploy: deployId, on: connection)
             switch try postmortems.save(postmortem, now: now, on: connection) {

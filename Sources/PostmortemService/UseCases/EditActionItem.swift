@@ -56,7 +56,8 @@ struct EditActionItem: Sendable {
         ofPostmortem postmortemId: String, causedBy eventId: String, now: Date,
         in store: some ActionItemStoring & PostmortemStoring
     ) throws {
-        guard let record = try store.postmortem(id: postmortemId) else { return }
+        // A withdrawn postmortem stays withdrawn whatever its items do: only re-analysis reopens it.
+        guard let record = try store.postmortem(id: postmortemId), record.status != .withdrawn else { return }
         let status = PostmortemStatus.of(try store.items(ofPostmortem: postmortemId).values.map(\.item.status))
         guard status != record.status, case .object(var fields) = record.document else { return }
         fields["status"] = .string(status.rawValue)

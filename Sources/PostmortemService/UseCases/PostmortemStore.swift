@@ -56,6 +56,39 @@ struct PostmortemStore: Sendable {
         return outcome
     }
 
+    /// Withdraws the stored postmortem of `deployId`, whose deploy has no trigger any more
+    /// because its failure events now belong to `takenBy` (re-derived attribution): the row and
+    /// its last analysis stay, with status `withdrawn` and `withdrawnInFavorOf` in the document;
+    /// open and in-progress items are cancelled saying so (restored, like superseded ones, if a
+    /// trigger returns: ``save(_:now:on:)`` then reopens the postmortem with `postmortem.updated`);
+    /// `postmortem.withdrawn` is announced. False when it has no postmortem or it is withdrawn.
+    func withdraw(deployId: String, takenBy: [String], now: Date, on connection: isolated PostgresConnection) throws
+        -> Bool
+    {
+        guard let record = try postmortems.record(ofDeploy: deployId, on: connection), record.status != .withdrawn,
+            case .object(var fields) = record.document
+        else { return false }
+        let reason =
+            takenBy.isEmpty
+            ? "deploy \(deployId) no longer has a trigger"
+            : "the trigger of deploy \(deployId) now belongs to deploy \(takenBy.joined(separator: ", "))"
+        let items = try actionItems.items(ofPostmortem: record.id, on: connection)
+        for entry in items.values.sorted(by: { $0.item.id < $1.item.id }) where !entry.superseded {
+            guard let change = entry.item.withdrawn(at: now, reason: reason) else { continue }
+            try actionItems.record([change], superseded: true, now: now, on: connection)
+        }
+        fields["status"] = .string(PostmortemStatus.withdrawn.rawValue)
+        fields["withdrawnInFavorOf"] = .array(takenBy.map(JSONValue.string))
+        let document = JSONValue.object(fields)
+        try postmortems.updateStatus(
+            of: record.id, to: .withdrawn, document: document, digest: digest(of: document, id: record.id), now: now,
+            on: connection)
+        let trace = try DeployRepository.traceParent(ofDeploy: deployId, on: connection)
+        try outbox.enqueuePostmortemEvent(
+            encoder.encodePostmortem(document, id: record.id, as: .withdrawn, at: now, trace: trace), on: connection)
+        return true
+    }
+
     /// What identifies the content of a postmortem's document (its event ID derives from it).
     private func digest(of document: JSONValue, id: String) -> String {
         encoder.encodePostmortem(document, id: id, as: .updated, at: .distantPast).id
