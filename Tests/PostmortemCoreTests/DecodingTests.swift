@@ -264,6 +264,29 @@ struct DecodingTests {
         #expect(decoded.key == EventKey(source: "/pipeline", id: "d-1-started"))
     }
 
+    /// r23: one name, one spelling. Identifiers are compared by bytes in PostgreSQL and by
+    /// canonical equivalence in Swift; decoding normalizes every string to NFC, so both agree.
+    @Test(arguments: [
+        ("café", "café"),  // precomposed stays
+        ("cafe\u{301}", "café"),  // e + combining acute composes
+        ("A\u{30A}ngstr\u{F6}m", "\u{C5}ngstr\u{F6}m"),  // A + ring above → Å
+        ("\u{212B}", "\u{C5}"),  // the Angstrom sign is canonically Å
+        ("checkout", "checkout"),  // ASCII is untouched
+    ])
+    func identifiersAreNFC(written: String, canonical: String) throws {
+        let decoded = try Fixture.decode([
+            Fixture.started("d-\(written)", service: written, extra: ["environment": "prod-\(written)"])
+        ])[0]
+        guard case .deployStarted(let s) = decoded.event else {
+            Issue.record("not a start")
+            return
+        }
+        #expect(Array(s.service.utf8) == Array(canonical.utf8))
+        #expect(Array(s.environment.utf8) == Array("prod-\(canonical)".utf8))
+        #expect(Array(s.deployId.utf8) == Array("d-\(canonical)".utf8))
+        #expect(Array(decoded.key.id.utf8) == Array("d-\(canonical)-started".utf8))
+    }
+
     @Test func cdeventsMapping() throws {
         let events = try Fixture.decode(CDEventsFixture.scenario)
         #expect(events.map(\.key.id) == ["cd-1", "cd-2", "cd-3", "ce-4"])

@@ -100,6 +100,23 @@ struct ReproTests {
     }
 
     @Test(
+        "r23, r25: one spelling of a name (NFC); a rollback goes to the hotfix started before it, not the release",
+        arguments: [
+            ReproCase(
+                file: "r23_nfc_nfd_service_names.jsonl",
+                deploys: [ExpectedPostmortem(deployId: "dep-r4", triggers: ["rolled_back_manually"])]),
+            ReproCase(
+                file: "r25_reattribution_arrival_order.jsonl",
+                deploys: [
+                    ExpectedPostmortem(deployId: "dep-r25-b", triggers: ["rolled_back_manually"]),
+                    ExpectedPostmortem(deployId: "dep-r25-a", triggers: nil),
+                ]),
+        ])
+    func oneSpellingAndTheLatestDeploy(_ repro: ReproCase) throws {
+        try repro.check()
+    }
+
+    @Test(
         "r12, r13: a gate that stopped a bad change is a success, not a postmortem",
         arguments: [
             ReproCase(

@@ -68,6 +68,25 @@ struct PipelineTests {
         }
     }
 
+    /// r23: the deploy names its service "café" precomposed, the rollback (no deploy ID, a later
+    /// batch) with a combining accent. The service stores and compares one spelling (NFC), as
+    /// `analyze` does, so the rollback reaches the deploy.
+    @Test func oneNameIsOneServiceWhateverItsUnicodeSpelling() async throws {
+        let r23 = try Self.repro("r23_")
+        #expect(r23[0].contains("caf\u{E9}") && r23[1].contains("cafe\u{301}"), "the fixture spells it both ways")
+        try await ServiceHarness.with { harness in
+            for (index, line) in r23.enumerated() {
+                try await harness.produce([line])
+                try await harness.waitUntilSettled("line \(index + 1) analyzed", messages: index + 1)
+            }
+            let offline = try SampleEvents.offlinePostmortems(of: r23)
+            #expect(offline.map(\.deployId) == ["dep-r4"])
+            #expect(try await Self.storedDocument(harness, deployId: "dep-r4") == offline.first?.json)
+            #expect(try await harness.count("SELECT count(*) FROM deploy_events WHERE deploy_id IS NULL") == 0)
+            #expect(try await harness.count("SELECT count(DISTINCT service) FROM deploy_events") == 1)
+        }
+    }
+
     /// r25: a release A, then a rollback naming no deploy (A is the only candidate then, so it
     /// takes it and opens a postmortem), then the start of hotfix B, which began before the
     /// rollback: each line analyzed before the next arrives. The rollback moves to B, as

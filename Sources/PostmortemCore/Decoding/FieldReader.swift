@@ -77,8 +77,14 @@ struct FieldReader {
         return try checked(s, path: childPath(key))
     }
 
-    /// `s` when the context accepts it: not empty (unless allowed), within the length limit.
-    private func checked(_ s: String, path: @autoclosure () -> String) throws(DecodingError) -> String {
+    /// `s` in Unicode NFC when the context accepts it: not empty (unless allowed), within the
+    /// length limit (of the normalized bytes: what is stored and compared).
+    ///
+    /// Every string is normalized here, so one name has one spelling everywhere: `analyze`
+    /// compares strings by canonical equivalence (Swift's `==`), PostgreSQL by bytes, and
+    /// "café" written precomposed or with a combining accent must be the same service in both.
+    private func checked(_ raw: String, path: @autoclosure () -> String) throws(DecodingError) -> String {
+        let s = Self.canonical(raw)
         guard !s.isEmpty || context.allowsEmptyStrings else {
             throw DecodingError(path: path(), reason: "must not be empty")
         }
@@ -89,6 +95,11 @@ struct FieldReader {
                 reason: "string of \(s.utf8.count) bytes exceeds the limit of \(context.limits.maxStringLength) bytes")
         }
         return s
+    }
+
+    /// `s` in Unicode Normalization Form C; ASCII (most identifiers) is already.
+    static func canonical(_ s: String) -> String {
+        s.utf8.allSatisfy { $0 < 0x80 } ? s : s.precomposedStringWithCanonicalMapping
     }
 
     /// The strings of the array at `key` (empty when absent).

@@ -122,7 +122,7 @@ enum NativeDataDecoder {
         }
         var labels: [String: String] = [:]
         if let l = try r.object("labels") {
-            for key in l.fields.keys.sorted() { labels[key] = try l.requiredString(key) }
+            for key in l.fields.keys.sorted() { labels[FieldReader.canonical(key)] = try l.requiredString(key) }
         }
         let slo = try r.object("slo").map { s throws(DecodingError) in
             SLO(
