@@ -129,12 +129,15 @@ struct ConvergenceTests {
         var description: String { document.serialized + " items: \(items)" }
     }
 
-    /// What the database holds, in the same shape: every postmortem's document, and its items
+    /// What the database holds, in the same shape: every live postmortem's document, and its items
     /// that re-analysis has not superseded.
     static func stored(_ database: PostgresConfiguration) async throws -> [String: Expected] {
         try await StackState.query(database) { connection in
             var stored: [String: Expected] = [:]
-            for row in try connection.query("SELECT deploy_id, document::text FROM postmortems") {
+            // Withdrawn postmortems are kept for audit; `analyze` prints only live ones.
+            for row in try connection.query(
+                "SELECT deploy_id, document::text FROM postmortems WHERE status <> 'withdrawn'")
+            {
                 stored[try row.decode(String.self, at: 0)] = Expected(
                     document: try JSONParser.parse(Array(try row.decode(String.self, at: 1).utf8), maxDepth: 64),
                     items: [:])
@@ -373,6 +376,155 @@ struct ConvergenceTests {
         replicas[2].kill()
         try await stack.produce(records[third...])
         try await Self.expectConvergence(stack.database, to: expected)
+        try await stack.stop(replicas)
+    }
+
+    /// One event of a line, the phase (batch) it is produced in, and its topic.
+    struct LineEvent {
+        var phase: Int
+        var event: String
+        var topic: String
+    }
+
+    /// `count` lines (one service in prod each) as real lines run: a release then a hotfix with
+    /// a manual rollback (and on every other line a customer impact) that names no deploy; a
+    /// release rolled back by deploy ID, re-deployed with the same artifact and rolled back again
+    /// without one; four deploys with an intervention and an impact that name none. The later
+    /// deploys of every line arrive last (phase 2), after the events that belong to them; the
+    /// events naming no deploy arrive before the release (phase 0, even lines) or after it
+    /// (phase 1, odd lines, so the release first takes them and opens a postmortem).
+    static func lines(count: Int) -> [LineEvent] {
+        let base = now.addingTimeInterval(-6 * 3600)
+        return (0..<count).flatMap { line -> [LineEvent] in
+            let service = "line-\(line)"
+            let (release, failures) = line % 2 == 0 ? (1, 0) : (0, 1)
+            func at(_ minutes: Double) -> String { RFC3339.format(base.addingTimeInterval(minutes * 60)) }
+            func event(_ phase: Int, _ type: String, _ id: String, _ data: [String: Any], topic: String = "deploys")
+                -> LineEvent
+            {
+                var data = data
+                if type != "deploy.finished.v1" { data["environment"] = data["environment"] ?? "prod" }
+                let object: [String: Any] = [
+                    "specversion": "1.0", "id": "\(service)-\(id)", "source": "/lines",
+                    "type": "io.deploypostmortem.\(type)", "data": data,
+                ]
+                let json = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                return LineEvent(phase: phase, event: String(decoding: json, as: UTF8.self), topic: topic)
+            }
+            func deploy(_ phase: Int, _ name: String, at minutes: Double, version: String) -> [LineEvent] {
+                let id = "\(service)-\(name)"
+                return [
+                    event(
+                        phase, "deploy.started.v1", "\(name)-started",
+                        [
+                            "deployId": id, "service": service, "startedAt": at(minutes),
+                            "artifact": ["name": service, "version": version], "team": "team-\(line % 3)",
+                        ]),
+                    event(
+                        phase, "deploy.finished.v1", "\(name)-finished",
+                        ["deployId": id, "outcome": "succeeded", "finishedAt": at(minutes + 5)]),
+                ]
+            }
+            func rollback(_ phase: Int, _ id: String, at minutes: Double, mode: String, deployId: String? = nil)
+                -> LineEvent
+            {
+                var data: [String: Any] = ["service": service, "mode": mode, "rolledBackAt": at(minutes)]
+                data["deployId"] = deployId
+                return event(phase, "deploy.rolled_back.v1", id, data, topic: "rollbacks")
+            }
+            func impact(_ phase: Int, _ id: String, at minutes: Double, severity: String) -> LineEvent {
+                event(
+                    phase, "deploy.impacted_customers.v1", id,
+                    ["service": service, "severity": severity, "startedAt": at(minutes)])
+            }
+            switch line % 3 {
+            case 0:
+                return deploy(release, "release", at: 0, version: "3.1.0")
+                    + deploy(2, "hotfix", at: 30, version: "3.1.1")
+                    + [rollback(failures, "rollback", at: 41, mode: "manual")]
+                    + (line % 2 == 0 ? [impact(failures, "impact", at: 38, severity: "high")] : [])
+            case 1:
+                return deploy(release, "release", at: 0, version: "4.0.0")
+                    + [rollback(release, "rollback-1", at: 10, mode: "automatic", deployId: "\(service)-release")]
+                    + deploy(2, "redeploy", at: 40, version: "4.0.0")
+                    + [
+                        rollback(failures, "rollback-2", at: 50, mode: "manual"),
+                        impact(failures, "impact", at: 45, severity: "medium"),
+                    ]
+            default:
+                return deploy(release, "a", at: 0, version: "5.0.0") + deploy(release, "b", at: 10, version: "5.0.1")
+                    + deploy(2, "c", at: 20, version: "5.0.2") + deploy(2, "d", at: 30, version: "5.0.3")
+                    + [
+                        event(
+                            failures, "deploy.intervened.v1", "intervention",
+                            ["service": service, "kind": "data_fix", "at": at(15)]),
+                        impact(failures, "impact", at: 33, severity: "low"),
+                    ]
+            }
+        }
+    }
+
+    /// The lines above, phase by phase, each phase shuffled, into one replica or three (a phase
+    /// is produced once the one before it is stored and analyzed; with three, one replica is
+    /// SIGKILLed before the last phase): every live postmortem equals `analyze`, no event stays
+    /// unattributed, each deploy that lost its last trigger has its postmortem withdrawn once,
+    /// and every postmortem was opened once.
+    @Test(arguments: [1, 3])
+    func hotfixLinesInTheWorstArrivalOrderMatchAnalyze(replicaCount: Int) async throws {
+        let events = Self.lines(count: 30)
+        let expected = try Self.oracle(events.map(\.event))
+        let failing = (0..<30).flatMap { line in
+            [["hotfix"], ["release", "redeploy"], ["b", "d"]][line % 3].map { "line-\(line)-\($0)" }
+        }
+        #expect(Set(expected.keys) == Set(failing), "analyze: \(expected.keys.sorted())")
+        let stack = try await Stack(database: try TestDatabase.fresh("convergence-lines-\(replicaCount)"))
+        let replicas = try (0..<replicaCount).map { _ in try stack.replica() }
+        var produced = 0
+        var generator = SystemRandomNumberGenerator()
+        for phase in 0...2 {
+            if phase == 2, replicaCount > 1 { replicas[replicaCount - 1].kill() }
+            let batch = events.filter { $0.phase == phase }.shuffled(using: &generator)
+            try await stack.produce(Self.records(batch.map { ($0.event, $0.topic) }))
+            produced += batch.count
+            let stored = produced
+            try await waitUntil(
+                "phase \(phase) stored and analyzed", state: { await StackState.describe(stack.database) }
+            ) {
+                let count = try await StackState.query(stack.database) {
+                    try $0.query("SELECT count(*) FROM deploy_events")[0].decode(Int.self, at: 0)
+                }
+                guard count == stored else { return false }
+                return try await ServeProcessTests.queueIsEmpty(stack.database)
+            }
+        }
+        try await Self.expectConvergence(stack.database, to: expected)
+        let (unattributed, withdrawn, opened) = try await StackState.query(stack.database) { connection in
+            let unattributed = try connection.query("SELECT count(*) FROM deploy_events WHERE deploy_id IS NULL")[0]
+                .decode(Int.self, at: 0)
+            let withdrawn = try connection.query(
+                """
+                SELECT p.deploy_id, (SELECT count(*) FROM outbox o WHERE o.payload::jsonb->>'subject' = p.postmortem_id::text
+                                       AND o.payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.withdrawn.v1')
+                FROM postmortems p WHERE p.status = 'withdrawn'
+                """
+            ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+            let opened = try connection.query(
+                """
+                SELECT count(*) FROM postmortems p WHERE (SELECT count(*) FROM outbox o
+                    WHERE o.payload::jsonb->>'subject' = p.postmortem_id::text
+                      AND o.payload::jsonb->>'type' = 'io.deploypostmortem.postmortem.opened.v1') <> 1
+                """
+            )[0].decode(Int.self, at: 0)
+            return (unattributed, withdrawn, opened)
+        }
+        #expect(unattributed == 0)
+        // Every release of the release-then-hotfix lines took the rollback first (or later, from
+        // the unattributed pool) and lost it to its hotfix.
+        let releases = Set((0..<30).filter { $0 % 3 == 0 }.map { "line-\($0)-release" })
+        #expect(releases.isSubset(of: Set(withdrawn.map(\.0))), "withdrawn: \(withdrawn.map(\.0).sorted())")
+        #expect(withdrawn.allSatisfy { $0.1 == 1 }, "one postmortem.withdrawn each: \(withdrawn)")
+        #expect(Set(withdrawn.map(\.0)).isDisjoint(with: expected.keys))
+        #expect(opened == 0, "every postmortem opened exactly once")
         try await stack.stop(replicas)
     }
 
