@@ -29,6 +29,46 @@ struct PipelineTests {
 
     static func type(of message: KafkaMessage) -> String { field("type", of: message) }
 
+    /// Produces `lines` one batch each, each stored and analyzed before the next is produced;
+    /// `after(index)` runs once line `index` is.
+    static func produceOneByOne(
+        _ lines: [String], into harness: ServiceHarness, after: (Int) async throws -> Void = { _ in }
+    ) async throws {
+        let before = harness.messagesHandled()
+        for (index, line) in lines.enumerated() {
+            try await harness.produce([line])
+            try await harness.waitUntilSettled("line \(index + 1) analyzed", messages: before + index + 1)
+            try await after(index)
+        }
+    }
+
+    /// Every stored postmortem as "deploy status", by deploy.
+    static func statuses(_ harness: ServiceHarness) async throws -> [String] {
+        try await harness.query { connection in
+            try connection.query("SELECT deploy_id, status FROM postmortems ORDER BY deploy_id").map {
+                "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
+            }
+        }
+    }
+
+    /// How many `postmortem.<type>` events the outbox holds for each postmortem, as "type subject".
+    static func postmortemEvents(_ harness: ServiceHarness) async throws -> [String: Int] {
+        try await harness.query { connection in
+            Dictionary(
+                uniqueKeysWithValues: try connection.query(
+                    """
+                    SELECT payload::jsonb->>'type', payload::jsonb->>'subject', count(*) FROM outbox
+                    WHERE payload::jsonb->>'type' LIKE 'io.deploypostmortem.postmortem.%' GROUP BY 1, 2
+                    """
+                ).map {
+                    (
+                        "\(try $0.decode(String.self, at: 0).split(separator: ".")[3]) \(try $0.decode(String.self, at: 1))",
+                        try $0.decode(Int.self, at: 2)
+                    )
+                })
+        }
+    }
+
     static func offlineDocument(_ documents: [String]) throws -> JSONValue {
         try #require(try SampleEvents.offlinePostmortems(of: documents).first).json
     }
@@ -75,10 +115,7 @@ struct PipelineTests {
         let r23 = try Self.repro("r23_")
         #expect(r23[0].contains("caf\u{E9}") && r23[1].contains("cafe\u{301}"), "the fixture spells it both ways")
         try await ServiceHarness.with { harness in
-            for (index, line) in r23.enumerated() {
-                try await harness.produce([line])
-                try await harness.waitUntilSettled("line \(index + 1) analyzed", messages: index + 1)
-            }
+            try await Self.produceOneByOne(r23, into: harness)
             let offline = try SampleEvents.offlinePostmortems(of: r23)
             #expect(offline.map(\.deployId) == ["dep-r4"])
             #expect(try await Self.storedDocument(harness, deployId: "dep-r4") == offline.first?.json)
@@ -95,23 +132,15 @@ struct PipelineTests {
     @Test func aRollbackMovesToTheHotfixThatStartedBeforeItAndTheStalePostmortemIsWithdrawn() async throws {
         let r25 = try Self.repro("r25_")
         try await ServiceHarness.with { harness in
-            for (index, line) in r25.enumerated() {
-                try await harness.produce([line])
-                try await harness.waitUntilSettled("line \(index + 1) analyzed", messages: index + 1)
-                if index == 2 {
-                    #expect(
-                        try await harness.count("SELECT count(*) FROM postmortems WHERE deploy_id = 'dep-r25-a'") == 1)
-                }
+            try await Self.produceOneByOne(r25, into: harness) { index in
+                guard index == 2 else { return }
+                let statuses = try await Self.statuses(harness)
+                #expect(statuses == ["dep-r25-a open"], "the release took the rollback first")
             }
             let offline = try SampleEvents.offlinePostmortems(of: r25)
             #expect(offline.map(\.deployId) == ["dep-r25-b"])
             #expect(try await Self.storedDocument(harness, deployId: "dep-r25-b") == offline.first?.json)
-            let statuses = try await harness.query { connection in
-                try connection.query("SELECT deploy_id, status FROM postmortems ORDER BY deploy_id").map {
-                    "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1))"
-                }
-            }
-            #expect(statuses == ["dep-r25-a withdrawn", "dep-r25-b open"])
+            #expect(try await Self.statuses(harness) == ["dep-r25-a withdrawn", "dep-r25-b open"])
             let reasons = try await harness.query { connection in
                 try connection.query(
                     """
@@ -145,6 +174,44 @@ struct PipelineTests {
                 #expect(asked.items.compactMap { $0["deployId"] as? String } == ["dep-r25-a"])
                 #expect(asked.items.first?["status"] as? String == "withdrawn")
             }
+        }
+    }
+
+    /// After r25, a corrected copy of the hotfix's start (same source and ID, started 09:45,
+    /// after the rollback; its smaller digest wins) gives the rollback back to the release: the
+    /// release's postmortem reopens (`postmortem.updated`, status open, its items restored) and
+    /// the hotfix's is withdrawn, as `analyze` reads the same events.
+    @Test func aWithdrawnPostmortemReopensWhenItsTriggerComesBack() async throws {
+        let r25 = try Self.repro("r25_")
+        let digest = { (line: String) in try EventDecoder().decode(json: Array(line.utf8), now: Date()).contentDigest }
+        let original = try digest(r25[3])
+        let copies = (0..<20_000).lazy.map {
+            r25[3].replacingOccurrences(of: "2026-11-10T09:30:00Z", with: "2026-11-10T09:45:00Z")
+                .replacingOccurrences(of: #""team":"team-a""#, with: #""team":"team-a-\#($0)""#)
+        }
+        let smaller = try copies.first { try digest($0) < original }
+        let corrected = try #require(smaller, "no copy's digest is below \(original)")
+        try await ServiceHarness.with { harness in
+            try await Self.produceOneByOne(r25 + [corrected], into: harness)
+            let offline = try SampleEvents.offlinePostmortems(of: r25 + [corrected])
+            #expect(offline.map(\.deployId) == ["dep-r25-a"])
+            #expect(try await Self.storedDocument(harness, deployId: "dep-r25-a") == offline.first?.json)
+            #expect(try await Self.statuses(harness) == ["dep-r25-a open", "dep-r25-b withdrawn"])
+
+            let (a, b) = (StableID.uuid("postmortem|dep-r25-a"), StableID.uuid("postmortem|dep-r25-b"))
+            let events = try await Self.postmortemEvents(harness)
+            #expect(events["opened \(a)"] == 1 && events["withdrawn \(a)"] == 1 && events["updated \(a)"] ?? 0 >= 1)
+            #expect(events["opened \(b)"] == 1 && events["withdrawn \(b)"] == 1, "\(events)")
+            let items =
+                "SELECT count(*) FROM action_items a JOIN postmortems p USING (postmortem_id) WHERE p.deploy_id ="
+            #expect(
+                try await harness.count("\(items) 'dep-r25-a' AND a.status = 'open'")
+                    == offline.first?.actionItems.count)
+            #expect(try await harness.count("\(items) 'dep-r25-b' AND a.status = 'open'") == 0)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.reopened.v1' AND payload::jsonb->'data'->>'reason' LIKE 'restored:%'"
+                ) == offline.first?.actionItems.count)
         }
     }
 
