@@ -70,6 +70,7 @@ enum UITemplates {
         .sev-sev4, .sev-sev5 { color: #374151; border-color: #374151; background: #f3f4f6; }
         .st-open, .st-in_progress { color: #0b4a9e; border-color: #0b4a9e; background: #e8f0fe; }
         .st-closed, .st-done, .st-cancelled { color: #1e5e2a; border-color: #1e5e2a; background: #e6f4ea; }
+        .st-withdrawn { color: #4a4a4a; border-color: #4a4a4a; background: #eeeeee; }
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.2rem; margin: 0 0 1rem; }
         dl.facts dt { font-weight: 600; }
         dl.facts dd { margin: 0; }
