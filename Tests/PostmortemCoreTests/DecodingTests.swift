@@ -40,6 +40,11 @@ struct DecodingTests {
                 #"{"specversion":"0.3","id":"1","source":"/s","type":"io.deploypostmortem.deploy.finished.v1","data":{}}"#,
             error: #"specversion: expected "1.0", got "0.3""#),
         BadInput(
+            name: "NUL in a string",
+            value:
+                #"{"specversion":"1.0","id":"1","source":"/s","type":"io.deploypostmortem.deploy.finished.v1","data":{"deployId":"d\u0000","outcome":"failed","finishedAt":"2026-11-26T10:00:00Z"}}"#,
+            error: "data.deployId: contains NUL (U+0000), which cannot be stored"),
+        BadInput(
             name: "missing id",
             value: #"{"specversion":"1.0","source":"/s","type":"io.deploypostmortem.deploy.finished.v1","data":{}}"#,
             error: "id: required field is missing"),

@@ -3,11 +3,11 @@ import DemoScenarios
 import Foundation
 import Kafka
 import Postgres
-import PostmortemService
 import TestSupport
 import Testing
 
 @testable import PostmortemCore
+@testable import PostmortemService
 
 /// The pipeline end to end: Kafka protocol through the mock cluster, real PostgreSQL.
 @Suite("Ingest pipeline", .serialized)
@@ -212,6 +212,36 @@ struct PipelineTests {
                 try await harness.count(
                     "SELECT count(*) FROM outbox WHERE payload::jsonb->>'type' = 'io.deploypostmortem.action_item.reopened.v1' AND payload::jsonb->'data'->>'reason' LIKE 'restored:%'"
                 ) == offline.first?.actionItems.count)
+        }
+    }
+
+    /// Headers the contract does not read never decide an event's fate: a deploy start with a
+    /// binary header holding NUL and invalid UTF-8, and 40 more small headers, is stored (the
+    /// binary one as base64, the extra ones up to the cap, the rest counted), and the postmortem
+    /// is what `analyze` makes of the events. It was dead-lettered as "rejected by the database".
+    @Test func headersTheContractDoesNotReadNeverLoseAnEvent() async throws {
+        let extra = (0..<40).map { KafkaHeader(name: "x-extra-\($0)", string: "v") }
+        let headers = SampleEvents.lines.map {
+            $0.contains("deploy.started") ? [KafkaHeader(name: "x-binary", value: [0x61, 0x00, 0xFF])] + extra : []
+        }
+        try await ServiceHarness.with(clock: SampleEvents.clock) { harness in
+            try await harness.produce(SampleEvents.lines, headers: headers)
+            try await harness.waitUntilSettled("the postmortem published", messages: SampleEvents.lines.count)
+            #expect(
+                try await Self.storedDocument(harness, deployId: "d-42") == Self.offlineDocument(SampleEvents.lines))
+            let binary = try await harness.query { connection in
+                try connection.query(
+                    "SELECT headers->'x-binary'->>'base64', (SELECT count(*) FROM jsonb_object_keys(headers)) FROM deploy_events WHERE headers ? 'x-binary'"
+                ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+            }
+            #expect(binary.first?.0 == "YQD/")
+            #expect(binary.first?.1 == StoredHeaders.maxOtherHeaders)
+            let metrics = try HTTPTests.parsePrometheus(
+                String(decoding: harness.server.metrics.registry.emitToBuffer(), as: UTF8.self))
+            #expect(metrics["deploy_postmortem_headers_dropped_total"] == 9, "41 headers, 32 kept")
+            let processed = "deploy_postmortem_events_processed_total"
+            #expect(HTTPTests.total(metrics, processed, #"outcome="accepted""#) == Double(SampleEvents.lines.count))
+            #expect(HTTPTests.total(metrics, processed, #"outcome="dead_lettered""#) == 0)
         }
     }
 

@@ -88,6 +88,11 @@ struct FieldReader {
         guard !s.isEmpty || context.allowsEmptyStrings else {
             throw DecodingError(path: path(), reason: "must not be empty")
         }
+        // PostgreSQL cannot store U+0000 in text or jsonb: refused here, with its path, rather
+        // than by the database.
+        guard !s.utf8.contains(0) else {
+            throw DecodingError(path: path(), reason: "contains NUL (U+0000), which cannot be stored")
+        }
         // Bytes, not characters: a grapheme can hold any number of combining marks.
         guard s.utf8.count <= context.limits.maxStringLength else {
             throw DecodingError(

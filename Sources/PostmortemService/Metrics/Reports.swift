@@ -23,6 +23,8 @@ struct BatchOutcome: Sendable, Equatable {
     var metricPoints = 0
     /// Identities seen with different contents, for a log line each.
     var conflicts: [ConflictingDuplicate] = []
+    /// Headers the contract does not read that were not stored, over ``StoredHeaders``' caps.
+    var headersDropped = 0
 
     /// An event kind and what became of it.
     struct Pair: Hashable, Sendable {

@@ -11,6 +11,7 @@ public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
 
     private let metricPoints: Counter
+    private let headersDropped: Counter
     private let updated: Counter
     private let withdrawn: Counter
     private let eventsMoved: Counter
@@ -34,6 +35,12 @@ public final class ServiceMetrics: Sendable {
         metricPoints = registry.makeCounter(
             descriptor: Self.name(
                 "metric_points_stored", unit: "total", help: "Metric points stored (redeliveries excluded)."))
+        headersDropped = registry.makeCounter(
+            descriptor: Self.name(
+                "headers_dropped", unit: "total",
+                help:
+                    "Kafka headers the contract does not read, not stored with their event (over the count or size cap)."
+            ))
         updated = registry.makeCounter(
             descriptor: Self.name("postmortems_updated", unit: "total", help: "Postmortems whose analysis changed."))
         withdrawn = registry.makeCounter(
@@ -123,6 +130,7 @@ public final class ServiceMetrics: Sendable {
         for (pair, count) in outcome.events { processed(pair.kind, pair.outcome.rawValue).increment(by: Int64(count)) }
         for kind in deadLettered { processed(kind, "dead_lettered").increment() }
         metricPoints.increment(by: Int64(outcome.metricPoints))
+        headersDropped.increment(by: Int64(outcome.headersDropped))
         batches.recordNanoseconds(
             Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }

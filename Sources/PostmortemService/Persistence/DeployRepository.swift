@@ -32,6 +32,8 @@ struct DeployRepository: Sendable {
         var deploysLosingEvents: Set<String> = []
         /// Identities seen with different contents (in the batch or against the stored copy).
         var conflicts: [ConflictingDuplicate] = []
+        /// Headers the contract does not read that were not kept, over ``StoredHeaders``' caps.
+        var headersDropped = 0
     }
 
     /// Stores `events` in one statement, each under the deploy it names; an event without a
@@ -113,6 +115,7 @@ struct DeployRepository: Sendable {
             return ConflictingDuplicate(
                 key: key, kept: sorted[0], others: Array(sorted.dropFirst()), resolution: .smallestDigestKept)
         }
+        insertion.headersDropped = e.headersDropped
         return insertion
     }
 
@@ -243,6 +246,8 @@ struct DeployRepository: Sendable {
         var payloads: [String] = [], headers: [String] = [], keys: [String] = []
         var topics: [String?] = [], partitions: [Int32?] = [], offsets: [Int64?] = [], digests: [String] = []
         var traceParents: [String?] = []
+        /// Headers not kept, over ``StoredHeaders``' caps.
+        var headersDropped = 0
 
         init(capacity: Int) {
             sources.reserveCapacity(capacity)
@@ -260,7 +265,9 @@ struct DeployRepository: Sendable {
             environments.append(scope?.environment)
             occurredAt.append(event.event.occurredAt)
             payloads.append(String(decoding: accepted.raw.value, as: UTF8.self))
-            headers.append(try DeployRepository.headersJSON(accepted.raw.headers).text)
+            let stored = StoredHeaders(accepted.raw.headers)
+            headers.append(stored.json.serialized)
+            headersDropped += stored.dropped
             keys.append(try PostgresJSON(encoding: DeployRepository.attributionKeys(of: event)).text)
             topics.append(accepted.origin?.topic)
             partitions.append(accepted.origin?.partition)
@@ -310,8 +317,7 @@ struct DeployRepository: Sendable {
 
     /// A stored event decoded again from its original bytes.
     private func decodeStored(payload: String, headers headersJSON: String) throws -> DecodedEvent {
-        let headers = try JSONSerialization.jsonObject(with: Data(headersJSON.utf8)) as? [String: String] ?? [:]
-        let raw = RawEvent(value: Array(payload.utf8), headers: headers.map { ($0.key, Array($0.value.utf8)) })
+        let raw = RawEvent(value: Array(payload.utf8), headers: try StoredHeaders.headers(fromStored: headersJSON))
         // Stored events were validated on arrival; "now" only bounds future timestamps.
         return try decoder.decode(raw, now: .distantFuture)
     }
@@ -431,10 +437,4 @@ struct DeployRepository: Sendable {
     /// The stored attribution key that marks a rollback to `artifact`.
     static func rolledBackToKey(_ artifact: String) -> String { "rolled-back-to:" + artifact }
 
-    /// Message headers as a JSON object of UTF-8 strings (the binary-mode `ce_*` attributes).
-    static func headersJSON(_ headers: [RawEvent.Header]) throws -> PostgresJSON {
-        var object: [String: String] = [:]
-        for header in headers { object[header.key] = String(decoding: header.value, as: UTF8.self) }
-        return try PostgresJSON(encoding: object)
-    }
 }

@@ -173,6 +173,14 @@ public final class IngestPipeline: Service, Sendable {
                     "kept_digest": "\(conflict.kept)", "other_digests": "\(conflict.others.joined(separator: ","))",
                 ])
         }
+        if applied.headersDropped > 0 {
+            logger.warning(
+                "Kafka headers the contract does not read were dropped over the per-event cap; the events were stored",
+                metadata: [
+                    "headers_dropped": "\(applied.headersDropped)", "max_headers": "\(StoredHeaders.maxOtherHeaders)",
+                    "max_bytes": "\(StoredHeaders.maxOtherBytes)",
+                ])
+        }
         let deadLettered = batch.deadLetters + rejected
         var undelivered = deadLettered
         guard await retrying("dead-letter", { try await self.deadLetter(&undelivered) }) != nil else { return false }

@@ -35,6 +35,7 @@ struct ApplyBatch: Sendable {
         }
         work.deployIds.formUnion(insertion.written.values.compactMap(\.event.deployId))
         outcome.conflicts = insertion.conflicts
+        outcome.headersDropped = insertion.headersDropped
 
         for _ in samples { outcome.count("metric.sampled", .accepted) }
         outcome.metricPoints = try store.storeMetricPoints(samples)
