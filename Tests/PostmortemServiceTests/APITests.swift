@@ -495,6 +495,26 @@ struct APITests {
         }
     }
 
+    /// Every answer, success or error, API or probe, forbids MIME sniffing and caching.
+    @Test func everyAnswerCarriesNosniffAndNoStore() async throws {
+        try await ServiceHarness.with { harness in
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                let api = APICaller(client: client)
+                let answers = [
+                    ("/healthz", nil, HTTPResponse.Status.ok), ("/v1/postmortems", ServiceHarness.readToken, .ok),
+                    ("/v1/postmortems", nil, .unauthorized), ("/v1/nothing-here", ServiceHarness.readToken, .notFound),
+                    ("/v1/postmortems?limit=0", ServiceHarness.readToken, .badRequest),
+                ]
+                for (path, token, status) in answers {
+                    let answer = try await api.call(.get, path, token: token)
+                    #expect(answer.status == status, "\(path)")
+                    #expect(answer.headers[.xContentTypeOptions] == "nosniff", "\(path)")
+                    #expect(answer.headers[.cacheControl] == "no-store", "\(path)")
+                }
+            }
+        }
+    }
+
     @Test func markdownPaginationAndFilters() async throws {
         try await Self.withPostmortem { _, api, postmortemId in
             let markdown = try await api.call(

@@ -68,7 +68,9 @@ struct APIError: Error, HTTPResponseError, Sendable {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+        var response = Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+        response.addStandardHeaders()
+        return response
     }
 }
 
@@ -92,5 +94,29 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError.status(
                 .internalServerError, message: "internal error; see the service log for request \(context.id)")
         }
+    }
+}
+
+extension Response {
+    /// Adds the headers every answer carries (the UI's pages set these and stricter ones of
+    /// their own): `X-Content-Type-Options: nosniff`, so no browser runs a JSON or Markdown answer
+    /// as anything else, and `Cache-Control: no-store` unless the route set one, so no shared
+    /// cache keeps what a token was allowed to read. HSTS belongs to the TLS-terminating proxy
+    /// (docs/operations.md).
+    mutating func addStandardHeaders() {
+        headers[.xContentTypeOptions] = "nosniff"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
+    }
+}
+
+/// ``Response/addStandardHeaders()`` on every answer that a route returns (errors get them
+/// where ``APIError`` becomes a response).
+struct StandardResponseHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response = try await next(request, context)
+        response.addStandardHeaders()
+        return response
     }
 }

@@ -26,6 +26,7 @@ struct HTTPSurface: Sendable {
     /// The routes (exposed for the test that compares them with docs/openapi.yaml).
     func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: StandardResponseHeaders())
         router.add(middleware: JSONErrorMiddleware())
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ in try await readiness() }
