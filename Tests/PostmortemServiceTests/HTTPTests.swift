@@ -83,6 +83,12 @@ struct HTTPTests {
                 let id = try #require(items.items.first?["id"] as? String)
                 try await api.patch(id, #"{"status":"done","dueAt":"2020-01-01T00:00:00Z"}"#)
                 try await api.patch(id, #"{"status":"in_progress"}"#)
+                // The gauges read from the database are at most a second old.
+                try await waitUntil("the item gauges moved", timeout: .seconds(10)) {
+                    try await client.execute(uri: "/metrics", method: .get) { response in
+                        try Self.parsePrometheus(Self.text(response))[#"deploy_postmortem_action_items{status="done"}"#]
+                    } == 1
+                }
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     let after = try Self.parsePrometheus(Self.text(response))
                     #expect(after[#"deploy_postmortem_action_items{status="done"}"#] == 1)
@@ -125,6 +131,54 @@ struct HTTPTests {
         }
     }
 
+    /// Transactions committed in `database` so far (statistics flushed first).
+    static func commits(_ harness: ServiceHarness) async throws -> Int {
+        try await harness.query { connection in
+            try connection.query("SELECT pg_stat_force_next_flush()")
+            return try connection.query(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            )[0].decode(Int.self, at: 0)
+        }
+    }
+
+    /// `/readyz` and `/metrics` answer from state read at most once a second: 500 probes and
+    /// 100 scrapes in a burst commit about as many transactions as the same time idle (before,
+    /// each probe ran `SELECT 1` and each scrape its aggregate queries).
+    @Test func aFloodOfProbesCostsTheDatabaseNothingMeasurable() async throws {
+        try await ServiceHarness.with { harness in
+            try await harness.server.httpApplication(port: 0).test(.live) { client in
+                try await waitUntil("ready", timeout: .seconds(30)) { try await Self.readiness(client).status == .ok }
+                let idleStart = try await Self.commits(harness)
+                let idle = ContinuousClock.now
+                try await Task.sleep(for: .seconds(2))
+                let idleCommits = try await Self.commits(harness) - idleStart
+                let idleTime = ContinuousClock.now - idle
+
+                let floodStart = try await Self.commits(harness)
+                let flood = ContinuousClock.now
+                for round in 0..<10 {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for probe in 0..<60 {
+                            group.addTask {
+                                let uri = probe % 6 == 0 ? "/metrics" : "/readyz"
+                                try await client.execute(uri: uri, method: .get) {
+                                    #expect($0.status == .ok, "\(round)")
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                let floodCommits = try await Self.commits(harness) - floodStart
+                let floodTime = ContinuousClock.now - flood
+                // Per second: the flood may add the one refresh a second of each, nothing per request.
+                let idleRate = Double(idleCommits) / (idleTime / .seconds(1))
+                let floodRate = Double(floodCommits) / (floodTime / .seconds(1))
+                #expect(floodRate <= idleRate + 10, "idle \(idleRate)/s, flood \(floodRate)/s over \(floodTime)")
+            }
+        }
+    }
+
     @Test func readinessFollowsTheDatabaseAndSaysNoMore() async throws {
         let cluster = try LocalPostgresCluster.start()
         defer { cluster.stop() }
@@ -142,6 +196,8 @@ struct HTTPTests {
 
                 try cluster.pause()
                 let paused = Date().timeIntervalSince1970
+                // Readiness and the database gauges are at most a second old: let that second pass.
+                try await Task.sleep(for: .milliseconds(1200))
                 let start = ContinuousClock.now
                 let unready = try await Self.readiness(client)
                 #expect(

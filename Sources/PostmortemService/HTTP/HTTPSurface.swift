@@ -22,6 +22,25 @@ struct HTTPSurface: Sendable {
     let connections: ConnectionRegistry
     /// What `/readyz` checks.
     let readinessChecks: Readiness
+    /// The gauges read from the database, refreshed at most once a second however often
+    /// `/metrics` is scraped.
+    let databaseGauges: RefreshedValue<Void>
+
+    /// The surface; `readinessChecks` and the database gauges are refreshed at most once a second.
+    init(
+        pipeline: IngestPipeline, relay: OutboxRelay, actionItems: ActionItemStore, api: APIRoutes, ui: UIRoutes,
+        metrics: ServiceMetrics, delivery: (gauges: DeliveryGauges, insights: InsightsReader),
+        clock: @escaping @Sendable () -> Date, limits: ServiceConfiguration.HTTPLimits, connections: ConnectionRegistry,
+        readinessChecks: Readiness
+    ) {
+        (self.pipeline, self.relay, self.actionItems, self.api, self.ui) = (pipeline, relay, actionItems, api, ui)
+        (self.metrics, self.delivery, self.clock, self.limits) = (metrics, delivery, clock, limits)
+        (self.connections, self.readinessChecks) = (connections, readinessChecks)
+        databaseGauges = RefreshedValue(every: .seconds(1)) {
+            await Self.refreshDatabaseGauges(
+                relay: relay, actionItems: actionItems, metrics: metrics, delivery: delivery, clock: clock)
+        }
+    }
 
     /// The routes (exposed for the test that compares them with docs/openapi.yaml).
     func router() -> Router<APIRequestContext> {
@@ -64,31 +83,39 @@ struct HTTPSurface: Sendable {
     /// the values it has (`deploy_postmortem_metrics_refreshed_timestamp_seconds` tells their age).
     static let refreshTimeout: Duration = .seconds(2)
 
-    /// Prometheus text exposition, with the gauges of external state refreshed first.
+    /// Prometheus text exposition, with the gauges of external state refreshed first (those
+    /// read from the database at most once a second, waiting at most ``refreshTimeout``).
     func scrape() async -> Response {
-        let (relay, actionItems, metrics, clock, delivery) = (relay, actionItems, metrics, clock, delivery)
-        _ = await withDeadline(Self.refreshTimeout) {
-            do {
-                let backlog = try await relay.backlog()
-                let counts = try await actionItems.counts(now: clock())
-                metrics.outboxBacklog.set(to: Double(backlog.count))
-                metrics.outboxOldestAge.set(
-                    to: backlog.oldestAge.map {
-                        Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18
-                    } ?? 0)
-                metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
-                metrics.metricsRefreshed.set(to: Date().timeIntervalSince1970)
-            } catch {
-                // The previous values stay; the refresh timestamp shows they are stale.
-            }
-            // Separately: a slow window of deploys must not keep the gauges above stale.
-            try? await delivery.gauges.refresh(from: delivery.insights, now: clock())
-        }
+        let databaseGauges = databaseGauges
+        _ = await withDeadline(Self.refreshTimeout) { await databaseGauges.value() }
         metrics.pipelineFailing.set(to: pipeline.health.currentFailure == nil ? 0 : 1)
         metrics.httpConnections.set(to: Double(connections.count))
         if let lag = try? await pipeline.consumerLag() { metrics.setConsumerLag(lag) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+    }
+
+    /// Reads the outbox backlog, the action items by status and the delivery figures into their
+    /// gauges; on failure the previous values stay (the refresh timestamp shows their age).
+    private static func refreshDatabaseGauges(
+        relay: OutboxRelay, actionItems: ActionItemStore, metrics: ServiceMetrics,
+        delivery: (gauges: DeliveryGauges, insights: InsightsReader), clock: @escaping @Sendable () -> Date
+    ) async {
+        do {
+            let backlog = try await relay.backlog()
+            let counts = try await actionItems.counts(now: clock())
+            metrics.outboxBacklog.set(to: Double(backlog.count))
+            metrics.outboxOldestAge.set(
+                to: backlog.oldestAge.map {
+                    Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18
+                } ?? 0)
+            metrics.setActionItems(byStatus: counts.byStatus, overdue: counts.overdue)
+            metrics.metricsRefreshed.set(to: Date().timeIntervalSince1970)
+        } catch {
+            // The previous values stay; the refresh timestamp shows they are stale.
+        }
+        // Separately: a slow window of deploys must not keep the gauges above stale.
+        try? await delivery.gauges.refresh(from: delivery.insights, now: clock())
     }
 }

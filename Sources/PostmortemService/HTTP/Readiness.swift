@@ -9,21 +9,25 @@ final class Readiness: Sendable {
     /// How long the database gets to answer `SELECT 1`.
     static let databaseTimeout: Duration = .seconds(2)
 
-    private let pool: PostgresPool
     private let pipeline: IngestPipeline
     private let relay: OutboxRelay
     private let brokers: BrokerMonitor
     private let logger: Logger
     /// Each check's last state, to log changes only.
     private let previous = Mutex<[String: String]>([:])
+    /// The database check, run at most once a second however often `/readyz` is asked.
+    private let databaseCheck: RefreshedValue<DatabaseCheck>
 
     init(pool: PostgresPool, pipeline: IngestPipeline, relay: OutboxRelay, brokers: BrokerMonitor, logger: Logger) {
-        self.pool = pool
         self.pipeline = pipeline
         self.relay = relay
         self.brokers = brokers
         self.logger = logger
+        databaseCheck = RefreshedValue(every: .seconds(1)) { await Self.checkDatabase(pool) }
     }
+
+    /// The database check's state and, when not ok, why.
+    typealias DatabaseCheck = (state: String, detail: String?)
 
     /// Runs the checks: `database` (`ok`, `unreachable`, `timeout`), `kafka` (`ok`,
     /// `unreachable`, `unknown` before the first check), `pipeline` (`ok`, `retrying`) and
@@ -38,7 +42,7 @@ final class Readiness: Sendable {
             case .unknown: ("unknown", "not checked yet")
             }
         let results: [String: (state: String, detail: String?)] = [
-            "database": await database(),
+            "database": await databaseCheck.value(),
             "kafka": kafka,
             "pipeline": pipelineFailure.map { ("retrying", $0) } ?? ("ok", nil),
             "outbox_relay": relayStats.consecutiveFailures >= 3 ? ("failing", relayStats.lastError) : ("ok", nil),
@@ -47,8 +51,7 @@ final class Readiness: Sendable {
         return results.mapValues(\.state)
     }
 
-    private func database() async -> (state: String, detail: String?) {
-        let pool = pool
+    private static func checkDatabase(_ pool: PostgresPool) async -> DatabaseCheck {
         let outcome = await withDeadline(Self.databaseTimeout) { () -> String? in
             do {
                 try await pool.withConnection { try DatabaseHealth.ping(on: $0) }
