@@ -125,9 +125,10 @@ public final class PostmortemServer: Sendable {
             maxBodyBytes: configuration.api.maxRequestBodyBytes, metrics: self.metrics, clock: clock)
         let ui = UIRoutes(
             postmortems: reader, chartPoints: ChartPointsReader(pool: readPool, metrics: metricRepository),
-            actionItems: actionItems, insights: insights, tokens: configuration.api.tokens,
+            actionItems: actionItems, insights: insights,
             authenticator: UIAuthenticator(
                 sessions: UISessions(key: configuration.ui.sessionKey, lifetime: configuration.ui.sessionLifetime),
+                tokens: configuration.api.tokens,
                 proxyHeader: configuration.ui.authProxyHeader.flatMap { HTTPField.Name($0) }, clock: clock),
             metrics: self.metrics, clock: clock)
         let metrics = self.metrics

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,6 +13,9 @@ struct UISessionTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
     static let sessions = UISessions(key: key, lifetime: .seconds(3600))
     static let reader = APIPrincipal(name: "reader", scope: .read)
+    static let tokens = try! APITokens(
+        parsing: "reader:read:reader-token-0123456789\nwriter:write:writer-token-0123456789")
+    static let binding = tokens.sessionBinding(of: reader)!
 
     /// What happens to a cookie value before it comes back.
     enum Change: String, CaseIterable {
@@ -35,16 +39,18 @@ struct UISessionTests {
         (.signatureRemoved, 0, false), (.emptied, 0, false), (.notBase64, 0, false), (.tooLong, 0, false),
     ])
     func verification(_ change: Change, _ after: Double, _ valid: Bool) {
-        let value = change.apply(Self.sessions.value(for: Self.reader, now: Self.start))
+        let value = change.apply(Self.sessions.value(for: Self.reader, binding: Self.binding, now: Self.start))
         #expect(
-            Self.sessions.principal(from: value, now: Self.start.addingTimeInterval(after))
+            Self.sessions.session(from: value, now: Self.start.addingTimeInterval(after))?.principal
                 == (valid ? Self.reader : nil), "\(change) after \(after) s")
     }
 
     @Test func anotherKeyVerifiesNothingAndTheCookieHoldsNoToken() {
-        let value = Self.sessions.value(for: APIPrincipal(name: "writer", scope: .write), now: Self.start)
-        #expect(UISessions(key: nil, lifetime: .seconds(3600)).principal(from: value, now: Self.start) == nil)
-        #expect(Self.sessions.principal(from: value, now: Self.start) == APIPrincipal(name: "writer", scope: .write))
+        let writer = APIPrincipal(name: "writer", scope: .write)
+        let value = Self.sessions.value(for: writer, binding: Self.tokens.sessionBinding(of: writer)!, now: Self.start)
+        #expect(UISessions(key: nil, lifetime: .seconds(3600)).session(from: value, now: Self.start) == nil)
+        #expect(Self.sessions.session(from: value, now: Self.start)?.principal == writer)
+        #expect(!value.contains("writer-token"), "the cookie holds no token")
         #expect(
             Self.sessions.setCookie(value)
                 == "dp_session=\(value); Path=/ui; Max-Age=3600; HttpOnly; Secure; SameSite=Strict")
@@ -71,8 +77,9 @@ struct UISessionTests {
         ] as [(String?, [String: String], String?)])
     func authentication(_ configured: String?, _ headers: [String: String], _ expected: String?) {
         let authenticator = UIAuthenticator(
-            sessions: Self.sessions, proxyHeader: configured.flatMap { HTTPField.Name($0) }, clock: { Self.start })
-        let session = Self.sessions.value(for: Self.reader, now: Self.start)
+            sessions: Self.sessions, tokens: Self.tokens, proxyHeader: configured.flatMap { HTTPField.Name($0) },
+            clock: { Self.start })
+        let session = Self.sessions.value(for: Self.reader, binding: Self.binding, now: Self.start)
         var fields = HTTPFields()
         for (name, value) in headers {
             fields[HTTPField.Name(name)!] = value.replacingOccurrences(of: "SESSION", with: session)
@@ -82,5 +89,40 @@ struct UISessionTests {
                 method: .get, scheme: "http", authority: "localhost", path: "/ui/postmortems", headerFields: fields),
             body: RequestBody(buffer: ByteBuffer()))
         #expect(authenticator.principal(of: request)?.0.name == expected)
+    }
+
+    /// A session ends with its token: still configured as at login, it stands; removed, rotated
+    /// (same name, new secret), or changed scope, it is refused. A session of the earlier unbound
+    /// form is refused too.
+    @Test(
+        arguments: [
+            ("reader:read:reader-token-0123456789", true),
+            (
+                "reader:read:sha256:"
+                    + APITokens.hash("reader-token-0123456789").map { String(format: "%02x", $0) }.joined(),
+                true
+            ),
+            ("writer:write:writer-token-0123456789", false),
+            ("reader:read:rotated-token-0123456789", false),
+            ("reader:write:reader-token-0123456789", false),
+        ])
+    func aSessionEndsWithItsToken(_ configuredAfterwards: String, _ valid: Bool) throws {
+        let session = Self.sessions.value(for: Self.reader, binding: Self.binding, now: Self.start)
+        let authenticator = UIAuthenticator(
+            sessions: Self.sessions, tokens: try APITokens(parsing: configuredAfterwards), proxyHeader: nil,
+            clock: { Self.start })
+        let request = Request(
+            head: HTTPRequest(
+                method: .get, scheme: "http", authority: "localhost", path: "/ui/postmortems",
+                headerFields: [.cookie: "dp_session=\(session)"]),
+            body: RequestBody(buffer: ByteBuffer()))
+        #expect((authenticator.principal(of: request)?.0 == Self.reader) == valid, "\(configuredAfterwards)")
+    }
+
+    @Test func anUnboundSessionOfTheEarlierFormIsRefused() {
+        let payload = Array("v1|reader|read|\(Int64(Self.start.timeIntervalSince1970) + 3600)".utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: Self.key))
+        let value = Base64URL.encode(payload) + "." + Base64URL.encode(mac)
+        #expect(Self.sessions.session(from: value, now: Self.start) == nil)
     }
 }

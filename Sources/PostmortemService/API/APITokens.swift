@@ -120,6 +120,17 @@ public struct APITokens: Sendable {
 
     /// The principal whose token is `token`, or nil. Every digest is compared, each in constant
     /// time, so the time taken tells nothing about which entry, or how much of one, matched.
+    /// What binds a UI session to the credential it was opened with: 16 hex digits derived from
+    /// the stored digest of `principal`'s entry (not the token, and not reversible to it); nil
+    /// when no entry has that name and scope. Rotating or removing the token changes it, which
+    /// ends the sessions opened with the old one.
+    public func sessionBinding(of principal: APIPrincipal) -> String? {
+        entries.first { $0.principal == principal }.map { entry in
+            Self.hash("ui-session|" + entry.digest.map { String(format: "%02x", $0) }.joined()).prefix(8)
+                .map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
     public func principal(for token: String) -> APIPrincipal? {
         let presented = Self.hash(token)
         var found: APIPrincipal?

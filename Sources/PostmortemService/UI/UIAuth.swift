@@ -33,6 +33,8 @@ struct UIAuthenticator: Sendable {
     }
 
     let sessions: UISessions
+    /// The tokens sessions are bound to: a session whose token was removed or rotated is refused.
+    let tokens: APITokens
     /// The header an authenticating proxy sets (`UI_AUTH_PROXY_HEADER`), when configured.
     let proxyHeader: HTTPField.Name?
     let clock: @Sendable () -> Date
@@ -41,7 +43,8 @@ struct UIAuthenticator: Sendable {
     static let maxProxyUserLength = 200
 
     /// The request's principal and how it was found, or nil when it has neither a proxy
-    /// header (configured, present, 1 to 200 characters) nor a valid session cookie.
+    /// header (configured, present, 1 to 200 characters) nor a valid session cookie whose
+    /// token is still configured as it was at login.
     func principal(of request: Request) -> (APIPrincipal, Method)? {
         if let proxyHeader, let user = request.headers[proxyHeader]?.trimmingCharacters(in: .whitespaces),
             (1...Self.maxProxyUserLength).contains(user.count)
@@ -49,10 +52,10 @@ struct UIAuthenticator: Sendable {
             return (APIPrincipal(name: user, scope: .read), .proxy)
         }
         let cookies = request.headers[values: .cookie]
-        guard let value = UISessions.cookie(in: cookies),
-            let principal = sessions.principal(from: value, now: clock())
+        guard let value = UISessions.cookie(in: cookies), let session = sessions.session(from: value, now: clock()),
+            tokens.sessionBinding(of: session.principal) == session.binding
         else { return nil }
-        return (principal, .session)
+        return (session.principal, .session)
     }
 
     /// Whether a form POST comes from this site's own pages: 403 when the browser says it is

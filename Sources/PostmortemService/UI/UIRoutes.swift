@@ -14,7 +14,6 @@ struct UIRoutes: Sendable {
     let chartPoints: ChartPointsReader
     let actionItems: ActionItemStore
     let insights: InsightsReader
-    let tokens: APITokens
     let authenticator: UIAuthenticator
     let metrics: ServiceMetrics
     let clock: @Sendable () -> Date
@@ -60,13 +59,16 @@ struct UIRoutes: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: Self.maxLoginBodyBytes)
         let form = try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(buffer: body))
-        guard let form, let principal = tokens.principal(for: form.token.trimmingCharacters(in: .whitespaces)) else {
+        let tokens = authenticator.tokens
+        guard let form, let principal = tokens.principal(for: form.token.trimmingCharacters(in: .whitespaces)),
+            let binding = tokens.sessionBinding(of: principal)
+        else {
             return Self.page(
                 UITemplates.render(LoginView(message: "That token is not valid."), "login"), status: .unauthorized)
         }
         var response = Response.redirect(to: "/ui/postmortems", type: .normal)
         response.headers[.setCookie] = authenticator.sessions.setCookie(
-            authenticator.sessions.value(for: principal, now: clock()))
+            authenticator.sessions.value(for: principal, binding: binding, now: clock()))
         return response
     }
 

@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
 
-/// The UI's session cookies: `name`, scope and expiry, signed with HMAC-SHA256 under the
-/// configured key. The cookie holds no token; the server keeps no session state, so any
-/// replica with the same key verifies it. A cookie stays valid until it expires (logout
-/// deletes it from the browser; it cannot revoke a copy taken before).
+/// The UI's session cookies: `name`, scope, expiry and the binding to the token it was opened
+/// with (``APITokens/sessionBinding(of:)``), signed with HMAC-SHA256 under the configured key.
+/// The cookie holds no token; the server keeps no session state, so any replica with the same
+/// key verifies it. A cookie stays valid until it expires or its token is removed or rotated
+/// (logout deletes it from the browser; it cannot revoke a copy taken before).
 struct UISessions: Sendable {
     /// The cookie's name.
     static let cookieName = "dp_session"
@@ -21,17 +22,24 @@ struct UISessions: Sendable {
         self.lifetime = lifetime
     }
 
-    /// The cookie value of a session of `principal` starting at `now`:
-    /// `base64url(v1|name|scope|expiry).base64url(hmac)`.
-    func value(for principal: APIPrincipal, now: Date) -> String {
+    /// A verified session: who, and the binding to the token it was opened with.
+    struct Session: Sendable, Equatable {
+        var principal: APIPrincipal
+        var binding: String
+    }
+
+    /// The cookie value of a session of `principal`, bound by `binding`, starting at `now`:
+    /// `base64url(v2|name|scope|expiry|binding).base64url(hmac)`.
+    func value(for principal: APIPrincipal, binding: String, now: Date) -> String {
         let expiry = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
-        let payload = Array("v1|\(principal.name)|\(principal.scope.rawValue)|\(expiry)".utf8)
+        let payload = Array("v2|\(principal.name)|\(principal.scope.rawValue)|\(expiry)|\(binding)".utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
         return Base64URL.encode(payload) + "." + Base64URL.encode(mac)
     }
 
-    /// The principal of a cookie value this key signed and that has not expired at `now`, else nil.
-    func principal(from value: String, now: Date) -> APIPrincipal? {
+    /// The session of a cookie value this key signed and that has not expired at `now`, else nil
+    /// (sessions of the earlier `v1` form, unbound, are refused: log in again).
+    func session(from value: String, now: Date) -> Session? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard value.utf8.count <= 512, parts.count == 2, let payload = Base64URL.decode(parts[0]),
             let mac = Base64URL.decode(parts[1]),
@@ -39,10 +47,10 @@ struct UISessions: Sendable {
             let text = String(validating: payload, as: UTF8.self)
         else { return nil }
         let fields = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 4, fields[0] == "v1", let scope = APIScope(rawValue: fields[2]),
+        guard fields.count == 5, fields[0] == "v2", let scope = APIScope(rawValue: fields[2]),
             let expiry = Int64(fields[3]), Double(expiry) > now.timeIntervalSince1970
         else { return nil }
-        return APIPrincipal(name: fields[1], scope: scope)
+        return Session(principal: APIPrincipal(name: fields[1], scope: scope), binding: fields[4])
     }
 
     /// The `Set-Cookie` header that starts a session: HttpOnly, Secure, SameSite=Strict, Path=/ui,
