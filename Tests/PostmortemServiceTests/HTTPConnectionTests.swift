@@ -248,7 +248,15 @@ struct HTTPConnectionTests {
             #expect(seen.3 == 15, "every idle connection made room for a busy one")
             #expect(seen.4 == 0, "no busy connection is closed")
             #expect(seen.5 && seen.6.isEmpty, "refused when every connection is busy")
-            let metrics = try await Self.metrics(port)
+            // The test's 16 busy connections closed as the block ended; until the server has seen
+            // them close, a new connection is refused like the 17th, so retry until one is served.
+            var scraped: [String: Double]?
+            let deadline = ContinuousClock.now + .seconds(10)
+            while scraped == nil, ContinuousClock.now < deadline {
+                scraped = try? await Self.metrics(port)
+                if scraped == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let metrics = try #require(scraped, "no connection served within 10 s")
             #expect(Self.closed(metrics, "evicted") == 15)
             #expect(Self.closed(metrics, "refused") == 1)
         }
