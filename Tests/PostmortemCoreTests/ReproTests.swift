@@ -80,7 +80,7 @@ struct ReproCase: Sendable, CustomStringConvertible {
 @Suite("Reproductions of the issue \"Analysis you can trust\"")
 struct ReproTests {
     @Test(
-        "r02, r03: attribution never crosses service or environment; a CDEvents rollback belongs to the deploy it replaced",
+        "r02, r03, r23, r25: attribution stays in its service and environment, goes to the deploy a rollback replaced and to the latest deploy before the event, one name one spelling",
         arguments: [
             ReproCase(
                 file: "r02_artifact_attribution_ignores_environment.jsonl",
@@ -94,17 +94,11 @@ struct ReproTests {
                     ExpectedPostmortem(deployId: "cd-r03-v2", triggers: ["rolled_back_automatically"]),
                     ExpectedPostmortem(deployId: "cd-r03-v1", triggers: nil),
                 ]),
-        ])
-    func attribution(_ repro: ReproCase) throws {
-        try repro.check()
-    }
-
-    @Test(
-        "r23, r25: one spelling of a name (NFC); a rollback goes to the hotfix started before it, not the release",
-        arguments: [
+            // One spelling of a name (NFC): the NFD rollback reaches the NFC deploy.
             ReproCase(
                 file: "r23_nfc_nfd_service_names.jsonl",
                 deploys: [ExpectedPostmortem(deployId: "dep-r4", triggers: ["rolled_back_manually"])]),
+            // A rollback goes to the hotfix started before it, not to the release.
             ReproCase(
                 file: "r25_reattribution_arrival_order.jsonl",
                 deploys: [
@@ -112,7 +106,7 @@ struct ReproTests {
                     ExpectedPostmortem(deployId: "dep-r25-a", triggers: nil),
                 ]),
         ])
-    func oneSpellingAndTheLatestDeploy(_ repro: ReproCase) throws {
+    func attribution(_ repro: ReproCase) throws {
         try repro.check()
     }
 

@@ -126,8 +126,8 @@ public struct APITokens: Sendable {
     /// ends the sessions opened with the old one.
     public func sessionBinding(of principal: APIPrincipal) -> String? {
         entries.first { $0.principal == principal }.map { entry in
-            Self.hash("ui-session|" + entry.digest.map { String(format: "%02x", $0) }.joined()).prefix(8)
-                .map { String(format: "%02x", $0) }.joined()
+            SHA256.hash(data: Array("ui-session|".utf8) + entry.digest).prefix(8).map { String(format: "%02x", $0) }
+                .joined()
         }
     }
 

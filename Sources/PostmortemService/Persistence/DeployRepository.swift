@@ -162,6 +162,9 @@ struct DeployRepository: Sendable {
         var from: String?
         /// The deploy it belongs to now, nil when no deploy fits it any more.
         var to: String?
+        /// Whether the event reports a failure (a rollback, impact, intervention, failed gate or
+        /// deploy): only such a move can take a deploy's trigger.
+        var reportsFailure: Bool
     }
 
     /// Re-derives which deploy each event without a deploy ID of its own belongs to, for the
@@ -205,10 +208,12 @@ struct DeployRepository: Sendable {
             current.append(try row.decode(String?.self, at: 0))
         }
         guard !events.isEmpty else { return [] }
-        let moves = zip(zip(events, current), try assign(events, fresh: touched, on: connection)).compactMap {
-            pair, attribution -> AttributionMove? in
-            pair.1 == attribution.deployId
-                ? nil : AttributionMove(key: pair.0.key, from: pair.1, to: attribution.deployId)
+        var moves: [AttributionMove] = []
+        let assigned = try assign(events, fresh: touched, on: connection)
+        for ((event, from), attribution) in zip(zip(events, current), assigned) where from != attribution.deployId {
+            moves.append(
+                AttributionMove(
+                    key: event.key, from: from, to: attribution.deployId, reportsFailure: event.event.reportsFailure))
         }
         try setDeploys(of: moves.map(\.key), to: moves.map(\.to), on: connection)
         return moves
@@ -308,11 +313,6 @@ struct DeployRepository: Sendable {
                 timeline.apply(contentsOf: events[deployId] ?? [])
                 return (deployId, timeline)
             })
-    }
-
-    /// The deploy's timeline, folded from every stored event of it.
-    func timeline(of deployId: String, on connection: isolated PostgresConnection) throws -> DeployTimeline {
-        try timelines(of: [deployId], on: connection)[deployId] ?? DeployTimeline(deployId: deployId)
     }
 
     /// A stored event decoded again from its original bytes.

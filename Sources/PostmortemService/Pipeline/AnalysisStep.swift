@@ -95,7 +95,7 @@ struct AnalysisStep: Sendable {
             deploys.filter { timelines[$0].map { $0.started == nil || Trigger.triggers(of: $0).isEmpty } ?? true })
         let withdrawable = try postmortems.postmortems.deploysWithLivePostmortems(Array(triggerless), on: connection)
         for deployId in withdrawable.sorted() {
-            let takenBy = Set(moves.filter { $0.from == deployId }.compactMap(\.to)).sorted()
+            let takenBy = Set(moves.filter { $0.from == deployId && $0.reportsFailure }.compactMap(\.to)).sorted()
             guard try postmortems.withdraw(deployId: deployId, takenBy: takenBy, now: now, on: connection) else {
                 continue
             }
